@@ -1,0 +1,251 @@
+// Package wire is the contract between an edge agent and central: the events
+// an edge sends, the batch they travel in, the acknowledgement central returns,
+// and the MQTT topics. Edge owns it; central imports it. It must stay free of
+// any other linewise import, and a change here is a protocol change: add
+// fields, never repurpose them.
+package wire
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Version is carried in every batch so central can refuse what it does not speak.
+const Version = 1
+
+// Event types.
+const (
+	TypeCount = "count"
+	TypeState = "state"
+	TypeScan  = "scan"
+	TypeQC    = "qc"
+)
+
+// Machine states a state event may carry.
+const (
+	StateRunning     = "running"
+	StateIdle        = "idle"
+	StateDown        = "down"
+	StateSetup       = "setup"
+	StatePlannedStop = "planned_stop"
+	// StateNoData means the edge cannot read the machine: it is not downtime.
+	StateNoData = "no_data"
+)
+
+// ValidStates lists every state value in the order dashboards show them.
+var ValidStates = []string{StateRunning, StateIdle, StateDown, StateSetup, StatePlannedStop, StateNoData}
+
+// Event is one thing that happened on a line, as the edge saw it.
+// (EdgeID, Seq) identifies it for ever: Seq is persisted by the edge and
+// never reused, so central deduplicates on the pair.
+type Event struct {
+	EdgeID     string    `json:"edge_id"`
+	Seq        uint64    `json:"seq"`
+	Line       string    `json:"line"`
+	Type       string    `json:"type"`
+	SourceTime time.Time `json:"ts"`
+	Count      *Count    `json:"count,omitempty"`
+	State      *State    `json:"state,omitempty"`
+	Scan       *Scan     `json:"scan,omitempty"`
+	QC         *QC       `json:"qc,omitempty"`
+}
+
+// Count is the parts made since the previous count event of the same counter.
+type Count struct {
+	Counter string `json:"counter"`         // configured signal name
+	Good    int64  `json:"good"`            // good parts in this delta
+	Reject  int64  `json:"reject"`          // rejected parts in this delta
+	Raw     uint64 `json:"raw"`             // counter value as read, for audit
+	Reset   bool   `json:"reset,omitempty"` // the counter restarted (power cycle) before this delta
+	Wraps   int    `json:"wraps,omitempty"` // how many times it wrapped within this delta
+}
+
+// State is a machine state change that began at the event's SourceTime.
+type State struct {
+	State  string `json:"state"`
+	Reason string `json:"reason,omitempty"` // fault or reason code, mapped to text where configured
+	Raw    string `json:"raw,omitempty"`    // the PLC value it came from
+}
+
+// Scan is one barcode read at a station.
+type Scan struct {
+	Station  string `json:"station"`
+	Operator string `json:"operator,omitempty"`
+	Code     string `json:"code"`
+	Action   string `json:"action,omitempty"` // start, pause, resume, complete, lot, serial
+}
+
+// QC is one quality measurement.
+type QC struct {
+	Station        string   `json:"station,omitempty"`
+	Unit           string   `json:"unit,omitempty"` // unit serial or lot
+	Characteristic string   `json:"characteristic"`
+	Value          float64  `json:"value"`
+	Lower          *float64 `json:"lower,omitempty"`
+	Upper          *float64 `json:"upper,omitempty"`
+	Pass           bool     `json:"pass"`
+}
+
+// Batch is what an edge publishes: consecutive events of one edge in Seq order.
+type Batch struct {
+	Version int     `json:"v"`
+	EdgeID  string  `json:"edge_id"`
+	Events  []Event `json:"events"`
+}
+
+// Ack tells an edge that central has committed every event of its batch with
+// From <= Seq <= To (duplicates included): those may leave the outbox.
+type Ack struct {
+	EdgeID string `json:"edge_id"`
+	From   uint64 `json:"from"`
+	To     uint64 `json:"to"`
+	// Error, when set, says central refused the batch for good (it is
+	// malformed or not allowed); the edge must not resend it unchanged.
+	Error string `json:"error,omitempty"`
+}
+
+// Topic layout on the broker. EdgeIDs are restricted (see ValidID) so they
+// cannot contain MQTT wildcards or separators.
+const (
+	TopicPrefix = "linewise/v1/edges/"
+	// EventsWildcard is what central subscribes to.
+	EventsWildcard = TopicPrefix + "+/events"
+)
+
+// EventsTopic is where edge id publishes its batches.
+func EventsTopic(edgeID string) string { return TopicPrefix + edgeID + "/events" }
+
+// AckTopic is where central acknowledges edge id's batches.
+func AckTopic(edgeID string) string { return TopicPrefix + edgeID + "/ack" }
+
+// EdgeFromTopic returns the edge id of an events or ack topic.
+func EdgeFromTopic(topic string) (string, bool) {
+	rest, ok := strings.CutPrefix(topic, TopicPrefix)
+	if !ok {
+		return "", false
+	}
+	id, _, ok := strings.Cut(rest, "/")
+	return id, ok && ValidID(id) == nil
+}
+
+// ValidID checks an edge, line or station id: 1-64 of [A-Za-z0-9_.-].
+func ValidID(id string) error {
+	if id == "" {
+		return errors.New("must not be empty")
+	}
+	if len(id) > 64 {
+		return errors.New("must be at most 64 characters")
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return fmt.Errorf("must use only letters, digits, '_', '-' and '.', found %q", r)
+		}
+	}
+	return nil
+}
+
+// MaxBatchBytes bounds a batch payload; central refuses larger ones.
+const MaxBatchBytes = 4 << 20
+
+// DecodeBatch parses and checks a batch payload received on topic for edge.
+// Every problem is reported with the field that has it; nothing is partially
+// accepted: a batch is valid as a whole or refused.
+func DecodeBatch(edgeID string, payload []byte) (Batch, error) {
+	var b Batch
+	if len(payload) > MaxBatchBytes {
+		return b, fmt.Errorf("batch: payload of %d bytes exceeds %d", len(payload), MaxBatchBytes)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(payload)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return b, fmt.Errorf("batch: %w", err)
+	}
+	if b.Version != Version {
+		return b, fmt.Errorf("batch: field v: unsupported version %d (want %d)", b.Version, Version)
+	}
+	if b.EdgeID != edgeID {
+		return b, fmt.Errorf("batch: field edge_id: %q does not match topic edge %q", b.EdgeID, edgeID)
+	}
+	if len(b.Events) == 0 {
+		return b, errors.New("batch: field events: empty")
+	}
+	var errs []error
+	for i := range b.Events {
+		if err := b.Events[i].Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("batch: events[%d]: %w", i, err))
+			continue
+		}
+		if b.Events[i].EdgeID != edgeID {
+			errs = append(errs, fmt.Errorf("batch: events[%d].edge_id: %q is not the batch's edge %q", i, b.Events[i].EdgeID, edgeID))
+		}
+		if i > 0 && b.Events[i].Seq <= b.Events[i-1].Seq {
+			errs = append(errs, fmt.Errorf("batch: events[%d].seq: %d not above previous %d", i, b.Events[i].Seq, b.Events[i-1].Seq))
+		}
+	}
+	return b, errors.Join(errs...)
+}
+
+// Validate checks one event's fields.
+func (e *Event) Validate() error {
+	var errs []error
+	if err := ValidID(e.EdgeID); err != nil {
+		errs = append(errs, fmt.Errorf("edge_id: %w", err))
+	}
+	if e.Seq == 0 {
+		errs = append(errs, errors.New("seq: must be at least 1"))
+	}
+	if err := ValidID(e.Line); err != nil {
+		errs = append(errs, fmt.Errorf("line: %w", err))
+	}
+	if e.SourceTime.IsZero() {
+		errs = append(errs, errors.New("ts: missing"))
+	}
+	n := 0
+	for _, set := range []bool{e.Count != nil, e.State != nil, e.Scan != nil, e.QC != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		errs = append(errs, fmt.Errorf("type %q: exactly one of count, state, scan, qc must be set, found %d", e.Type, n))
+	}
+	switch e.Type {
+	case TypeCount:
+		if c := e.Count; c != nil {
+			if c.Good < 0 || c.Reject < 0 {
+				errs = append(errs, errors.New("count: good and reject must not be negative"))
+			}
+			if c.Counter == "" {
+				errs = append(errs, errors.New("count.counter: missing"))
+			}
+		} else {
+			errs = append(errs, errors.New("count: missing for type count"))
+		}
+	case TypeState:
+		if s := e.State; s != nil {
+			ok := false
+			for _, v := range ValidStates {
+				ok = ok || s.State == v
+			}
+			if !ok {
+				errs = append(errs, fmt.Errorf("state.state: %q is not one of %s", s.State, strings.Join(ValidStates, ", ")))
+			}
+		} else {
+			errs = append(errs, errors.New("state: missing for type state"))
+		}
+	case TypeScan:
+		if e.Scan == nil || e.Scan.Code == "" {
+			errs = append(errs, errors.New("scan.code: missing"))
+		}
+	case TypeQC:
+		if e.QC == nil || e.QC.Characteristic == "" {
+			errs = append(errs, errors.New("qc.characteristic: missing"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("type: %q is not one of count, state, scan, qc", e.Type))
+	}
+	return errors.Join(errs...)
+}

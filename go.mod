@@ -1,0 +1,3 @@
+module github.com/linewise/linewise
+
+go 1.26
