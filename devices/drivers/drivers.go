@@ -1,0 +1,60 @@
+// Package drivers is the registry of device drivers by name: the one place
+// that knows every protocol package. The edge agent opens devices through it.
+package drivers
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/linewise/linewise/devices"
+	"gopkg.in/yaml.v3"
+)
+
+// Device is one configured device, validated and ready to run. Exactly one of
+// Poller and Pusher is set. Opening a Device never touches the network.
+type Device struct {
+	Name         string
+	Driver       string
+	Signals      []string      // signal names it delivers, in configuration order
+	PollInterval time.Duration // for pollers
+	Poller       devices.Poller
+	Pusher       devices.Pusher
+}
+
+// Factory decodes and validates one device's YAML mapping (which also holds
+// the common keys name, driver and poll_interval) and builds its driver.
+// Problems come back as devices.FieldError with paths relative to the node.
+type Factory func(name string, node *yaml.Node, log *slog.Logger) (Device, error)
+
+// registry is filled in one place, here, not by init side effects.
+var registry = map[string]Factory{}
+
+// Names lists the registered drivers.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for k := range registry {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Open builds device name with the named driver from its config node.
+func Open(driver, name string, node *yaml.Node, log *slog.Logger) (Device, error) {
+	f, ok := registry[driver]
+	if !ok {
+		return Device{}, devices.Field("driver", "unknown driver %q (one of %s)", driver, strings.Join(Names(), ", "))
+	}
+	d, err := f(name, node, log)
+	if err != nil {
+		return Device{}, err
+	}
+	if (d.Poller == nil) == (d.Pusher == nil) {
+		return Device{}, fmt.Errorf("device %s: driver %s built neither or both of poller and pusher", name, driver)
+	}
+	d.Name, d.Driver = name, driver
+	return d, nil
+}
