@@ -151,9 +151,14 @@ func DecodeStrict(n *yaml.Node, v any, ignore ...string) error {
 	return errors.Join(errs...)
 }
 
+var nodeType = reflect.TypeOf(yaml.Node{})
+
 func unknownKeys(n *yaml.Node, t reflect.Type, path string, ignore []string, errs *[]error) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
+	}
+	if t == nodeType {
+		return // decoded later by whoever owns that part
 	}
 	for n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
 		n = n.Content[0]

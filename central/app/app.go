@@ -1,0 +1,207 @@
+// Package app is central's composition root: it builds the store, the
+// embedded broker, ingest, the live hub and the HTTP API from a Config, starts
+// them in dependency order and shuts them down in the reverse one. It holds no
+// business rules and no package-level state, so tests can run many Apps.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/linewise/linewise/central/broker"
+	"github.com/linewise/linewise/central/httpapi"
+	"github.com/linewise/linewise/central/ingest"
+	"github.com/linewise/linewise/central/live"
+	"github.com/linewise/linewise/central/store"
+)
+
+// Compile-time checks that the store satisfies what its users declare.
+var (
+	_ httpapi.Store  = (*store.Store)(nil)
+	_ ingest.Applier = (*store.Store)(nil)
+)
+
+// App is a configured central.
+type App struct {
+	cfg  Config
+	base *slog.Logger // untagged, for the components to tag
+	log  *slog.Logger
+
+	store  *store.Store
+	broker *broker.Broker
+	ingest *ingest.Ingest
+	hub    *live.Hub
+	api    *httpapi.Server
+	http   *http.Server
+	ln     net.Listener
+
+	cancelPush context.CancelFunc
+	pushDone   chan struct{}
+
+	shutdownOnce sync.Once
+	shutdownErr  error
+}
+
+// New checks the configuration; nothing is opened or dialled until Start.
+func New(cfg Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("central: invalid config: %w", err)
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &App{cfg: cfg, base: log, log: log.With("component", "central")}, nil
+}
+
+// Start opens the store (applying migrations), seeds the demo if enabled and
+// the database is empty, starts the embedded broker, ingest and HTTP, and
+// returns once HTTP is listening. On error, what was started is shut down.
+func (a *App) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			_ = a.Shutdown(context.Background())
+		}
+	}()
+
+	driver, dsn := a.cfg.Database.Driver, a.cfg.Database.DSN
+	if driver == store.DriverSQLite && dsn == "" {
+		if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
+			return fmt.Errorf("central: data_dir %s: %w", a.cfg.DataDir, err)
+		}
+		dsn = store.SQLiteDSN(filepath.Join(a.cfg.DataDir, "central.db"))
+	}
+	a.store, err = store.Open(ctx, driver, dsn)
+	if err != nil {
+		return fmt.Errorf("central: %w", err)
+	}
+	if a.cfg.Demo {
+		start := a.cfg.DemoStart
+		if start.IsZero() {
+			start = time.Now()
+		}
+		seeded, err := SeedDemo(ctx, a.store, start)
+		if err != nil {
+			return fmt.Errorf("central: demo seed: %w", err)
+		}
+		if seeded {
+			a.log.Info("seeded demo lines and orders", "start", start.UTC().Format(time.RFC3339))
+		}
+	}
+
+	brokerURL := a.cfg.MQTT.BrokerURL
+	if a.cfg.MQTT.Embedded.Enabled {
+		a.broker, err = broker.Start(a.cfg.MQTT.Embedded.Listen, a.base.With("component", "broker"))
+		if err != nil {
+			return fmt.Errorf("central: %w", err)
+		}
+		a.log.Info("embedded MQTT broker listening", "addr", a.broker.Addr())
+		if brokerURL == "" {
+			brokerURL = "tcp://" + a.broker.Addr()
+		}
+	}
+
+	a.hub = live.New(16)
+	a.api = httpapi.New(httpapi.Options{Store: a.store, Hub: a.hub, Log: a.base.With("component", "http")})
+	pushCtx, cancel := context.WithCancel(context.Background())
+	a.cancelPush, a.pushDone = cancel, make(chan struct{})
+	go func() { defer close(a.pushDone); a.api.RunPush(pushCtx) }()
+
+	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID}, a.store, a.api.Notify,
+		a.base.With("component", "ingest"))
+	a.ingest.Start()
+	if a.broker != nil {
+		// Our own broker must take us at once; an external one may be down
+		// and ingest keeps retrying in the background.
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := a.ingest.WaitSubscribed(wctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("central: %w", err)
+		}
+	}
+
+	a.ln, err = net.Listen("tcp", a.cfg.HTTP)
+	if err != nil {
+		return fmt.Errorf("central: http: listen on %s: %w", a.cfg.HTTP, err)
+	}
+	a.http = &http.Server{Handler: a.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	a.http.RegisterOnShutdown(a.api.CloseStreams) // streams never go idle by themselves
+	go func() {
+		if err := a.http.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.log.Error("http server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// HTTPAddr is the address HTTP listens on (host:port), once started.
+func (a *App) HTTPAddr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// BrokerAddr is the embedded broker's host:port, or "" without one.
+func (a *App) BrokerAddr() string {
+	if a.broker == nil {
+		return ""
+	}
+	return a.broker.Addr()
+}
+
+// Store gives tests the store.
+func (a *App) Store() *store.Store { return a.store }
+
+// IngestStats returns ingest's running totals.
+func (a *App) IngestStats() ingest.Stats {
+	if a.ingest == nil {
+		return ingest.Stats{}
+	}
+	return a.ingest.Stats()
+}
+
+// Shutdown stops in this order: HTTP intake (open streams are ended, requests
+// in flight finish until ctx ends), ingest (the batch in flight commits and is
+// acked; later ones stay with the broker or edge), the live push, the
+// embedded broker, and last the store. It is idempotent.
+func (a *App) Shutdown(ctx context.Context) error {
+	a.shutdownOnce.Do(func() {
+		var errs []error
+		if a.http != nil {
+			if err := a.http.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+				a.http.Close()
+			}
+		} else if a.ln != nil {
+			a.ln.Close()
+		}
+		if a.ingest != nil {
+			a.ingest.Stop()
+		}
+		if a.cancelPush != nil {
+			a.cancelPush()
+			<-a.pushDone
+		}
+		if a.broker != nil {
+			if err := a.broker.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("broker close: %w", err))
+			}
+		}
+		if a.store != nil {
+			if err := a.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("store close: %w", err))
+			}
+		}
+		a.shutdownErr = errors.Join(errs...)
+	})
+	return a.shutdownErr
+}

@@ -1,0 +1,77 @@
+package app
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeConfig(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "central.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want []string // substrings the error must contain; none means valid
+	}{
+		{"empty file is defaults", "", nil},
+		{"shipped example", mustRead(t, "../../configs/central.yaml"), nil},
+		{"unknown key with line", "http: 127.0.0.1:0\nmqtt:\n  embeded:\n    enabled: true\n", []string{":3: mqtt.embeded: unknown key"}},
+		{"invalid http address", "http: localhost\n", []string{":1: http:", "not host:port"}},
+		{"bad port", "http: 127.0.0.1:99999\n", []string{"http:", "port"}},
+		{"every problem at once", "http: x\ndatabase:\n  driver: oracle\nmqtt:\n  client_id: \"a b\"\n", []string{
+			":1: http:", ":3: database.driver:", ":5: mqtt.client_id:"}},
+		{"external broker required without embedded", "mqtt:\n  embedded:\n    enabled: false\n", []string{"mqtt.broker_url: must be set"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := writeConfig(t, tt.body)
+			_, err := LoadConfig(p)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("no error, want %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+			if !strings.HasPrefix(err.Error(), p+":") {
+				t.Errorf("error %q does not start with the file path", err)
+			}
+		})
+	}
+}
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	c := DefaultConfig()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	c.HTTP = "nope"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "http") {
+		t.Fatalf("Validate with http=nope: %v, want an error naming http", err)
+	}
+}
+
+func mustRead(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

@@ -1,0 +1,155 @@
+// Package domain holds central's vocabulary — lines, products, production
+// orders, work orders — and the plan-versus-actual arithmetic on them.
+//
+// It is plain Go: it must never import echo, database/sql or any transport,
+// so every other central package can depend on it and it on none of them.
+package domain
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Sentinel errors the storage and HTTP layers agree on.
+var (
+	// ErrNotFound: the named order, work order or line does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the request contradicts the current state (for example a
+	// work order is started on a line that already runs another one).
+	ErrConflict = errors.New("conflict")
+)
+
+// OrderStatus is a production order's (or work order's) lifecycle state.
+type OrderStatus string
+
+// Lifecycle states: draft → under_review → approved | rejected → scheduled →
+// released → in_progress ⇄ paused → completed → closed; cancelled before completion.
+const (
+	StatusDraft       OrderStatus = "draft"
+	StatusUnderReview OrderStatus = "under_review"
+	StatusApproved    OrderStatus = "approved"
+	StatusRejected    OrderStatus = "rejected"
+	StatusScheduled   OrderStatus = "scheduled"
+	StatusReleased    OrderStatus = "released"
+	StatusInProgress  OrderStatus = "in_progress"
+	StatusPaused      OrderStatus = "paused"
+	StatusCompleted   OrderStatus = "completed"
+	StatusClosed      OrderStatus = "closed"
+	StatusCancelled   OrderStatus = "cancelled"
+)
+
+// Line is a work center that an edge reports for.
+type Line struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Product is a material that orders make.
+type Product struct {
+	Code       string        `json:"code"`
+	Name       string        `json:"name"`
+	Unit       string        `json:"unit"`
+	IdealCycle time.Duration `json:"-"`
+}
+
+// Order is a production order.
+type Order struct {
+	Number      string      `json:"number"`
+	ProductCode string      `json:"product"`
+	ProductName string      `json:"product_name"`
+	Quantity    int64       `json:"quantity"`
+	Due         *time.Time  `json:"due"`
+	Priority    int         `json:"priority"`
+	Status      OrderStatus `json:"status"`
+	Good        int64       `json:"good"`   // sum over its work orders
+	Reject      int64       `json:"reject"` // sum over its work orders
+}
+
+// WorkOrder is one operation of one order on one line.
+type WorkOrder struct {
+	ID           string      `json:"id"`
+	OrderNumber  string      `json:"order"`
+	OperationSeq int         `json:"operation_seq"`
+	LineID       string      `json:"line"`
+	Barcode      string      `json:"barcode"`
+	Quantity     int64       `json:"quantity"`
+	PlannedStart *time.Time  `json:"planned_start"`
+	PlannedEnd   *time.Time  `json:"planned_end"`
+	ActualStart  *time.Time  `json:"actual_start"`
+	ActualEnd    *time.Time  `json:"actual_end"`
+	Status       OrderStatus `json:"status"`
+	Good         int64       `json:"good"`
+	Reject       int64       `json:"reject"`
+}
+
+// OrderDetail is an order with its work orders in operation order.
+type OrderDetail struct {
+	Order
+	WorkOrders []WorkOrder `json:"work_orders"`
+}
+
+// ActiveWork is what a line is working on now, with what plan math needs.
+type ActiveWork struct {
+	WorkOrderID  string
+	OrderNumber  string
+	Barcode      string
+	ProductCode  string
+	ProductName  string
+	Status       OrderStatus
+	PlannedQty   int64
+	PlannedStart *time.Time
+	IdealCycle   time.Duration
+	Good         int64
+	Reject       int64
+}
+
+// LineView is a line with its last known machine state and active work.
+type LineView struct {
+	Line
+	// State is a wire state (running, idle, ...) or "" when the line never reported.
+	State       string
+	Reason      string
+	StateSince  *time.Time
+	LastEventAt *time.Time
+	Active      *ActiveWork // nil when nothing runs or is paused on the line
+	// Unattributed parts were counted while no work order ran on the line.
+	UnattributedGood   int64
+	UnattributedReject int64
+}
+
+// EventRecord is a stored raw event as received from an edge.
+type EventRecord struct {
+	EdgeID      string          `json:"edge_id"`
+	Seq         uint64          `json:"seq"`
+	LineID      string          `json:"line"`
+	Type        string          `json:"type"`
+	SourceTime  time.Time       `json:"ts"`
+	ReceivedAt  time.Time       `json:"received_at"`
+	WorkOrderID *string         `json:"work_order"`
+	Payload     json.RawMessage `json:"payload"`
+}
+
+// ExpectedByNow is how many parts the plan expects by now: one per ideal
+// cycle since plannedStart, 0 before it, never more than qty. A zero cycle
+// time or quantity expects nothing (there is no rate to plan with).
+func ExpectedByNow(plannedStart time.Time, idealCycle time.Duration, qty int64, now time.Time) int64 {
+	if idealCycle <= 0 || qty <= 0 || plannedStart.IsZero() || !now.After(plannedStart) {
+		return 0
+	}
+	n := int64(now.Sub(plannedStart) / idealCycle)
+	if n > qty {
+		return qty
+	}
+	return n
+}
+
+// Attainment is good as a percentage of expected, or nil when nothing is
+// expected yet (a percentage of zero is meaningless, not 0 or 100).
+func Attainment(good, expected int64) *float64 {
+	if expected <= 0 {
+		return nil
+	}
+	p := float64(good) / float64(expected) * 100
+	return &p
+}

@@ -1,0 +1,385 @@
+// Package httpapi is central's HTTP face: the JSON API, the live stream and
+// the supervisor dashboard. It is the only package that imports echo, and it
+// must never reach past the Store interface to the database or leak internal
+// error text to clients (one error handler turns errors into problem+json).
+package httpapi
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/live"
+	"github.com/linewise/linewise/edge/wire"
+)
+
+//go:embed web/index.html
+var webFS embed.FS
+
+// Store is what the API reads.
+type Store interface {
+	ListLines(ctx context.Context) ([]domain.LineView, error)
+	ListOrders(ctx context.Context) ([]domain.Order, error)
+	GetOrder(ctx context.Context, number string) (domain.OrderDetail, error)
+	LatestEvents(ctx context.Context, line string, limit int) ([]domain.EventRecord, error)
+}
+
+// Options configure a Server. Store, Hub and Log are required.
+type Options struct {
+	Store Store
+	Hub   *live.Hub
+	Log   *slog.Logger
+	Now   func() time.Time // clock for expected-by-now; default time.Now
+	// Tick is how often the stream re-sends lines even without events,
+	// because expected-by-now moves with time; default 1s.
+	Tick time.Duration
+	// Coalesce is the least time between two pushes caused by ingest; default 200ms.
+	Coalesce time.Duration
+}
+
+// Server serves the API.
+type Server struct {
+	opts    Options
+	echo    *echo.Echo
+	notify  chan struct{}
+	closing chan struct{}
+	once    sync.Once
+}
+
+// New builds the router.
+func New(o Options) *Server {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Tick <= 0 {
+		o.Tick = time.Second
+	}
+	if o.Coalesce <= 0 {
+		o.Coalesce = 200 * time.Millisecond
+	}
+	s := &Server{opts: o, echo: echo.New(), notify: make(chan struct{}, 1), closing: make(chan struct{})}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(recoverPanics)
+	e.GET("/", s.dashboard)
+	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
+	e.GET("/api/v1/lines", s.lines)
+	e.GET("/api/v1/orders", s.orders)
+	e.GET("/api/v1/orders/:number", s.order)
+	e.GET("/api/v1/events", s.events)
+	e.GET("/api/v1/stream", s.stream)
+	return s
+}
+
+// Handler is the router, for an http.Server or httptest.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Notify asks for a push of fresh line data soon; it never blocks.
+func (s *Server) Notify() {
+	select {
+	case s.notify <- struct{}{}:
+	default: // a push is already pending
+	}
+}
+
+// CloseStreams ends every open event stream, so an http.Server shutdown does
+// not wait for them; browsers reconnect elsewhere. Safe to call twice.
+func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
+
+// RunPush sends the lines snapshot to the hub every Tick, and after Notify at
+// most every Coalesce, until ctx ends. Run it in its own goroutine.
+func (s *Server) RunPush(ctx context.Context) {
+	tick := time.NewTicker(s.opts.Tick)
+	defer tick.Stop()
+	var last time.Time
+	var pending <-chan time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-s.notify:
+			if pending != nil {
+				continue
+			}
+			if wait := s.opts.Coalesce - time.Since(last); wait > 0 {
+				pending = time.After(wait)
+				continue
+			}
+		case <-pending:
+			pending = nil
+		}
+		last = time.Now()
+		if s.opts.Hub.Clients() == 0 {
+			continue
+		}
+		data, err := s.linesJSON(ctx)
+		if err != nil {
+			s.opts.Log.Warn("live push: reading lines", "err", err)
+			continue
+		}
+		s.opts.Hub.Broadcast(live.Message{Event: "lines", Data: data})
+	}
+}
+
+// --- JSON shapes ---
+
+type activeJSON struct {
+	ID          string `json:"id"`
+	Order       string `json:"order"`
+	Barcode     string `json:"barcode"`
+	Product     string `json:"product"`
+	ProductName string `json:"product_name"`
+	Status      string `json:"status"`
+}
+
+type lineJSON struct {
+	ID                 string      `json:"id"`
+	Name               string      `json:"name"`
+	State              string      `json:"state"`
+	Reason             string      `json:"reason"`
+	StateSince         *time.Time  `json:"state_since"`
+	LastEventAt        *time.Time  `json:"last_event_at"`
+	ActiveWorkOrder    *activeJSON `json:"active_work_order"`
+	Good               int64       `json:"good"`
+	Reject             int64       `json:"reject"`
+	PlannedQty         int64       `json:"planned_qty"`
+	ExpectedNow        int64       `json:"expected_now"`
+	Attainment         *float64    `json:"attainment"`
+	UnattributedGood   int64       `json:"unattributed_good"`
+	UnattributedReject int64       `json:"unattributed_reject"`
+}
+
+func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
+	views, err := s.opts.Store.ListLines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	now := s.opts.Now()
+	out := make([]lineJSON, 0, len(views))
+	for _, v := range views {
+		l := lineJSON{ID: v.ID, Name: v.Name, State: v.State, Reason: v.Reason, StateSince: v.StateSince,
+			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject}
+		if l.State == "" {
+			l.State = wire.StateNoData // never reported: we know nothing about the machine
+		}
+		if a := v.Active; a != nil {
+			l.ActiveWorkOrder = &activeJSON{ID: a.WorkOrderID, Order: a.OrderNumber, Barcode: a.Barcode,
+				Product: a.ProductCode, ProductName: a.ProductName, Status: string(a.Status)}
+			l.Good, l.Reject, l.PlannedQty = a.Good, a.Reject, a.PlannedQty
+			if a.PlannedStart != nil {
+				l.ExpectedNow = domain.ExpectedByNow(*a.PlannedStart, a.IdealCycle, a.PlannedQty, now)
+			}
+			if p := domain.Attainment(a.Good, l.ExpectedNow); p != nil {
+				r := math.Round(*p*10) / 10
+				l.Attainment = &r
+			}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+func (s *Server) linesJSON(ctx context.Context) ([]byte, error) {
+	ls, err := s.buildLines(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(ls)
+}
+
+// --- handlers ---
+
+func (s *Server) dashboard(c echo.Context) error {
+	page, err := webFS.ReadFile("web/index.html")
+	if err != nil {
+		return err
+	}
+	return c.HTMLBlob(http.StatusOK, page)
+}
+
+func (s *Server) lines(c echo.Context) error {
+	ls, err := s.buildLines(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ls)
+}
+
+func (s *Server) orders(c echo.Context) error {
+	list, err := s.opts.Store.ListOrders(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+func (s *Server) order(c echo.Context) error {
+	number := c.Param("number")
+	d, err := s.opts.Store.GetOrder(c.Request().Context(), number)
+	if errors.Is(err, domain.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Detail: fmt.Sprintf("order %q does not exist", number)}
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, d)
+}
+
+func (s *Server) events(c echo.Context) error {
+	line := c.QueryParam("line")
+	if line == "" {
+		return invalid("line", "query parameter line is required")
+	}
+	if err := wire.ValidID(line); err != nil {
+		return invalid("line", "line "+err.Error())
+	}
+	limit := 100
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return invalid("limit", "limit must be a whole number from 1 to 1000")
+		}
+		limit = n
+	}
+	evs, err := s.opts.Store.LatestEvents(c.Request().Context(), line, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, evs)
+}
+
+// stream is a server-sent event stream of "lines" snapshots: one at once,
+// then whatever RunPush broadcasts.
+func (s *Server) stream(c echo.Context) error {
+	ctx := c.Request().Context()
+	client := s.opts.Hub.Subscribe() // before the snapshot, so no push is missed
+	defer s.opts.Hub.Unsubscribe(client)
+	data, err := s.linesJSON(ctx)
+	if err != nil {
+		return err
+	}
+	w := c.Response()
+	h := w.Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set(echo.HeaderCacheControl, "no-cache")
+	h.Set("X-Accel-Buffering", "no") // keep reverse proxies from buffering the stream
+	w.WriteHeader(http.StatusOK)
+	if _, err := w.Write([]byte("retry: 2000\n\n")); err != nil {
+		return nil
+	}
+	send := func(m live.Message) error {
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", m.Event, m.Data); err != nil {
+			return err
+		}
+		w.Flush()
+		return nil
+	}
+	if err := send(live.Message{Event: "lines", Data: data}); err != nil {
+		return nil // client gone
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.closing:
+			return nil
+		case m, ok := <-client.C():
+			if !ok {
+				return nil // dropped as too slow; the browser reconnects
+			}
+			if err := send(m); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+// --- errors ---
+
+// Problem is an RFC 9457 problem detail, and an error handlers return.
+type Problem struct {
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	Status int    `json:"status"`
+	Detail string `json:"detail,omitempty"`
+	Field  string `json:"field,omitempty"` // the request parameter at fault
+}
+
+func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }
+
+func invalid(field, detail string) error {
+	return &Problem{Status: http.StatusBadRequest, Detail: detail, Field: field}
+}
+
+// handleError is the one place errors become responses. Anything it does not
+// recognise is a 500 whose cause is logged, never shown.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var p *Problem
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &p):
+		cp := *p
+		p = &cp
+	case errors.As(err, &he):
+		p = &Problem{Status: he.Code}
+		if msg, ok := he.Message.(string); ok && he.Code < 500 {
+			p.Detail = msg
+		}
+	case errors.Is(err, domain.ErrNotFound):
+		p = &Problem{Status: http.StatusNotFound}
+	case errors.Is(err, domain.ErrConflict):
+		p = &Problem{Status: http.StatusConflict, Detail: err.Error()}
+	case errors.Is(err, context.Canceled):
+		return // the client went away
+	default:
+		s.opts.Log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+		p = &Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
+	}
+	if p.Title == "" {
+		p.Title = http.StatusText(p.Status)
+	}
+	if p.Type == "" {
+		p.Type = "about:blank"
+	}
+	body, _ := json.Marshal(p)
+	if c.Request().Method == http.MethodHead {
+		c.Response().Header().Set(echo.HeaderContentType, "application/problem+json")
+		_ = c.NoContent(p.Status)
+		return
+	}
+	if err := c.Blob(p.Status, "application/problem+json", body); err != nil {
+		s.opts.Log.Warn("writing error response", "err", err)
+	}
+}
+
+// recoverPanics turns a handler panic into a logged 500 instead of a dead connection.
+func recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				if r == http.ErrAbortHandler {
+					panic(r)
+				}
+				err = fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+			}
+		}()
+		return next(c)
+	}
+}

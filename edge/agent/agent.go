@@ -1,0 +1,326 @@
+// Package agent is the edge agent's composition root: it reads the configured
+// devices, turns readings into events through the durable outbox, and sends
+// them to central until central has committed them. It must never lose or
+// double-count a part, and a slow or dead device, broker or central must
+// never stop the others.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/drivers"
+	"github.com/linewise/linewise/edge/config"
+	"github.com/linewise/linewise/edge/outbox"
+	"github.com/linewise/linewise/edge/uplink"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Agent runs one edge configuration.
+type Agent struct {
+	cfg  *config.Loaded
+	log  *slog.Logger
+	ob   *outbox.Outbox
+	up   uplink.Uplink
+	proc *processor
+
+	readings chan devices.Reading
+	wake     chan struct{}
+
+	httpSrv  *http.Server
+	httpAddr string
+
+	cancel   context.CancelFunc
+	devWG    sync.WaitGroup
+	loopWG   sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
+
+	stats Stats
+	devMu sync.Mutex
+	devQ  map[string]deviceHealth
+}
+
+// Stats are the agent's running totals.
+type Stats struct {
+	Readings, BadReadings, Events, Batches, Acked, Resends, Rejected atomic.Int64
+}
+
+type deviceHealth struct {
+	Quality string    `json:"quality"`
+	Error   string    `json:"error,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// New opens the outbox; it does not touch devices or the network.
+func New(cfg *config.Loaded, log *slog.Logger) (*Agent, error) {
+	ob, err := outbox.Open(cfg.DataDir, cfg.EdgeID)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{
+		cfg:      cfg,
+		log:      log,
+		ob:       ob,
+		readings: make(chan devices.Reading, 10_000),
+		wake:     make(chan struct{}, 1),
+		devQ:     map[string]deviceHealth{},
+	}
+	a.proc, err = newProcessor(cfg, ob, log)
+	if err != nil {
+		ob.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// Start connects the uplink, starts every device and the loops, and the
+// health endpoint. It returns once they are started, not connected.
+func (a *Agent) Start(ctx context.Context) error {
+	if a.cfg.HTTP != "" {
+		ln, err := net.Listen("tcp", a.cfg.HTTP)
+		if err != nil {
+			return fmt.Errorf("edge http %s: %w", a.cfg.HTTP, err)
+		}
+		a.httpAddr = ln.Addr().String()
+		a.httpSrv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
+		go a.httpSrv.Serve(ln)
+	}
+	clientID := a.cfg.Central.MQTT.ClientID
+	if clientID == "" {
+		clientID = "linewise-edge-" + a.cfg.EdgeID
+	}
+	a.up = uplink.NewMQTT(uplink.MQTTConfig{
+		Broker: a.cfg.Central.MQTT.Broker, ClientID: clientID,
+		Username: a.cfg.Central.MQTT.Username, Password: a.cfg.Central.MQTT.Password,
+		EdgeID: a.cfg.EdgeID,
+	}, a.log.With("component", "uplink"))
+
+	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	a.loopWG.Add(2)
+	go func() { defer a.loopWG.Done(); a.processLoop(ctx) }()
+	go func() { defer a.loopWG.Done(); a.sendLoop(ctx) }()
+	for _, d := range a.cfg.Devices {
+		a.startDevice(ctx, d)
+	}
+	a.log.Info("edge agent started", "edge", a.cfg.EdgeID, "line", a.cfg.Line, "devices", len(a.cfg.Devices), "outbox_depth", a.ob.Depth())
+	return nil
+}
+
+// HTTPAddr is the health endpoint's address once started.
+func (a *Agent) HTTPAddr() string { return a.httpAddr }
+
+// OutboxDepth is the number of events central has not yet committed.
+func (a *Agent) OutboxDepth() int64 { return a.ob.Depth() }
+
+// Connected reports whether the uplink is connected.
+func (a *Agent) Connected() bool { return a.up != nil && a.up.Connected() }
+
+func (a *Agent) startDevice(ctx context.Context, d drivers.Device) {
+	log := a.log.With("device", d.Name, "driver", d.Driver)
+	if d.Pusher != nil {
+		if err := d.Pusher.Start(ctx, func(r devices.Reading) { a.deliver(ctx, d.Name, r) }); err != nil {
+			log.Error("device did not start; its signals stay without data", "err", err)
+		}
+		return
+	}
+	a.devWG.Add(1)
+	go func() {
+		defer a.devWG.Done()
+		interval := d.PollInterval
+		if interval <= 0 {
+			interval = time.Second
+		}
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			pctx, cancel := context.WithTimeout(ctx, 4*interval+5*time.Second)
+			rs := d.Poller.Poll(pctx)
+			cancel()
+			for _, r := range rs {
+				a.deliver(ctx, d.Name, r)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// deliver hands a reading to the processor. It blocks while the processor
+// is behind (a full outbox blocks reading, by policy), but never past ctx.
+func (a *Agent) deliver(ctx context.Context, device string, r devices.Reading) {
+	a.stats.Readings.Add(1)
+	h := deviceHealth{Quality: r.Quality.String(), At: time.Now().UTC()}
+	if r.Quality != devices.Good {
+		a.stats.BadReadings.Add(1)
+		if r.Err != nil {
+			h.Error = r.Err.Error()
+		}
+	}
+	a.devMu.Lock()
+	a.devQ[device] = h
+	a.devMu.Unlock()
+	select {
+	case a.readings <- r:
+	case <-ctx.Done():
+	}
+}
+
+func (a *Agent) processLoop(ctx context.Context) {
+	batch := make([]devices.Reading, 0, 1024)
+	warned := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case r := <-a.readings:
+			batch = append(batch[:0], r)
+		}
+	drain:
+		for len(batch) < cap(batch) {
+			select {
+			case r := <-a.readings:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		// A full outbox blocks reading rather than dropping a count.
+		for a.ob.Depth() >= int64(a.cfg.Outbox.MaxEvents) {
+			a.log.Error("outbox full: reading is paused until central acknowledges events", "depth", a.ob.Depth(), "max", a.cfg.Outbox.MaxEvents)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+		if fill := float64(a.ob.Depth()) / float64(a.cfg.Outbox.MaxEvents); fill >= a.cfg.Outbox.WarnAt && !warned {
+			warned = true
+			a.log.Warn("outbox nearly full", "depth", a.ob.Depth(), "max", a.cfg.Outbox.MaxEvents)
+		} else if fill < a.cfg.Outbox.WarnAt/2 {
+			warned = false
+		}
+		for {
+			n, err := a.proc.process(ctx, batch)
+			if err == nil {
+				a.stats.Events.Add(int64(n))
+				if n > 0 {
+					select {
+					case a.wake <- struct{}{}:
+					default:
+					}
+				}
+				break
+			}
+			// The disk refused the write: nothing was committed, so retry
+			// the same readings rather than skip them.
+			a.log.Error("outbox write failed, retrying", "err", err)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// Shutdown stops in a written order: devices (no new readings), processor
+// (everything read is on disk), sender, uplink, outbox, health endpoint.
+// Unsent events stay in the outbox for the next start. Idempotent.
+func (a *Agent) Shutdown(ctx context.Context) error {
+	a.stopOnce.Do(func() {
+		var errs []error
+		for _, d := range a.cfg.Devices {
+			if d.Pusher != nil {
+				if err := d.Pusher.Stop(ctx); err != nil {
+					errs = append(errs, fmt.Errorf("device %s: %w", d.Name, err))
+				}
+			}
+		}
+		if a.cancel != nil {
+			a.cancel()
+		}
+		waitCtx(ctx, &a.devWG)
+		waitCtx(ctx, &a.loopWG)
+		for _, d := range a.cfg.Devices {
+			if d.Poller != nil {
+				d.Poller.Close()
+			}
+		}
+		if a.up != nil {
+			a.up.Close()
+		}
+		if a.httpSrv != nil {
+			a.httpSrv.Shutdown(ctx)
+		}
+		errs = append(errs, a.ob.Close())
+		a.stopErr = errors.Join(errs...)
+	})
+	return a.stopErr
+}
+
+func waitCtx(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// Run starts the agent and blocks until ctx ends, then shuts down within 10 s.
+func Run(ctx context.Context, cfg *config.Loaded, log *slog.Logger) error {
+	a, err := New(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		a.Shutdown(context.Background())
+		return err
+	}
+	<-ctx.Done()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return a.Shutdown(sctx)
+}
+
+func (a *Agent) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		a.devMu.Lock()
+		devs := make(map[string]deviceHealth, len(a.devQ))
+		for k, v := range a.devQ {
+			devs[k] = v
+		}
+		a.devMu.Unlock()
+		body := map[string]any{
+			"status":       "ok",
+			"edge_id":      a.cfg.EdgeID,
+			"line":         a.cfg.Line,
+			"connected":    a.Connected(),
+			"outbox_depth": a.ob.Depth(),
+			"readings":     a.stats.Readings.Load(),
+			"bad_readings": a.stats.BadReadings.Load(),
+			"events":       a.stats.Events.Load(),
+			"acked":        a.stats.Acked.Load(),
+			"resends":      a.stats.Resends.Load(),
+			"devices":      devs,
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(body)
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics(), promhttp.HandlerOpts{}))
+	return mux
+}

@@ -1,0 +1,222 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/edge/config"
+	"github.com/linewise/linewise/edge/outbox"
+	"github.com/linewise/linewise/edge/signal"
+	"github.com/linewise/linewise/edge/wire"
+)
+
+// processor turns readings into events. It runs on one goroutine; its state
+// is mirrored in the outbox in the same transaction as the events it emits.
+type processor struct {
+	cfg      *config.Loaded
+	ob       *outbox.Outbox
+	log      *slog.Logger
+	counters map[string]*counterRule
+	state    *stateRule
+
+	counterState map[string]signal.CounterState
+	bad          map[string]string // mapped signal → why it has no data
+	rawState     string
+	rawFault     string
+	haveState    bool
+	lastSent     wire.State // last state event emitted (persisted)
+}
+
+type counterRule struct {
+	config.Counter
+	calc signal.Counter
+}
+
+type stateRule struct {
+	config.State
+	m signal.StateMap
+}
+
+const metaLineState = "line_state"
+
+func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger) (*processor, error) {
+	p := &processor{cfg: cfg, ob: ob, log: log, counters: map[string]*counterRule{}, bad: map[string]string{}}
+	for _, c := range cfg.Counters {
+		p.counters[c.Signal] = &counterRule{Counter: c, calc: signal.Counter{Bits: c.Bits, MaxDelta: c.MaxDelta, CountFrom: c.FirstRead == "count"}}
+	}
+	if s := cfg.State; s != nil {
+		p.state = &stateRule{State: *s, m: signal.StateMap{Map: s.Map, Default: s.Default, Reasons: s.Reasons}}
+	}
+	var err error
+	if p.counterState, err = ob.Counters(); err != nil {
+		return nil, err
+	}
+	if v, err := ob.Meta(metaLineState); err != nil {
+		return nil, err
+	} else if v != "" {
+		_ = json.Unmarshal([]byte(v), &p.lastSent)
+	}
+	return p, nil
+}
+
+func (p *processor) mapped(sig string) bool {
+	if _, ok := p.counters[sig]; ok {
+		return true
+	}
+	return p.state != nil && (sig == p.state.Signal || sig == p.state.ReasonSignal)
+}
+
+// process handles a batch of readings and commits the resulting events and
+// state in one outbox transaction. On error nothing is committed and the
+// in-memory state is rolled back, so the same readings can be retried.
+func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, error) {
+	tx := &outbox.Tx{}
+	// Work on copies so a failed commit leaves memory as it was.
+	saved := p.snapshot()
+	for _, r := range rs {
+		if !p.mapped(r.Signal) {
+			continue
+		}
+		if r.Quality == devices.Bad {
+			why := "no data"
+			if r.Err != nil {
+				why = r.Err.Error()
+			}
+			if _, was := p.bad[r.Signal]; !was {
+				p.log.Warn("signal has no data", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "err", why)
+			}
+			p.bad[r.Signal] = why
+			p.emitState(tx, r.SourceTime)
+			continue
+		}
+		if _, was := p.bad[r.Signal]; was {
+			p.log.Info("signal has data again", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal))
+			delete(p.bad, r.Signal)
+		}
+		if c, ok := p.counters[r.Signal]; ok {
+			p.count(tx, c, r)
+		}
+		if p.state != nil && (r.Signal == p.state.Signal || r.Signal == p.state.ReasonSignal) {
+			key := config.RawKey(r.Value)
+			if r.Signal == p.state.Signal {
+				p.rawState, p.haveState = key, true
+			} else {
+				p.rawFault = key
+			}
+		}
+		p.emitState(tx, r.SourceTime)
+	}
+	evs, err := p.ob.Commit(ctx, tx)
+	if err != nil {
+		p.restore(saved)
+		return 0, err
+	}
+	return len(evs), nil
+}
+
+func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
+	v, ok := devices.AsInt64(r.Value)
+	if !ok {
+		p.log.Warn("counter reading is not a number; ignored", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "value", fmt.Sprint(r.Value))
+		return
+	}
+	var parts uint64
+	ev := wire.Count{Counter: c.Signal, Raw: uint64(v)}
+	if c.Mode == "pulse" {
+		if v <= 0 {
+			return
+		}
+		parts = uint64(v)
+	} else {
+		st := p.counterState[c.Signal]
+		d, next, err := c.calc.Next(st, v)
+		if err != nil {
+			p.log.Warn("counter value refused", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "err", err)
+			return
+		}
+		if next != st {
+			p.counterState[c.Signal] = next
+			tx.SetCounter(c.Signal, next)
+		}
+		if d.Reset {
+			p.log.Warn("counter reset detected", "signal", c.Signal, "previous", st.Last, "now", v)
+		}
+		parts, ev.Reset, ev.Wraps = d.Parts, d.Reset, d.Wraps
+		if parts == 0 && !d.Reset {
+			return
+		}
+	}
+	if c.Kind == "good" {
+		ev.Good = int64(parts)
+	} else {
+		ev.Reject = int64(parts)
+	}
+	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeCount, SourceTime: ts(r.SourceTime), Count: &ev})
+}
+
+// emitState appends a state event when the line's state differs from the
+// last one sent. Any mapped signal without data makes the line "no data",
+// which is not downtime.
+func (p *processor) emitState(tx *outbox.Tx, at time.Time) {
+	var next wire.State
+	switch {
+	case len(p.bad) > 0:
+		sigs := make([]string, 0, len(p.bad))
+		for s := range p.bad {
+			sigs = append(sigs, s)
+		}
+		sort.Strings(sigs)
+		next = wire.State{State: wire.StateNoData, Reason: "no data from " + strings.Join(sigs, ", ")}
+	case p.state != nil && p.haveState:
+		next = p.state.m.Resolve(p.rawState, p.rawFault)
+	default:
+		return
+	}
+	if next == p.lastSent {
+		return
+	}
+	p.lastSent = next
+	b, _ := json.Marshal(next)
+	tx.SetMeta(metaLineState, string(b))
+	st := next
+	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeState, SourceTime: ts(at), State: &st})
+}
+
+type procSnapshot struct {
+	counterState map[string]signal.CounterState
+	bad          map[string]string
+	rawState     string
+	rawFault     string
+	haveState    bool
+	lastSent     wire.State
+}
+
+func (p *processor) snapshot() procSnapshot {
+	s := procSnapshot{counterState: map[string]signal.CounterState{}, bad: map[string]string{},
+		rawState: p.rawState, rawFault: p.rawFault, haveState: p.haveState, lastSent: p.lastSent}
+	for k, v := range p.counterState {
+		s.counterState[k] = v
+	}
+	for k, v := range p.bad {
+		s.bad[k] = v
+	}
+	return s
+}
+
+func (p *processor) restore(s procSnapshot) {
+	p.counterState, p.bad = s.counterState, s.bad
+	p.rawState, p.rawFault, p.haveState, p.lastSent = s.rawState, s.rawFault, s.haveState, s.lastSent
+}
+
+func ts(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now().UTC()
+	}
+	return t.UTC()
+}

@@ -1,0 +1,309 @@
+// Package config is the edge agent's configuration: what devices it reads, what
+// each signal means for the line, and where it sends events. Loading never
+// touches the network; every problem is reported at once with file, line and key.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/drivers"
+	"github.com/linewise/linewise/edge/wire"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole agent configuration.
+type Config struct {
+	EdgeID   string      `yaml:"edge_id"`
+	Line     string      `yaml:"line"`
+	DataDir  string      `yaml:"data_dir"`
+	HTTP     string      `yaml:"http"` // health endpoint; "" disables it
+	Central  Central     `yaml:"central"`
+	Devices  []yaml.Node `yaml:"devices"`
+	Counters []Counter   `yaml:"counters"`
+	State    *State      `yaml:"state"`
+	Outbox   Outbox      `yaml:"outbox"`
+}
+
+// Central says how events reach central.
+type Central struct {
+	MQTT       MQTT          `yaml:"mqtt"`
+	BatchSize  int           `yaml:"batch_size"`  // events per published batch
+	AckTimeout time.Duration `yaml:"ack_timeout"` // resend a batch not acknowledged within this
+}
+
+// MQTT is the broker connection for events and acks.
+type MQTT struct {
+	Broker   string `yaml:"broker"`
+	ClientID string `yaml:"client_id"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// Counter maps a signal to good or reject parts.
+type Counter struct {
+	Signal string `yaml:"signal"`
+	Kind   string `yaml:"kind"` // good | reject
+	// Mode cumulative: the value is a running PLC counter (wraps at Bits,
+	// resets on power cycle). Mode pulse: each reading's value is a number of
+	// parts made since the previous one.
+	Mode string `yaml:"mode"`
+	Bits int    `yaml:"bits"` // 16, 32 or 64, for cumulative
+	// FirstRead says what the very first value ever read means: "baseline"
+	// (default: the counter's history is not ours, count from here) or
+	// "count" (the counter started at zero with this agent: count it all).
+	FirstRead string `yaml:"first_read"`
+	// MaxDelta is the largest believable increase between two reads; a drop
+	// whose wrap-around increase would exceed it is a reset. 0 = half the range.
+	MaxDelta uint64 `yaml:"max_delta"`
+}
+
+// State maps a PLC enum (and optionally a fault code) to machine states.
+type State struct {
+	Signal       string            `yaml:"signal"`
+	Map          map[string]string `yaml:"map"`           // raw value → running|idle|down|setup|planned_stop
+	Default      string            `yaml:"default"`       // state for unmapped values; "" → down with reason "unmapped <raw>"
+	ReasonSignal string            `yaml:"reason_signal"` // optional fault-code signal
+	Reasons      map[string]string `yaml:"reasons"`       // fault code → reason text
+}
+
+// Outbox bounds the durable queue of events not yet committed by central.
+type Outbox struct {
+	MaxEvents int `yaml:"max_events"`
+	// WarnAt is the fill ratio at which the agent warns loudly.
+	WarnAt float64 `yaml:"warn_at"`
+}
+
+// Default returns a Config with every default filled in.
+func Default() Config {
+	return Config{
+		DataDir: "data/edge",
+		HTTP:    "127.0.0.1:8491",
+		Central: Central{BatchSize: 500, AckTimeout: 5 * time.Second},
+		Outbox:  Outbox{MaxEvents: 5_000_000, WarnAt: 0.8},
+	}
+}
+
+// Loaded is a validated configuration with its devices opened (not connected).
+type Loaded struct {
+	Config
+	Path       string
+	Devices    []drivers.Device
+	signalsDev map[string]string
+}
+
+// DeviceOf names the device delivering signal.
+func (l *Loaded) DeviceOf(signal string) string { return l.signalsDev[signal] }
+
+// Load reads, decodes and validates the file at path. The error lists every
+// problem as "path:line: key: message", one per line.
+func Load(path string, log *slog.Logger) (*Loaded, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("edge config: %w", err)
+	}
+	return Parse(path, b, log)
+}
+
+// Parse is Load on bytes already read; path only labels errors.
+func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty configuration", path)
+	}
+	cfg := Default()
+	l := &Loaded{Path: path, signalsDev: map[string]string{}}
+	errs := []error{devices.DecodeStrict(&root, &cfg)}
+	if log == nil {
+		log = slog.Default()
+	}
+	// Devices decode themselves (each driver knows its keys); collect their
+	// signal names for the cross-checks below.
+	for i := range cfg.Devices {
+		n := &cfg.Devices[i]
+		name, driver := scalar(n, "name"), scalar(n, "driver")
+		p := fmt.Sprintf("devices[%d]", i)
+		if err := wire.ValidID(name); err != nil {
+			errs = append(errs, devices.Field(p+".name", "%v", err))
+			continue
+		}
+		if driver == "" {
+			errs = append(errs, devices.Field(p+".driver", "missing (one of %s)", strings.Join(drivers.Names(), ", ")))
+			continue
+		}
+		d, err := drivers.Open(driver, name, n, log.With("device", name))
+		if err != nil {
+			errs = append(errs, devices.Prefix(p, err))
+			continue
+		}
+		for _, s := range d.Signals {
+			if other, dup := l.signalsDev[s]; dup {
+				errs = append(errs, devices.Field(p, "signal %q is also delivered by device %q", s, other))
+			}
+			l.signalsDev[s] = name
+		}
+		l.Devices = append(l.Devices, d)
+	}
+	errs = append(errs, cfg.validate(l.signalsDev))
+	l.Config = cfg
+	var out []string
+	for _, e := range devices.Locate(&root, errors.Join(errs...)) {
+		out = append(out, path+":"+strings.TrimPrefix(e.Error(), "line "))
+	}
+	if len(out) > 0 {
+		return nil, errors.New(strings.Join(out, "\n"))
+	}
+	return l, nil
+}
+
+func scalar(n *yaml.Node, key string) string {
+	if n.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key && n.Content[i+1].Kind == yaml.ScalarNode {
+			return n.Content[i+1].Value
+		}
+	}
+	return ""
+}
+
+var machineStates = []string{wire.StateRunning, wire.StateIdle, wire.StateDown, wire.StateSetup, wire.StatePlannedStop}
+
+func (c *Config) validate(signals map[string]string) error {
+	var errs []error
+	f := func(path, format string, args ...any) { errs = append(errs, devices.Field(path, format, args...)) }
+	if err := wire.ValidID(c.EdgeID); err != nil {
+		f("edge_id", "%v", err)
+	}
+	if err := wire.ValidID(c.Line); err != nil {
+		f("line", "%v", err)
+	}
+	if c.DataDir == "" {
+		f("data_dir", "missing")
+	}
+	if c.HTTP != "" {
+		if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
+			f("http", "not host:port: %v", err)
+		}
+	}
+	if u, err := url.Parse(c.Central.MQTT.Broker); c.Central.MQTT.Broker == "" {
+		f("central.mqtt.broker", "missing (for example tcp://127.0.0.1:1883)")
+	} else if err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts") || u.Host == "" {
+		f("central.mqtt.broker", "%q is not a broker URL like tcp://host:port", c.Central.MQTT.Broker)
+	}
+	if c.Central.BatchSize < 1 || c.Central.BatchSize > 10_000 {
+		f("central.batch_size", "%d is outside 1..10000", c.Central.BatchSize)
+	}
+	if c.Central.AckTimeout < 100*time.Millisecond {
+		f("central.ack_timeout", "%s is below 100ms", c.Central.AckTimeout)
+	}
+	if c.Outbox.MaxEvents < 1000 {
+		f("outbox.max_events", "%d is below 1000", c.Outbox.MaxEvents)
+	}
+	if c.Outbox.WarnAt <= 0 || c.Outbox.WarnAt > 1 {
+		f("outbox.warn_at", "%v is outside (0, 1]", c.Outbox.WarnAt)
+	}
+	if len(c.Devices) == 0 {
+		f("devices", "no devices configured")
+	}
+	known := func(path, s string) {
+		if s == "" {
+			f(path, "missing")
+		} else if _, ok := signals[s]; !ok && len(signals) > 0 {
+			f(path, "no device delivers signal %q", s)
+		}
+	}
+	seen := map[string]bool{}
+	for i := range c.Counters {
+		k := &c.Counters[i]
+		p := fmt.Sprintf("counters[%d]", i)
+		known(p+".signal", k.Signal)
+		if seen[k.Signal] {
+			f(p+".signal", "signal %q is mapped twice", k.Signal)
+		}
+		seen[k.Signal] = true
+		if k.Kind != "good" && k.Kind != "reject" {
+			f(p+".kind", "%q is not good or reject", k.Kind)
+		}
+		if k.Mode == "" {
+			k.Mode = "cumulative"
+		}
+		if k.Mode != "cumulative" && k.Mode != "pulse" {
+			f(p+".mode", "%q is not cumulative or pulse", k.Mode)
+		}
+		if k.Bits == 0 {
+			k.Bits = 32
+		}
+		if k.Bits != 16 && k.Bits != 32 && k.Bits != 64 {
+			f(p+".bits", "%d is not 16, 32 or 64", k.Bits)
+		}
+		if k.FirstRead == "" {
+			k.FirstRead = "baseline"
+		}
+		if k.FirstRead != "baseline" && k.FirstRead != "count" {
+			f(p+".first_read", "%q is not baseline or count", k.FirstRead)
+		}
+	}
+	if s := c.State; s != nil {
+		known("state.signal", s.Signal)
+		if len(s.Map) == 0 {
+			f("state.map", "missing: map each PLC value to one of %s", strings.Join(machineStates, ", "))
+		}
+		for raw, st := range s.Map {
+			if !isMachineState(st) {
+				f("state.map."+raw, "%q is not one of %s", st, strings.Join(machineStates, ", "))
+			}
+		}
+		if s.Default != "" && !isMachineState(s.Default) {
+			f("state.default", "%q is not one of %s", s.Default, strings.Join(machineStates, ", "))
+		}
+		if s.ReasonSignal != "" {
+			known("state.reason_signal", s.ReasonSignal)
+		}
+	}
+	if len(c.Counters) == 0 && c.State == nil {
+		f("counters", "nothing mapped: configure counters and/or state")
+	}
+	return errors.Join(errs...)
+}
+
+func isMachineState(s string) bool {
+	for _, m := range machineStates {
+		if s == m {
+			return true
+		}
+	}
+	return false
+}
+
+// RawKey renders a reading value the way state.map and state.reasons keys are written.
+func RawKey(v any) string {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float64:
+		if x == float64(int64(x)) {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}

@@ -1,0 +1,274 @@
+// Package outbox is the edge agent's durable queue: every event is on disk
+// (SQLite in WAL mode, fsync'd on commit) before it is sent, together with the
+// counter state that produced it, and leaves only when central has committed
+// it. It must never reuse a sequence number and never drop a count event.
+package outbox
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/linewise/linewise/edge/signal"
+	"github.com/linewise/linewise/edge/wire"
+	_ "modernc.org/sqlite" // database/sql driver "sqlite"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (signal TEXT PRIMARY KEY, known INTEGER NOT NULL, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dead (seq INTEGER PRIMARY KEY, body BLOB NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+`
+
+// Outbox is safe for one writer (the agent's processor) and one reader (the
+// sender) at a time; SQLite serialises them.
+type Outbox struct {
+	db      *sql.DB
+	edgeID  string
+	nextSeq uint64 // only touched inside Commit, which the single processor calls
+	depth   atomic.Int64
+}
+
+// Open opens or creates the outbox in dir for edgeID. An outbox belongs to
+// one edge id for ever: opening it for another is refused, because the
+// sequence numbers central has seen are that edge's.
+func Open(dir, edgeID string) (*Outbox, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("outbox: %w", err)
+	}
+	path := filepath.Join(dir, "outbox.db")
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)")
+	if err != nil {
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	o := &Outbox{db: db, edgeID: edgeID}
+	if err := o.init(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	return o, nil
+}
+
+func (o *Outbox) init() error {
+	if _, err := o.db.Exec(schema); err != nil {
+		return err
+	}
+	var owner string
+	switch err := o.db.QueryRow(`SELECT v FROM meta WHERE k='edge_id'`).Scan(&owner); {
+	case errors.Is(err, sql.ErrNoRows):
+		if _, err := o.db.Exec(`INSERT INTO meta(k,v) VALUES('edge_id',?),('next_seq','1')`, o.edgeID); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case owner != o.edgeID:
+		return fmt.Errorf("belongs to edge %q, not %q: use another data_dir", owner, o.edgeID)
+	}
+	var next string
+	if err := o.db.QueryRow(`SELECT v FROM meta WHERE k='next_seq'`).Scan(&next); err != nil {
+		return err
+	}
+	n, err := strconv.ParseUint(next, 10, 64)
+	if err != nil || n == 0 {
+		return fmt.Errorf("corrupt next_seq %q", next)
+	}
+	o.nextSeq = n
+	var depth int64
+	if err := o.db.QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&depth); err != nil {
+		return err
+	}
+	o.depth.Store(depth)
+	return nil
+}
+
+// Close closes the database.
+func (o *Outbox) Close() error { return o.db.Close() }
+
+// Depth is the number of events not yet acknowledged.
+func (o *Outbox) Depth() int64 { return o.depth.Load() }
+
+// Counters returns the persisted state of every cumulative counter.
+func (o *Outbox) Counters() (map[string]signal.CounterState, error) {
+	rows, err := o.db.Query(`SELECT signal, known, last FROM counters`)
+	if err != nil {
+		return nil, fmt.Errorf("outbox counters: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]signal.CounterState{}
+	for rows.Next() {
+		var s string
+		var known int
+		var last int64
+		if err := rows.Scan(&s, &known, &last); err != nil {
+			return nil, err
+		}
+		out[s] = signal.CounterState{Known: known == 1, Last: uint64(last)}
+	}
+	return out, rows.Err()
+}
+
+// Meta reads a value the agent keeps across restarts ("" if unset).
+func (o *Outbox) Meta(key string) (string, error) {
+	var v string
+	err := o.db.QueryRow(`SELECT v FROM meta WHERE k=?`, "x."+key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// Tx collects what one processing step produced; Commit writes it atomically.
+type Tx struct {
+	events   []wire.Event
+	counters map[string]signal.CounterState
+	meta     map[string]string
+}
+
+// Append queues an event; its Seq and EdgeID are assigned at commit.
+func (t *Tx) Append(e wire.Event) { t.events = append(t.events, e) }
+
+// SetCounter records a counter's new state.
+func (t *Tx) SetCounter(sig string, st signal.CounterState) {
+	if t.counters == nil {
+		t.counters = map[string]signal.CounterState{}
+	}
+	t.counters[sig] = st
+}
+
+// SetMeta records an agent value.
+func (t *Tx) SetMeta(k, v string) {
+	if t.meta == nil {
+		t.meta = map[string]string{}
+	}
+	t.meta[k] = v
+}
+
+// Empty reports whether the transaction would write nothing.
+func (t *Tx) Empty() bool { return len(t.events) == 0 && len(t.counters) == 0 && len(t.meta) == 0 }
+
+// Commit writes tx in one SQLite transaction and returns the events with
+// their sequence numbers. Nothing is written if it fails.
+func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
+	if t.Empty() {
+		return nil, nil
+	}
+	sqlTx, err := o.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("outbox commit: %w", err)
+	}
+	defer sqlTx.Rollback()
+	seq := o.nextSeq
+	out := make([]wire.Event, len(t.events))
+	for i, e := range t.events {
+		e.EdgeID, e.Seq = o.edgeID, seq
+		seq++
+		body, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("outbox commit: %w", err)
+		}
+		if _, err := sqlTx.Exec(`INSERT INTO outbox(seq, body) VALUES(?, ?)`, int64(e.Seq), body); err != nil {
+			return nil, fmt.Errorf("outbox commit: %w", err)
+		}
+		out[i] = e
+	}
+	for s, st := range t.counters {
+		known := 0
+		if st.Known {
+			known = 1
+		}
+		if _, err := sqlTx.Exec(`INSERT INTO counters(signal, known, last) VALUES(?,?,?)
+			ON CONFLICT(signal) DO UPDATE SET known=excluded.known, last=excluded.last`, s, known, int64(st.Last)); err != nil {
+			return nil, fmt.Errorf("outbox commit: %w", err)
+		}
+	}
+	for k, v := range t.meta {
+		if _, err := sqlTx.Exec(`INSERT INTO meta(k, v) VALUES(?,?) ON CONFLICT(k) DO UPDATE SET v=excluded.v`, "x."+k, v); err != nil {
+			return nil, fmt.Errorf("outbox commit: %w", err)
+		}
+	}
+	if seq != o.nextSeq {
+		if _, err := sqlTx.Exec(`UPDATE meta SET v=? WHERE k='next_seq'`, strconv.FormatUint(seq, 10)); err != nil {
+			return nil, fmt.Errorf("outbox commit: %w", err)
+		}
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return nil, fmt.Errorf("outbox commit: %w", err)
+	}
+	o.nextSeq = seq
+	o.depth.Add(int64(len(out)))
+	return out, nil
+}
+
+// Pending returns up to limit unacknowledged events with seq > after, oldest first.
+func (o *Outbox) Pending(ctx context.Context, after uint64, limit int) ([]wire.Event, error) {
+	rows, err := o.db.QueryContext(ctx, `SELECT body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
+	if err != nil {
+		return nil, fmt.Errorf("outbox pending: %w", err)
+	}
+	defer rows.Close()
+	var out []wire.Event
+	for rows.Next() {
+		var body []byte
+		if err := rows.Scan(&body); err != nil {
+			return nil, err
+		}
+		var e wire.Event
+		if err := json.Unmarshal(body, &e); err != nil {
+			return nil, fmt.Errorf("outbox pending: corrupt event: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Ack removes the events central has committed, from..to inclusive, and
+// returns how many were still there (a repeated ack removes nothing).
+func (o *Outbox) Ack(ctx context.Context, from, to uint64) (int64, error) {
+	res, err := o.db.ExecContext(ctx, `DELETE FROM outbox WHERE seq >= ? AND seq <= ?`, int64(from), int64(to))
+	if err != nil {
+		return 0, fmt.Errorf("outbox ack %d..%d: %w", from, to, err)
+	}
+	n, _ := res.RowsAffected()
+	o.depth.Add(-n)
+	return n, nil
+}
+
+// Reject moves events central refused for good to the dead table, where an
+// operator can inspect them; they are not resent.
+func (o *Outbox) Reject(ctx context.Context, from, to uint64, reason string) (int64, error) {
+	tx, err := o.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	if _, err := tx.Exec(`INSERT OR IGNORE INTO dead(seq, body, reason, at) SELECT seq, body, ?, ? FROM outbox WHERE seq >= ? AND seq <= ?`,
+		reason, time.Now().UnixNano(), int64(from), int64(to)); err != nil {
+		return 0, fmt.Errorf("outbox reject: %w", err)
+	}
+	res, err := tx.Exec(`DELETE FROM outbox WHERE seq >= ? AND seq <= ?`, int64(from), int64(to))
+	if err != nil {
+		return 0, fmt.Errorf("outbox reject: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, err
+	}
+	n, _ := res.RowsAffected()
+	o.depth.Add(-n)
+	return n, nil
+}
+
+// Dead counts refused events.
+func (o *Outbox) Dead() (int64, error) {
+	var n int64
+	err := o.db.QueryRow(`SELECT COUNT(*) FROM dead`).Scan(&n)
+	return n, err
+}

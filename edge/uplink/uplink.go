@@ -1,0 +1,144 @@
+// Package uplink carries event batches from the edge to central and brings
+// back central's acknowledgements. The agent's sender owns resending and the
+// outbox; an uplink only moves bytes and must never block the agent forever.
+package uplink
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/linewise/linewise/edge/wire"
+)
+
+// Uplink is one way to central.
+type Uplink interface {
+	// Publish hands a batch to the transport. A nil error means the
+	// transport took it (for MQTT: the broker's PUBACK), not that central
+	// committed it: only an Ack says that.
+	Publish(ctx context.Context, b wire.Batch) error
+	// Acks delivers central's acknowledgements.
+	Acks() <-chan wire.Ack
+	Connected() bool
+	Close()
+}
+
+// ErrNotConnected is returned by Publish while the transport is down.
+var ErrNotConnected = errors.New("uplink: not connected")
+
+// MQTTConfig configures the MQTT uplink.
+type MQTTConfig struct {
+	Broker, ClientID, Username, Password string
+	EdgeID                               string
+}
+
+// MQTT publishes batches with QoS 1 on a persistent session and receives
+// acks on the edge's ack topic.
+type MQTT struct {
+	cfg        MQTTConfig
+	client     paho.Client
+	acks       chan wire.Ack
+	log        *slog.Logger
+	connected  atomic.Bool
+	Reconnects atomic.Int64
+}
+
+var _ Uplink = (*MQTT)(nil)
+
+// NewMQTT starts connecting in the background (retrying for ever with
+// paho's capped backoff) and returns at once.
+func NewMQTT(cfg MQTTConfig, log *slog.Logger) *MQTT {
+	m := &MQTT{cfg: cfg, acks: make(chan wire.Ack, 1024), log: log}
+	opts := paho.NewClientOptions().
+		AddBroker(cfg.Broker).
+		SetClientID(cfg.ClientID).
+		SetUsername(cfg.Username).
+		SetPassword(cfg.Password).
+		SetCleanSession(false).
+		SetAutoReconnect(true).
+		SetConnectRetry(true).
+		SetConnectRetryInterval(time.Second).
+		SetMaxReconnectInterval(10 * time.Second).
+		SetConnectTimeout(5 * time.Second).
+		SetKeepAlive(15 * time.Second).
+		SetOrderMatters(false).
+		SetOnConnectHandler(func(c paho.Client) {
+			m.log.Info("connected to broker", "broker", cfg.Broker)
+			// Acks are what let events leave the outbox: without the
+			// subscription the uplink is not usable, so keep trying.
+			for c.IsConnectionOpen() {
+				tok := c.Subscribe(wire.AckTopic(cfg.EdgeID), 1, m.onAck)
+				if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
+					m.connected.Store(true)
+					return
+				}
+				m.log.Error("subscribe to ack topic failed, retrying", "err", tok.Error())
+				time.Sleep(2 * time.Second)
+			}
+		}).
+		SetConnectionLostHandler(func(_ paho.Client, err error) {
+			m.connected.Store(false)
+			m.Reconnects.Add(1)
+			m.log.Warn("lost broker connection", "broker", cfg.Broker, "err", err)
+		})
+	m.client = paho.NewClient(opts)
+	m.client.Connect() // with ConnectRetry the token completes only once connected
+	return m
+}
+
+func (m *MQTT) onAck(_ paho.Client, msg paho.Message) {
+	var a wire.Ack
+	if err := json.Unmarshal(msg.Payload(), &a); err != nil || a.EdgeID != m.cfg.EdgeID || a.From == 0 || a.To < a.From {
+		m.log.Warn("ignoring malformed ack", "payload", truncate(msg.Payload()), "err", err)
+		return
+	}
+	select {
+	case m.acks <- a:
+	default:
+		// The sender is far behind; an ack dropped here only means a
+		// resend later, which central deduplicates.
+		m.log.Warn("ack queue full, dropping ack", "from", a.From, "to", a.To)
+	}
+}
+
+// Publish sends one batch with QoS 1 and waits for the broker's PUBACK.
+func (m *MQTT) Publish(ctx context.Context, b wire.Batch) error {
+	if !m.connected.Load() || !m.client.IsConnectionOpen() {
+		return ErrNotConnected
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("uplink: %w", err)
+	}
+	tok := m.client.Publish(wire.EventsTopic(m.cfg.EdgeID), 1, false, body)
+	select {
+	case <-tok.Done():
+		return tok.Error()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Acks delivers acknowledgements as they arrive.
+func (m *MQTT) Acks() <-chan wire.Ack { return m.acks }
+
+// Connected reports whether the broker connection and ack subscription are up.
+func (m *MQTT) Connected() bool { return m.connected.Load() && m.client.IsConnectionOpen() }
+
+// Close disconnects, giving in-flight packets a moment.
+func (m *MQTT) Close() {
+	m.connected.Store(false)
+	m.client.Disconnect(250)
+}
+
+func truncate(b []byte) string {
+	if len(b) > 200 {
+		return string(b[:200]) + "…"
+	}
+	return string(b)
+}
