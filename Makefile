@@ -30,7 +30,7 @@ run: build check-config
 	echo "    edge health       http://127.0.0.1:8491/healthz"; \
 	echo "  Ctrl-C stops everything."; \
 	echo ""; \
-	wait
+	wait || wait; exit 0
 
 check-config: build
 	@$(BIN)/central --config configs/central.yaml --check-config

@@ -64,6 +64,14 @@ type Order struct {
 	Status      OrderStatus `json:"status"`
 	Good        int64       `json:"good"`   // sum over its work orders
 	Reject      int64       `json:"reject"` // sum over its work orders
+	Unit        string      `json:"unit"`
+	CustomerRef string      `json:"customer_ref"`
+	OrderType   string      `json:"order_type"`
+	Site        string      `json:"site"`
+	// ReviewRound counts submissions; sign-offs count only in the current one.
+	ReviewRound int        `json:"review_round"`
+	CreatedAt   *time.Time `json:"created_at,omitempty"`
+	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
 }
 
 // WorkOrder is one operation of one order on one line.

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -20,8 +22,29 @@ import (
 // event's source time (not the arrival time), else to the line's
 // unattributed counters. A state replaces the line's state only if it began
 // later than the stored one, so late or reordered events cannot roll it back.
+//
+// On PostgreSQL several central replicas may apply the same batch at once
+// (shared subscriptions, or an HTTPS resend racing an MQTT one). READ
+// COMMITTED is enough: the insert on the (edge_id, seq) key waits for the
+// other transaction's row and then does nothing, only an insert that stored
+// a row (RowsAffected 1) moves counters, and counters move by increment
+// (good = good + ?), never read-modify-write. A deadlock or serialization
+// failure between replicas is retried a few times before it is returned.
 func (s *Store) ApplyBatch(ctx context.Context, b wire.Batch) (applied int, err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	for attempt := 1; ; attempt++ {
+		applied, err = s.applyBatchOnce(ctx, b)
+		if err == nil || !s.retryable(err) || attempt == 3 || ctx.Err() != nil {
+			return applied, err
+		}
+	}
+}
+
+func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, err error) {
+	var opts *sql.TxOptions
+	if s.postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelReadCommitted}
+	}
+	tx, err := s.db.BeginTx(ctx, opts)
 	if err != nil {
 		return 0, fmt.Errorf("store: apply batch from edge %s: %w", b.EdgeID, err)
 	}
@@ -41,6 +64,13 @@ func (s *Store) ApplyBatch(ctx context.Context, b wire.Batch) (applied int, err 
 		return 0, fmt.Errorf("store: commit batch from edge %s: %w", b.EdgeID, err)
 	}
 	return applied, nil
+}
+
+// retryable reports a PostgreSQL deadlock or serialization failure: the
+// transaction was rolled back whole and may simply run again.
+func (s *Store) retryable(err error) bool {
+	var pe *pgconn.PgError
+	return s.postgres && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
 func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, ev *wire.Event, received int64) (bool, error) {

@@ -107,7 +107,7 @@ func (s *Store) ListLines(ctx context.Context) ([]domain.LineView, error) {
 		JOIN orders o ON o.number = w.order_number
 		JOIN products p ON p.code = o.product_code
 		WHERE w.status IN (?, ?)
-		ORDER BY w.line_id, CASE WHEN w.status = ? THEN 0 ELSE 1 END, w.actual_start DESC`),
+		ORDER BY w.line_id, CASE WHEN w.status = ? THEN 0 ELSE 1 END, COALESCE(w.actual_start, 0) DESC`),
 		string(domain.StatusInProgress), string(domain.StatusPaused), string(domain.StatusInProgress))
 	if err != nil {
 		return nil, fmt.Errorf("store: list active work orders: %w", err)
@@ -133,8 +133,8 @@ func (s *Store) ListLines(ctx context.Context) ([]domain.LineView, error) {
 }
 
 const orderColumns = `o.number, o.product_code, p.name, o.quantity, o.due_at, o.priority, o.status,
-	COALESCE((SELECT SUM(w.good) FROM work_orders w WHERE w.order_number = o.number), 0),
-	COALESCE((SELECT SUM(w.reject) FROM work_orders w WHERE w.order_number = o.number), 0)
+	CAST(COALESCE((SELECT SUM(w.good) FROM work_orders w WHERE w.order_number = o.number), 0) AS BIGINT),
+	CAST(COALESCE((SELECT SUM(w.reject) FROM work_orders w WHERE w.order_number = o.number), 0) AS BIGINT)
 	FROM orders o JOIN products p ON p.code = o.product_code`
 
 func scanOrder(sc interface{ Scan(...any) error }) (domain.Order, error) {

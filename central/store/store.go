@@ -20,7 +20,8 @@ import (
 	"strings"
 	"time"
 
-	_ "modernc.org/sqlite" // registers driver "sqlite"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
+	_ "modernc.org/sqlite"             // registers driver "sqlite"
 
 	"github.com/linewise/linewise/central/domain"
 )
@@ -31,8 +32,8 @@ var migrationFS embed.FS
 // Drivers Open accepts.
 const (
 	DriverSQLite = "sqlite"
-	// DriverPostgres is reserved: the SQL is written for it, but the pgx
-	// stdlib driver is not linked in yet.
+	// DriverPostgres opens PostgreSQL through pgx's database/sql driver; the
+	// DSN is a libpq URL or keyword/value string.
 	DriverPostgres = "postgres"
 )
 
@@ -51,30 +52,54 @@ func SQLiteDSN(path string) string {
 
 // Open connects to the database and applies pending migrations.
 func Open(ctx context.Context, driver, dsn string) (*Store, error) {
+	return open(ctx, driver, dsn, 0)
+}
+
+// open applies migrations up to version upTo (0: all); tests use it to
+// build an older schema and then upgrade it.
+func open(ctx context.Context, driver, dsn string, upTo int) (*Store, error) {
+	var sqlDriver string
 	switch driver {
 	case DriverSQLite:
+		sqlDriver = "sqlite"
 	case DriverPostgres:
-		return nil, fmt.Errorf("store: driver %q is not available in this build yet", driver)
+		sqlDriver = "pgx"
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q", driver)
 	}
-	db, err := sql.Open(driver, dsn)
+	db, err := sql.Open(sqlDriver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)
 	}
-	// SQLite has one writer; a single connection serialises writes in Go
-	// instead of in busy retries. Reads share it: fine at one site's volume.
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db, now: time.Now}
+	s := &Store{db: db, postgres: driver == DriverPostgres, now: time.Now}
+	if s.postgres {
+		// Several central replicas may share the database; each keeps a
+		// small pool and PostgreSQL arbitrates.
+		db.SetMaxOpenConns(10)
+		db.SetMaxIdleConns(5)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+	} else {
+		// SQLite has one writer; a single connection serialises writes in Go
+		// instead of in busy retries. Reads share it: fine at one site's volume.
+		db.SetMaxOpenConns(1)
+	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", driver, err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
+}
+
+// Driver is DriverSQLite or DriverPostgres.
+func (s *Store) Driver() string {
+	if s.postgres {
+		return DriverPostgres
+	}
+	return DriverSQLite
 }
 
 // Close closes the database.
@@ -111,6 +136,34 @@ type migration struct {
 	sql     string
 }
 
+// Dialect markers: a migration line ending in one of these is kept only for
+// that database. Prefer portable SQL; this exists for the rare statement
+// that cannot be written once, so the migration stays one file.
+const (
+	onlySQLite   = "-- only:sqlite"
+	onlyPostgres = "-- only:postgres"
+)
+
+// forDialect drops the lines marked for the other database.
+func forDialect(body string, postgres bool) string {
+	drop := onlyPostgres
+	if postgres {
+		drop = onlySQLite
+	}
+	if !strings.Contains(body, drop) {
+		return body
+	}
+	lines := strings.Split(body, "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if strings.HasSuffix(strings.TrimRight(l, " \t\r"), drop) {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
+}
+
 func loadMigrations() ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFS, "migrations")
 	if err != nil {
@@ -138,61 +191,74 @@ func loadMigrations() ([]migration, error) {
 	return out, nil
 }
 
-// migrate applies, each in its own transaction, every migration not yet
-// recorded in schema_migrations.
-func (s *Store) migrate(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at BIGINT NOT NULL)`); err != nil {
+// migrate applies, each in its own transaction, every migration up to upTo
+// (0: all) not yet recorded in schema_migrations. Several centrals may start
+// at once on one PostgreSQL: each transaction first takes an advisory lock
+// (per schema) and re-reads schema_migrations under it, so a migration is
+// applied once and the others skip it. On SQLite the write lock does the same.
+func (s *Store) migrate(ctx context.Context, upTo int) error {
+	if err := s.inMigrationTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT NOT NULL,
+			applied_at BIGINT NOT NULL)`)
+		return err
+	}); err != nil {
 		return fmt.Errorf("store: create schema_migrations: %w", err)
 	}
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
-	applied := map[int]bool{}
-	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
-	if err != nil {
-		return fmt.Errorf("store: read schema_migrations: %w", err)
-	}
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			rows.Close()
-			return err
-		}
-		applied[v] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
 	for _, m := range ms {
-		if applied[m.version] {
-			continue
+		if upTo > 0 && m.version > upTo {
+			break
 		}
-		if err := s.apply(ctx, m); err != nil {
+		if err := s.inMigrationTx(ctx, func(tx *sql.Tx) error { return s.apply(ctx, tx, m) }); err != nil {
 			return fmt.Errorf("store: migration %s: %w", m.name, err)
 		}
 	}
 	return nil
 }
 
-func (s *Store) apply(ctx context.Context, m migration) error {
+// migrationLockKey is the first half of the advisory lock key; the second
+// is a hash of the schema, so replicas of different installs sharing one
+// PostgreSQL (and parallel tests) do not wait on each other.
+const migrationLockKey = 0x4c57 // "LW"
+
+func (s *Store) inMigrationTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if s.postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, migrationLockKey); err != nil {
+			return fmt.Errorf("migration lock: %w", err)
+		}
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (s *Store) apply(ctx context.Context, tx *sql.Tx, m migration) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
+		return fmt.Errorf("read schema_migrations: %w", err)
+	}
+	if n > 0 {
+		return nil // applied earlier, or just now by another starter
+	}
+	if _, err := tx.ExecContext(ctx, forDialect(m.sql, s.postgres)); err != nil {
 		return err
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`),
 		m.version, m.name, s.now().UnixNano()); err != nil {
 		return err
 	}
-	return tx.Commit()
+	return nil
 }
 
 // AppliedMigrations lists the recorded migration versions in order.

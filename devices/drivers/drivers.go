@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/modbus"
+	"github.com/linewise/linewise/devices/mqtt"
+	"github.com/linewise/linewise/devices/opcua"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,7 +33,48 @@ type Device struct {
 type Factory func(name string, node *yaml.Node, log *slog.Logger) (Device, error)
 
 // registry is filled in one place, here, not by init side effects.
-var registry = map[string]Factory{}
+var registry = map[string]Factory{
+	"modbus": func(name string, node *yaml.Node, log *slog.Logger) (Device, error) {
+		cfg, err := modbus.DecodeConfig(node)
+		if err != nil {
+			return Device{}, err
+		}
+		d, err := modbus.New(name, cfg, log)
+		if err != nil {
+			return Device{}, err
+		}
+		return Device{Signals: cfg.SignalNames(), PollInterval: cfg.PollInterval, Poller: d}, nil
+	},
+	"mqtt": func(name string, node *yaml.Node, log *slog.Logger) (Device, error) {
+		cfg, err := mqtt.DecodeConfig(node)
+		if err != nil {
+			return Device{}, err
+		}
+		d, err := mqtt.New(name, cfg, log)
+		if err != nil {
+			return Device{}, err
+		}
+		return Device{Signals: cfg.SignalNames(), Pusher: d}, nil
+	},
+	"opcua": func(name string, node *yaml.Node, log *slog.Logger) (Device, error) {
+		cfg, err := opcua.DecodeConfig(node)
+		if err != nil {
+			return Device{}, err
+		}
+		if cfg.Mode == "subscribe" {
+			s, err := opcua.NewSubscriber(name, cfg, log)
+			if err != nil {
+				return Device{}, err
+			}
+			return Device{Signals: cfg.SignalNames(), Pusher: s}, nil
+		}
+		d, err := opcua.New(name, cfg, log)
+		if err != nil {
+			return Device{}, err
+		}
+		return Device{Signals: cfg.SignalNames(), PollInterval: cfg.PollInterval, Poller: d}, nil
+	},
+}
 
 // Names lists the registered drivers.
 func Names() []string {

@@ -112,7 +112,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	for _, d := range a.cfg.Devices {
 		a.startDevice(ctx, d)
 	}
-	a.log.Info("edge agent started", "edge", a.cfg.EdgeID, "line", a.cfg.Line, "devices", len(a.cfg.Devices), "outbox_depth", a.ob.Depth())
+	a.log.Info("edge agent started", "devices", len(a.cfg.Devices), "outbox_depth", a.ob.Depth())
 	return nil
 }
 
@@ -126,7 +126,7 @@ func (a *Agent) OutboxDepth() int64 { return a.ob.Depth() }
 func (a *Agent) Connected() bool { return a.up != nil && a.up.Connected() }
 
 func (a *Agent) startDevice(ctx context.Context, d drivers.Device) {
-	log := a.log.With("device", d.Name, "driver", d.Driver)
+	log := a.log.With("device", d.Name)
 	if d.Pusher != nil {
 		if err := d.Pusher.Start(ctx, func(r devices.Reading) { a.deliver(ctx, d.Name, r) }); err != nil {
 			log.Error("device did not start; its signals stay without data", "err", err)

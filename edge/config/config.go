@@ -142,7 +142,7 @@ func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
 			errs = append(errs, devices.Field(p+".driver", "missing (one of %s)", strings.Join(drivers.Names(), ", ")))
 			continue
 		}
-		d, err := drivers.Open(driver, name, n, log.With("device", name))
+		d, err := drivers.Open(driver, name, n, log) // drivers tag their logger with the device
 		if err != nil {
 			errs = append(errs, devices.Prefix(p, err))
 			continue

@@ -1,0 +1,200 @@
+package linesim
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/linewise/linewise/devices"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole simulator configuration. Build it with NewConfig so
+// the defaults are in place, then decode YAML over it.
+type Config struct {
+	Seed  uint64  `yaml:"seed"`
+	Speed float64 `yaml:"speed"` // simulated seconds per real second
+	// HTTP is the listen address of the ground-truth and fault-control API.
+	HTTP   string       `yaml:"http"`
+	OPCUA  OPCUAConfig  `yaml:"opcua"`
+	Modbus ModbusConfig `yaml:"modbus"`
+	MQTT   MQTTConfig   `yaml:"mqtt"`
+	Lines  []LineConfig `yaml:"lines"`
+}
+
+// OPCUAConfig places the OPC UA server. An empty Host disables it; Port 0
+// picks a free port (see Sim.OPCUAEndpoint).
+type OPCUAConfig struct {
+	Host string `yaml:"host"`
+	Port int    `yaml:"port"`
+}
+
+// ModbusConfig places the Modbus TCP server. An empty Address disables it;
+// port 0 picks a free port (see Sim.ModbusAddr).
+type ModbusConfig struct {
+	Address string `yaml:"address"`
+}
+
+// MQTTConfig names the broker the simulator publishes to. An empty Broker
+// disables MQTT.
+type MQTTConfig struct {
+	Broker   string `yaml:"broker"`
+	Prefix   string `yaml:"prefix"`
+	ClientID string `yaml:"client_id"`
+}
+
+// LineConfig is one simulated production line.
+type LineConfig struct {
+	ID            string        `yaml:"id"`
+	IdealCycle    time.Duration `yaml:"ideal_cycle"`
+	ScrapRate     float64       `yaml:"scrap_rate"`
+	ShortStopRate float64       `yaml:"short_stop_rate"` // probability per cycle
+	ShortStop     time.Duration `yaml:"short_stop"`
+	CounterBits   int           `yaml:"counter_bits"` // 16 or 32
+	Running       *bool         `yaml:"running"`      // nil means true
+}
+
+// NewConfig returns the defaults: one line L1 on the ports `make run` uses.
+func NewConfig() Config {
+	return Config{
+		Seed:   42,
+		Speed:  1,
+		HTTP:   "127.0.0.1:8471",
+		OPCUA:  OPCUAConfig{Host: "127.0.0.1", Port: 4840},
+		Modbus: ModbusConfig{Address: "127.0.0.1:5020"},
+		MQTT:   MQTTConfig{Broker: "tcp://127.0.0.1:18830", Prefix: "linesim", ClientID: "linesim"},
+	}
+}
+
+// withDefaults fills a line's zero fields. It is applied after decoding
+// because YAML sequences replace, not merge, the constructor's lines.
+func (l LineConfig) withDefaults() LineConfig {
+	if l.IdealCycle == 0 {
+		l.IdealCycle = time.Second
+	}
+	if l.ShortStop == 0 {
+		l.ShortStop = 5 * time.Second
+	}
+	if l.CounterBits == 0 {
+		l.CounterBits = 16
+	}
+	if l.Running == nil {
+		t := true
+		l.Running = &t
+	}
+	return l
+}
+
+// Validate reports every problem at once, each as a devices.FieldError.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Speed <= 0 || c.Speed > 10000 {
+		errs = append(errs, devices.Field("speed", "must be > 0 and <= 10000, got %v", c.Speed))
+	}
+	if c.HTTP == "" {
+		errs = append(errs, devices.Field("http", "listen address required"))
+	} else if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
+		errs = append(errs, devices.Field("http", "not host:port: %v", err))
+	}
+	if c.OPCUA.Port < 0 || c.OPCUA.Port > 65535 {
+		errs = append(errs, devices.Field("opcua.port", "must be 0..65535, got %d", c.OPCUA.Port))
+	}
+	if c.Modbus.Address != "" {
+		if _, _, err := net.SplitHostPort(c.Modbus.Address); err != nil {
+			errs = append(errs, devices.Field("modbus.address", "not host:port: %v", err))
+		}
+	}
+	if c.MQTT.Broker != "" {
+		u, err := url.Parse(c.MQTT.Broker)
+		if err != nil || u.Host == "" || (u.Scheme != "tcp" && u.Scheme != "mqtt" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "ws") {
+			errs = append(errs, devices.Field("mqtt.broker", "want tcp://host:port, got %q", c.MQTT.Broker))
+		}
+		if strings.ContainsAny(c.MQTT.Prefix, "#+") {
+			errs = append(errs, devices.Field("mqtt.prefix", "must not contain MQTT wildcards"))
+		}
+	}
+	if len(c.Lines) == 0 {
+		errs = append(errs, devices.Field("lines", "at least one line required"))
+	}
+	if len(c.Lines) > 600 {
+		errs = append(errs, devices.Field("lines", "at most 600 lines fit the Modbus register map"))
+	}
+	seen := map[string]bool{}
+	for i, l := range c.Lines {
+		p := fmt.Sprintf("lines[%d].", i)
+		switch {
+		case l.ID == "":
+			errs = append(errs, devices.Field(p+"id", "required"))
+		case strings.ContainsAny(l.ID, "/#+ ."):
+			errs = append(errs, devices.Field(p+"id", "%q must not contain '/', '#', '+', '.' or spaces", l.ID))
+		case seen[l.ID]:
+			errs = append(errs, devices.Field(p+"id", "duplicate line id %q", l.ID))
+		}
+		seen[l.ID] = true
+		if l.IdealCycle <= 0 {
+			errs = append(errs, devices.Field(p+"ideal_cycle", "must be > 0"))
+		}
+		if l.ScrapRate < 0 || l.ScrapRate > 1 {
+			errs = append(errs, devices.Field(p+"scrap_rate", "must be between 0 and 1, got %v", l.ScrapRate))
+		}
+		if l.ShortStopRate < 0 || l.ShortStopRate > 1 {
+			errs = append(errs, devices.Field(p+"short_stop_rate", "must be between 0 and 1, got %v", l.ShortStopRate))
+		}
+		if l.ShortStop < 0 {
+			errs = append(errs, devices.Field(p+"short_stop", "must be >= 0"))
+		}
+		if l.CounterBits != 16 && l.CounterBits != 32 {
+			errs = append(errs, devices.Field(p+"counter_bits", "must be 16 or 32, got %d", l.CounterBits))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// LoadConfig reads and validates a YAML file. Its error lists every problem,
+// one per line, as "file:line: key: message".
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, err
+	}
+	return ParseConfig(path, data)
+}
+
+// ParseConfig is LoadConfig on bytes; name is used in error messages.
+func ParseConfig(name string, data []byte) (Config, error) {
+	cfg := NewConfig()
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	if len(root.Content) == 0 {
+		return Config{}, fmt.Errorf("%s: empty config", name)
+	}
+	var errs []error
+	if err := devices.DecodeStrict(&root, &cfg); err != nil {
+		errs = append(errs, err)
+	}
+	for i := range cfg.Lines {
+		cfg.Lines[i] = cfg.Lines[i].withDefaults()
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		return cfg, nil
+	}
+	var out []error
+	for _, e := range devices.Locate(&root, errors.Join(errs...)) {
+		var fe *devices.FieldError
+		if errors.As(e, &fe) && fe.Line > 0 {
+			out = append(out, fmt.Errorf("%s:%d: %s: %s", name, fe.Line, fe.Path, fe.Msg))
+			continue
+		}
+		out = append(out, fmt.Errorf("%s: %w", name, e))
+	}
+	return cfg, errors.Join(out...)
+}

@@ -1,0 +1,307 @@
+// Package opcua is the OPC UA driver ("opcua"): it reads a list of variable
+// nodes in one Read request per poll (security None, anonymous).
+//
+// gopcua's own auto-reconnect gives up for good after a refused connection,
+// so the driver owns reconnecting: after a failure it throws the client away
+// and dials a new one, with capped exponential backoff. While it waits, Poll
+// returns Bad readings at once; it must never hang on a dead server.
+package opcua
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/gopcua/opcua"
+	"github.com/gopcua/opcua/ua"
+	"github.com/linewise/linewise/devices"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is an OPC UA device's whole configuration.
+type Config struct {
+	Endpoint     string        `yaml:"endpoint"` // opc.tcp://host:port[/path]
+	Mode         string        `yaml:"mode"`     // poll (default) | subscribe
+	PollInterval time.Duration `yaml:"poll_interval"`
+	Timeout      time.Duration `yaml:"timeout"`
+	Signals      []Signal      `yaml:"signals"`
+}
+
+// Signal is one variable node.
+type Signal struct {
+	Name string `yaml:"name"`
+	Node string `yaml:"node"` // ns=1;s=L1.GoodCount or ns=2;i=1001
+}
+
+// NewConfig returns the defaults: 1s poll, 5s timeout.
+func NewConfig() Config {
+	return Config{PollInterval: time.Second, Timeout: 5 * time.Second}
+}
+
+// DecodeConfig reads a device's YAML node (which also carries name and
+// driver) over the defaults and validates it.
+func DecodeConfig(node *yaml.Node) (Config, error) {
+	cfg := NewConfig()
+	err := devices.DecodeStrict(node, &cfg, "name", "driver")
+	return cfg, errors.Join(err, cfg.Validate())
+}
+
+// SignalNames lists the configured signal names in order.
+func (c Config) SignalNames() []string {
+	out := make([]string, len(c.Signals))
+	for i, s := range c.Signals {
+		out[i] = s.Name
+	}
+	return out
+}
+
+// Validate reports every problem at once, with paths relative to the device.
+func (c Config) Validate() error {
+	var errs []error
+	if u, err := url.Parse(c.Endpoint); c.Endpoint == "" || err != nil || u.Scheme != "opc.tcp" || u.Host == "" {
+		errs = append(errs, devices.Field("endpoint", "want opc.tcp://host:port, got %q", c.Endpoint))
+	}
+	if c.Mode != "" && c.Mode != "poll" && c.Mode != "subscribe" {
+		errs = append(errs, devices.Field("mode", "must be poll or subscribe, got %q", c.Mode))
+	}
+	if c.PollInterval <= 0 {
+		errs = append(errs, devices.Field("poll_interval", "must be > 0"))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, devices.Field("timeout", "must be > 0"))
+	}
+	if len(c.Signals) == 0 {
+		errs = append(errs, devices.Field("signals", "at least one signal required"))
+	}
+	seen := map[string]bool{}
+	for i, s := range c.Signals {
+		p := fmt.Sprintf("signals[%d].", i)
+		if s.Name == "" {
+			errs = append(errs, devices.Field(p+"name", "required"))
+		} else if seen[s.Name] {
+			errs = append(errs, devices.Field(p+"name", "duplicate signal name %q", s.Name))
+		}
+		seen[s.Name] = true
+		if s.Node == "" {
+			errs = append(errs, devices.Field(p+"node", "required (like ns=1;s=L1.GoodCount)"))
+		} else if _, err := ua.ParseNodeID(s.Node); err != nil {
+			errs = append(errs, devices.Field(p+"node", "invalid node id %q: %v", s.Node, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+const (
+	minBackoff = 200 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
+
+// Driver polls one OPC UA server. It implements devices.Poller.
+type Driver struct {
+	name string
+	cfg  Config
+	log  *slog.Logger
+	req  *ua.ReadRequest
+
+	mu      sync.Mutex
+	client  *opcua.Client
+	backoff time.Duration
+	retryAt time.Time
+	lastErr error
+}
+
+var _ devices.Poller = (*Driver)(nil)
+
+// New builds the driver; it does not dial.
+func New(name string, cfg Config, log *slog.Logger) (*Driver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnBoth}
+	for _, s := range cfg.Signals {
+		id, _ := ua.ParseNodeID(s.Node) // checked by Validate
+		req.NodesToRead = append(req.NodesToRead, &ua.ReadValueID{NodeID: id, AttributeID: ua.AttributeIDValue})
+	}
+	return &Driver{name: name, cfg: cfg, log: log, req: req}, nil
+}
+
+func (d *Driver) bad(err error) []devices.Reading {
+	now := time.Now()
+	out := make([]devices.Reading, len(d.cfg.Signals))
+	for i, s := range d.cfg.Signals {
+		out[i] = devices.Reading{Signal: s.Name, Quality: devices.Bad, SourceTime: now,
+			Err: fmt.Errorf("device %s signal %s: %w", d.name, s.Name, err)}
+	}
+	return out
+}
+
+// failed drops the client and schedules the next connection attempt.
+func (d *Driver) failed(err error) {
+	if d.client != nil {
+		c := d.client
+		go func() { // closing a dead session can take a while; nobody waits for it
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = c.Close(ctx)
+		}()
+		d.client = nil
+	}
+	if d.backoff == 0 {
+		d.backoff = minBackoff
+	} else {
+		d.backoff = min(d.backoff*2, maxBackoff)
+	}
+	d.retryAt = time.Now().Add(d.backoff)
+	d.lastErr = err
+}
+
+// Poll reads every signal once in one Read request.
+func (d *Driver) Poll(ctx context.Context) []devices.Reading {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
+	defer cancel()
+	if d.client == nil {
+		if wait := time.Until(d.retryAt); wait > 0 {
+			return d.bad(fmt.Errorf("not connected to %s (retry in %v): %w", d.cfg.Endpoint, wait.Round(time.Millisecond), d.lastErr))
+		}
+		c, err := opcua.NewClient(d.cfg.Endpoint,
+			opcua.SecurityMode(ua.MessageSecurityModeNone),
+			opcua.SecurityPolicy(ua.SecurityPolicyURINone),
+			opcua.AuthAnonymous(),
+			opcua.AutoReconnect(false),
+			opcua.DialTimeout(d.cfg.Timeout),
+			opcua.RequestTimeout(d.cfg.Timeout),
+		)
+		if err != nil {
+			d.failed(err)
+			return d.bad(fmt.Errorf("client for %s: %w", d.cfg.Endpoint, err))
+		}
+		if err := c.Connect(ctx); err != nil {
+			d.client = c
+			d.failed(err)
+			d.log.Warn("opcua connect failed", "device", d.name, "endpoint", d.cfg.Endpoint, "retry_in", d.backoff, "err", err)
+			return d.bad(fmt.Errorf("connect %s: %w", d.cfg.Endpoint, err))
+		}
+		d.log.Info("opcua connected", "device", d.name, "endpoint", d.cfg.Endpoint)
+		d.client = c
+	}
+	resp, err := d.client.Read(ctx, d.req)
+	if err != nil {
+		d.failed(err)
+		d.log.Warn("opcua read failed; reconnecting", "device", d.name, "endpoint", d.cfg.Endpoint, "err", err)
+		return d.bad(fmt.Errorf("read %s: %w", d.cfg.Endpoint, err))
+	}
+	d.backoff = 0
+	if resp == nil || len(resp.Results) != len(d.cfg.Signals) {
+		n := 0
+		if resp != nil {
+			n = len(resp.Results)
+		}
+		err := fmt.Errorf("read %s: got %d results for %d nodes", d.cfg.Endpoint, n, len(d.cfg.Signals))
+		d.log.Warn("opcua bad read response", "device", d.name, "err", err)
+		return d.bad(err)
+	}
+	out := make([]devices.Reading, len(d.cfg.Signals))
+	for i, s := range d.cfg.Signals {
+		out[i] = d.reading(s, resp.Results[i])
+	}
+	return out
+}
+
+func (d *Driver) reading(s Signal, dv *ua.DataValue) devices.Reading {
+	r := devices.Reading{Signal: s.Name, Quality: devices.Bad, SourceTime: time.Now()}
+	if dv == nil {
+		r.Err = fmt.Errorf("device %s signal %s (%s): empty result", d.name, s.Name, s.Node)
+		return r
+	}
+	switch {
+	case !dv.SourceTimestamp.IsZero() && dv.SourceTimestamp.Year() > 1601:
+		r.SourceTime = dv.SourceTimestamp
+	case !dv.ServerTimestamp.IsZero() && dv.ServerTimestamp.Year() > 1601:
+		r.SourceTime = dv.ServerTimestamp
+	}
+	switch sev := uint32(dv.Status) >> 30; {
+	case sev >= 2:
+		r.Err = fmt.Errorf("device %s signal %s (%s): status %v", d.name, s.Name, s.Node, dv.Status)
+		return r
+	case sev == 1:
+		r.Quality = devices.Uncertain
+		r.Err = fmt.Errorf("device %s signal %s (%s): status %v", d.name, s.Name, s.Node, dv.Status)
+	default:
+		r.Quality = devices.Good
+	}
+	var raw any
+	if dv.Value != nil {
+		raw = dv.Value.Value()
+	}
+	v, ok := Convert(raw)
+	if !ok {
+		d.log.Warn("opcua value of unsupported type", "device", d.name, "signal", s.Name, "type", fmt.Sprintf("%T", raw))
+		r.Quality, r.Value = devices.Bad, nil
+		r.Err = fmt.Errorf("device %s signal %s (%s): unsupported value type %T", d.name, s.Name, s.Node, raw)
+		return r
+	}
+	r.Value = v
+	return r
+}
+
+// Convert maps an OPC UA scalar to the Reading value types: integers to
+// int64 (uint64 stays uint64), floats to float64, bool and string as is.
+func Convert(v any) (any, bool) {
+	switch x := v.(type) {
+	case bool:
+		return x, true
+	case int8:
+		return int64(x), true
+	case uint8:
+		return int64(x), true
+	case int16:
+		return int64(x), true
+	case uint16:
+		return int64(x), true
+	case int32:
+		return int64(x), true
+	case uint32:
+		return int64(x), true
+	case int64:
+		return x, true
+	case uint64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case float64:
+		return x, true
+	case string:
+		return x, true
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano), true
+	case *ua.LocalizedText:
+		if x == nil {
+			return nil, false
+		}
+		return x.Text, true
+	}
+	return nil, false
+}
+
+// Close ends the session.
+func (d *Driver) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.client == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	err := d.client.Close(ctx)
+	d.client = nil
+	return err
+}
