@@ -6,6 +6,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +18,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/linewise/linewise/central/broker"
 	"github.com/linewise/linewise/central/httpapi"
 	"github.com/linewise/linewise/central/ingest"
@@ -25,8 +30,9 @@ import (
 
 // Compile-time checks that the store satisfies what its users declare.
 var (
-	_ httpapi.Store  = (*store.Store)(nil)
-	_ ingest.Applier = (*store.Store)(nil)
+	_ httpapi.Store    = (*store.Store)(nil)
+	_ ingest.Applier   = (*store.Store)(nil)
+	_ httpapi.Ingester = (*ingest.Ingest)(nil)
 )
 
 // App is a configured central.
@@ -40,11 +46,16 @@ type App struct {
 	ingest *ingest.Ingest
 	hub    *live.Hub
 	api    *httpapi.Server
-	http   *http.Server
-	ln     net.Listener
+	// metrics is this App's own registry: no global collectors, so tests
+	// can run several Apps in one process.
+	metrics *prometheus.Registry
+	http    *http.Server
+	ln      net.Listener
 
 	cancelPush context.CancelFunc
 	pushDone   chan struct{}
+
+	plan planRunner // the rescheduler (planning.go)
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -96,26 +107,49 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}
 
+	edges := ingest.NewEdges(a.cfg.EdgeList())
+	mqttUser, mqttPass := a.cfg.MQTT.Username, a.cfg.MQTT.Password
+	if !edges.Enabled() {
+		a.log.Warn("edge authentication is off: no edges are configured, so any client may deliver any edge's batches; list them under edges")
+	}
 	brokerURL := a.cfg.MQTT.BrokerURL
 	if a.cfg.MQTT.Embedded.Enabled {
-		a.broker, err = broker.Start(a.cfg.MQTT.Embedded.Listen, a.base.With("component", "broker"))
+		var opts broker.Options
+		if edges.Enabled() {
+			mqttUser = a.cfg.centralUsername()
+			if mqttPass == "" {
+				if mqttPass, err = randomSecret(); err != nil {
+					return fmt.Errorf("central: mqtt password: %w", err)
+				}
+			}
+			opts.Auth = &broker.Auth{CentralUsername: mqttUser, CentralPassword: mqttPass,
+				CentralClientID: a.cfg.MQTT.ClientID, Edges: edges, AnonymousTopics: a.cfg.MQTT.Embedded.AnonymousTopics}
+		}
+		a.broker, err = broker.StartWith(a.cfg.MQTT.Embedded.Listen, opts, a.base.With("component", "broker"))
 		if err != nil {
 			return fmt.Errorf("central: %w", err)
 		}
-		a.log.Info("embedded MQTT broker listening", "addr", a.broker.Addr())
+		a.log.Info("embedded MQTT broker listening", "addr", a.broker.Addr(), "edges", len(a.cfg.Edges))
 		if brokerURL == "" {
 			brokerURL = "tcp://" + a.broker.Addr()
 		}
 	}
 
 	a.hub = live.New(16)
-	a.api = httpapi.New(httpapi.Options{Store: a.store, Hub: a.hub, Log: a.base.With("component", "http")})
+	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID,
+		Username: mqttUser, Password: mqttPass, Edges: edges},
+		a.applier(), func() { a.api.Notify(); a.plan.poke() }, a.base.With("component", "ingest"))
+	a.metrics = prometheus.NewRegistry()
+	a.metrics.MustRegister(a.ingest, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.api = httpapi.New(httpapi.Options{Store: a.store, Hub: a.hub, Log: a.base.With("component", "http"),
+		Ingest: a.ingest, Metrics: a.metrics})
 	pushCtx, cancel := context.WithCancel(context.Background())
 	a.cancelPush, a.pushDone = cancel, make(chan struct{})
 	go func() { defer close(a.pushDone); a.api.RunPush(pushCtx) }()
+	if err := a.startPlanning(); err != nil {
+		return err
+	}
 
-	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID}, a.store, a.api.Notify,
-		a.base.With("component", "ingest"))
 	a.ingest.Start()
 	if a.broker != nil {
 		// Our own broker must take us at once; an external one may be down
@@ -140,6 +174,16 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}()
 	return nil
+}
+
+// randomSecret is central's MQTT password when none is configured: only
+// central's own client, started in this process, needs to know it.
+func randomSecret() (string, error) {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), nil
 }
 
 // HTTPAddr is the address HTTP listens on (host:port), once started.
@@ -191,6 +235,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			a.cancelPush()
 			<-a.pushDone
 		}
+		a.plan.stop()
 		if a.broker != nil {
 			if err := a.broker.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("broker close: %w", err))

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"reflect"
 	"bufio"
 	"context"
 	"encoding/json"
@@ -13,16 +14,21 @@ import (
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/store/pgtest"
 	"github.com/linewise/linewise/edge/wire"
 )
 
-func startApp(t *testing.T) *App {
+func startApp(t *testing.T, mods ...func(*Config)) *App {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.HTTP = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.MQTT.Embedded.Listen = "127.0.0.1:0"
 	cfg.DemoStart = time.Now().Add(-time.Minute)
+	for _, m := range mods {
+		m(&cfg)
+	}
 	a, err := New(cfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -53,10 +59,15 @@ type edge struct {
 	acks chan wire.Ack
 }
 
-func newEdge(t *testing.T, brokerAddr, id string) *edge {
+// newEdge connects as edge id; a token, if given, is sent as the password
+// with the id as username, as a real edge does when central authenticates.
+func newEdge(t *testing.T, brokerAddr, id string, token ...string) *edge {
 	t.Helper()
 	e := &edge{t: t, acks: make(chan wire.Ack, 16)}
 	opts := paho.NewClientOptions().AddBroker("tcp://" + brokerAddr).SetClientID("test-edge-" + id).SetCleanSession(true)
+	if len(token) > 0 {
+		opts.SetUsername(id).SetPassword(token[0])
+	}
 	e.c = paho.NewClient(opts)
 	if tok := e.c.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
 		t.Fatalf("edge connect: %v", tok.Error())
@@ -93,10 +104,15 @@ func (e *edge) publish(id string, payload []byte) wire.Ack {
 
 func countBatch(t *testing.T, from uint64, goods ...int64) []byte {
 	t.Helper()
-	b := wire.Batch{Version: wire.Version, EdgeID: "e1"}
+	return edgeBatch(t, "e1", "L1", from, goods...)
+}
+
+func edgeBatch(t *testing.T, edge, line string, from uint64, goods ...int64) []byte {
+	t.Helper()
+	b := wire.Batch{Version: wire.Version, EdgeID: edge}
 	now := time.Now()
 	for i, g := range goods {
-		b.Events = append(b.Events, wire.Event{EdgeID: "e1", Seq: from + uint64(i), Line: "L1", Type: wire.TypeCount,
+		b.Events = append(b.Events, wire.Event{EdgeID: edge, Line: line, Seq: from + uint64(i), Type: wire.TypeCount,
 			SourceTime: now.Add(time.Duration(i) * time.Millisecond), Count: &wire.Count{Counter: "parts", Good: g, Reject: 1, Raw: uint64(g)}})
 	}
 	body, err := json.Marshal(b)
@@ -142,8 +158,22 @@ func l1(t *testing.T, a *App) lineOut {
 	return lineOut{}
 }
 
+// onBackends runs a test once on SQLite and once on PostgreSQL (a fresh
+// schema; skipped without a server, failing with CI=true).
+func onBackends(t *testing.T, fn func(t *testing.T, mod func(*Config))) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, func(*Config) {}) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn := pgtest.Schema(t)
+		fn(t, func(c *Config) { c.Database = DatabaseConfig{Driver: store.DriverPostgres, DSN: dsn} })
+	})
+}
+
 func TestIngestEndToEnd(t *testing.T) {
-	a := startApp(t)
+	onBackends(t, testIngestEndToEnd)
+}
+
+func testIngestEndToEnd(t *testing.T, backend func(*Config)) {
+	a := startApp(t, backend)
 	e := newEdge(t, a.BrokerAddr(), "e1")
 
 	before := l1(t, a)
@@ -153,7 +183,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	}
 
 	batch := countBatch(t, 1, 4, 6)
-	if ack := e.publish("e1", batch); ack != (wire.Ack{EdgeID: "e1", From: 1, To: 2}) {
+	if ack := e.publish("e1", batch); !reflect.DeepEqual(ack, wire.Ack{EdgeID: "e1", From: 1, To: 2}) {
 		t.Fatalf("ack = %+v, want e1 1..2 without error", ack)
 	}
 	if l := l1(t, a); l.Good != 10 || l.Reject != 2 {
@@ -161,7 +191,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	}
 
 	// The edge did not see the ack and resends: acked again, counted once.
-	if ack := e.publish("e1", batch); ack != (wire.Ack{EdgeID: "e1", From: 1, To: 2}) {
+	if ack := e.publish("e1", batch); !reflect.DeepEqual(ack, wire.Ack{EdgeID: "e1", From: 1, To: 2}) {
 		t.Fatalf("re-ack = %+v", ack)
 	}
 	if l := l1(t, a); l.Good != 10 {
@@ -172,7 +202,7 @@ func TestIngestEndToEnd(t *testing.T) {
 	if ack := e.publish("e1", []byte("{not json")); ack.Error == "" || ack.EdgeID != "e1" {
 		t.Fatalf("garbage ack = %+v, want an error", ack)
 	}
-	if ack := e.publish("e1", countBatch(t, 3, 5)); ack != (wire.Ack{EdgeID: "e1", From: 3, To: 3}) {
+	if ack := e.publish("e1", countBatch(t, 3, 5)); !reflect.DeepEqual(ack, wire.Ack{EdgeID: "e1", From: 3, To: 3}) {
 		t.Fatalf("ack after garbage = %+v", ack)
 	}
 	if l := l1(t, a); l.Good != 15 {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,9 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/linewise/linewise/central/broker"
+	"github.com/linewise/linewise/central/ingest"
+	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/devices"
 	"github.com/linewise/linewise/edge/wire"
@@ -26,15 +31,25 @@ type Config struct {
 	Database DatabaseConfig `yaml:"database"`
 	MQTT     MQTTConfig     `yaml:"mqtt"`
 	Demo     bool           `yaml:"demo"` // seed demo lines and orders into an empty database
+	// Planning tunes the rescheduler (see planning.Config).
+	Planning planning.Config `yaml:"planning"`
+	// Edges that may deliver batches. Empty: authentication is off and any
+	// client may publish any edge's batches (logged as a warning at start).
+	Edges []EdgeConfig `yaml:"edges"`
 
 	// DemoStart is when the demo's work order starts; zero means now. Tests set it.
 	DemoStart time.Time `yaml:"-"`
+	// CommitDelay holds every ingest commit this long: a slow database, for
+	// fault-injection tests only. Not settable from YAML.
+	CommitDelay time.Duration `yaml:"-"`
 }
 
 // DatabaseConfig selects the store.
 type DatabaseConfig struct {
-	Driver string `yaml:"driver"` // sqlite (postgres is planned)
-	DSN    string `yaml:"dsn"`    // empty: <data_dir>/central.db for sqlite
+	Driver string `yaml:"driver"` // sqlite or postgres
+	// DSN: for sqlite empty means <data_dir>/central.db; for postgres it is
+	// required, e.g. postgres://user@host:5432/db?sslmode=require.
+	DSN string `yaml:"dsn"`
 }
 
 // MQTTConfig says where edge batches arrive.
@@ -42,12 +57,114 @@ type MQTTConfig struct {
 	BrokerURL string         `yaml:"broker_url"` // empty: the embedded broker
 	Embedded  EmbeddedBroker `yaml:"embedded"`
 	ClientID  string         `yaml:"client_id"`
+	// Username and Password are central's own MQTT credentials (empty: none).
+	// With edges configured and the embedded broker, an empty username means
+	// client_id and an empty password a random one made at each start.
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// EdgeConfig is one edge allowed to deliver batches. Its MQTT username is
+// its id and its password the token; over HTTPS the token is the bearer
+// token. Give the token as token_sha256 (hex SHA-256, e.g. from
+// `printf %s "$TOKEN" | sha256sum`) so the file holds no secret; plain
+// token is accepted for demos and development.
+type EdgeConfig struct {
+	ID          string   `yaml:"id"`
+	Token       string   `yaml:"token"`
+	TokenSHA256 string   `yaml:"token_sha256"`
+	Lines       []string `yaml:"lines"` // lines whose events this edge may report
+}
+
+// minTokenLen keeps guessable tokens out of configs.
+const minTokenLen = 16
+
+// tokenHash is the edge's token digest, from whichever key holds it.
+func (e EdgeConfig) tokenHash() ([sha256.Size]byte, error) {
+	var h [sha256.Size]byte
+	switch {
+	case e.Token != "" && e.TokenSHA256 != "":
+		return h, errors.New("set token or token_sha256, not both")
+	case e.Token != "":
+		if len(e.Token) < minTokenLen {
+			return h, fmt.Errorf("token must be at least %d characters", minTokenLen)
+		}
+		return sha256.Sum256([]byte(e.Token)), nil
+	case e.TokenSHA256 != "":
+		b, err := hex.DecodeString(e.TokenSHA256)
+		if err != nil || len(b) != sha256.Size {
+			return h, errors.New("token_sha256 must be 64 hex digits (the SHA-256 of the token)")
+		}
+		copy(h[:], b)
+		return h, nil
+	default:
+		return h, errors.New("token or token_sha256 is required")
+	}
+}
+
+// centralUsername is the MQTT username central connects with.
+func (c *Config) centralUsername() string {
+	if c.MQTT.Username != "" {
+		return c.MQTT.Username
+	}
+	return c.MQTT.ClientID
+}
+
+// EdgeList returns the configured edges for ingest; call after Validate.
+func (c *Config) EdgeList() []ingest.Edge {
+	var out []ingest.Edge
+	for _, e := range c.Edges {
+		h, _ := e.tokenHash()
+		out = append(out, ingest.Edge{ID: e.ID, TokenSHA256: h, Lines: e.Lines})
+	}
+	return out
+}
+
+func (c *Config) validateEdges() []error {
+	var errs []error
+	ids := map[string]bool{}
+	tokens := map[[sha256.Size]byte]string{}
+	for i, e := range c.Edges {
+		p := fmt.Sprintf("edges[%d]", i)
+		if err := wire.ValidID(e.ID); err != nil {
+			errs = append(errs, devices.Field(p+".id", "%v", err))
+		} else if ids[e.ID] {
+			errs = append(errs, devices.Field(p+".id", "edge %q is listed twice", e.ID))
+		} else if e.ID == c.centralUsername() {
+			errs = append(errs, devices.Field(p+".id", "%q is central's own MQTT username", e.ID))
+		}
+		ids[e.ID] = true
+		key := p + ".token"
+		if e.Token == "" && e.TokenSHA256 != "" {
+			key = p + ".token_sha256"
+		}
+		if h, err := e.tokenHash(); err != nil {
+			errs = append(errs, devices.Field(key, "%v", err))
+		} else if other, dup := tokens[h]; dup {
+			errs = append(errs, devices.Field(key, "same token as edge %q; each edge needs its own", other))
+		} else {
+			tokens[h] = e.ID
+		}
+		if len(e.Lines) == 0 {
+			errs = append(errs, devices.Field(p+".lines", "at least one line is required"))
+		}
+		for j, l := range e.Lines {
+			if err := wire.ValidID(l); err != nil {
+				errs = append(errs, devices.Field(fmt.Sprintf("%s.lines[%d]", p, j), "%v", err))
+			}
+		}
+	}
+	return errs
 }
 
 // EmbeddedBroker is the in-process MQTT broker for single-box installs.
 type EmbeddedBroker struct {
 	Enabled bool   `yaml:"enabled"`
 	Listen  string `yaml:"listen"`
+	// AnonymousTopics, with edges configured, still lets clients without
+	// credentials (the line simulator, sensor gateways) connect, limited to
+	// these topics: each exact or "prefix/#", never under linewise/.
+	AnonymousTopics []string `yaml:"anonymous_topics"`
 }
 
 // DefaultConfig is what central runs with when the file says nothing.
@@ -60,7 +177,8 @@ func DefaultConfig() Config {
 			Embedded: EmbeddedBroker{Enabled: true, Listen: "127.0.0.1:18830"},
 			ClientID: "linewise-central",
 		},
-		Demo: true,
+		Demo:     true,
+		Planning: planning.DefaultConfig(),
 	}
 }
 
@@ -68,6 +186,9 @@ func DefaultConfig() Config {
 // touches the network or the disk.
 func (c *Config) Validate() error {
 	var errs []error
+	if err := c.Planning.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := checkHostPort(c.HTTP); err != nil {
 		errs = append(errs, devices.Field("http", "%v", err))
 	}
@@ -77,13 +198,20 @@ func (c *Config) Validate() error {
 			errs = append(errs, devices.Field("data_dir", "must be set when database.dsn is empty"))
 		}
 	case store.DriverPostgres:
-		errs = append(errs, devices.Field("database.driver", "postgres is not supported by this build yet; use sqlite"))
+		if strings.TrimSpace(c.Database.DSN) == "" {
+			errs = append(errs, devices.Field("database.dsn", "is required when database.driver is postgres"))
+		}
 	default:
 		errs = append(errs, devices.Field("database.driver", "%q is not one of sqlite, postgres", c.Database.Driver))
 	}
 	if c.MQTT.Embedded.Enabled {
 		if err := checkHostPort(c.MQTT.Embedded.Listen); err != nil {
 			errs = append(errs, devices.Field("mqtt.embedded.listen", "%v", err))
+		}
+	}
+	for i, f := range c.MQTT.Embedded.AnonymousTopics {
+		if err := broker.ValidAnonymousTopic(f); err != nil {
+			errs = append(errs, devices.Field(fmt.Sprintf("mqtt.embedded.anonymous_topics[%d]", i), "%v", err))
 		}
 	}
 	if c.MQTT.BrokerURL == "" && !c.MQTT.Embedded.Enabled {
@@ -103,6 +231,7 @@ func (c *Config) Validate() error {
 	if err := wire.ValidID(c.MQTT.ClientID); err != nil {
 		errs = append(errs, devices.Field("mqtt.client_id", "%v", err))
 	}
+	errs = append(errs, c.validateEdges()...)
 	return errors.Join(errs...)
 }
 

@@ -30,6 +30,38 @@ func TestLoadConfig(t *testing.T) {
 		{"every problem at once", "http: x\ndatabase:\n  driver: oracle\nmqtt:\n  client_id: \"a b\"\n", []string{
 			":1: http:", ":3: database.driver:", ":5: mqtt.client_id:"}},
 		{"external broker required without embedded", "mqtt:\n  embedded:\n    enabled: false\n", []string{"mqtt.broker_url: must be set"}},
+		{"postgres needs a dsn", "database:\n  driver: postgres\n", []string{":2: database.dsn: is required when database.driver is postgres"}},
+		{"postgres with a dsn", "database:\n  driver: postgres\n  dsn: postgres://u@h/db\n", nil},
+		{"edge with hashed token", "edges:\n  - id: e1\n    token_sha256: " + strings.Repeat("ab", 32) + "\n    lines: [L1]\n", nil},
+		{"edge problems", `edges:
+  - id: "bad id"
+    lines: []
+  - id: e2
+    token: short
+    lines: [L1]
+  - id: e3
+    token: long-enough-token-1
+    token_sha256: abcd
+    lines: ["a b"]
+  - id: e4
+    token_sha256: xyz
+    lines: [L1]
+  - id: e5
+    token: same-token-for-two
+    lines: [L1]
+  - id: e5
+    token: same-token-for-two
+    lines: [L2]
+  - id: linewise-central
+    token: central-is-not-an-edge
+    lines: [L1]
+`, []string{
+			":2: edges[0].id:", "edges[0].token: token or token_sha256 is required", ":3: edges[0].lines: at least one line",
+			":5: edges[1].token: token must be at least 16", "edges[2].token: set token or token_sha256, not both", ":10: edges[2].lines[0]:",
+			":12: edges[3].token_sha256: token_sha256 must be 64 hex digits", ":17: edges[5].id: edge \"e5\" is listed twice",
+			"edges[5].token: same token as edge \"e5\"", ":20: edges[6].id: \"linewise-central\" is central's own MQTT username"}},
+		{"anonymous topics", "mqtt:\n  embedded:\n    anonymous_topics: [linesim/#, linewise/#, \"#\"]\n", []string{
+			"mqtt.embedded.anonymous_topics[1]:", "mqtt.embedded.anonymous_topics[2]:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -17,8 +17,12 @@ import (
 // next start.
 func SeedDemo(ctx context.Context, st *store.Store, start time.Time) (seeded bool, err error) {
 	has, err := st.HasLines(ctx)
-	if err != nil || has {
+	if err != nil {
 		return false, err
+	}
+	if has {
+		// A demo database from before users and stations existed gets them now.
+		return false, SeedDemoAccess(ctx, st)
 	}
 	start = start.UTC()
 	at := func(d time.Duration) *time.Time { t := start.Add(d); return &t }
@@ -68,5 +72,5 @@ func SeedDemo(ctx context.Context, st *store.Store, start time.Time) (seeded boo
 			return false, err
 		}
 	}
-	return true, nil
+	return true, SeedDemoAccess(ctx, st)
 }

@@ -1,7 +1,8 @@
 // Package broker runs the MQTT broker embedded in central for single-box
-// installs, so edges and central need nothing else. It only moves messages:
-// it must never interpret them (that is ingest's job). A plant with an
-// external broker turns it off.
+// installs, so edges and central need nothing else. It only moves messages
+// and decides who may connect and which topics they may use: it must never
+// interpret payloads (that is ingest's job). A plant with an external broker
+// turns it off.
 package broker
 
 import (
@@ -13,6 +14,13 @@ import (
 	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
+// Options configure the broker.
+type Options struct {
+	// Auth, when set, requires every client to authenticate; nil lets every
+	// client connect and use every topic.
+	Auth *Auth
+}
+
 // Broker is a running embedded broker.
 type Broker struct {
 	server *mqtt.Server
@@ -20,11 +28,22 @@ type Broker struct {
 	closed bool
 }
 
-// Start listens on addr (host:port; port 0 picks a free one) and serves.
-// Every client is allowed for now: authentication is a later slice.
+// Start listens on addr (host:port; port 0 picks a free one) and serves
+// every client without authentication.
 func Start(addr string, log *slog.Logger) (*Broker, error) {
+	return StartWith(addr, Options{}, log)
+}
+
+// StartWith listens on addr and serves with the given options.
+func StartWith(addr string, o Options, log *slog.Logger) (*Broker, error) {
 	s := mqtt.New(&mqtt.Options{InlineClient: false, Logger: log})
-	if err := s.AddHook(new(auth.AllowHook), nil); err != nil {
+	var err error
+	if o.Auth != nil {
+		err = s.AddHook(&authHook{auth: *o.Auth}, nil)
+	} else {
+		err = s.AddHook(new(auth.AllowHook), nil)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)
 	}
 	tcp := listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})

@@ -131,3 +131,120 @@ func CutWorkOrders(o Order, routing []RoutingOp) ([]WorkOrder, error) {
 	}
 	return out, nil
 }
+
+// OrderChange is what a change to an order reports for its audit entry.
+type OrderChange struct {
+	Action string // e.g. "approve", "edit"
+	Reason string // why, when the rule asks for one
+}
+
+func terminal(s OrderStatus) bool {
+	return s == StatusCompleted || s == StatusClosed || s == StatusCancelled
+}
+
+// ApplyTransition moves rec along t at time at, with its effects on work
+// orders: release cuts one per routing operation (or releases the ones
+// already planned); complete and cancel finish every open work order.
+// Pause, complete and cancel need every work order stopped first (their
+// runs closed), so counts stop being attributed before the status moves.
+func ApplyTransition(rec *OrderRecord, t Transition, at time.Time) error {
+	if rec.Status != t.From {
+		return fmt.Errorf("order %s is %s, not %s: %w", rec.Number, rec.Status, t.From, ErrConflict)
+	}
+	switch t.Action {
+	case ActionSubmit:
+		rec.ReviewRound++
+	case ActionRelease:
+		if len(rec.WorkOrders) == 0 {
+			wos, err := CutWorkOrders(rec.Order, rec.Routing)
+			if err != nil {
+				return err
+			}
+			rec.WorkOrders = wos
+		}
+		for i := range rec.WorkOrders {
+			if w := &rec.WorkOrders[i]; !terminal(w.Status) && w.Status != StatusInProgress && w.Status != StatusPaused {
+				w.Status = StatusReleased
+			}
+		}
+	case ActionPause, ActionComplete, ActionCancel:
+		for i := range rec.WorkOrders {
+			w := &rec.WorkOrders[i]
+			if w.Status == StatusInProgress {
+				return fmt.Errorf("work order %s is still running: %w", w.ID, ErrConflict)
+			}
+			if terminal(w.Status) || t.Action == ActionPause {
+				continue
+			}
+			if t.Action == ActionComplete {
+				w.Status = StatusCompleted
+				if w.ActualEnd == nil {
+					end := at
+					w.ActualEnd = &end
+				}
+			} else {
+				w.Status = StatusCancelled
+			}
+		}
+	}
+	rec.Status = t.To
+	return nil
+}
+
+// CompleteWorkOrder marks one stopped work order completed at at; when every
+// work order of the order is then finished, the order completes too, if role
+// may complete it. It reports whether the order completed.
+func CompleteWorkOrder(rec *OrderRecord, id string, role Role, at time.Time) (orderCompleted bool, err error) {
+	idx := slices.IndexFunc(rec.WorkOrders, func(w WorkOrder) bool { return w.ID == id })
+	if idx < 0 {
+		return false, fmt.Errorf("work order %s is not part of order %s: %w", id, rec.Number, ErrNotFound)
+	}
+	w := &rec.WorkOrders[idx]
+	switch w.Status {
+	case StatusPaused:
+	case StatusInProgress:
+		return false, fmt.Errorf("work order %s is still running: %w", id, ErrConflict)
+	default:
+		return false, fmt.Errorf("work order %s is %s; only a started work order can be completed: %w", id, w.Status, ErrConflict)
+	}
+	w.Status = StatusCompleted
+	end := at
+	w.ActualEnd = &end
+	if slices.ContainsFunc(rec.WorkOrders, func(w WorkOrder) bool { return !terminal(w.Status) }) {
+		return false, nil
+	}
+	if rec.Status != StatusInProgress && rec.Status != StatusPaused {
+		return false, nil
+	}
+	if !Allowed(role, rec.Status, StatusCompleted) {
+		return false, fmt.Errorf("role %s may not complete order %s: %w", role, rec.Number, ErrForbidden)
+	}
+	rec.Status = StatusCompleted
+	return true, nil
+}
+
+// SignoffRoles lists every role that may sign some aspect.
+func SignoffRoles() []Role {
+	var out []Role
+	for _, r := range Roles() {
+		for _, k := range SignoffKinds() {
+			if CanSignOff(r, k) && !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}
+
+// ActionRoles lists every role that may take action from some status.
+func ActionRoles(a Action) []Role {
+	var out []Role
+	for _, r := range Roles() {
+		for _, t := range lifecycle {
+			if t.Action == a && slices.Contains(t.Roles, r) && !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	return out
+}

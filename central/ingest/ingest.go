@@ -1,9 +1,10 @@
-// Package ingest takes edge batches off MQTT, stores them and acknowledges
-// them. The delivery contract lives here: an ack is published only after the
-// batch is committed, a malformed batch is refused with an error ack (the edge
-// must not resend it), and a store failure is not acked at all (the edge
-// resends; the store deduplicates). It must never crash on input, and one
-// edge's bad batch must never hold up another edge.
+// Package ingest takes edge batches off MQTT (and, through Process, off
+// HTTPS), checks them, stores them and acknowledges them. The delivery
+// contract lives here: an ack is given only after the batch is committed, a
+// malformed or not-allowed batch is refused with an error ack (the edge must
+// not resend it), and a store failure is not acked at all (the edge resends;
+// the store deduplicates). It must never crash on input, and one edge's bad
+// batch must never hold up another edge.
 package ingest
 
 import (
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/linewise/linewise/edge/wire"
 )
@@ -30,6 +32,10 @@ type Applier interface {
 type Config struct {
 	BrokerURL string // tcp://host:port
 	ClientID  string // fixed, so the broker keeps our session and queued batches
+	Username  string // MQTT credentials of central's client; empty: none
+	Password  string
+	// Edges, when enabled, lists who may deliver which lines; nil accepts all.
+	Edges *Edges
 	// ApplyTimeout bounds one batch's transaction; 0 means 10s.
 	ApplyTimeout time.Duration
 }
@@ -39,7 +45,9 @@ type Stats struct {
 	Received    int64 `json:"received"`     // batches received
 	Applied     int64 `json:"applied"`      // events newly stored
 	Duplicates  int64 `json:"duplicates"`   // events already stored
-	Malformed   int64 `json:"malformed"`    // batches refused
+	Malformed   int64 `json:"malformed"`    // batches refused as malformed
+	Refused     int64 `json:"refused"`      // batches refused as not allowed (unknown edge)
+	Rejected    int64 `json:"rejected"`     // single events refused (invalid, absurd time, line not the edge's)
 	StoreErrors int64 `json:"store_errors"` // batches not acked because the store failed
 }
 
@@ -59,7 +67,11 @@ type Ingest struct {
 	mu      sync.Mutex
 	stopped bool
 
-	received, applied, duplicates, malformed, storeErrors atomic.Int64
+	received, applied, duplicates, malformed, refused, rejected, storeErrors atomic.Int64
+
+	latency prometheus.Histogram
+	seqMu   sync.Mutex
+	lastSeq map[string]uint64 // per edge, highest seq committed
 }
 
 // New builds an Ingest; notify (may be nil) is called after each commit that
@@ -71,7 +83,14 @@ func New(cfg Config, store Applier, notify func(), log *slog.Logger) *Ingest {
 	if notify == nil {
 		notify = func() {}
 	}
-	return &Ingest{cfg: cfg, store: store, notify: notify, log: log, subscribed: make(chan struct{})}
+	return &Ingest{cfg: cfg, store: store, notify: notify, log: log, subscribed: make(chan struct{}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "linewise_ingest_batch_commit_seconds",
+			Help:    "Time to apply and commit one batch in the store.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16), // 0.5ms .. ~16s
+		}),
+		lastSeq: map[string]uint64{},
+	}
 }
 
 // Start connects (retrying in the background if the broker is not up) and
@@ -86,6 +105,8 @@ func (in *Ingest) Start() {
 		SetConnectRetryInterval(time.Second).
 		SetMaxReconnectInterval(10 * time.Second).
 		SetConnectTimeout(5 * time.Second).
+		SetUsername(in.cfg.Username).
+		SetPassword(in.cfg.Password).
 		// With a persistent session the broker may deliver queued batches
 		// before our Subscribe call registers its handler.
 		SetDefaultPublishHandler(in.handle).
@@ -128,8 +149,69 @@ func (in *Ingest) Stats() Stats {
 		Applied:     in.applied.Load(),
 		Duplicates:  in.duplicates.Load(),
 		Malformed:   in.malformed.Load(),
+		Refused:     in.refused.Load(),
+		Rejected:    in.rejected.Load(),
 		StoreErrors: in.storeErrors.Load(),
 	}
+}
+
+// Errors Process wraps, for callers to tell refusals from failures.
+var (
+	// ErrMalformed: the batch is not valid; the error says which field.
+	ErrMalformed = errors.New("malformed batch")
+	// ErrStore: the store failed; the batch is not acked and comes back.
+	ErrStore = errors.New("store failed")
+)
+
+// Process checks, stores and acknowledges one batch from edge, whoever
+// carried it. On success the ack covers the batch and is returned only after
+// commit. A refusal returns an error wrapping ErrMalformed or ErrNotAllowed
+// together with the error ack to send; a store failure returns an error
+// wrapping ErrStore and no ack. It logs nothing: callers do.
+func (in *Ingest) Process(ctx context.Context, edge string, payload []byte) (wire.Ack, error) {
+	in.received.Add(1)
+	b, err := wire.DecodeBatch(edge, payload)
+	if err != nil {
+		in.malformed.Add(1)
+		return wire.Ack{EdgeID: edge, Error: err.Error()}, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	allowLine, err := in.cfg.Edges.Allow(edge)
+	if err != nil {
+		in.refused.Add(1)
+		return wire.Ack{EdgeID: edge, Error: err.Error()}, err
+	}
+	from, to := b.Events[0].Seq, b.Events[len(b.Events)-1].Seq
+	// A hostile or broken event is refused on its own; the rest of the
+	// batch is applied and acknowledged as usual.
+	valid, rejected := b.Screen(time.Now(), allowLine)
+	if len(rejected) > 0 {
+		in.rejected.Add(int64(len(rejected)))
+		in.log.Warn("refusing events", "edge", edge, "count", len(rejected), "first_seq", rejected[0].Seq, "reason", rejected[0].Reason)
+	}
+	n := 0
+	if len(valid) > 0 {
+		b.Events = valid
+		ctx, cancel := context.WithTimeout(ctx, in.cfg.ApplyTimeout)
+		start := time.Now()
+		n, err = in.store.ApplyBatch(ctx, b)
+		cancel()
+		if err != nil {
+			in.storeErrors.Add(1)
+			return wire.Ack{}, fmt.Errorf("%w: batch from %d: %w", ErrStore, from, err)
+		}
+		in.latency.Observe(time.Since(start).Seconds())
+	}
+	in.applied.Add(int64(n))
+	in.duplicates.Add(int64(len(valid) - n))
+	in.seqMu.Lock()
+	if to > in.lastSeq[edge] {
+		in.lastSeq[edge] = to
+	}
+	in.seqMu.Unlock()
+	if n > 0 {
+		in.notify()
+	}
+	return wire.Ack{EdgeID: edge, From: from, To: to, Rejected: rejected}, nil
 }
 
 func (in *Ingest) handle(c paho.Client, m paho.Message) {
@@ -145,32 +227,24 @@ func (in *Ingest) handle(c paho.Client, m paho.Message) {
 		in.log.Warn("message on unexpected topic", "topic", m.Topic())
 		return
 	}
-	in.received.Add(1)
 	log := in.log.With("edge", edge)
-	b, err := wire.DecodeBatch(edge, m.Payload())
-	if err != nil {
-		in.malformed.Add(1)
-		log.Warn("refusing malformed batch", "err", err)
-		in.ack(c, log, wire.Ack{EdgeID: edge, Error: err.Error()})
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), in.cfg.ApplyTimeout)
-	n, err := in.store.ApplyBatch(ctx, b)
-	cancel()
-	if err != nil {
+	ack, err := in.Process(context.Background(), edge, m.Payload())
+	switch {
+	case errors.Is(err, ErrStore):
 		// No ack: the edge keeps the batch and resends it.
-		in.storeErrors.Add(1)
-		log.Error("storing batch failed; not acknowledged", "from", b.Events[0].Seq, "err", err)
+		log.Error("storing batch failed; not acknowledged", "err", err)
 		return
+	case errors.Is(err, ErrMalformed):
+		log.Warn("refusing malformed batch", "err", err)
+	case errors.Is(err, ErrNotAllowed):
+		log.Warn("refusing batch not allowed for this edge", "err", err)
+	case err != nil:
+		log.Error("batch failed", "err", err)
+		return
+	default:
+		log.Debug("batch committed", "from", ack.From, "to", ack.To)
 	}
-	in.applied.Add(int64(n))
-	in.duplicates.Add(int64(len(b.Events) - n))
-	from, to := b.Events[0].Seq, b.Events[len(b.Events)-1].Seq
-	log.Debug("batch committed", "from", from, "to", to, "new", n)
-	in.ack(c, log, wire.Ack{EdgeID: edge, From: from, To: to})
-	if n > 0 {
-		in.notify()
-	}
+	in.ack(c, log, ack)
 }
 
 // ack publishes without waiting in the handler: paho delivers messages and

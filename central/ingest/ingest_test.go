@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"reflect"
 	"context"
 	"encoding/json"
 	"errors"
@@ -69,7 +70,7 @@ func TestStoreFailureIsNotAcked(t *testing.T) {
 	send() // the edge's resend
 	select {
 	case a := <-acks:
-		if a != (wire.Ack{EdgeID: "e7", From: 9, To: 9}) {
+		if !reflect.DeepEqual(a, wire.Ack{EdgeID: "e7", From: 9, To: 9}) {
 			t.Fatalf("ack = %+v", a)
 		}
 	case <-time.After(5 * time.Second):

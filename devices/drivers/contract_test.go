@@ -27,7 +27,7 @@ func parse(t *testing.T, src string) *yaml.Node {
 	return doc.Content[0]
 }
 
-// Every registered driver lives in devices/<name>/ with a README whose first
+// Every registered driver lives in devices/<Dir(name)>/ (devices/scanner for scanner-tcp) with a README whose first
 // YAML example opens cleanly, without touching the network.
 func TestContractREADMEExampleOpens(t *testing.T) {
 	if len(Names()) == 0 {
@@ -35,7 +35,7 @@ func TestContractREADMEExampleOpens(t *testing.T) {
 	}
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
-			readme, err := os.ReadFile(filepath.Join("..", name, "README.md"))
+			readme, err := os.ReadFile(filepath.Join("..", Dir(name), "README.md"))
 			if err != nil {
 				t.Fatalf("driver %s has no README.md in its package folder: %v", name, err)
 			}

@@ -13,6 +13,8 @@ import (
 	"github.com/linewise/linewise/devices/modbus"
 	"github.com/linewise/linewise/devices/mqtt"
 	"github.com/linewise/linewise/devices/opcua"
+	"github.com/linewise/linewise/devices/qc"
+	"github.com/linewise/linewise/devices/scanner"
 	"gopkg.in/yaml.v3"
 )
 
@@ -56,6 +58,28 @@ var registry = map[string]Factory{
 		}
 		return Device{Signals: cfg.SignalNames(), Pusher: d}, nil
 	},
+	"qc-mqtt": func(name string, node *yaml.Node, log *slog.Logger) (Device, error) {
+		cfg, err := qc.DecodeConfig(node)
+		if err != nil {
+			return Device{}, err
+		}
+		d, err := qc.New(name, cfg, log)
+		if err != nil {
+			return Device{}, err
+		}
+		return Device{Signals: cfg.SignalNames(), Pusher: d}, nil
+	},
+	"scanner-tcp": func(name string, node *yaml.Node, log *slog.Logger) (Device, error) {
+		cfg, err := scanner.DecodeConfig(node)
+		if err != nil {
+			return Device{}, err
+		}
+		d, err := scanner.New(name, cfg, log)
+		if err != nil {
+			return Device{}, err
+		}
+		return Device{Signals: cfg.SignalNames(), Pusher: d}, nil
+	},
 	"opcua": func(name string, node *yaml.Node, log *slog.Logger) (Device, error) {
 		cfg, err := opcua.DecodeConfig(node)
 		if err != nil {
@@ -74,6 +98,13 @@ var registry = map[string]Factory{
 		}
 		return Device{Signals: cfg.SignalNames(), PollInterval: cfg.PollInterval, Poller: d}, nil
 	},
+}
+
+// Dir is the folder under devices/ of a driver's package: the name up to
+// its first '-' ("scanner-tcp" lives in devices/scanner).
+func Dir(driver string) string {
+	dir, _, _ := strings.Cut(driver, "-")
+	return dir
 }
 
 // Names lists the registered drivers.

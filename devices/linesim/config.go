@@ -45,6 +45,9 @@ type MQTTConfig struct {
 	Broker   string `yaml:"broker"`
 	Prefix   string `yaml:"prefix"`
 	ClientID string `yaml:"client_id"`
+	// Sparkplug also publishes every line as a Sparkplug B edge node
+	// spBv1.0/linesim/<type>/<line id> (see sparkplug.go).
+	Sparkplug bool `yaml:"sparkplug"`
 }
 
 // LineConfig is one simulated production line.

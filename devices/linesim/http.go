@@ -39,6 +39,18 @@ func (s *Sim) Handler() http.Handler {
 		}
 		return s.Breakdown(id, time.Duration(secs*float64(time.Second)), int32(fault))
 	}))
+	mux.HandleFunc("POST /faults/{fault}", func(w http.ResponseWriter, r *http.Request) {
+		secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
+		if err != nil || secs <= 0 || secs > 86400 {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "seconds: want a number in (0, 86400] of real time"})
+			return
+		}
+		if err := s.Fault(r.PathValue("fault"), time.Duration(secs*float64(time.Second))); err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"fault": r.PathValue("fault"), "seconds": secs})
+	})
 	return mux
 }
 

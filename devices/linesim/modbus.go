@@ -46,7 +46,10 @@ func (s *Sim) startModbus() error {
 	if err := srv.Start(); err != nil {
 		return fmt.Errorf("linesim modbus %s: %w", addr, err)
 	}
+	s.faults.mu.Lock()
 	s.modbusSrv, s.modbusAddr = srv, addr
+	s.cfg.Modbus.Address = addr // a restart after a fault serves the same port
+	s.faults.mu.Unlock()
 	return nil
 }
 
@@ -72,6 +75,7 @@ func (h *modbusHandler) HandleInputRegisters(req *mbserver.InputRegistersRequest
 }
 
 func (h *modbusHandler) read(unit uint8, addr, qty uint16) ([]uint16, error) {
+	h.s.stallModbus()
 	if unit != 1 {
 		return nil, mbserver.ErrGWTargetFailedToRespond
 	}

@@ -26,10 +26,14 @@ type publisher struct {
 
 	mu   sync.Mutex
 	sent map[string]string // topic → last payload the broker acknowledged
+	sp   *spPublisher      // nil unless mqtt.sparkplug is on
 }
 
 func newPublisher(s *Sim) *publisher {
 	p := &publisher{s: s, wake: make(chan struct{}, 1), sent: map[string]string{}}
+	if s.cfg.MQTT.Sparkplug {
+		p.sp = newSPPublisher(p)
+	}
 	o := paho.NewClientOptions().
 		AddBroker(s.cfg.MQTT.Broker).
 		SetClientID(s.cfg.MQTT.ClientID).
@@ -45,6 +49,9 @@ func newPublisher(s *Sim) *publisher {
 			p.mu.Lock()
 			p.sent = map[string]string{}
 			p.mu.Unlock()
+			if p.sp != nil {
+				p.sp.connected()
+			}
 			p.poke()
 		}).
 		SetConnectionLostHandler(func(_ paho.Client, err error) {
@@ -83,6 +90,9 @@ func (p *publisher) start(ctx context.Context, wg *sync.WaitGroup) {
 func (p *publisher) publishAll(ctx context.Context) {
 	if !p.client.IsConnectionOpen() {
 		return
+	}
+	if p.sp != nil {
+		p.sp.publish(ctx)
 	}
 	prefix := p.s.cfg.MQTT.Prefix
 	for _, l := range p.s.lines {
@@ -123,5 +133,8 @@ func (p *publisher) publishAll(ctx context.Context) {
 }
 
 func (p *publisher) close() {
+	if p.sp != nil {
+		p.sp.death()
+	}
 	p.client.Disconnect(250)
 }

@@ -87,8 +87,11 @@ func (s *Sim) startOPCUA(ctx context.Context) error {
 	if err := srv.Start(ctx); err != nil {
 		return fmt.Errorf("linesim opcua %s: %w", net.JoinHostPort(host, itoa(port)), err)
 	}
+	s.faults.mu.Lock()
 	s.opcSrv = srv
 	s.opcURL = fmt.Sprintf("opc.tcp://%s", net.JoinHostPort(host, itoa(port)))
+	s.cfg.OPCUA.Port = port // a restart after a fault serves the same endpoint
+	s.faults.mu.Unlock()
 	return nil
 }
 
@@ -114,7 +117,9 @@ func (s *Sim) notifyOPCUA(ctx context.Context) {
 			last[i] = sn
 			for name, ch := range changed {
 				if ch && ctx.Err() == nil {
-					s.opcSrv.ChangeNotification(ua.NewStringNodeID(1, l.id+"."+name))
+					if srv := s.opcServer(); srv != nil {
+						srv.ChangeNotification(ua.NewStringNodeID(1, l.id+"."+name))
+					}
 				}
 			}
 		}

@@ -77,6 +77,8 @@ type Sim struct {
 	opcURL     string
 	opcWake    chan struct{}
 	pub        *publisher
+
+	faults faultState // on-demand server faults, see faults.go
 }
 
 // New validates cfg and builds the simulator without opening any socket.
@@ -212,6 +214,7 @@ func (s *Sim) Start(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	rctx, cancel := context.WithCancel(context.Background())
+	s.faults.ctx = rctx
 	fail := func(err error) error {
 		cancel()
 		s.closeServers()
@@ -311,15 +314,20 @@ func (s *Sim) closeServers() {
 	if s.httpSrv != nil {
 		_ = s.httpSrv.Close()
 	}
-	if s.modbusSrv != nil {
-		_ = s.modbusSrv.Stop()
+	s.faults.mu.Lock()
+	mb, opc := s.modbusSrv, s.opcSrv
+	s.modbusSrv, s.opcSrv = nil, nil
+	s.faults.closed = true
+	s.faults.mu.Unlock()
+	if mb != nil {
+		_ = mb.Stop()
 	}
-	if s.opcSrv != nil {
+	if opc != nil {
 		// gopcua's Close closes the listener at once but then waits up to
 		// 10s for its channel goroutines; do not hold shutdown hostage.
 		done := make(chan struct{})
 		go func() {
-			_ = s.opcSrv.Close()
+			_ = opc.Close()
 			close(done)
 		}()
 		select {

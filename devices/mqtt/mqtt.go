@@ -34,12 +34,19 @@ type Config struct {
 	Signals  []Signal `yaml:"signals"`
 }
 
-// Signal is one topic filter and how to read its payload.
+// Signal is one topic filter and how to read its payload, or (payload:
+// sparkplug) one Sparkplug B metric of an edge node or one of its devices.
 type Signal struct {
 	Name    string `yaml:"name"`
 	Topic   string `yaml:"topic"`   // wildcards + and # allowed
-	Payload string `yaml:"payload"` // number (default) | json | text
+	Payload string `yaml:"payload"` // number (default) | json | text | sparkplug
 	Field   string `yaml:"field"`   // for json: "state" or "a.b"
+
+	// Sparkplug B: the topic is spBv1.0/<group>/<type>/<edge_node>[/<device>].
+	Group    string `yaml:"group"`
+	EdgeNode string `yaml:"edge_node"`
+	Device   string `yaml:"device"` // empty: a metric of the edge node itself
+	Metric   string `yaml:"metric"` // metric name as in the BIRTH
 }
 
 // NewConfig returns the defaults: QoS 1.
@@ -93,8 +100,17 @@ func (c Config) Validate() error {
 			errs = append(errs, devices.Field(p+"name", "duplicate signal name %q", s.Name))
 		}
 		seen[s.Name] = true
+		if s.Payload == "sparkplug" {
+			errs = append(errs, s.validateSparkplug(p)...)
+			continue
+		}
 		if err := validFilter(s.Topic); err != nil {
 			errs = append(errs, devices.Field(p+"topic", "%v", err))
+		}
+		for k, v := range map[string]string{"group": s.Group, "edge_node": s.EdgeNode, "device": s.Device, "metric": s.Metric} {
+			if v != "" {
+				errs = append(errs, devices.Field(p+k, "only applies to payload: sparkplug"))
+			}
 		}
 		switch s.Payload {
 		case "number", "text", "":
@@ -103,7 +119,7 @@ func (c Config) Validate() error {
 			}
 		case "json":
 		default:
-			errs = append(errs, devices.Field(p+"payload", "must be number, json or text, got %q", s.Payload))
+			errs = append(errs, devices.Field(p+"payload", "must be number, json, text or sparkplug, got %q", s.Payload))
 		}
 	}
 	return errors.Join(errs...)
@@ -154,6 +170,7 @@ type Driver struct {
 	connected bool
 	badSent   bool
 	stop      chan struct{}
+	sp        map[string]*spNode // Sparkplug edge nodes by group/edge_node
 }
 
 var _ devices.Pusher = (*Driver)(nil)
@@ -170,7 +187,9 @@ func New(name string, cfg Config, log *slog.Logger) (*Driver, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Driver{name: name, cfg: cfg, log: log}, nil
+	d := &Driver{name: name, cfg: cfg, log: log}
+	d.spInit()
+	return d, nil
 }
 
 // Start connects in the background (retrying until Stop) and subscribes on
@@ -215,16 +234,25 @@ func (d *Driver) Start(ctx context.Context, sink devices.Sink) error {
 func (d *Driver) onConnect(c paho.Client) {
 	d.mu.Lock()
 	d.connected, d.badSent = true, false
+	d.spReset() // what we knew of edge nodes may be stale after an outage
 	d.mu.Unlock()
 	d.log.Info("mqtt connected", "device", d.name, "broker", d.cfg.Broker)
 	filters := map[string]byte{}
 	for _, s := range d.cfg.Signals {
-		filters[s.Topic] = byte(d.cfg.QoS)
+		filters[s.filter()] = byte(d.cfg.QoS)
 	}
 	tok := c.SubscribeMultiple(filters, d.onMessage)
 	go func() {
 		if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 			d.log.Error("mqtt subscribe failed", "device", d.name, "err", tok.Error())
+			return
+		}
+		// Subscribed: ask every Sparkplug edge node for its BIRTH, which
+		// we need for aliases and a seq baseline.
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		for key := range d.sp {
+			d.spRequestRebirth(key, "host connected")
 		}
 	}()
 }
@@ -261,8 +289,11 @@ func (d *Driver) onMessage(_ paho.Client, m paho.Message) {
 	if d.sink == nil {
 		return
 	}
+	if strings.HasPrefix(topic, sparkplugPrefix) && len(d.sp) > 0 {
+		d.spMessage(topic, payload)
+	}
 	for _, s := range d.cfg.Signals {
-		if !match(s.Topic, topic) {
+		if s.Payload == "sparkplug" || !match(s.Topic, topic) {
 			continue
 		}
 		r := d.parse(s, topic, payload)

@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,13 +30,34 @@ type Config struct {
 	Mode         string        `yaml:"mode"`     // poll (default) | subscribe
 	PollInterval time.Duration `yaml:"poll_interval"`
 	Timeout      time.Duration `yaml:"timeout"`
+	Username     string        `yaml:"username"` // empty: anonymous
+	Password     string        `yaml:"password"`
 	Signals      []Signal      `yaml:"signals"`
 }
 
 // Signal is one variable node.
 type Signal struct {
 	Name string `yaml:"name"`
-	Node string `yaml:"node"` // ns=1;s=L1.GoodCount or ns=2;i=1001
+	Node string `yaml:"node"` // ns=1;s=L1.GoodCount, ns=2;i=1001 or nsu=urn:x;s=Name
+}
+
+// ParseNode reads a node id in text form. For the nsu=<uri>;... form it
+// returns the namespace URI and the id with namespace 0, to be resolved
+// against the server's NamespaceArray at connect.
+func ParseNode(s string) (nsURI string, id *ua.NodeID, err error) {
+	if rest, ok := strings.CutPrefix(s, "nsu="); ok {
+		uri, ident, ok := strings.Cut(rest, ";")
+		if !ok || uri == "" {
+			return "", nil, fmt.Errorf("want nsu=<namespace uri>;<s=|i=|g=|b=>..., got %q", s)
+		}
+		id, err := ua.ParseNodeID(ident)
+		if err != nil {
+			return "", nil, err
+		}
+		return uri, id, nil
+	}
+	id, err = ua.ParseNodeID(s)
+	return "", id, err
 }
 
 // NewConfig returns the defaults: 1s poll, 5s timeout.
@@ -74,6 +97,9 @@ func (c Config) Validate() error {
 	if c.Timeout <= 0 {
 		errs = append(errs, devices.Field("timeout", "must be > 0"))
 	}
+	if (c.Username == "") != (c.Password == "") {
+		errs = append(errs, devices.Field("username", "username and password go together (both empty: anonymous)"))
+	}
 	if len(c.Signals) == 0 {
 		errs = append(errs, devices.Field("signals", "at least one signal required"))
 	}
@@ -88,7 +114,7 @@ func (c Config) Validate() error {
 		seen[s.Name] = true
 		if s.Node == "" {
 			errs = append(errs, devices.Field(p+"node", "required (like ns=1;s=L1.GoodCount)"))
-		} else if _, err := ua.ParseNodeID(s.Node); err != nil {
+		} else if _, _, err := ParseNode(s.Node); err != nil {
 			errs = append(errs, devices.Field(p+"node", "invalid node id %q: %v", s.Node, err))
 		}
 	}
@@ -102,12 +128,13 @@ const (
 
 // Driver polls one OPC UA server. It implements devices.Poller.
 type Driver struct {
-	name string
-	cfg  Config
-	log  *slog.Logger
-	req  *ua.ReadRequest
+	name  string
+	cfg   Config
+	log   *slog.Logger
+	nodes []nodeRef
 
 	mu      sync.Mutex
+	req     *ua.ReadRequest // node ids resolved for the current connection
 	client  *opcua.Client
 	backoff time.Duration
 	retryAt time.Time
@@ -124,12 +151,78 @@ func New(name string, cfg Config, log *slog.Logger) (*Driver, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnBoth}
+	d := &Driver{name: name, cfg: cfg, log: log}
 	for _, s := range cfg.Signals {
-		id, _ := ua.ParseNodeID(s.Node) // checked by Validate
+		uri, id, _ := ParseNode(s.Node) // checked by Validate
+		d.nodes = append(d.nodes, nodeRef{uri: uri, id: id})
+	}
+	return d, nil
+}
+
+// nodeRef is a configured node id; uri is set for the nsu= form.
+type nodeRef struct {
+	uri string
+	id  *ua.NodeID
+}
+
+// connect dials, logs in (anonymous, or user name and password with the
+// password encrypted for the server as its endpoint asks) and resolves
+// nsu= node ids through the server's NamespaceArray. The caller closes the
+// client, also on error.
+func (d *Driver) connect(ctx context.Context) (*opcua.Client, *ua.ReadRequest, error) {
+	opts := []opcua.Option{
+		opcua.AutoReconnect(false),
+		opcua.DialTimeout(d.cfg.Timeout),
+		opcua.RequestTimeout(d.cfg.Timeout),
+	}
+	if d.cfg.Username != "" {
+		eps, err := opcua.GetEndpoints(ctx, d.cfg.Endpoint, opcua.DialTimeout(d.cfg.Timeout), opcua.RequestTimeout(d.cfg.Timeout))
+		if err != nil {
+			return nil, nil, fmt.Errorf("get endpoints: %w", err)
+		}
+		ep, err := opcua.SelectEndpoint(eps, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone)
+		if err != nil {
+			return nil, nil, fmt.Errorf("select endpoint: %w", err)
+		}
+		ep.EndpointURL = d.cfg.Endpoint // the server may advertise a name we cannot resolve
+		opts = append(opts, opcua.SecurityFromEndpoint(ep, ua.UserTokenTypeUserName), opcua.AuthUsername(d.cfg.Username, d.cfg.Password))
+	} else {
+		opts = append(opts,
+			opcua.SecurityMode(ua.MessageSecurityModeNone),
+			opcua.SecurityPolicy(ua.SecurityPolicyURINone),
+			opcua.AuthAnonymous())
+	}
+	c, err := opcua.NewClient(d.cfg.Endpoint, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("client: %w", err)
+	}
+	if err := c.Connect(ctx); err != nil {
+		return c, nil, fmt.Errorf("connect: %w", err)
+	}
+	req := &ua.ReadRequest{TimestampsToReturn: ua.TimestampsToReturnBoth}
+	var nsa []string
+	for _, n := range d.nodes {
+		id := n.id
+		if n.uri != "" {
+			if nsa == nil {
+				if nsa, err = c.NamespaceArray(ctx); err != nil {
+					return c, nil, fmt.Errorf("read namespace array: %w", err)
+				}
+			}
+			idx := slices.Index(nsa, n.uri)
+			if idx < 0 {
+				return c, nil, fmt.Errorf("namespace %q is not on the server (it has %q)", n.uri, nsa)
+			}
+			if id, err = ua.ParseNodeID(id.String()); err == nil { // a copy: n.id serves every connection
+				err = id.SetNamespace(uint16(idx))
+			}
+			if err != nil {
+				return c, nil, fmt.Errorf("node %s with namespace %s: %w", n.id, n.uri, err)
+			}
+		}
 		req.NodesToRead = append(req.NodesToRead, &ua.ReadValueID{NodeID: id, AttributeID: ua.AttributeIDValue})
 	}
-	return &Driver{name: name, cfg: cfg, log: log, req: req}, nil
+	return c, req, nil
 }
 
 func (d *Driver) bad(err error) []devices.Reading {
@@ -172,26 +265,15 @@ func (d *Driver) Poll(ctx context.Context) []devices.Reading {
 		if wait := time.Until(d.retryAt); wait > 0 {
 			return d.bad(fmt.Errorf("not connected to %s (retry in %v): %w", d.cfg.Endpoint, wait.Round(time.Millisecond), d.lastErr))
 		}
-		c, err := opcua.NewClient(d.cfg.Endpoint,
-			opcua.SecurityMode(ua.MessageSecurityModeNone),
-			opcua.SecurityPolicy(ua.SecurityPolicyURINone),
-			opcua.AuthAnonymous(),
-			opcua.AutoReconnect(false),
-			opcua.DialTimeout(d.cfg.Timeout),
-			opcua.RequestTimeout(d.cfg.Timeout),
-		)
+		c, req, err := d.connect(ctx)
 		if err != nil {
-			d.failed(err)
-			return d.bad(fmt.Errorf("client for %s: %w", d.cfg.Endpoint, err))
-		}
-		if err := c.Connect(ctx); err != nil {
-			d.client = c
+			d.client = c // may be nil; failed closes it
 			d.failed(err)
 			d.log.Warn("opcua connect failed", "device", d.name, "endpoint", d.cfg.Endpoint, "retry_in", d.backoff, "err", err)
-			return d.bad(fmt.Errorf("connect %s: %w", d.cfg.Endpoint, err))
+			return d.bad(fmt.Errorf("%s: %w", d.cfg.Endpoint, err))
 		}
 		d.log.Info("opcua connected", "device", d.name, "endpoint", d.cfg.Endpoint)
-		d.client = c
+		d.client, d.req = c, req
 	}
 	resp, err := d.client.Read(ctx, d.req)
 	if err != nil {

@@ -100,26 +100,18 @@ func (s *Subscriber) run(ctx context.Context, sink devices.Sink) {
 // connection fails or ctx ends.
 func (s *Subscriber) session(ctx context.Context, sink devices.Sink, badSent *bool) (subscribed bool, err error) {
 	d := s.poll
-	c, err := opcua.NewClient(d.cfg.Endpoint,
-		opcua.SecurityMode(ua.MessageSecurityModeNone),
-		opcua.SecurityPolicy(ua.SecurityPolicyURINone),
-		opcua.AuthAnonymous(),
-		opcua.AutoReconnect(false),
-		opcua.DialTimeout(d.cfg.Timeout),
-		opcua.RequestTimeout(d.cfg.Timeout),
-	)
-	if err != nil {
-		return false, err
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = c.Close(cctx)
-	}()
 	cctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
-	if err := c.Connect(cctx); err != nil {
-		return false, fmt.Errorf("connect: %w", err)
+	c, req, err := d.connect(cctx)
+	if c != nil {
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			defer cancel()
+			_ = c.Close(cctx)
+		}()
+	}
+	if err != nil {
+		return false, err
 	}
 	notes := make(chan *opcua.PublishNotificationData, 64)
 	sub, err := c.Subscribe(cctx, &opcua.SubscriptionParameters{Interval: d.cfg.PollInterval}, notes)
@@ -127,7 +119,7 @@ func (s *Subscriber) session(ctx context.Context, sink devices.Sink, badSent *bo
 		return false, fmt.Errorf("subscribe: %w", err)
 	}
 	var items []*ua.MonitoredItemCreateRequest
-	for i, r := range d.req.NodesToRead {
+	for i, r := range req.NodesToRead {
 		items = append(items, opcua.NewMonitoredItemCreateRequestWithDefaults(r.NodeID, ua.AttributeIDValue, uint32(i)))
 	}
 	res, err := sub.Monitor(cctx, ua.TimestampsToReturnBoth, items...)

@@ -21,6 +21,7 @@ import (
 	"github.com/linewise/linewise/devices/drivers"
 	"github.com/linewise/linewise/edge/config"
 	"github.com/linewise/linewise/edge/outbox"
+	"github.com/linewise/linewise/edge/telemetry"
 	"github.com/linewise/linewise/edge/uplink"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -35,6 +36,8 @@ type Agent struct {
 
 	readings chan devices.Reading
 	wake     chan struct{}
+
+	tel *telemetry.Writer // nil when not configured
 
 	httpSrv  *http.Server
 	httpAddr string
@@ -75,7 +78,10 @@ func New(cfg *config.Loaded, log *slog.Logger) (*Agent, error) {
 		wake:     make(chan struct{}, 1),
 		devQ:     map[string]deviceHealth{},
 	}
-	a.proc, err = newProcessor(cfg, ob, log)
+	if t := cfg.Telemetry.InfluxDB; t != nil {
+		a.tel = telemetry.New(*t, cfg.EdgeID, cfg.Line, log.With("component", "telemetry"))
+	}
+	a.proc, err = newProcessor(cfg, ob, log, a.tel)
 	if err != nil {
 		ob.Close()
 		return nil, err
@@ -106,6 +112,9 @@ func (a *Agent) Start(ctx context.Context) error {
 	}, a.log.With("component", "uplink"))
 
 	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	if a.tel != nil {
+		a.tel.Start(ctx)
+	}
 	a.loopWG.Add(2)
 	go func() { defer a.loopWG.Done(); a.processLoop(ctx) }()
 	go func() { defer a.loopWG.Done(); a.sendLoop(ctx) }()
@@ -172,6 +181,9 @@ func (a *Agent) deliver(ctx context.Context, device string, r devices.Reading) {
 	a.devMu.Lock()
 	a.devQ[device] = h
 	a.devMu.Unlock()
+	if a.tel != nil {
+		a.tel.Reading(device, r) // never blocks
+	}
 	select {
 	case a.readings <- r:
 	case <-ctx.Done():
@@ -261,6 +273,11 @@ func (a *Agent) Shutdown(ctx context.Context) error {
 		}
 		if a.up != nil {
 			a.up.Close()
+		}
+		if a.tel != nil {
+			if err := a.tel.Stop(ctx); err != nil {
+				a.log.Warn("telemetry not fully flushed", "err", err)
+			}
 		}
 		if a.httpSrv != nil {
 			a.httpSrv.Shutdown(ctx)

@@ -13,6 +13,7 @@ import (
 	"github.com/linewise/linewise/edge/config"
 	"github.com/linewise/linewise/edge/outbox"
 	"github.com/linewise/linewise/edge/signal"
+	"github.com/linewise/linewise/edge/telemetry"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -22,11 +23,13 @@ type processor struct {
 	cfg      *config.Loaded
 	ob       *outbox.Outbox
 	log      *slog.Logger
+	tel      *telemetry.Writer // nil when not configured
 	counters map[string]*counterRule
 	state    *stateRule
 
 	counterState map[string]signal.CounterState
-	bad          map[string]string // mapped signal → why it has no data
+	lastRead     map[string]time.Time // source time of each counter's previous good reading
+	bad          map[string]string    // mapped signal → why it has no data
 	rawState     string
 	rawFault     string
 	haveState    bool
@@ -45,10 +48,10 @@ type stateRule struct {
 
 const metaLineState = "line_state"
 
-func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger) (*processor, error) {
-	p := &processor{cfg: cfg, ob: ob, log: log, counters: map[string]*counterRule{}, bad: map[string]string{}}
+func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *telemetry.Writer) (*processor, error) {
+	p := &processor{cfg: cfg, ob: ob, log: log, tel: tel, counters: map[string]*counterRule{}, bad: map[string]string{}, lastRead: map[string]time.Time{}}
 	for _, c := range cfg.Counters {
-		p.counters[c.Signal] = &counterRule{Counter: c, calc: signal.Counter{Bits: c.Bits, MaxDelta: c.MaxDelta, CountFrom: c.FirstRead == "count"}}
+		p.counters[c.Signal] = &counterRule{Counter: c, calc: signal.Counter{Bits: c.Bits, MaxDelta: c.MaxDelta, MaxRate: c.MaxRate, CountFrom: c.FirstRead == "count"}}
 	}
 	if s := cfg.State; s != nil {
 		p.state = &stateRule{State: *s, m: signal.StateMap{Map: s.Map, Default: s.Default, Reasons: s.Reasons}}
@@ -117,6 +120,13 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 		p.restore(saved)
 		return 0, err
 	}
+	if p.tel != nil {
+		for _, e := range evs {
+			if e.Count != nil {
+				p.tel.Parts(e.SourceTime, e.Count.Good, e.Count.Reject)
+			}
+		}
+	}
 	return len(evs), nil
 }
 
@@ -135,11 +145,13 @@ func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
 		parts = uint64(v)
 	} else {
 		st := p.counterState[c.Signal]
-		d, next, err := c.calc.Next(st, v)
+		at := ts(r.SourceTime)
+		d, next, err := c.calc.Next(st, v, at, p.lastRead[c.Signal])
 		if err != nil {
 			p.log.Warn("counter value refused", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "err", err)
 			return
 		}
+		p.lastRead[c.Signal] = at
 		if next != st {
 			p.counterState[c.Signal] = next
 			tx.SetCounter(c.Signal, next)
@@ -190,6 +202,7 @@ func (p *processor) emitState(tx *outbox.Tx, at time.Time) {
 
 type procSnapshot struct {
 	counterState map[string]signal.CounterState
+	lastRead     map[string]time.Time
 	bad          map[string]string
 	rawState     string
 	rawFault     string
@@ -198,7 +211,7 @@ type procSnapshot struct {
 }
 
 func (p *processor) snapshot() procSnapshot {
-	s := procSnapshot{counterState: map[string]signal.CounterState{}, bad: map[string]string{},
+	s := procSnapshot{counterState: map[string]signal.CounterState{}, bad: map[string]string{}, lastRead: map[string]time.Time{},
 		rawState: p.rawState, rawFault: p.rawFault, haveState: p.haveState, lastSent: p.lastSent}
 	for k, v := range p.counterState {
 		s.counterState[k] = v
@@ -206,11 +219,14 @@ func (p *processor) snapshot() procSnapshot {
 	for k, v := range p.bad {
 		s.bad[k] = v
 	}
+	for k, v := range p.lastRead {
+		s.lastRead[k] = v
+	}
 	return s
 }
 
 func (p *processor) restore(s procSnapshot) {
-	p.counterState, p.bad = s.counterState, s.bad
+	p.counterState, p.bad, p.lastRead = s.counterState, s.bad, s.lastRead
 	p.rawState, p.rawFault, p.haveState, p.lastSent = s.rawState, s.rawFault, s.haveState, s.lastSent
 }
 

@@ -15,6 +15,40 @@ const maxInFlight = 8
 type inflight struct {
 	from, to uint64
 	sent     time.Time
+	resend   bool // these events were sent before: no RTT sample (Karn)
+}
+
+// rto is the ack timeout, adapted to central's observed round-trip time the
+// way TCP does it (Jacobson's SRTT/RTTVAR), never below the configured
+// ack_timeout and never above 16 times it. A fixed timeout shorter than
+// central's commit queue would make the edge resend batches that are
+// already queued, and bury central in duplicates.
+type rto struct {
+	base, srtt, rttvar time.Duration
+	backoff            int
+}
+
+func (r *rto) timeout() time.Duration {
+	t := r.base
+	if r.srtt > 0 {
+		t = max(t, r.srtt+4*r.rttvar)
+	}
+	t <<= r.backoff
+	return min(t, 16*r.base)
+}
+
+func (r *rto) sample(rtt time.Duration) {
+	r.backoff = 0
+	if r.srtt == 0 {
+		r.srtt, r.rttvar = rtt, rtt/2
+		return
+	}
+	d := r.srtt - rtt
+	if d < 0 {
+		d = -d
+	}
+	r.rttvar = (3*r.rttvar + d) / 4
+	r.srtt = (7*r.srtt + rtt) / 8
 }
 
 // sendLoop moves events from the outbox to central. Events leave the outbox
@@ -22,45 +56,61 @@ type inflight struct {
 // the oldest unacknowledged event (central deduplicates).
 func (a *Agent) sendLoop(ctx context.Context) {
 	var (
-		window []inflight
-		sentTo uint64 // highest seq handed to the uplink since the last resend
+		window   []inflight
+		sentTo   uint64 // highest seq handed to the uplink since the last resend
+		sentEver uint64 // highest seq ever handed to the uplink
 	)
-	timeout := a.cfg.Central.AckTimeout
-	tick := time.NewTicker(timeout / 4)
+	r := &rto{base: a.cfg.Central.AckTimeout}
+	// After a timeout only one batch is in flight; every ack that matches a
+	// batch in flight widens the window again (acks of stale copies do not).
+	limit := maxInFlight
+	tick := time.NewTicker(max(r.base/4, 50*time.Millisecond))
 	defer tick.Stop()
+	onAck := func(ack wire.Ack) {
+		a.handleAck(ctx, ack)
+		var matched bool
+		window, matched = dropAcked(window, ack, r)
+		if matched && limit < maxInFlight {
+			limit++
+		}
+	}
 	for {
 		// Take every ack that has arrived.
 	acks:
 		for {
 			select {
 			case ack := <-a.up.Acks():
-				a.handleAck(ctx, ack)
-				window = dropAcked(window, ack)
+				onAck(ack)
 			default:
 				break acks
 			}
 		}
-		if len(window) > 0 && time.Since(window[0].sent) > timeout {
-			a.log.Warn("no ack from central in time; resending", "from", window[0].from, "timeout", timeout)
+		if len(window) > 0 && time.Since(window[0].sent) > r.timeout() {
+			a.log.Warn("no ack from central in time; resending from the oldest event", "from", window[0].from, "timeout", r.timeout())
 			a.stats.Resends.Add(1)
 			window, sentTo = nil, 0
+			limit = 1
+			if r.timeout() < 16*r.base {
+				r.backoff++
+			}
 		}
 		if !a.up.Connected() {
 			window, sentTo = nil, 0
-		} else if len(window) < maxInFlight {
+		} else if len(window) < limit {
 			evs, err := a.ob.Pending(ctx, sentTo, a.cfg.Central.BatchSize)
 			if err != nil {
 				a.log.Error("reading outbox", "err", err)
 			} else if len(evs) > 0 {
 				b := wire.Batch{Version: wire.Version, EdgeID: a.cfg.EdgeID, Events: evs}
-				pctx, cancel := context.WithTimeout(ctx, timeout)
+				pctx, cancel := context.WithTimeout(ctx, r.base)
 				err := a.up.Publish(pctx, b)
 				cancel()
 				switch {
 				case err == nil:
 					a.stats.Batches.Add(1)
-					window = append(window, inflight{from: evs[0].Seq, to: evs[len(evs)-1].Seq, sent: time.Now()})
-					sentTo = evs[len(evs)-1].Seq
+					last := evs[len(evs)-1].Seq
+					window = append(window, inflight{from: evs[0].Seq, to: last, sent: time.Now(), resend: evs[0].Seq <= sentEver})
+					sentTo, sentEver = last, max(sentEver, last)
 					continue // fill the window without waiting
 				case errors.Is(err, uplink.ErrNotConnected), ctx.Err() != nil:
 				default:
@@ -72,8 +122,7 @@ func (a *Agent) sendLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case ack := <-a.up.Acks():
-			a.handleAck(ctx, ack)
-			window = dropAcked(window, ack)
+			onAck(ack)
 		case <-a.wake:
 		case <-tick.C:
 		}
@@ -87,6 +136,16 @@ func (a *Agent) handleAck(ctx context.Context, ack wire.Ack) {
 		a.log.Error("central refused events; moved to the dead-letter table", "from", ack.From, "to", ack.To, "reason", ack.Error, "err", err)
 		return
 	}
+	for _, r := range ack.Rejected {
+		if r.Seq < ack.From || r.Seq > ack.To {
+			continue
+		}
+		n, err := a.ob.Reject(ctx, r.Seq, r.Seq, r.Reason)
+		a.stats.Rejected.Add(n)
+		if n > 0 {
+			a.log.Error("central refused an event; moved to the dead-letter table", "seq", r.Seq, "reason", r.Reason, "err", err)
+		}
+	}
 	n, err := a.ob.Ack(ctx, ack.From, ack.To)
 	if err != nil {
 		a.log.Error("removing acknowledged events", "err", err)
@@ -95,13 +154,20 @@ func (a *Agent) handleAck(ctx context.Context, ack wire.Ack) {
 	a.stats.Acked.Add(n)
 }
 
-func dropAcked(w []inflight, ack wire.Ack) []inflight {
+// dropAcked removes the batches an ack covers, feeding the RTT estimate
+// from first transmissions, and reports whether any batch in flight matched.
+func dropAcked(w []inflight, ack wire.Ack, r *rto) ([]inflight, bool) {
 	out := w[:0]
+	matched := false
 	for _, f := range w {
 		if f.from >= ack.From && f.to <= ack.To {
+			matched = true
+			if !f.resend {
+				r.sample(time.Since(f.sent))
+			}
 			continue
 		}
 		out = append(out, f)
 	}
-	return out
+	return out, matched
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/linewise/linewise/devices"
 	"github.com/linewise/linewise/devices/drivers"
+	"github.com/linewise/linewise/edge/telemetry"
 	"github.com/linewise/linewise/edge/wire"
 	"gopkg.in/yaml.v3"
 )
@@ -31,6 +32,13 @@ type Config struct {
 	Counters []Counter   `yaml:"counters"`
 	State    *State      `yaml:"state"`
 	Outbox   Outbox      `yaml:"outbox"`
+	// Telemetry, optional: raw readings and line rates to InfluxDB.
+	Telemetry Telemetry `yaml:"telemetry"`
+}
+
+// Telemetry configures the optional time-series side channel.
+type Telemetry struct {
+	InfluxDB *telemetry.Config `yaml:"influxdb"`
 }
 
 // Central says how events reach central.
@@ -64,6 +72,10 @@ type Counter struct {
 	// MaxDelta is the largest believable increase between two reads; a drop
 	// whose wrap-around increase would exceed it is a reset. 0 = half the range.
 	MaxDelta uint64 `yaml:"max_delta"`
+	// MaxRate is the fastest the machine makes parts, per second (0 = not
+	// used). With it, a drop is judged a wrap or a reset by the time since
+	// the previous reading, which tells a 16-bit reset from a wrap.
+	MaxRate float64 `yaml:"max_rate"`
 }
 
 // State maps a PLC enum (and optionally a fault code) to machine states.
@@ -249,6 +261,9 @@ func (c *Config) validate(signals map[string]string) error {
 		if k.Bits != 16 && k.Bits != 32 && k.Bits != 64 {
 			f(p+".bits", "%d is not 16, 32 or 64", k.Bits)
 		}
+		if k.MaxRate < 0 {
+			f(p+".max_rate", "%v is negative", k.MaxRate)
+		}
 		if k.FirstRead == "" {
 			k.FirstRead = "baseline"
 		}
@@ -272,6 +287,10 @@ func (c *Config) validate(signals map[string]string) error {
 		if s.ReasonSignal != "" {
 			known("state.reason_signal", s.ReasonSignal)
 		}
+	}
+	if t := c.Telemetry.InfluxDB; t != nil {
+		t.Defaults()
+		errs = append(errs, devices.Prefix("telemetry.influxdb", t.Validate()))
 	}
 	if len(c.Counters) == 0 && c.State == nil {
 		f("counters", "nothing mapped: configure counters and/or state")

@@ -23,7 +23,7 @@ import (
 
 const schema = `
 CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS counters (signal TEXT PRIMARY KEY, known INTEGER NOT NULL, last INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (signal TEXT PRIMARY KEY, known INTEGER NOT NULL, last INTEGER NOT NULL, at INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dead (seq INTEGER PRIMARY KEY, body BLOB NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
 `
@@ -98,7 +98,7 @@ func (o *Outbox) Depth() int64 { return o.depth.Load() }
 
 // Counters returns the persisted state of every cumulative counter.
 func (o *Outbox) Counters() (map[string]signal.CounterState, error) {
-	rows, err := o.db.Query(`SELECT signal, known, last FROM counters`)
+	rows, err := o.db.Query(`SELECT signal, known, last, at FROM counters`)
 	if err != nil {
 		return nil, fmt.Errorf("outbox counters: %w", err)
 	}
@@ -107,11 +107,11 @@ func (o *Outbox) Counters() (map[string]signal.CounterState, error) {
 	for rows.Next() {
 		var s string
 		var known int
-		var last int64
-		if err := rows.Scan(&s, &known, &last); err != nil {
+		var last, at int64
+		if err := rows.Scan(&s, &known, &last, &at); err != nil {
 			return nil, err
 		}
-		out[s] = signal.CounterState{Known: known == 1, Last: uint64(last)}
+		out[s] = signal.CounterState{Known: known == 1, Last: uint64(last), At: at}
 	}
 	return out, rows.Err()
 }
@@ -185,8 +185,8 @@ func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
 		if st.Known {
 			known = 1
 		}
-		if _, err := sqlTx.Exec(`INSERT INTO counters(signal, known, last) VALUES(?,?,?)
-			ON CONFLICT(signal) DO UPDATE SET known=excluded.known, last=excluded.last`, s, known, int64(st.Last)); err != nil {
+		if _, err := sqlTx.Exec(`INSERT INTO counters(signal, known, last, at) VALUES(?,?,?,?)
+			ON CONFLICT(signal) DO UPDATE SET known=excluded.known, last=excluded.last, at=excluded.at`, s, known, int64(st.Last), st.At); err != nil {
 			return nil, fmt.Errorf("outbox commit: %w", err)
 		}
 	}

@@ -23,7 +23,7 @@ func TestSequenceSurvivesReopenAndIsNeverReused(t *testing.T) {
 	tx := &Tx{}
 	tx.Append(countEvent(1))
 	tx.Append(countEvent(2))
-	tx.SetCounter("good", signal.CounterState{Known: true, Last: 65535})
+	tx.SetCounter("good", signal.CounterState{Known: true, Last: 65535, At: 42})
 	evs, err := o.Commit(ctx, tx)
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +45,7 @@ func TestSequenceSurvivesReopenAndIsNeverReused(t *testing.T) {
 	}
 	defer o.Close()
 	cs, err := o.Counters()
-	if err != nil || cs["good"] != (signal.CounterState{Known: true, Last: 65535}) {
+	if err != nil || cs["good"] != (signal.CounterState{Known: true, Last: 65535, At: 42}) {
 		t.Fatalf("counters after reopen: %+v %v", cs, err)
 	}
 	tx = &Tx{}

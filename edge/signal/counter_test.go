@@ -3,6 +3,7 @@ package signal
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/linewise/linewise/edge/wire"
 )
@@ -34,7 +35,7 @@ func TestCounterNext(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var st CounterState
 			for i, s := range tc.steps {
-				d, next, err := tc.c.Next(st, s.v)
+				d, next, err := tc.c.Next(st, s.v, time.Time{}, time.Time{})
 				if s.wantError {
 					if !errors.Is(err, ErrRange) {
 						t.Fatalf("step %d (%d): want ErrRange, got %v", i, s.v, err)
@@ -66,7 +67,7 @@ func TestCounterSumsThroughManyWraps(t *testing.T) {
 	for made < 500_000 {
 		made += step
 		step = step*7%9000 + 1 // irregular sampling, always < half the range
-		d, next, err := c.Next(st, int64(made%65536))
+		d, next, err := c.Next(st, int64(made%65536), time.Time{}, time.Time{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,5 +95,36 @@ func TestStateResolve(t *testing.T) {
 		if got := m.Resolve(tc.raw, tc.fault); got != tc.want {
 			t.Errorf("Resolve(%q,%q) = %+v, want %+v", tc.raw, tc.fault, got, tc.want)
 		}
+	}
+}
+
+// A 16-bit counter power-cycled at 40000 comes back small: by value alone that
+// is a believable wrap (+26036), by time it is not, with max_rate set.
+func TestCounterResetToldFromWrapByRate(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	c := Counter{Bits: 16, MaxRate: 100} // at most 100 parts/s
+	_, st, _ := c.Next(CounterState{}, 40000, t0, time.Time{})
+	// 250 ms later: at most 26 parts could have been made.
+	d, st2, err := c.Next(st, 20, t0.Add(250*time.Millisecond), t0)
+	if err != nil || !d.Reset || d.Parts != 20 {
+		t.Fatalf("after power cycle: %+v %v, want reset with 20 parts", d, err)
+	}
+	// A real wrap within the rate is still a wrap.
+	_, st, _ = c.Next(st2, 65530, t0.Add(time.Second), t0)
+	d, _, _ = c.Next(st, 3, t0.Add(1100*time.Millisecond), t0.Add(time.Second))
+	if d.Reset || d.Parts != 9 || d.Wraps != 1 {
+		t.Fatalf("wrap within rate: %+v", d)
+	}
+	// After a 10-minute outage (no reads), a long way round is believable.
+	_, st, _ = c.Next(st2, 60000, t0.Add(2*time.Second), t0)
+	d, _, _ = c.Next(st, 20000, t0.Add(602*time.Second), t0.Add(2*time.Second))
+	if d.Reset || d.Parts != 25536 {
+		t.Fatalf("after a long outage: %+v, want a wrap of 25536", d)
+	}
+	// The last change time stands in after a restart (no previous read known).
+	_, st, _ = c.Next(CounterState{}, 1000, t0, time.Time{})
+	d, _, _ = c.Next(st, 5, t0.Add(200*time.Millisecond), time.Time{})
+	if !d.Reset || d.Parts != 5 {
+		t.Fatalf("without a previous read: %+v", d)
 	}
 }

@@ -102,9 +102,19 @@ type Ack struct {
 	EdgeID string `json:"edge_id"`
 	From   uint64 `json:"from"`
 	To     uint64 `json:"to"`
-	// Error, when set, says central refused the batch for good (it is
-	// malformed or not allowed); the edge must not resend it unchanged.
+	// Error, when set, says central refused the whole batch for good (it is
+	// malformed or the edge is not allowed); the edge must not resend it.
 	Error string `json:"error,omitempty"`
+	// Rejected lists events of From..To that central refused one by one
+	// (invalid, absurd timestamp, a line the edge does not own). The rest of
+	// the range was committed. Rejected events must not be resent.
+	Rejected []Rejection `json:"rejected,omitempty"`
+}
+
+// Rejection is one refused event and why.
+type Rejection struct {
+	Seq    uint64 `json:"seq"`
+	Reason string `json:"reason"`
 }
 
 // Topic layout on the broker. EdgeIDs are restricted (see ValidID) so they
@@ -172,20 +182,55 @@ func DecodeBatch(edgeID string, payload []byte) (Batch, error) {
 	if len(b.Events) == 0 {
 		return b, errors.New("batch: field events: empty")
 	}
+	// Only what makes the batch as a whole unusable is checked here: the
+	// sequence numbers that the ack range is made of. Each event's content is
+	// judged by Screen, one by one.
 	var errs []error
 	for i := range b.Events {
-		if err := b.Events[i].Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("batch: events[%d]: %w", i, err))
-			continue
-		}
-		if b.Events[i].EdgeID != edgeID {
-			errs = append(errs, fmt.Errorf("batch: events[%d].edge_id: %q is not the batch's edge %q", i, b.Events[i].EdgeID, edgeID))
+		if b.Events[i].Seq == 0 {
+			errs = append(errs, fmt.Errorf("batch: events[%d].seq: must be at least 1", i))
 		}
 		if i > 0 && b.Events[i].Seq <= b.Events[i-1].Seq {
 			errs = append(errs, fmt.Errorf("batch: events[%d].seq: %d not above previous %d", i, b.Events[i].Seq, b.Events[i-1].Seq))
 		}
 	}
 	return b, errors.Join(errs...)
+}
+
+// Timestamps further than this from the receiver's clock are absurd: a PLC
+// clock a day ahead, or one still in 1970, is not to be trusted with
+// attribution.
+const (
+	MaxFutureSkew = 24 * time.Hour
+	MaxAge        = 366 * 24 * time.Hour
+)
+
+// Screen splits a decoded batch into the events to apply and the ones to
+// refuse, each with its reason. allowLine, when not nil, says whether the
+// batch's edge may report for a line. now is the receiver's clock.
+func (b *Batch) Screen(now time.Time, allowLine func(line string) bool) (valid []Event, rejected []Rejection) {
+	for i := range b.Events {
+		e := &b.Events[i]
+		var reason string
+		switch err := e.Validate(); {
+		case err != nil:
+			reason = err.Error()
+		case e.EdgeID != b.EdgeID:
+			reason = fmt.Sprintf("edge_id: %q is not the batch's edge %q", e.EdgeID, b.EdgeID)
+		case e.SourceTime.After(now.Add(MaxFutureSkew)):
+			reason = fmt.Sprintf("ts: %s is more than %s ahead of central's clock", e.SourceTime.Format(time.RFC3339), MaxFutureSkew)
+		case e.SourceTime.Before(now.Add(-MaxAge)):
+			reason = fmt.Sprintf("ts: %s is more than a year old", e.SourceTime.Format(time.RFC3339))
+		case allowLine != nil && !allowLine(e.Line):
+			reason = fmt.Sprintf("line: %q is not a line edge %q may report for", e.Line, b.EdgeID)
+		}
+		if reason != "" {
+			rejected = append(rejected, Rejection{Seq: e.Seq, Reason: reason})
+			continue
+		}
+		valid = append(valid, *e)
+	}
+	return valid, rejected
 }
 
 // Validate checks one event's fields.

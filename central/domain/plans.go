@@ -1,0 +1,91 @@
+package domain
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Proposal statuses: a proposal is computed pending and becomes the plan only
+// when a planner approves it.
+const (
+	ProposalPending  = "pending"
+	ProposalApproved = "approved"
+	ProposalRejected = "rejected"
+)
+
+// Proposal kinds: why a plan was computed.
+const (
+	ProposalManual      = "manual"
+	ProposalLineDown    = "line_down"
+	ProposalBehindPlan  = "behind_plan"
+	ProposalOrderChange = "order_changed"
+	ProposalRush        = "rush"
+)
+
+// PlanWork is one open work order with everything planning needs about it,
+// its order and its product (one row of the planning input).
+type PlanWork struct {
+	WorkOrderID  string
+	OrderNumber  string
+	OperationSeq int
+	LineID       string
+	Quantity     int64
+	Good         int64
+	Status       OrderStatus
+	PlannedStart *time.Time
+	PlannedEnd   *time.Time
+	ActualStart  *time.Time
+	OrderStatus  OrderStatus
+	Due          *time.Time
+	Priority     int
+	ProductCode  string
+	ProductName  string
+	IdealCycle   time.Duration // the routing operation's, else the product's
+	Setup        time.Duration // the routing operation's fixed setup
+}
+
+// PlanProposal is a computed plan waiting for (or past) a planner's decision.
+// Plan and Diff are documents owned by the planning package; the store keeps
+// them as they are.
+type PlanProposal struct {
+	ID     string
+	Kind   string
+	Reason string
+	LineID string // the line an automatic proposal is about, else ""
+	// A rush proposal sets the order's priority and due date when approved.
+	RushOrder    string
+	RushPriority *int
+	RushDue      *time.Time
+	// BaseVersion is the current plan's version the proposal was computed
+	// against; approving it after another plan was approved is a conflict.
+	BaseVersion int64
+	Status      string
+	CreatedAt   time.Time
+	DecidedAt   *time.Time
+	DecidedBy   string
+	Plan        json.RawMessage
+	Diff        json.RawMessage
+}
+
+// CurrentPlan is the approved plan in force.
+type CurrentPlan struct {
+	Version    int64
+	ProposalID string
+	AppliedAt  time.Time
+	Plan       json.RawMessage
+}
+
+// WorkOrderPlan is where and when one work order is planned.
+type WorkOrderPlan struct {
+	WorkOrderID string
+	LineID      string
+	Start, End  time.Time
+}
+
+// PlanApproval is everything approving a proposal changes, in one transaction.
+type PlanApproval struct {
+	ProposalID string
+	By         Actor
+	At         time.Time
+	WorkOrders []WorkOrderPlan
+}

@@ -1,0 +1,259 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linewise/linewise/central/domain"
+)
+
+// AccessStore is what authentication needs.
+type AccessStore interface {
+	GetUser(ctx context.Context, username string) (domain.User, error)
+	UserByBadge(ctx context.Context, badge string) (domain.User, error)
+	ListUsers(ctx context.Context) ([]domain.User, error)
+	CreateUser(ctx context.Context, u domain.User, actor domain.Actor) error
+	CreateSession(ctx context.Context, se domain.Session) error
+	DeleteSession(ctx context.Context, tokenHash string) error
+	SessionPrincipal(ctx context.Context, tokenHash string, now time.Time) (domain.Principal, error)
+	CreateAPIToken(ctx context.Context, t domain.APIToken, actor domain.Actor) error
+	TokenPrincipal(ctx context.Context, tokenHash string, now time.Time) (domain.Principal, error)
+}
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "lw_session"
+
+const principalKey = "linewise.principal"
+
+// resolve finds who calls: an API token in Authorization: Bearer, else the
+// session cookie. Unknown or expired credentials are anonymous (nil).
+func (s *Server) resolve(c echo.Context) (*domain.Principal, error) {
+	ctx := c.Request().Context()
+	now := s.opts.Now()
+	if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+		tok, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return nil, nil
+		}
+		p, err := s.opts.Store.TokenPrincipal(ctx, domain.HashToken(strings.TrimSpace(tok)), now)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, nil
+		}
+		return &p, err
+	}
+	ck, err := c.Cookie(SessionCookie)
+	if err != nil || ck.Value == "" {
+		return nil, nil
+	}
+	p, err := s.opts.Store.SessionPrincipal(ctx, domain.HashToken(ck.Value), now)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, nil
+	}
+	return &p, err
+}
+
+// authenticate enforces each route's Access. Unregistered paths pass through
+// to echo's 404/405 handlers.
+func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r, ok := s.routeIndex[c.Request().Method+" "+c.Path()]
+		if !ok {
+			return next(c)
+		}
+		p, err := s.resolve(c)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			c.Set(principalKey, *p)
+		}
+		if r.Access != Authenticated {
+			return next(c)
+		}
+		if p == nil {
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="linewise"`)
+			return &Problem{Status: http.StatusUnauthorized, Detail: "sign in first (POST /api/v1/login) or send an API token"}
+		}
+		if len(r.Roles) > 0 && !slices.Contains(r.Roles, p.Role) {
+			return &Problem{Status: http.StatusForbidden, Field: "role",
+				Detail: "role " + string(p.Role) + " may not do this; needs one of: " + roleNames(r.Roles)}
+		}
+		if isWrite(r.Method) && p.StationID != "" && !r.LineScoped {
+			// A badge is a weak credential: it only works at stations.
+			return &Problem{Status: http.StatusForbidden, Field: "role",
+				Detail: "signed in by badge at station " + p.StationID + "; sign in with a password for this"}
+		}
+		if isWrite(r.Method) && p.LineScope != "" && !r.LineScoped {
+			return &Problem{Status: http.StatusForbidden, Field: "line",
+				Detail: "this token is limited to line " + p.LineScope + " and may only act at its stations"}
+		}
+		return next(c)
+	}
+}
+
+// principal is who calls, or nil.
+func principal(c echo.Context) *domain.Principal {
+	if p, ok := c.Get(principalKey).(domain.Principal); ok {
+		return &p
+	}
+	return nil
+}
+
+func (s *Server) setSessionCookie(c echo.Context, token string, expires time.Time) {
+	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.opts.SecureCookies,
+		SameSite: http.SameSiteStrictMode, Expires: expires, MaxAge: int(s.opts.SessionTTL / time.Second)})
+}
+
+// startSession creates a session for u and sets its cookie.
+func (s *Server) startSession(c echo.Context, u domain.User, station string) (domain.Principal, error) {
+	token, hash, err := domain.NewToken()
+	if err != nil {
+		return domain.Principal{}, err
+	}
+	now := s.opts.Now()
+	exp := now.Add(s.opts.SessionTTL)
+	if err := s.opts.Store.CreateSession(c.Request().Context(), domain.Session{TokenHash: hash, Username: u.Username,
+		StationID: station, CreatedAt: now, ExpiresAt: exp}); err != nil {
+		return domain.Principal{}, err
+	}
+	s.setSessionCookie(c, token, exp)
+	return domain.Principal{Username: u.Username, DisplayName: u.DisplayName, Role: u.Role, StationID: station, Via: "session"}, nil
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+func (s *Server) login(c echo.Context) error {
+	var req loginRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Username == "" {
+		return invalid("username", "username is required")
+	}
+	if req.Password == "" {
+		return invalid("password", "password is required")
+	}
+	u, err := s.opts.Store.GetUser(c.Request().Context(), req.Username)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		domain.CheckPassword(s.dummyHash(), req.Password) // same time as a wrong password
+		return &Problem{Status: http.StatusUnauthorized, Field: "password", Detail: "wrong username or password"}
+	case err != nil:
+		return err
+	}
+	if !domain.CheckPassword(u.PasswordHash, req.Password) || u.Disabled {
+		return &Problem{Status: http.StatusUnauthorized, Field: "password", Detail: "wrong username or password"}
+	}
+	p, err := s.startSession(c, u, "")
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
+		if err := s.opts.Store.DeleteSession(c.Request().Context(), domain.HashToken(ck.Value)); err != nil {
+			return err
+		}
+	}
+	c.SetCookie(&http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.opts.SecureCookies,
+		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) me(c echo.Context) error { return c.JSON(http.StatusOK, principal(c)) }
+
+func (s *Server) listUsers(c echo.Context) error {
+	us, err := s.opts.Store.ListUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, us)
+}
+
+type userRequest struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Role        string `json:"role"`
+	Password    string `json:"password"`
+	Badge       string `json:"badge"`
+}
+
+func (s *Server) createUser(c echo.Context) error {
+	var req userRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := domain.ValidNumber("username", req.Username); err != nil {
+		return apiError(err)
+	}
+	role := domain.Role(req.Role)
+	if !role.Valid() {
+		return invalid("role", "role must be one of: "+roleNames(domain.Roles()))
+	}
+	if req.Badge != "" {
+		if err := domain.ValidNumber("badge", req.Badge); err != nil {
+			return apiError(err)
+		}
+	}
+	if err := domain.ValidPassword(req.Password); err != nil {
+		return apiError(err)
+	}
+	hash, err := domain.HashPassword(req.Password, s.opts.PasswordCost)
+	if err != nil {
+		return apiError(err)
+	}
+	u := domain.User{Username: req.Username, DisplayName: req.DisplayName, Role: role, PasswordHash: hash, Badge: req.Badge}
+	if err := s.opts.Store.CreateUser(c.Request().Context(), u, principal(c).Actor()); err != nil {
+		if errors.Is(err, domain.ErrConflict) {
+			return &Problem{Status: http.StatusConflict, Field: "username", Detail: "username or badge is already taken"}
+		}
+		return err
+	}
+	return c.JSON(http.StatusCreated, u)
+}
+
+type tokenRequest struct {
+	Name      string     `json:"name"`
+	Role      string     `json:"role"`
+	Line      string     `json:"line"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+func (s *Server) createToken(c echo.Context) error {
+	var req tokenRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if err := domain.ValidNumber("name", req.Name); err != nil {
+		return apiError(err)
+	}
+	role := domain.Role(req.Role)
+	if !role.Valid() {
+		return invalid("role", "role must be one of: "+roleNames(domain.Roles()))
+	}
+	tok, hash, err := domain.NewToken()
+	if err != nil {
+		return err
+	}
+	now := s.opts.Now()
+	t := domain.APIToken{ID: "tok-" + hash[:12], Name: req.Name, Role: role, LineID: req.Line, TokenHash: hash,
+		CreatedAt: now, ExpiresAt: req.ExpiresAt}
+	if err := s.opts.Store.CreateAPIToken(c.Request().Context(), t, principal(c).Actor()); err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusCreated, struct {
+		domain.APIToken
+		Token string `json:"token"`
+	}{t, tok})
+}

@@ -1,0 +1,105 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// openAPIPath turns echo's /orders/:number into OpenAPI's /orders/{number}
+// and returns the parameter names.
+func openAPIPath(p string) (string, []string) {
+	parts := strings.Split(p, "/")
+	var params []string
+	for i, s := range parts {
+		if name, ok := strings.CutPrefix(s, ":"); ok {
+			parts[i] = "{" + name + "}"
+			params = append(params, name)
+		}
+	}
+	return strings.Join(parts, "/"), params
+}
+
+// OpenAPI builds an OpenAPI 3 document from the registered routes, so it
+// cannot drift from the router: each operation carries its access rule
+// (security, and x-roles for the roles that may call it).
+func (s *Server) OpenAPI() map[string]any {
+	paths := map[string]any{}
+	routes := s.Routes()
+	for _, er := range s.echo.Routes() {
+		if _, ok := s.routeIndex[er.Method+" "+er.Path]; !ok && er.Method != echo.RouteNotFound {
+			// Added outside the access table (e.g. ingest, metrics): it
+			// authenticates by itself, documented as such.
+			routes = append(routes, Route{Method: er.Method, Path: er.Path, Access: -1, Summary: "authenticates by itself"})
+		}
+	}
+	for _, r := range routes {
+		path, params := openAPIPath(r.Path)
+		item, _ := paths[path].(map[string]any)
+		if item == nil {
+			item = map[string]any{}
+			paths[path] = item
+		}
+		op := map[string]any{
+			"summary":     r.Summary,
+			"operationId": strings.ToLower(r.Method) + strings.NewReplacer("/", "_", ":", "", ".", "_").Replace(r.Path),
+			"responses": map[string]any{
+				"200":     map[string]any{"description": "success"},
+				"default": map[string]any{"description": "error", "content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
+			},
+		}
+		var ps []any
+		for _, name := range params {
+			ps = append(ps, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+		}
+		if len(ps) > 0 {
+			op["parameters"] = ps
+		}
+		switch r.Access {
+		case Open, Public:
+			op["security"] = []any{}
+		case Authenticated:
+			op["security"] = []any{map[string]any{"session": []any{}}, map[string]any{"bearer": []any{}}}
+			if len(r.Roles) > 0 {
+				op["x-roles"] = r.Roles
+			}
+		default:
+			op["x-access"] = "own"
+		}
+		if isWrite(r.Method) {
+			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+		}
+		item[strings.ToLower(r.Method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info":    map[string]any{"title": "linewise central", "version": "v1"},
+		"paths":   paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
+				"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+			},
+			"schemas": map[string]any{
+				"Problem": map[string]any{"type": "object", "properties": map[string]any{
+					"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
+					"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"},
+					"field": map[string]any{"type": "string", "description": "the request field at fault"},
+				}},
+			},
+		},
+	}
+}
+
+func (s *Server) openapi(c echo.Context) error { return c.JSON(http.StatusOK, s.OpenAPI()) }
+
+// EchoRoutes lists what the router really serves (method and path), for the
+// test that every route is documented.
+func (s *Server) EchoRoutes() [][2]string {
+	var out [][2]string
+	for _, r := range s.echo.Routes() {
+		out = append(out, [2]string{r.Method, r.Path})
+	}
+	return out
+}

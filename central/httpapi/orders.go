@@ -1,0 +1,368 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linewise/linewise/central/domain"
+)
+
+// OrderStore is what the order, station and traveler handlers need.
+type OrderStore interface {
+	SearchOrders(ctx context.Context, f domain.OrderFilter) ([]domain.Order, error)
+	GetOrderRecord(ctx context.Context, number string) (domain.OrderRecord, error)
+	CreateDraftOrder(ctx context.Context, o domain.Order, actor domain.Actor) (domain.Order, error)
+	ChangeOrder(ctx context.Context, number string, actor domain.Actor,
+		fn func(rec *domain.OrderRecord) (domain.OrderChange, error)) (domain.OrderRecord, error)
+	DeleteOrder(ctx context.Context, number string, actor domain.Actor, check func(domain.OrderRecord) error) error
+	GetWorkOrder(ctx context.Context, id string) (domain.WorkOrder, error)
+	GetStation(ctx context.Context, id string) (domain.Station, error)
+	StartWorkOrderAs(ctx context.Context, id string, at time.Time, actor domain.Actor, action string) (domain.WorkOrder, error)
+	StopWorkOrderAs(ctx context.Context, id string, at time.Time, actor domain.Actor, action string) (domain.WorkOrder, error)
+	RecordScrap(ctx context.Context, workOrder string, qty int64, reason string, actor domain.Actor) (domain.WorkOrder, error)
+}
+
+const maxPage = 1000
+
+// parseTime accepts RFC 3339 or a date (midnight UTC).
+func parseTime(field, v string) (*time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return &t, nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return &t, nil
+	}
+	return nil, invalid(field, field+" must be an RFC 3339 time (2026-03-02T06:00:00Z) or a date (2026-03-02)")
+}
+
+// orderFilter reads the list filters shared by the JSON list and CSV export.
+func orderFilter(c echo.Context) (domain.OrderFilter, error) {
+	var f domain.OrderFilter
+	if v := c.QueryParam("status"); v != "" {
+		for _, st := range strings.Split(v, ",") {
+			s := domain.OrderStatus(strings.TrimSpace(st))
+			if !s.Valid() {
+				return f, invalid("status", "status "+strconv.Quote(string(s))+" is not a lifecycle state")
+			}
+			f.Status = append(f.Status, s)
+		}
+	}
+	f.Product, f.Line, f.Query = c.QueryParam("product"), c.QueryParam("line"), c.QueryParam("q")
+	var err error
+	if v := c.QueryParam("due_from"); v != "" {
+		if f.DueFrom, err = parseTime("due_from", v); err != nil {
+			return f, err
+		}
+	}
+	if v := c.QueryParam("due_to"); v != "" {
+		if f.DueTo, err = parseTime("due_to", v); err != nil {
+			return f, err
+		}
+	}
+	f.Limit = maxPage
+	if v := c.QueryParam("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPage {
+			return f, invalid("limit", "limit must be a whole number from 1 to 1000")
+		}
+		f.Limit = n
+	}
+	if v := c.QueryParam("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return f, invalid("offset", "offset must be a whole number, 0 or more")
+		}
+		f.Offset = n
+	}
+	if v := c.QueryParam("cursor"); v != "" {
+		b, err := base64.RawURLEncoding.DecodeString(v)
+		if err != nil || len(b) == 0 {
+			return f, invalid("cursor", "cursor must be a value from a previous page's X-Next-Cursor")
+		}
+		f.After = string(b)
+	}
+	return f, nil
+}
+
+// listOrders keeps the original response shape (a JSON array); the next
+// page, when there may be one, is in X-Next-Cursor and a Link header.
+func (s *Server) listOrders(c echo.Context) error {
+	f, err := orderFilter(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.opts.Store.SearchOrders(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	if len(list) == f.Limit && len(list) > 0 {
+		cur := base64.RawURLEncoding.EncodeToString([]byte(list[len(list)-1].Number))
+		q := c.QueryParams()
+		q.Set("cursor", cur)
+		q.Del("offset")
+		c.Response().Header().Set("X-Next-Cursor", cur)
+		c.Response().Header().Set("Link", `<`+c.Request().URL.Path+"?"+q.Encode()+`>; rel="next"`)
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+func (s *Server) exportOrders(c echo.Context) error {
+	f, err := orderFilter(c)
+	if err != nil {
+		return err
+	}
+	list, err := s.opts.Store.SearchOrders(c.Request().Context(), f)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	h.Set(echo.HeaderContentDisposition, `attachment; filename="orders.csv"`)
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write([]string{"number", "product", "product_name", "quantity", "unit", "due", "priority", "status",
+		"good", "reject", "customer_ref", "order_type", "site"})
+	for _, o := range list {
+		due := ""
+		if o.Due != nil {
+			due = o.Due.UTC().Format(time.RFC3339)
+		}
+		_ = w.Write([]string{csvSafe(o.Number), csvSafe(o.ProductCode), csvSafe(o.ProductName), strconv.FormatInt(o.Quantity, 10),
+			csvSafe(o.Unit), due, strconv.Itoa(o.Priority), string(o.Status), strconv.FormatInt(o.Good, 10),
+			strconv.FormatInt(o.Reject, 10), csvSafe(o.CustomerRef), csvSafe(o.OrderType), csvSafe(o.Site)})
+	}
+	w.Flush()
+	return nil
+}
+
+// csvSafe defuses spreadsheet formula injection in free text.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+func (s *Server) getOrder(c echo.Context) error {
+	number := c.Param("number")
+	rec, err := s.opts.Store.GetOrderRecord(c.Request().Context(), number)
+	if err != nil {
+		if p := apiError(err); p != err {
+			return &Problem{Status: http.StatusNotFound, Detail: "order " + strconv.Quote(number) + " does not exist"}
+		}
+		return err
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+type createOrderRequest struct {
+	Number      string `json:"number"`
+	Product     string `json:"product"`
+	Quantity    int64  `json:"quantity"`
+	Unit        string `json:"unit"`
+	Due         string `json:"due"`
+	Priority    int    `json:"priority"`
+	CustomerRef string `json:"customer_ref"`
+	OrderType   string `json:"order_type"`
+	Site        string `json:"site"`
+}
+
+func (s *Server) createOrder(c echo.Context) error {
+	var req createOrderRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	o := domain.Order{Number: req.Number, ProductCode: req.Product, Quantity: req.Quantity, Unit: req.Unit,
+		Priority: req.Priority, CustomerRef: req.CustomerRef, OrderType: req.OrderType, Site: req.Site}
+	if req.Due != "" {
+		due, err := parseTime("due", req.Due)
+		if err != nil {
+			return err
+		}
+		o.Due = due
+	}
+	if err := domain.ValidateNewOrder(o); err != nil {
+		return apiError(err)
+	}
+	created, err := s.opts.Store.CreateDraftOrder(c.Request().Context(), o, principal(c).Actor())
+	if err != nil {
+		if p := apiError(err); p != err {
+			if pr, ok := p.(*Problem); ok && pr.Status == http.StatusConflict {
+				pr.Field = "number"
+			}
+			return p
+		}
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/orders/"+url.PathEscape(created.Number))
+	return c.JSON(http.StatusCreated, created)
+}
+
+type transitionRequest struct {
+	Reason  string `json:"reason"`
+	Comment string `json:"comment"`
+}
+
+// transition serves POST /api/v1/orders/:number/<action>. The route admits
+// every role that may take the action from some state; domain.Authorize
+// decides for the order's actual state.
+func (s *Server) transition(action domain.Action) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var req transitionRequest
+		if err := bindJSON(c, &req); err != nil {
+			return err
+		}
+		reason := strings.TrimSpace(req.Reason + " " + req.Comment)
+		if (action == domain.ActionReject || action == domain.ActionCancel) && reason == "" {
+			return invalid("reason", "reason is required to "+string(action)+" an order")
+		}
+		ctx := c.Request().Context()
+		p := principal(c)
+		number := c.Param("number")
+		now := s.opts.Now()
+		if action == domain.ActionPause || action == domain.ActionComplete || action == domain.ActionCancel {
+			// Close open runs first so counts stop being attributed; the
+			// transition itself then checks nothing runs any more.
+			rec, err := s.opts.Store.GetOrderRecord(ctx, number)
+			if err != nil {
+				return apiError(err)
+			}
+			if _, err := domain.Authorize(p.Role, action, rec.Status); err != nil {
+				return apiError(err)
+			}
+			for _, w := range rec.WorkOrders {
+				if w.Status == domain.StatusInProgress {
+					if _, err := s.opts.Store.StopWorkOrderAs(ctx, w.ID, now, p.Actor(), "stop"); err != nil {
+						return apiError(err)
+					}
+				}
+			}
+		}
+		rec, err := s.opts.Store.ChangeOrder(ctx, number, p.Actor(), func(rec *domain.OrderRecord) (domain.OrderChange, error) {
+			t, err := domain.Authorize(p.Role, action, rec.Status)
+			if err != nil {
+				return domain.OrderChange{}, err
+			}
+			if action == domain.ActionApprove {
+				if err := s.opts.Review.CheckApproval(rec.ReviewRound, rec.Signoffs); err != nil {
+					return domain.OrderChange{}, err
+				}
+			}
+			if err := domain.ApplyTransition(rec, t, now); err != nil {
+				return domain.OrderChange{}, err
+			}
+			return domain.OrderChange{Action: string(action), Reason: reason}, nil
+		})
+		if err != nil {
+			return apiError(err)
+		}
+		s.Notify()
+		return c.JSON(http.StatusOK, rec)
+	}
+}
+
+type signoffRequest struct {
+	Kind    string `json:"kind"`
+	Comment string `json:"comment"`
+}
+
+func (s *Server) signoff(c echo.Context) error {
+	var req signoffRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	kind := domain.SignoffKind(req.Kind)
+	if !kind.Valid() {
+		return invalid("kind", "kind must be one of material, capacity, quality")
+	}
+	p := principal(c)
+	now := s.opts.Now()
+	rec, err := s.opts.Store.ChangeOrder(c.Request().Context(), c.Param("number"), p.Actor(),
+		func(rec *domain.OrderRecord) (domain.OrderChange, error) {
+			if err := domain.CheckSignoff(p.Role, kind, rec.Status, rec.ReviewRound, rec.Signoffs); err != nil {
+				return domain.OrderChange{}, err
+			}
+			rec.Signoffs = append(rec.Signoffs, domain.Signoff{Kind: kind, Round: rec.ReviewRound, By: p.Username,
+				Role: p.Role, At: now, Comment: req.Comment})
+			return domain.OrderChange{Action: "signoff:" + string(kind), Reason: req.Comment}, nil
+		})
+	if err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+type patchOrderRequest struct {
+	Quantity *int64  `json:"quantity"`
+	Due      *string `json:"due"`
+	Reason   string  `json:"reason"`
+}
+
+func (s *Server) patchOrder(c echo.Context) error {
+	var req patchOrderRequest
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Quantity == nil && req.Due == nil {
+		return invalid("quantity", "send quantity or due (or both)")
+	}
+	if strings.TrimSpace(req.Reason) == "" {
+		return invalid("reason", "reason is required for a change")
+	}
+	if req.Quantity != nil && *req.Quantity <= 0 {
+		return invalid("quantity", "quantity must be a whole number greater than 0")
+	}
+	var due *time.Time
+	if req.Due != nil {
+		var err error
+		if due, err = parseTime("due", *req.Due); err != nil {
+			return err
+		}
+	}
+	p := principal(c)
+	rec, err := s.opts.Store.ChangeOrder(c.Request().Context(), c.Param("number"), p.Actor(),
+		func(rec *domain.OrderRecord) (domain.OrderChange, error) {
+			if req.Quantity != nil && *req.Quantity != rec.Quantity {
+				if !domain.Editable(rec.Status, "quantity") {
+					return domain.OrderChange{}, &Problem{Status: http.StatusConflict, Field: "quantity",
+						Detail: "quantity cannot change once the order is " + string(rec.Status)}
+				}
+				rec.Quantity = *req.Quantity
+			}
+			if due != nil {
+				if !domain.Editable(rec.Status, "due") {
+					return domain.OrderChange{}, &Problem{Status: http.StatusConflict, Field: "due",
+						Detail: "due cannot change once the order is " + string(rec.Status)}
+				}
+				rec.Due = due
+			}
+			return domain.OrderChange{Action: "edit", Reason: req.Reason}, nil
+		})
+	if err != nil {
+		return apiError(err)
+	}
+	return c.JSON(http.StatusOK, rec)
+}
+
+func (s *Server) deleteOrder(c echo.Context) error {
+	err := s.opts.Store.DeleteOrder(c.Request().Context(), c.Param("number"), principal(c).Actor(),
+		func(rec domain.OrderRecord) error {
+			if rec.Status != domain.StatusDraft {
+				return &Problem{Status: http.StatusConflict, Field: "status",
+					Detail: "only a draft can be deleted; this order is " + string(rec.Status) + " (cancel it instead)"}
+			}
+			return nil
+		})
+	if err != nil {
+		return apiError(err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linewise/linewise/central/domain"
+)
+
+// Access is who may call a route.
+type Access int
+
+// Access levels.
+const (
+	// Open routes need no login: the dashboard's reads, pages that only
+	// show a login or scan box.
+	Open Access = iota
+	// Public writes authenticate by their body (login, a badge scan).
+	Public
+	// Authenticated routes need a session or API token, and if the route
+	// lists roles, one of them.
+	Authenticated
+)
+
+// Route is one registered route and its access rule; the list feeds the
+// auth middleware and the OpenAPI document.
+type Route struct {
+	Method  string
+	Path    string
+	Access  Access
+	Roles   []domain.Role // for Authenticated: empty means any role
+	Summary string
+	// LineScoped routes check a line-scoped API token's line themselves;
+	// other writes refuse line-scoped tokens.
+	LineScoped bool
+}
+
+func (s *Server) handle(method, path string, h echo.HandlerFunc, access Access, summary string, roles ...domain.Role) {
+	r := Route{Method: method, Path: path, Access: access, Roles: roles, Summary: summary}
+	s.echo.Add(method, path, h)
+	s.routes = append(s.routes, r)
+	s.routeIndex[method+" "+path] = r
+}
+
+func (s *Server) lineScoped(method, path string) {
+	r := s.routeIndex[method+" "+path]
+	r.LineScoped = true
+	s.routeIndex[method+" "+path] = r
+	for i := range s.routes {
+		if s.routes[i].Method == method && s.routes[i].Path == path {
+			s.routes[i].LineScoped = true
+		}
+	}
+}
+
+// Routes lists every registered route.
+func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
+
+var (
+	anyRole      []domain.Role
+	planning     = []domain.Role{domain.RolePlanner, domain.RoleAdmin}
+	editors      = []domain.Role{domain.RolePlanner, domain.RoleSupervisor, domain.RoleAdmin}
+	floor        = []domain.Role{domain.RoleOperator, domain.RoleSupervisor, domain.RoleAdmin}
+	adminOnly    = []domain.Role{domain.RoleAdmin}
+	auditReaders = []domain.Role{domain.RoleSupervisor, domain.RoleQuality, domain.RolePlanner, domain.RoleAdmin}
+)
+
+// registerRoutes adds everything beyond the dashboard's reads.
+func (s *Server) registerRoutes() {
+	const (
+		get, post, patch, del = http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodDelete
+	)
+	s.handle(post, "/api/v1/login", s.login, Public, "sign in with username and password; sets the session cookie")
+	s.handle(post, "/api/v1/logout", s.logout, Public, "end the session")
+	s.handle(get, "/api/v1/me", s.me, Authenticated, "who is signed in", anyRole...)
+	s.handle(get, "/api/v1/users", s.listUsers, Authenticated, "list users", adminOnly...)
+	s.handle(post, "/api/v1/users", s.createUser, Authenticated, "create a user", adminOnly...)
+	s.handle(post, "/api/v1/tokens", s.createToken, Authenticated, "create an API token (shown once)", adminOnly...)
+
+	s.handle(get, "/api/v1/orders", s.listOrders, Open, "list orders with filters and paging")
+	s.handle(get, "/api/v1/orders/:number", s.getOrder, Open, "an order with work orders and sign-offs")
+	s.handle(get, "/api/v1/exports/orders.csv", s.exportOrders, Authenticated, "orders as CSV, same filters as the list", anyRole...)
+	s.handle(post, "/api/v1/orders", s.createOrder, Authenticated, "create a draft order", planning...)
+	s.handle(patch, "/api/v1/orders/:number", s.patchOrder, Authenticated, "change quantity or due date, with a reason", editors...)
+	s.handle(del, "/api/v1/orders/:number", s.deleteOrder, Authenticated, "delete a draft order", planning...)
+	s.handle(post, "/api/v1/orders/:number/signoff", s.signoff, Authenticated, "sign off one review aspect", domain.SignoffRoles()...)
+	for _, a := range domain.Actions() {
+		s.handle(post, "/api/v1/orders/:number/"+string(a), s.transition(a), Authenticated,
+			"order lifecycle: "+string(a), domain.ActionRoles(a)...)
+	}
+
+	s.handle(get, "/api/v1/audit", s.audit, Authenticated, "audit trail", auditReaders...)
+
+	s.handle(get, "/station/:id", s.stationPage, Open, "operator station page (HTML)")
+	s.handle(get, "/api/v1/stations/:id", s.getStation, Open, "a station and its line")
+	s.handle(post, "/api/v1/stations/:id/scan", s.scan, Public, "a scan at a station: badge signs in, work order toggles start/pause/resume")
+	s.lineScoped(post, "/api/v1/stations/:id/scan")
+	s.handle(post, "/api/v1/stations/:id/complete", s.stationComplete, Authenticated, "complete a work order at a station", floor...)
+	s.lineScoped(post, "/api/v1/stations/:id/complete")
+	s.handle(post, "/api/v1/stations/:id/scrap", s.stationScrap, Authenticated, "record scrapped parts with a reason", floor...)
+	s.lineScoped(post, "/api/v1/stations/:id/scrap")
+
+	s.handle(get, "/work-orders/:id/traveler", s.traveler, Open, "printable traveler with Code 128 barcode (HTML)")
+	s.handle(get, "/api/openapi.json", s.openapi, Open, "this API as OpenAPI 3")
+}
+
+func isWrite(method string) bool {
+	switch method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+		return true
+	}
+	return false
+}
+
+func roleNames(rs []domain.Role) string {
+	n := make([]string, len(rs))
+	for i, r := range rs {
+		n[i] = string(r)
+	}
+	return strings.Join(n, ", ")
+}

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/linewise/linewise/central/domain"
+)
+
+func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// CreateUser adds a user and audits it (without the password hash).
+func (s *Store) CreateUser(ctx context.Context, u domain.User, actor domain.Actor) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: create user %s: %w", u.Username, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO users (username, display_name, role, password_hash, badge, disabled, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		u.Username, u.DisplayName, string(u.Role), u.PasswordHash, nullString(u.Badge), boolInt(u.Disabled), nanos(s.now()))
+	if isUnique(err) {
+		return fmt.Errorf("store: user %s or badge %s already exists: %w", u.Username, u.Badge, domain.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create user %s: %w", u.Username, err)
+	}
+	if err := s.writeAudit(ctx, tx, domain.AuditEntry{Actor: actor.Name, Role: actor.Role, Entity: "user",
+		EntityID: u.Username, Action: "create", After: snapshot(u)}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+const userColumns = `username, display_name, role, password_hash, COALESCE(badge, ''), disabled FROM users`
+
+func scanUser(sc interface{ Scan(...any) error }) (domain.User, error) {
+	var u domain.User
+	var role string
+	var disabled int
+	err := sc.Scan(&u.Username, &u.DisplayName, &role, &u.PasswordHash, &u.Badge, &disabled)
+	u.Role, u.Disabled = domain.Role(role), disabled != 0
+	return u, err
+}
+
+// GetUser returns a user by name; domain.ErrNotFound if absent.
+func (s *Store) GetUser(ctx context.Context, username string) (domain.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` WHERE username = ?`), username))
+	if err != nil {
+		return u, notFound("store: user "+username, err)
+	}
+	return u, nil
+}
+
+// UserByBadge returns the user with a badge code; domain.ErrNotFound if none.
+func (s *Store) UserByBadge(ctx context.Context, badge string) (domain.User, error) {
+	u, err := scanUser(s.db.QueryRowContext(ctx, s.q(`SELECT `+userColumns+` WHERE badge = ?`), badge))
+	if err != nil {
+		return u, notFound("store: badge", err)
+	}
+	return u, nil
+}
+
+// ListUsers returns every user by name.
+func (s *Store) ListUsers(ctx context.Context) ([]domain.User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` ORDER BY username`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list users: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CreateSession stores a session (by its token's hash).
+func (s *Store) CreateSession(ctx context.Context, se domain.Session) error {
+	return s.insert(ctx, "session", `INSERT INTO sessions (token_hash, username, station_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
+		se.TokenHash, se.Username, se.StationID, nanos(se.CreatedAt), nanos(se.ExpiresAt))
+}
+
+// DeleteSession ends a session; ending an unknown one is not an error.
+func (s *Store) DeleteSession(ctx context.Context, tokenHash string) error {
+	if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE token_hash = ?`), tokenHash); err != nil {
+		return fmt.Errorf("store: delete session: %w", err)
+	}
+	return nil
+}
+
+// SessionPrincipal returns who holds an unexpired session of an enabled
+// user; domain.ErrNotFound otherwise.
+func (s *Store) SessionPrincipal(ctx context.Context, tokenHash string, now time.Time) (domain.Principal, error) {
+	var p domain.Principal
+	var role string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT u.username, u.display_name, u.role, se.station_id
+		FROM sessions se JOIN users u ON u.username = se.username
+		WHERE se.token_hash = ? AND se.expires_at > ? AND u.disabled = 0`), tokenHash, nanos(now)).
+		Scan(&p.Username, &p.DisplayName, &role, &p.StationID)
+	if err != nil {
+		return p, notFound("store: session", err)
+	}
+	p.Role, p.Via = domain.Role(role), "session"
+	return p, nil
+}
+
+// CreateAPIToken stores a token (by its hash) and audits it.
+func (s *Store) CreateAPIToken(ctx context.Context, t domain.APIToken, actor domain.Actor) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: create token %s: %w", t.Name, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO api_tokens (id, name, token_hash, role, line_id, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`), t.ID, t.Name, t.TokenHash, string(t.Role), t.LineID, nanos(t.CreatedAt), nullNanos(t.ExpiresAt))
+	if isUnique(err) {
+		return fmt.Errorf("store: token %s already exists: %w", t.ID, domain.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("store: create token %s: %w", t.Name, err)
+	}
+	if err := s.writeAudit(ctx, tx, domain.AuditEntry{Actor: actor.Name, Role: actor.Role, Entity: "api_token",
+		EntityID: t.ID, Action: "create", After: snapshot(t)}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// TokenPrincipal returns the principal of an unexpired, unrevoked API
+// token; domain.ErrNotFound otherwise.
+func (s *Store) TokenPrincipal(ctx context.Context, tokenHash string, now time.Time) (domain.Principal, error) {
+	var p domain.Principal
+	var name, role string
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT name, role, line_id FROM api_tokens
+		WHERE token_hash = ? AND revoked = 0 AND (expires_at IS NULL OR expires_at > ?)`), tokenHash, nanos(now)).
+		Scan(&name, &role, &p.LineScope)
+	if err != nil {
+		return p, notFound("store: token", err)
+	}
+	p.Username, p.DisplayName, p.Role, p.Via = "token:"+name, name, domain.Role(role), "token"
+	return p, nil
+}
