@@ -1,13 +1,13 @@
 package app
 
 import (
-	"reflect"
 	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"

@@ -1,10 +1,10 @@
 package app
 
 import (
-	"reflect"
 	"bytes"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-
 )
 
 // Edge is one edge allowed to deliver batches: its id (also its MQTT

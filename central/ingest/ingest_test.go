@@ -1,11 +1,11 @@
 package ingest
 
 import (
-	"reflect"
 	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"

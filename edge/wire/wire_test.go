@@ -50,7 +50,7 @@ func TestDecodeBatchRefusesWholeOnlyForStructure(t *testing.T) {
 		`{"v":1,"edge_id":"e1","events":[]}`:                    "empty",
 		`{"v":1,"edge_id":"e1","events":[{"seq":0}]}`:           "at least 1",
 		`{"v":1,"edge_id":"e1","events":[{"seq":"x"}]}`:         "batch:",
-		`not json`:                                              "batch:",
+		`not json`: "batch:",
 	}
 	for in, want := range cases {
 		if _, err := DecodeBatch("e1", []byte(in)); err == nil || !strings.Contains(err.Error(), want) {
