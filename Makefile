@@ -20,6 +20,7 @@ run: build check-config
 	$(BIN)/central --config configs/central.yaml & \
 	sleep 1; \
 	$(BIN)/linesim --config configs/linesim.yaml & \
+	sleep 1; \
 	$(BIN)/edge --config configs/edge-L1.yaml & \
 	sleep 3; \
 	echo ""; \
@@ -48,8 +49,13 @@ test: vet
 test-short:
 	$(GO) test -short -count=1 ./...
 
+# Every capability's benchmark, printing its figures: the scheduler on the
+# classic job-shop instances against a first-fit baseline and at plant scale;
+# device drivers against the simulator (and Telegraf, when built with
+# .ci/telegraf.sh); edge→central events/s and latency on SQLite and
+# PostgreSQL; order queries over 100,000 orders. Not part of `make test`.
 bench:
-	LINEWISE_BENCH=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./central/schedule/...
+	LINEWISE_BENCH=1 $(GO) test -count=1 -run '^TestBench' -v -timeout 90m ./... 2>&1 | grep -v -E '^(=== RUN|=== PAUSE|=== CONT|ok |\?|PASS$$)'
 
 clean:
 	rm -rf $(BIN) data

@@ -101,15 +101,25 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.httpSrv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 		go a.httpSrv.Serve(ln)
 	}
-	clientID := a.cfg.Central.MQTT.ClientID
-	if clientID == "" {
-		clientID = "linewise-edge-" + a.cfg.EdgeID
+	if a.cfg.Central.Transport == "https" {
+		h := a.cfg.Central.HTTPS
+		up, err := uplink.NewHTTPS(uplink.HTTPSConfig{URL: h.URL, Token: h.Token, CAFile: h.CAFile,
+			InsecureSkipVerify: h.InsecureSkipVerify, EdgeID: a.cfg.EdgeID}, a.log.With("component", "uplink"))
+		if err != nil {
+			return err
+		}
+		a.up = up
+	} else {
+		clientID := a.cfg.Central.MQTT.ClientID
+		if clientID == "" {
+			clientID = "linewise-edge-" + a.cfg.EdgeID
+		}
+		a.up = uplink.NewMQTT(uplink.MQTTConfig{
+			Broker: a.cfg.Central.MQTT.Broker, ClientID: clientID,
+			Username: a.cfg.Central.MQTT.Username, Password: a.cfg.Central.MQTT.Password,
+			EdgeID: a.cfg.EdgeID,
+		}, a.log.With("component", "uplink"))
 	}
-	a.up = uplink.NewMQTT(uplink.MQTTConfig{
-		Broker: a.cfg.Central.MQTT.Broker, ClientID: clientID,
-		Username: a.cfg.Central.MQTT.Username, Password: a.cfg.Central.MQTT.Password,
-		EdgeID: a.cfg.EdgeID,
-	}, a.log.With("component", "uplink"))
 
 	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if a.tel != nil {

@@ -43,7 +43,11 @@ type Telemetry struct {
 
 // Central says how events reach central.
 type Central struct {
+	// Transport is mqtt (default: QoS 1 batches, acks on the ack topic) or
+	// https (POST /api/v1/ingest, the ack in the response).
+	Transport  string        `yaml:"transport"`
 	MQTT       MQTT          `yaml:"mqtt"`
+	HTTPS      HTTPS         `yaml:"https"`
 	BatchSize  int           `yaml:"batch_size"`  // events per published batch
 	AckTimeout time.Duration `yaml:"ack_timeout"` // resend a batch not acknowledged within this
 }
@@ -54,6 +58,14 @@ type MQTT struct {
 	ClientID string `yaml:"client_id"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+}
+
+// HTTPS is central's ingest endpoint for the https transport.
+type HTTPS struct {
+	URL                string `yaml:"url"`   // central's base URL
+	Token              string `yaml:"token"` // this edge's token (central's edges[].token)
+	CAFile             string `yaml:"ca_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 }
 
 // Counter maps a signal to good or reject parts.
@@ -210,10 +222,23 @@ func (c *Config) validate(signals map[string]string) error {
 			f("http", "not host:port: %v", err)
 		}
 	}
-	if u, err := url.Parse(c.Central.MQTT.Broker); c.Central.MQTT.Broker == "" {
-		f("central.mqtt.broker", "missing (for example tcp://127.0.0.1:1883)")
-	} else if err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts") || u.Host == "" {
-		f("central.mqtt.broker", "%q is not a broker URL like tcp://host:port", c.Central.MQTT.Broker)
+	switch c.Central.Transport {
+	case "", "mqtt":
+		c.Central.Transport = "mqtt"
+		if u, err := url.Parse(c.Central.MQTT.Broker); c.Central.MQTT.Broker == "" {
+			f("central.mqtt.broker", "missing (for example tcp://127.0.0.1:1883)")
+		} else if err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts") || u.Host == "" {
+			f("central.mqtt.broker", "%q is not a broker URL like tcp://host:port", c.Central.MQTT.Broker)
+		}
+	case "https":
+		if u, err := url.Parse(c.Central.HTTPS.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			f("central.https.url", "%q is not a URL like https://central.plant:8443", c.Central.HTTPS.URL)
+		}
+		if len(c.Central.HTTPS.Token) < 16 {
+			f("central.https.token", "missing or shorter than 16 characters")
+		}
+	default:
+		f("central.transport", "%q is not mqtt or https", c.Central.Transport)
 	}
 	if c.Central.BatchSize < 1 || c.Central.BatchSize > 10_000 {
 		f("central.batch_size", "%d is outside 1..10000", c.Central.BatchSize)

@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -42,6 +46,19 @@ func TestFaultCentralDownTwoMinutes(t *testing.T) {
 		if made := s.sim.Truth()[0].Made - before; made < 60 {
 			t.Fatalf("only %d parts made while central was down", made)
 		}
+		s.startCentral()
+		s.finish()
+	})
+}
+
+// The second path: batches over HTTPS, acks in the responses, through a
+// central outage.
+func TestHTTPSUplinkThroughCentralOutage(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db string) {
+		s := newFullStack(t, opts{db: db, speed: 20, line: stdLine(), https: true})
+		s.waitCounting(20)
+		s.stopCentral()
+		time.Sleep(3 * time.Second)
 		s.startCentral()
 		s.finish()
 	})
@@ -264,4 +281,33 @@ func (s *fullStack) events() []eventView {
 		out[i] = eventView{Type: r.Type, Payload: r.Payload}
 	}
 	return out
+}
+
+// SIGHUP reloads the agent's configuration while the line runs: a valid new
+// file takes over without losing or repeating a part; an invalid one is
+// refused and the agent keeps counting on the old one.
+func TestEdgeConfigReloadOnSIGHUP(t *testing.T) {
+	s := newFullStack(t, opts{db: "sqlite", speed: 20, line: stdLine(), subprocess: true})
+	s.waitCounting(10)
+	path := filepath.Join(s.dir, "edge.yaml")
+	// A valid change: poll faster.
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(s.edgeYAML, "poll_interval: 100ms", "poll_interval: 40ms")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.proc.Process.Signal(syscall.SIGHUP)
+	time.Sleep(2 * time.Second)
+	// An invalid one: refused, the agent goes on.
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(s.edgeYAML, "kind: good", "kind: sometimes")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := findLine(s.lines(), "L1").Good
+	s.proc.Process.Signal(syscall.SIGHUP)
+	time.Sleep(3 * time.Second)
+	if s.proc.ProcessState != nil {
+		t.Fatalf("the agent exited after an invalid reload: %v", s.proc.ProcessState)
+	}
+	if after := findLine(s.lines(), "L1").Good; after <= before {
+		t.Fatalf("counting stopped after an invalid reload: %d then %d", before, after)
+	}
+	s.finish()
 }

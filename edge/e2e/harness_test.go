@@ -39,6 +39,7 @@ type opts struct {
 	ackTimeout  string
 	maxRate     float64       // counters[].max_rate
 	commitDelay time.Duration // central holds every ingest commit this long
+	https       bool          // edge sends over HTTPS POST /api/v1/ingest instead of MQTT
 }
 
 // fullStack is a simulator, central and an edge agent that tests can break.
@@ -139,7 +140,7 @@ line: L1
 data_dir: %s
 http: ""
 central:
-  mqtt: {broker: %q, username: %s, password: %q}
+  %s
   ack_timeout: %s
   batch_size: %d
 devices:
@@ -169,12 +170,19 @@ state:
   signal: machine_state
   map: {0: idle, 1: running, 2: down, 3: setup, 4: planned_stop}
   reason_signal: fault_code
-`, edgeID, filepath.Join(s.dir, "edge"), s.broker, edgeID, edgeToken, o.ackTimeout, o.batchSize,
+`, edgeID, filepath.Join(s.dir, "edge"), uplinkYAML(s), o.ackTimeout, o.batchSize,
 		sim.OPCUAEndpoint(), o.poll, sim.ModbusAddr(), o.poll, s.broker, filepath.Base(s.dir),
 		counterBits(line), maxRate, maxRate)
 	s.startEdge()
 	t.Cleanup(func() { s.stopEdge() })
 	return s
+}
+
+func uplinkYAML(s *fullStack) string {
+	if s.o.https {
+		return fmt.Sprintf("transport: https\n  https: {url: %q, token: %q}", s.base, edgeToken)
+	}
+	return fmt.Sprintf("mqtt: {broker: %q, username: %s, password: %q}", s.broker, edgeID, edgeToken)
 }
 
 func counterBits(l linesim.LineConfig) int {

@@ -38,7 +38,27 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := agent.Run(ctx, cfg, log.With("edge", cfg.EdgeID, "line", cfg.Line)); err != nil {
+	// SIGHUP reloads the configuration without losing events.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan struct{}, 1)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	first := true
+	load := func() (*config.Loaded, error) {
+		if first {
+			first = false
+			return cfg, nil
+		}
+		return config.Load(*path, log)
+	}
+	if err := agent.RunReloading(ctx, load, reload, log.With("edge", cfg.EdgeID, "line", cfg.Line)); err != nil {
 		fmt.Fprintln(os.Stderr, "edge:", err)
 		os.Exit(1)
 	}
