@@ -203,10 +203,28 @@ func (a *Agent) deliver(ctx context.Context, device string, r devices.Reading) {
 func (a *Agent) processLoop(ctx context.Context) {
 	batch := make([]devices.Reading, 0, 1024)
 	warned := false
+	// Inferred state changes with time alone: check it between readings.
+	var inferTick <-chan time.Time
+	if in := a.proc.infer; in != nil {
+		t := time.NewTicker(max(min(in.IdealCycle/2, 250*time.Millisecond), 20*time.Millisecond))
+		defer t.Stop()
+		inferTick = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-inferTick:
+			if n, err := a.proc.tick(ctx); err != nil {
+				a.log.Error("outbox write failed for an inferred state change; will retry", "err", err)
+			} else if n > 0 {
+				a.stats.Events.Add(int64(n))
+				select {
+				case a.wake <- struct{}{}:
+				default:
+				}
+			}
+			continue
 		case r := <-a.readings:
 			batch = append(batch[:0], r)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,16 @@ type processor struct {
 	rawFault     string
 	haveState    bool
 	lastSent     wire.State // last state event emitted (persisted)
+
+	// State inference (cfg.State.Infer), for machines without a state
+	// signal: the source time of the last part seen and when it was seen
+	// by this clock, and whether the planned-stop signal is on.
+	infer        *config.Infer
+	lastPart     time.Time
+	lastPartWall time.Time
+	partSeen     bool // lastPart is a part, not the moment watching (re)started
+	planned      bool
+	now          func() time.Time
 }
 
 type counterRule struct {
@@ -49,11 +60,13 @@ type stateRule struct {
 const metaLineState = "line_state"
 
 func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *telemetry.Writer) (*processor, error) {
-	p := &processor{cfg: cfg, ob: ob, log: log, tel: tel, counters: map[string]*counterRule{}, bad: map[string]string{}, lastRead: map[string]time.Time{}}
+	p := &processor{cfg: cfg, ob: ob, log: log, tel: tel, counters: map[string]*counterRule{}, bad: map[string]string{}, lastRead: map[string]time.Time{}, now: time.Now}
 	for _, c := range cfg.Counters {
 		p.counters[c.Signal] = &counterRule{Counter: c, calc: signal.Counter{Bits: c.Bits, MaxDelta: c.MaxDelta, MaxRate: c.MaxRate, CountFrom: c.FirstRead == "count"}}
 	}
-	if s := cfg.State; s != nil {
+	if s := cfg.State; s != nil && s.Infer != nil {
+		p.infer = s.Infer
+	} else if s != nil {
 		p.state = &stateRule{State: *s, m: signal.StateMap{Map: s.Map, Default: s.Default, Reasons: s.Reasons}}
 	}
 	var err error
@@ -71,6 +84,9 @@ func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *
 func (p *processor) mapped(sig string) bool {
 	if _, ok := p.counters[sig]; ok {
 		return true
+	}
+	if p.infer != nil {
+		return p.infer.PlannedSignal != "" && sig == p.infer.PlannedSignal
 	}
 	return p.state != nil && (sig == p.state.Signal || sig == p.state.ReasonSignal)
 }
@@ -98,12 +114,26 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 			p.emitState(tx, r.SourceTime)
 			continue
 		}
+		_, counter := p.counters[r.Signal]
 		if _, was := p.bad[r.Signal]; was {
 			p.log.Info("signal has data again", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal))
 			delete(p.bad, r.Signal)
+			if counter && p.infer != nil {
+				// Nothing is known of the gap: time the next stop from here.
+				p.watchFrom(r.SourceTime)
+			}
+		}
+		if p.infer != nil && counter && p.lastPart.IsZero() {
+			p.watchFrom(r.SourceTime)
 		}
 		if c, ok := p.counters[r.Signal]; ok {
 			p.count(tx, c, r)
+		}
+		if p.infer != nil && r.Signal == p.infer.PlannedSignal {
+			was := p.planned
+			if p.planned = truthy(r.Value); was && !p.planned {
+				p.watchFrom(r.SourceTime) // no part was due during the stop
+			}
 		}
 		if p.state != nil && (r.Signal == p.state.Signal || r.Signal == p.state.ReasonSignal) {
 			key := config.RawKey(r.Value)
@@ -131,6 +161,11 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 }
 
 func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
+	if c.Mode == "per_part" {
+		// Each message is one part, whatever it carries (often a serial).
+		p.appendCount(tx, c, r, 1, wire.Count{Counter: c.Signal})
+		return
+	}
 	v, ok := devices.AsInt64(r.Value)
 	if !ok {
 		p.log.Warn("counter reading is not a number; ignored", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "value", fmt.Sprint(r.Value))
@@ -164,10 +199,17 @@ func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
 			return
 		}
 	}
+	p.appendCount(tx, c, r, parts, ev)
+}
+
+func (p *processor) appendCount(tx *outbox.Tx, c *counterRule, r devices.Reading, parts uint64, ev wire.Count) {
 	if c.Kind == "good" {
 		ev.Good = int64(parts)
 	} else {
 		ev.Reject = int64(parts)
+	}
+	if parts > 0 {
+		p.lastPart, p.lastPartWall, p.partSeen = ts(r.SourceTime), p.now(), true
 	}
 	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeCount, SourceTime: ts(r.SourceTime), Count: &ev})
 }
@@ -185,11 +227,18 @@ func (p *processor) emitState(tx *outbox.Tx, at time.Time) {
 		}
 		sort.Strings(sigs)
 		next = wire.State{State: wire.StateNoData, Reason: "no data from " + strings.Join(sigs, ", ")}
+	case p.infer != nil:
+		p.emitInferred(tx, at)
+		return
 	case p.state != nil && p.haveState:
 		next = p.state.m.Resolve(p.rawState, p.rawFault)
 	default:
 		return
 	}
+	p.send(tx, next, at)
+}
+
+func (p *processor) send(tx *outbox.Tx, next wire.State, at time.Time) {
 	if next == p.lastSent {
 		return
 	}
@@ -200,6 +249,82 @@ func (p *processor) emitState(tx *outbox.Tx, at time.Time) {
 	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeState, SourceTime: ts(at), State: &st})
 }
 
+// emitInferred derives the state from the parts: planned_stop while the
+// planned signal is on; running while parts come; idle ("short stop") after
+// short_stop_after ideal cycles without a part; down after down_after. A
+// stop begins at the last part plus its threshold, so its start is exact
+// however late the check runs; a check that finds the line down straight
+// from running records the short stop first, as it happened.
+func (p *processor) emitInferred(tx *outbox.Tx, at time.Time) {
+	in := p.infer
+	if p.planned {
+		p.send(tx, wire.State{State: wire.StatePlannedStop, Reason: "planned stop signal " + in.PlannedSignal}, at)
+		return
+	}
+	if p.lastPart.IsZero() {
+		return // nothing read yet
+	}
+	cycles := func(n float64) time.Duration { return time.Duration(n * float64(in.IdealCycle)) }
+	short, down := cycles(in.ShortStopAfter), cycles(in.DownAfter)
+	quiet := p.now().Sub(p.lastPartWall)
+	switch {
+	case quiet >= down:
+		if p.lastSent.State == wire.StateRunning {
+			p.send(tx, shortStop(short), p.lastPart.Add(short))
+		}
+		p.send(tx, wire.State{State: wire.StateDown, Reason: fmt.Sprintf("no part for %s (inferred)", down)}, p.lastPart.Add(down))
+	case quiet >= short:
+		// Only a part ends a stop: after a restart or a gap in the data, a
+		// line that was down stays down until it makes one.
+		if p.lastSent.State != wire.StateDown {
+			p.send(tx, shortStop(short), p.lastPart.Add(short))
+		}
+	case p.partSeen:
+		p.send(tx, wire.State{State: wire.StateRunning}, p.lastPart)
+	}
+}
+
+// watchFrom restarts the stop clock at t without claiming a part was made.
+func (p *processor) watchFrom(t time.Time) {
+	p.lastPart, p.lastPartWall, p.partSeen = ts(t), p.now(), false
+}
+
+func shortStop(after time.Duration) wire.State {
+	return wire.State{State: wire.StateIdle, Reason: fmt.Sprintf("short stop: no part for %s (inferred)", after)}
+}
+
+// tick re-evaluates inferred state when no reading arrives (a subscribed
+// counter that stops changing sends nothing). It commits like process.
+func (p *processor) tick(ctx context.Context) (int, error) {
+	if p.infer == nil || len(p.bad) > 0 {
+		return 0, nil
+	}
+	tx := &outbox.Tx{}
+	saved := p.snapshot()
+	p.emitInferred(tx, p.now())
+	if tx.Empty() {
+		return 0, nil
+	}
+	evs, err := p.ob.Commit(ctx, tx)
+	if err != nil {
+		p.restore(saved)
+		return 0, err
+	}
+	return len(evs), nil
+}
+
+// truthy reads a PLC bit however the device delivers it.
+func truthy(v any) bool {
+	if n, ok := devices.AsInt64(v); ok {
+		return n != 0
+	}
+	t := strings.ToLower(strings.TrimSpace(fmt.Sprint(v)))
+	if f, err := strconv.ParseFloat(t, 64); err == nil {
+		return f != 0
+	}
+	return t == "true" || t == "on" || t == "yes"
+}
+
 type procSnapshot struct {
 	counterState map[string]signal.CounterState
 	lastRead     map[string]time.Time
@@ -208,11 +333,16 @@ type procSnapshot struct {
 	rawFault     string
 	haveState    bool
 	lastSent     wire.State
+	lastPart     time.Time
+	lastPartWall time.Time
+	partSeen     bool
+	planned      bool
 }
 
 func (p *processor) snapshot() procSnapshot {
 	s := procSnapshot{counterState: map[string]signal.CounterState{}, bad: map[string]string{}, lastRead: map[string]time.Time{},
-		rawState: p.rawState, rawFault: p.rawFault, haveState: p.haveState, lastSent: p.lastSent}
+		rawState: p.rawState, rawFault: p.rawFault, haveState: p.haveState, lastSent: p.lastSent,
+		lastPart: p.lastPart, lastPartWall: p.lastPartWall, partSeen: p.partSeen, planned: p.planned}
 	for k, v := range p.counterState {
 		s.counterState[k] = v
 	}
@@ -228,6 +358,7 @@ func (p *processor) snapshot() procSnapshot {
 func (p *processor) restore(s procSnapshot) {
 	p.counterState, p.bad, p.lastRead = s.counterState, s.bad, s.lastRead
 	p.rawState, p.rawFault, p.haveState, p.lastSent = s.rawState, s.rawFault, s.haveState, s.lastSent
+	p.lastPart, p.lastPartWall, p.partSeen, p.planned = s.lastPart, s.lastPartWall, s.partSeen, s.planned
 }
 
 func ts(t time.Time) time.Time {

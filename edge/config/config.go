@@ -74,7 +74,8 @@ type Counter struct {
 	Kind   string `yaml:"kind"` // good | reject
 	// Mode cumulative: the value is a running PLC counter (wraps at Bits,
 	// resets on power cycle). Mode pulse: each reading's value is a number of
-	// parts made since the previous one.
+	// parts made since the previous one. Mode per_part: every reading is one
+	// part (a message per part, whatever it carries).
 	Mode string `yaml:"mode"`
 	Bits int    `yaml:"bits"` // 16, 32 or 64, for cumulative
 	// FirstRead says what the very first value ever read means: "baseline"
@@ -97,6 +98,21 @@ type State struct {
 	Default      string            `yaml:"default"`       // state for unmapped values; "" → down with reason "unmapped <raw>"
 	ReasonSignal string            `yaml:"reason_signal"` // optional fault-code signal
 	Reasons      map[string]string `yaml:"reasons"`       // fault code → reason text
+	// Infer, for machines without a state signal, derives the state from
+	// the counts: running while parts come, a short stop after no part for
+	// short_stop_after ideal cycles, down after down_after.
+	Infer *Infer `yaml:"infer"`
+}
+
+// Infer configures state inference from counts.
+type Infer struct {
+	IdealCycle     time.Duration `yaml:"ideal_cycle"`
+	ShortStopAfter float64       `yaml:"short_stop_after"` // ideal cycles without a part; default 3
+	DownAfter      float64       `yaml:"down_after"`       // ideal cycles without a part; default 20
+	// PlannedSignal, optional, is a signal (a PLC "break" or "no shift"
+	// bit) whose true or non-zero value means a planned stop: the line is
+	// planned_stop and no part is expected.
+	PlannedSignal string `yaml:"planned_signal"`
 }
 
 // Outbox bounds the durable queue of events not yet committed by central.
@@ -122,6 +138,7 @@ type Loaded struct {
 	Path       string
 	Devices    []drivers.Device
 	signalsDev map[string]string
+	polled     map[string]bool // signals read by polling (a reading per poll)
 }
 
 // DeviceOf names the device delivering signal.
@@ -147,7 +164,7 @@ func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
 		return nil, fmt.Errorf("%s: empty configuration", path)
 	}
 	cfg := Default()
-	l := &Loaded{Path: path, signalsDev: map[string]string{}}
+	l := &Loaded{Path: path, signalsDev: map[string]string{}, polled: map[string]bool{}}
 	errs := []error{devices.DecodeStrict(&root, &cfg)}
 	if log == nil {
 		log = slog.Default()
@@ -176,10 +193,13 @@ func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
 				errs = append(errs, devices.Field(p, "signal %q is also delivered by device %q", s, other))
 			}
 			l.signalsDev[s] = name
+			if d.Poller != nil {
+				l.polled[s] = true
+			}
 		}
 		l.Devices = append(l.Devices, d)
 	}
-	errs = append(errs, cfg.validate(l.signalsDev))
+	errs = append(errs, cfg.validate(l.signalsDev, l.polled))
 	l.Config = cfg
 	var out []string
 	for _, e := range devices.Locate(&root, errors.Join(errs...)) {
@@ -205,7 +225,7 @@ func scalar(n *yaml.Node, key string) string {
 
 var machineStates = []string{wire.StateRunning, wire.StateIdle, wire.StateDown, wire.StateSetup, wire.StatePlannedStop}
 
-func (c *Config) validate(signals map[string]string) error {
+func (c *Config) validate(signals map[string]string, polled map[string]bool) error {
 	var errs []error
 	f := func(path, format string, args ...any) { errs = append(errs, devices.Field(path, format, args...)) }
 	if err := wire.ValidID(c.EdgeID); err != nil {
@@ -277,8 +297,11 @@ func (c *Config) validate(signals map[string]string) error {
 		if k.Mode == "" {
 			k.Mode = "cumulative"
 		}
-		if k.Mode != "cumulative" && k.Mode != "pulse" {
-			f(p+".mode", "%q is not cumulative or pulse", k.Mode)
+		if k.Mode != "cumulative" && k.Mode != "pulse" && k.Mode != "per_part" {
+			f(p+".mode", "%q is not cumulative, pulse or per_part", k.Mode)
+		}
+		if k.Mode == "per_part" && polled[k.Signal] {
+			f(p+".mode", "per_part counts every reading, but device %q polls %q (a reading per poll, not per part): use a device that pushes a message per part", signals[k.Signal], k.Signal)
 		}
 		if k.Bits == 0 {
 			k.Bits = 32
@@ -296,7 +319,29 @@ func (c *Config) validate(signals map[string]string) error {
 			f(p+".first_read", "%q is not baseline or count", k.FirstRead)
 		}
 	}
-	if s := c.State; s != nil {
+	if s := c.State; s != nil && s.Infer != nil {
+		if s.Signal != "" || len(s.Map) > 0 {
+			f("state.infer", "infer is for machines without a state signal: remove state.signal and state.map, or infer")
+		}
+		if s.Infer.IdealCycle <= 0 {
+			f("state.infer.ideal_cycle", "missing or not positive")
+		}
+		if s.Infer.ShortStopAfter == 0 {
+			s.Infer.ShortStopAfter = 3
+		}
+		if s.Infer.DownAfter == 0 {
+			s.Infer.DownAfter = 20
+		}
+		if s.Infer.ShortStopAfter < 1 || s.Infer.DownAfter <= s.Infer.ShortStopAfter {
+			f("state.infer", "want 1 <= short_stop_after < down_after, got %v and %v", s.Infer.ShortStopAfter, s.Infer.DownAfter)
+		}
+		if len(c.Counters) == 0 {
+			f("state.infer", "inference needs counters to watch")
+		}
+		if s.Infer.PlannedSignal != "" {
+			known("state.infer.planned_signal", s.Infer.PlannedSignal)
+		}
+	} else if s != nil {
 		known("state.signal", s.Signal)
 		if len(s.Map) == 0 {
 			f("state.map", "missing: map each PLC value to one of %s", strings.Join(machineStates, ", "))

@@ -80,3 +80,34 @@ func TestEmptyAndNonYAML(t *testing.T) {
 		}
 	}
 }
+
+func TestInferValidation(t *testing.T) {
+	bad := good + `state:
+  signal: good_total
+  infer:
+    short_stop_after: 5
+    down_after: 4
+    planned_signal: break_bit
+`
+	_, err := Parse("edge.yaml", []byte(bad), nil)
+	if err == nil {
+		t.Fatal("bad infer accepted")
+	}
+	for _, want := range []string{
+		"edge.yaml:17: state.infer: infer is for machines without a state signal",
+		"edge.yaml:17: state.infer.ideal_cycle: missing or not positive",
+		"edge.yaml:17: state.infer: want 1 <= short_stop_after < down_after, got 5 and 4",
+		"edge.yaml:19: state.infer.planned_signal: no device delivers signal \"break_bit\"",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q; got:\n%s", want, err)
+		}
+	}
+	l, err := Parse("edge.yaml", []byte(good+"state:\n  infer: {ideal_cycle: 2s}\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := l.State.Infer; in.ShortStopAfter != 3 || in.DownAfter != 20 {
+		t.Fatalf("defaults: %+v", in)
+	}
+}

@@ -52,6 +52,7 @@ func TestSchemaMatchesConfig(t *testing.T) {
 	check("central.https", sub(schema, "central", "https"), reflect.TypeOf(HTTPS{}))
 	check("outbox", sub(schema, "outbox"), reflect.TypeOf(Outbox{}))
 	check("state", sub(schema, "state"), reflect.TypeOf(State{}))
+	check("state.infer", sub(schema, "state", "infer"), reflect.TypeOf(Infer{}))
 	check("telemetry", sub(schema, "telemetry"), reflect.TypeOf(Telemetry{}))
 	check("telemetry.influxdb", sub(schema, "telemetry", "influxdb"), reflect.TypeOf(telemetry.Config{}))
 	counters := sub(schema, "counters")
