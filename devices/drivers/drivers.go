@@ -15,6 +15,7 @@ import (
 	"github.com/linewise/linewise/devices/opcua"
 	"github.com/linewise/linewise/devices/qc"
 	"github.com/linewise/linewise/devices/scanner"
+	"github.com/linewise/linewise/devices/synthetic"
 	"gopkg.in/yaml.v3"
 )
 
@@ -75,6 +76,17 @@ var registry = map[string]Factory{
 			return Device{}, err
 		}
 		d, err := scanner.New(name, cfg, log)
+		if err != nil {
+			return Device{}, err
+		}
+		return Device{Signals: cfg.SignalNames(), Pusher: d}, nil
+	},
+	"synthetic": func(name string, node *yaml.Node, log *slog.Logger) (Device, error) {
+		cfg, err := synthetic.DecodeConfig(node)
+		if err != nil {
+			return Device{}, err
+		}
+		d, err := synthetic.New(name, cfg, log)
 		if err != nil {
 			return Device{}, err
 		}

@@ -24,13 +24,34 @@ type Config struct {
 	Modbus ModbusConfig `yaml:"modbus"`
 	MQTT   MQTTConfig   `yaml:"mqtt"`
 	Lines  []LineConfig `yaml:"lines"`
+	// BenchTags adds that many extra values changing every 100ms, for load
+	// tests: OPC UA ns=1;s=Bench.T0000..., Modbus registers from BenchBase.
+	BenchTags int `yaml:"bench_tags"`
 }
+
+// BenchBase is the first Modbus register (holding = input) of the bench
+// values; it lies above the 600 lines' register map.
+const BenchBase = 60000
+
+// MaxBenchTags is how many bench values fit below Modbus address 65535.
+const MaxBenchTags = 5000
 
 // OPCUAConfig places the OPC UA server. An empty Host disables it; Port 0
 // picks a free port (see Sim.OPCUAEndpoint).
 type OPCUAConfig struct {
 	Host string `yaml:"host"`
 	Port int    `yaml:"port"`
+	// Security adds Basic256Sha256 endpoints in these modes (Sign,
+	// SignAndEncrypt) next to the None endpoint, which always stays.
+	Security []string `yaml:"security"`
+	// CertFile and KeyFile are the server certificate and RSA key (PEM or
+	// DER). Empty with security: a self-signed pair is generated at start.
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+	// Users are the user names and passwords a client may log in with,
+	// next to anonymous. They need security (gopcua offers user name
+	// tokens only with an encrypting policy for the password).
+	Users map[string]string `yaml:"users"`
 }
 
 // ModbusConfig places the Modbus TCP server. An empty Address disables it;
@@ -105,6 +126,27 @@ func (c Config) Validate() error {
 	}
 	if c.OPCUA.Port < 0 || c.OPCUA.Port > 65535 {
 		errs = append(errs, devices.Field("opcua.port", "must be 0..65535, got %d", c.OPCUA.Port))
+	}
+	seenMode := map[string]bool{}
+	for i, m := range c.OPCUA.Security {
+		if m != "Sign" && m != "SignAndEncrypt" {
+			errs = append(errs, devices.Field(fmt.Sprintf("opcua.security[%d]", i), "must be Sign or SignAndEncrypt (of Basic256Sha256), got %q", m))
+		} else if seenMode[m] {
+			errs = append(errs, devices.Field(fmt.Sprintf("opcua.security[%d]", i), "duplicate mode %q", m))
+		}
+		seenMode[m] = true
+	}
+	if (c.OPCUA.CertFile == "") != (c.OPCUA.KeyFile == "") {
+		errs = append(errs, devices.Field("opcua.cert_file", "cert_file and key_file go together"))
+	}
+	if c.OPCUA.CertFile != "" && len(c.OPCUA.Security) == 0 {
+		errs = append(errs, devices.Field("opcua.cert_file", "only used with opcua.security"))
+	}
+	if len(c.OPCUA.Users) > 0 && len(c.OPCUA.Security) == 0 {
+		errs = append(errs, devices.Field("opcua.users", "need opcua.security (the password is encrypted with the server certificate)"))
+	}
+	if c.BenchTags < 0 || c.BenchTags > MaxBenchTags {
+		errs = append(errs, devices.Field("bench_tags", "must be 0..%d, got %d", MaxBenchTags, c.BenchTags))
 	}
 	if c.Modbus.Address != "" {
 		if _, _, err := net.SplitHostPort(c.Modbus.Address); err != nil {

@@ -82,6 +82,11 @@ func (h *modbusHandler) read(unit uint8, addr, qty uint16) ([]uint16, error) {
 	out := make([]uint16, 0, qty)
 	snaps := map[int]snapshot{}
 	for a := int(addr); a < int(addr)+int(qty); a++ {
+		if a >= BenchBase && a < BenchBase+h.s.cfg.BenchTags {
+			v, _ := h.s.benchValue(a - BenchBase)
+			out = append(out, v)
+			continue
+		}
 		li, off := a/regStride, a%regStride
 		if li >= len(h.s.lines) || off >= regCount {
 			return nil, mbserver.ErrIllegalDataAddress

@@ -11,6 +11,7 @@ package linesim
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -76,6 +77,8 @@ type Sim struct {
 	opcSrv     *server.Server
 	opcURL     string
 	opcWake    chan struct{}
+	opcCert    []byte          // DER, with opcua.security; guarded by faults.mu
+	opcKey     *rsa.PrivateKey // guarded by faults.mu
 	pub        *publisher
 
 	faults faultState // on-demand server faults, see faults.go
@@ -242,6 +245,9 @@ func (s *Sim) Start(ctx context.Context) error {
 		}
 		s.opcWake = make(chan struct{}, 1)
 		go s.notifyOPCUA(rctx) // not in wg: gopcua may block it; it ends with rctx
+		if s.cfg.BenchTags > 0 {
+			go s.notifyBench(rctx) // likewise
+		}
 	}
 	if s.cfg.MQTT.Broker != "" {
 		s.pub = newPublisher(s)

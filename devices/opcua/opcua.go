@@ -1,5 +1,11 @@
 // Package opcua is the OPC UA driver ("opcua"): it reads a list of variable
-// nodes in one Read request per poll (security None, anonymous).
+// nodes in one Read request per poll, or subscribes to them, over a channel
+// with security None or Basic256Sha256 (Sign or SignAndEncrypt), anonymous
+// or with user name and password.
+//
+// gopcua does not check whom a server certificate belongs to; the driver
+// does (security.go), and must never open a secured session to a server
+// whose certificate is not trusted unless insecure_skip_verify says so.
 //
 // gopcua's own auto-reconnect gives up for good after a refused connection,
 // so the driver owns reconnecting: after a failure it throws the client away
@@ -32,7 +38,16 @@ type Config struct {
 	Timeout      time.Duration `yaml:"timeout"`
 	Username     string        `yaml:"username"` // empty: anonymous
 	Password     string        `yaml:"password"`
-	Signals      []Signal      `yaml:"signals"`
+
+	// Security: see security.go and the README.
+	SecurityPolicy     string `yaml:"security_policy"` // None (default) | Basic256Sha256
+	SecurityMode       string `yaml:"security_mode"`   // None | Sign | SignAndEncrypt
+	CertFile           string `yaml:"cert_file"`       // client certificate, PEM or DER
+	KeyFile            string `yaml:"key_file"`        // client RSA private key, PEM or DER
+	TrustedDir         string `yaml:"trusted_dir"`     // folder of trusted server (or CA) certificates
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+
+	Signals []Signal `yaml:"signals"`
 }
 
 // Signal is one variable node.
@@ -100,6 +115,7 @@ func (c Config) Validate() error {
 	if (c.Username == "") != (c.Password == "") {
 		errs = append(errs, devices.Field("username", "username and password go together (both empty: anonymous)"))
 	}
+	errs = append(errs, c.validateSecurity()...)
 	if len(c.Signals) == 0 {
 		errs = append(errs, devices.Field("signals", "at least one signal required"))
 	}
@@ -132,6 +148,7 @@ type Driver struct {
 	cfg   Config
 	log   *slog.Logger
 	nodes []nodeRef
+	creds *credentials // nil with security None
 
 	mu      sync.Mutex
 	req     *ua.ReadRequest // node ids resolved for the current connection
@@ -143,15 +160,24 @@ type Driver struct {
 
 var _ devices.Poller = (*Driver)(nil)
 
-// New builds the driver; it does not dial.
+// New builds the driver; it does not dial. With security it reads the
+// client certificate and key (errors name cert_file or key_file).
 func New(name string, cfg Config, log *slog.Logger) (*Driver, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	creds, err := loadSecurity(cfg)
+	if err != nil {
 		return nil, err
 	}
 	if log == nil {
 		log = slog.Default()
 	}
-	d := &Driver{name: name, cfg: cfg, log: log}
+	if cfg.secured() && cfg.InsecureSkipVerify {
+		log.Warn("opcua server certificate will not be verified (insecure_skip_verify: true): any server, or anyone in between, can pose as this device",
+			"device", name, "endpoint", cfg.Endpoint)
+	}
+	d := &Driver{name: name, cfg: cfg, log: log, creds: creds}
 	for _, s := range cfg.Signals {
 		uri, id, _ := ParseNode(s.Node) // checked by Validate
 		d.nodes = append(d.nodes, nodeRef{uri: uri, id: id})
@@ -167,25 +193,37 @@ type nodeRef struct {
 
 // connect dials, logs in (anonymous, or user name and password with the
 // password encrypted for the server as its endpoint asks) and resolves
-// nsu= node ids through the server's NamespaceArray. The caller closes the
-// client, also on error.
+// nsu= node ids through the server's NamespaceArray. With security it first
+// reads the server's endpoints, picks the one of the configured policy and
+// mode, and refuses a server certificate that is not trusted before any
+// session is opened. The caller closes the client, also on error.
 func (d *Driver) connect(ctx context.Context) (*opcua.Client, *ua.ReadRequest, error) {
 	opts := []opcua.Option{
 		opcua.AutoReconnect(false),
 		opcua.DialTimeout(d.cfg.Timeout),
 		opcua.RequestTimeout(d.cfg.Timeout),
 	}
-	if d.cfg.Username != "" {
+	if d.cfg.Username != "" || d.cfg.secured() {
 		eps, err := opcua.GetEndpoints(ctx, d.cfg.Endpoint, opcua.DialTimeout(d.cfg.Timeout), opcua.RequestTimeout(d.cfg.Timeout))
 		if err != nil {
 			return nil, nil, fmt.Errorf("get endpoints: %w", err)
 		}
-		ep, err := opcua.SelectEndpoint(eps, ua.SecurityPolicyURINone, ua.MessageSecurityModeNone)
+		ep, err := opcua.SelectEndpoint(eps, d.cfg.policyURI(), d.cfg.messageMode())
 		if err != nil {
 			return nil, nil, fmt.Errorf("select endpoint: %w", err)
 		}
+		if d.cfg.secured() {
+			if err := verifyServer(d.cfg, ep.ServerCertificate); err != nil {
+				return nil, nil, err
+			}
+			opts = append(opts, opcua.Certificate(d.creds.cert), opcua.PrivateKey(d.creds.key))
+		}
 		ep.EndpointURL = d.cfg.Endpoint // the server may advertise a name we cannot resolve
-		opts = append(opts, opcua.SecurityFromEndpoint(ep, ua.UserTokenTypeUserName), opcua.AuthUsername(d.cfg.Username, d.cfg.Password))
+		if d.cfg.Username != "" {
+			opts = append(opts, opcua.SecurityFromEndpoint(ep, ua.UserTokenTypeUserName), opcua.AuthUsername(d.cfg.Username, d.cfg.Password))
+		} else {
+			opts = append(opts, opcua.SecurityFromEndpoint(ep, ua.UserTokenTypeAnonymous), opcua.AuthAnonymous())
+		}
 	} else {
 		opts = append(opts,
 			opcua.SecurityMode(ua.MessageSecurityModeNone),

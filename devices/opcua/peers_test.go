@@ -2,11 +2,14 @@ package opcua_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	gopcua "github.com/gopcua/opcua"
 	"github.com/linewise/linewise/devices"
 	"github.com/linewise/linewise/devices/internal/peers"
 	"github.com/linewise/linewise/devices/opcua"
@@ -218,5 +221,77 @@ func TestPeerNodeOPCUAUserAndNamespaceURI(t *testing.T) {
 			t.Errorf("%s/%s %s: %v %v in %v", tc.user, tc.pass, tc.node, rs[0].Quality, rs[0].Err, took)
 		}
 		t.Logf("%s/%s %s: %v", tc.user, tc.pass, tc.node, rs[0].Err)
+	}
+}
+
+// Basic256Sha256 against node-opcua, the third-party stack: Sign and
+// SignAndEncrypt with its certificate pinned in trusted_dir (taken from its
+// endpoints, as an operator would export it), user name and password over
+// the secured channel, and refusal when trusted_dir does not hold it.
+func TestPeerNodeOPCUASecurity(t *testing.T) {
+	srv := peers.NodeOPCUA(t, nodeScript)
+	endpoint := "opc.tcp://" + srv.Addr()
+	dir := t.TempDir()
+	client := genCert(t, "linewise-edge", nil, false)
+	client.write(t, filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key"), true)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	eps, err := gopcua.GetEndpoints(ctx, endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serverCert []byte
+	for _, ep := range eps {
+		if len(ep.ServerCertificate) > 0 {
+			serverCert = ep.ServerCertificate
+		}
+	}
+	if serverCert == nil {
+		t.Fatal("node-opcua endpoints carry no certificate")
+	}
+	for _, sub := range []string{"trusted", "empty"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "trusted", "node-opcua.der"), serverCert, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, mode, trusted, user, pass string
+		wantErr                         string // "" for Good readings
+	}{
+		{"sign", "Sign", "trusted", "", "", ""},
+		{"sign and encrypt", "SignAndEncrypt", "trusted", "", "", ""},
+		{"sign and encrypt, user", "SignAndEncrypt", "trusted", "operator", "secret", ""},
+		{"sign and encrypt, wrong password", "SignAndEncrypt", "trusted", "operator", "wrong", "peer"},
+		{"untrusted server", "SignAndEncrypt", "empty", "", "", "certificate is not trusted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := opcua.NewConfig()
+			cfg.Endpoint = endpoint
+			cfg.Timeout = 5 * time.Second
+			cfg.SecurityPolicy, cfg.SecurityMode = "Basic256Sha256", tc.mode
+			cfg.CertFile, cfg.KeyFile = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client.key")
+			cfg.TrustedDir = filepath.Join(dir, tc.trusted)
+			cfg.Username, cfg.Password = tc.user, tc.pass
+			cfg.Signals = []opcua.Signal{{Name: "text", Node: "ns=2;s=Text"}, {Name: "counter", Node: "ns=2;s=Counter"}}
+			d, err := opcua.New("peer", cfg, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer d.Close()
+			rs, took := poll(d)
+			if tc.wantErr == "" {
+				if rs[0].Quality != devices.Good || rs[0].Value != "hello" || rs[1].Quality != devices.Good {
+					t.Fatalf("%v %#v %v / %v %v", rs[0].Quality, rs[0].Value, rs[0].Err, rs[1].Quality, rs[1].Err)
+				}
+				return
+			}
+			if rs[0].Quality != devices.Bad || rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), tc.wantErr) || took > 6*time.Second {
+				t.Fatalf("%v %v in %v, want Bad with %q", rs[0].Quality, rs[0].Err, took, tc.wantErr)
+			}
+			t.Logf("refused in %v: %v", took, rs[0].Err)
+		})
 	}
 }
