@@ -43,6 +43,7 @@ const (
 type Line struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	Site string `json:"site,omitempty"` // "" when the line belongs to no site
 }
 
 // Product is a material that orders make.

@@ -124,7 +124,17 @@ func (s *Store) orderStatus(ctx context.Context, number string) (domain.OrderSta
 // the start. Folding them into one transaction needs a tx-taking variant of
 // StartWorkOrder in store.go.
 func (s *Store) StartWorkOrderAs(ctx context.Context, id string, at time.Time, actor domain.Actor, action string) (domain.WorkOrder, error) {
-	return s.runAudited(ctx, id, actor, action, func() error { return s.StartWorkOrder(ctx, id, at) })
+	return s.runAudited(ctx, id, actor, action, func() error {
+		if err := s.StartWorkOrder(ctx, id, at); err != nil {
+			return err
+		}
+		// Who started the run, for labour time per operator (settlement).
+		if _, err := s.db.ExecContext(ctx, s.q(`UPDATE wo_runs SET started_by = ? WHERE work_order_id = ? AND started_at = ?`),
+			actor.Name, id, nanos(at)); err != nil {
+			return fmt.Errorf("store: start work order %s: record operator: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // StopWorkOrderAs stops a work order (StopWorkOrder) and audits it, with

@@ -269,6 +269,11 @@ func (s *Store) ChangeOrder(ctx context.Context, number string, actor domain.Act
 			return before, fmt.Errorf("store: sign off order %s: %w", number, err)
 		}
 	}
+	if o.Status == domain.StatusClosed && before.Status != domain.StatusClosed {
+		if err := s.freezeSettlement(ctx, tx, number, now.UTC()); err != nil {
+			return before, err
+		}
+	}
 	result, err := s.loadOrderRecord(ctx, tx, number)
 	if err != nil {
 		return before, err

@@ -72,7 +72,7 @@ func (s *Store) SetLineState(ctx context.Context, line, state, reason string, si
 // ListLines returns every line with its state, unattributed counts and the
 // work order in progress on it (else the most recently started paused one).
 func (s *Store) ListLines(ctx context.Context) ([]domain.LineView, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT l.id, l.name, s.state, s.reason, s.since, s.last_event_at,
+	rows, err := s.db.QueryContext(ctx, `SELECT l.id, l.name, l.site_id, s.state, s.reason, s.since, s.last_event_at,
 			COALESCE(u.good, 0), COALESCE(u.reject, 0)
 		FROM lines l
 		LEFT JOIN line_status s ON s.line_id = l.id
@@ -87,7 +87,7 @@ func (s *Store) ListLines(ctx context.Context) ([]domain.LineView, error) {
 		var v domain.LineView
 		var state, reason sql.NullString
 		var since, last sql.NullInt64
-		if err := rows.Scan(&v.ID, &v.Name, &state, &reason, &since, &last, &v.UnattributedGood, &v.UnattributedReject); err != nil {
+		if err := rows.Scan(&v.ID, &v.Name, &v.Site, &state, &reason, &since, &last, &v.UnattributedGood, &v.UnattributedReject); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: list lines: %w", err)
 		}

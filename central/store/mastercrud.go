@@ -1,0 +1,643 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/linewise/linewise/central/domain"
+)
+
+// Master data (sites, lines, stations, shifts, planned stops, products, bill
+// of materials items, routing operations, users) is written through one
+// table-driven path, so REST writes and CSV imports check the same
+// references and audit the same way. The rules on a record's own fields are
+// domain.Check*; what needs the database (does the line exist, is the badge
+// taken) is checked here, before writing, so a PostgreSQL transaction never
+// sees a failed statement and an import can go on to the next row.
+
+type mdRef struct {
+	col, field    string // column in this table, field name in errors
+	table, keyCol string
+	what          string // "line", "product", ...
+}
+
+type mdSpec struct {
+	entity string // audit entity and error wording
+	table  string
+	keys   []string // key columns
+	cols   []string // other columns written
+	fields map[string]string
+	refs   []mdRef
+	unique []string // non-key unique columns (empty values skip the check)
+}
+
+func (m *mdSpec) field(col string) string {
+	if f, ok := m.fields[col]; ok {
+		return f
+	}
+	return col
+}
+
+var (
+	siteSpec = &mdSpec{entity: "site", table: "sites", keys: []string{"id"}, cols: []string{"name", "timezone"}}
+	lineSpec = &mdSpec{entity: "line", table: "lines", keys: []string{"id"}, cols: []string{"name", "site_id"},
+		fields: map[string]string{"site_id": "site"},
+		refs:   []mdRef{{col: "site_id", field: "site", table: "sites", keyCol: "id", what: "site"}}}
+	stationSpec = &mdSpec{entity: "station", table: "stations", keys: []string{"id"}, cols: []string{"line_id", "name"},
+		fields: map[string]string{"line_id": "line"},
+		refs:   []mdRef{{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
+	shiftSpec = &mdSpec{entity: "shift", table: "line_shifts", keys: []string{"line_id", "name"}, cols: []string{"start_hm", "end_hm"},
+		fields: map[string]string{"line_id": "line", "start_hm": "start", "end_hm": "end"},
+		refs:   []mdRef{{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
+	stopSpec = &mdSpec{entity: "planned_stop", table: "planned_stops", keys: []string{"id"},
+		cols:   []string{"line_id", "start_at", "end_at", "reason"},
+		fields: map[string]string{"line_id": "line", "start_at": "start", "end_at": "end"},
+		refs:   []mdRef{{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
+	productSpec = &mdSpec{entity: "product", table: "products", keys: []string{"code"}, cols: []string{"name", "unit", "ideal_cycle_ns"},
+		fields: map[string]string{"ideal_cycle_ns": "ideal_cycle_s"}}
+	bomSpec = &mdSpec{entity: "bom_item", table: "bom_items", keys: []string{"product_code", "component_code"},
+		cols:   []string{"quantity", "unit"},
+		fields: map[string]string{"product_code": "product", "component_code": "component"},
+		refs: []mdRef{{col: "product_code", field: "product", table: "products", keyCol: "code", what: "product"},
+			{col: "component_code", field: "component", table: "products", keyCol: "code", what: "component product"}}}
+	routingSpec = &mdSpec{entity: "routing_op", table: "routings", keys: []string{"product_code", "seq"},
+		cols:   []string{"name", "line_id", "ideal_cycle_ns", "setup_ns"},
+		fields: map[string]string{"product_code": "product", "line_id": "line", "ideal_cycle_ns": "ideal_cycle_s", "setup_ns": "setup_s"},
+		refs: []mdRef{{col: "product_code", field: "product", table: "products", keyCol: "code", what: "product"},
+			{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
+	userSpec = &mdSpec{entity: "user", table: "users", keys: []string{"username"}, cols: []string{"display_name", "role", "badge", "disabled"},
+		unique: []string{"badge"}}
+)
+
+// mdRow is one record ready to write: its spec, key and column values
+// (in spec order), and columns only an insert sets.
+type mdRow struct {
+	spec       *mdSpec
+	keys, vals []any
+	insertCols []string
+	insertVals []any
+}
+
+func (s *Store) rowOf(v any) (mdRow, error) {
+	switch x := v.(type) {
+	case domain.Site:
+		return mdRow{spec: siteSpec, keys: []any{x.ID}, vals: []any{x.Name, x.Timezone}}, nil
+	case domain.Line:
+		return mdRow{spec: lineSpec, keys: []any{x.ID}, vals: []any{x.Name, x.Site}}, nil
+	case domain.Station:
+		return mdRow{spec: stationSpec, keys: []any{x.ID}, vals: []any{x.LineID, x.Name}}, nil
+	case domain.Shift:
+		return mdRow{spec: shiftSpec, keys: []any{x.Line, x.Name}, vals: []any{x.Start, x.End}}, nil
+	case domain.PlannedStop:
+		return mdRow{spec: stopSpec, keys: []any{x.ID}, vals: []any{x.Line, nanos(x.Start), nanos(x.End), x.Reason}}, nil
+	case domain.Product:
+		return mdRow{spec: productSpec, keys: []any{x.Code}, vals: []any{x.Name, x.Unit, int64(x.IdealCycle)}}, nil
+	case domain.BOMItem:
+		return mdRow{spec: bomSpec, keys: []any{x.Product, x.Component}, vals: []any{x.Quantity, x.Unit}}, nil
+	case domain.RoutingOp:
+		return mdRow{spec: routingSpec, keys: []any{x.ProductCode, x.Seq},
+			vals: []any{x.Name, x.LineID, int64(x.IdealCycle), int64(x.Setup)}}, nil
+	case domain.User:
+		return mdRow{spec: userSpec, keys: []any{x.Username}, vals: []any{x.DisplayName, string(x.Role), nullString(x.Badge), boolInt(x.Disabled)},
+			insertCols: []string{"password_hash", "created_at"}, insertVals: []any{x.PasswordHash, nanos(s.now())}}, nil
+	}
+	return mdRow{}, fmt.Errorf("store: %T is not master data", v)
+}
+
+func (r mdRow) id() string {
+	parts := make([]string, len(r.keys))
+	for i, k := range r.keys {
+		parts[i] = fmt.Sprint(k)
+	}
+	return strings.Join(parts, "/")
+}
+
+func (r mdRow) where() string {
+	conds := make([]string, len(r.spec.keys))
+	for i, k := range r.spec.keys {
+		conds[i] = k + " = ?"
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// readRow reads the row's current columns as a map for the audit trail;
+// nil when it does not exist.
+func (s *Store) readRow(ctx context.Context, q dbtx, r mdRow) (map[string]any, error) {
+	cols := append(append([]string{}, r.spec.keys...), r.spec.cols...)
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	err := q.QueryRowContext(ctx, s.q(`SELECT `+strings.Join(cols, ", ")+` FROM `+r.spec.table+` WHERE `+r.where()), r.keys...).Scan(ptrs...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: read %s %s: %w", r.spec.entity, r.id(), err)
+	}
+	out := map[string]any{}
+	for i, c := range cols {
+		v := vals[i]
+		if b, ok := v.([]byte); ok {
+			v = string(b)
+		}
+		out[r.spec.field(c)] = v
+	}
+	return out, nil
+}
+
+// checkRefs returns a field error for each reference to a missing record
+// and each unique value another record holds.
+func (s *Store) checkRefs(ctx context.Context, q dbtx, r mdRow) ([]*domain.FieldError, error) {
+	var errs []*domain.FieldError
+	val := func(col string) any {
+		for i, k := range r.spec.keys {
+			if k == col {
+				return r.keys[i]
+			}
+		}
+		for i, c := range r.spec.cols {
+			if c == col {
+				return r.vals[i]
+			}
+		}
+		return nil
+	}
+	for _, ref := range r.spec.refs {
+		v := val(ref.col)
+		if v == nil || v == "" {
+			continue // optional reference left empty (required ones are the domain's check)
+		}
+		ok, err := s.exists(ctx, q, `SELECT 1 FROM `+ref.table+` WHERE `+ref.keyCol+` = ?`, v)
+		if err != nil {
+			return nil, fmt.Errorf("store: check %s of %s %s: %w", ref.what, r.spec.entity, r.id(), err)
+		}
+		if !ok {
+			errs = append(errs, &domain.FieldError{Field: ref.field, Rule: fmt.Sprintf("%s %q does not exist", ref.what, v)})
+		}
+	}
+	for _, col := range r.spec.unique {
+		v := val(col)
+		if ns, ok := v.(sql.NullString); ok {
+			if !ns.Valid {
+				continue
+			}
+			v = ns.String
+		}
+		if v == nil || v == "" {
+			continue
+		}
+		args := append([]any{v}, r.keys...)
+		taken, err := s.exists(ctx, q, `SELECT 1 FROM `+r.spec.table+` WHERE `+col+` = ? AND NOT (`+r.where()+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: check %s of %s %s: %w", col, r.spec.entity, r.id(), err)
+		}
+		if taken {
+			errs = append(errs, &domain.FieldError{Field: r.spec.field(col), Rule: fmt.Sprintf("%q is already taken", v)})
+		}
+	}
+	return errs, nil
+}
+
+// writeRow checks and writes one record in tx, with its audit entry. Broken
+// references come back as field errors (nothing written); a create of an
+// existing record is domain.ErrConflict, an update of a missing one
+// domain.ErrNotFound. created reports an insert.
+func (s *Store) writeRow(ctx context.Context, tx *sql.Tx, r mdRow, mode domain.SaveMode, actor domain.Actor, action string) (created bool, ferrs []*domain.FieldError, err error) {
+	if ferrs, err = s.checkRefs(ctx, tx, r); err != nil || len(ferrs) > 0 {
+		return false, ferrs, err
+	}
+	before, err := s.readRow(ctx, tx, r)
+	if err != nil {
+		return false, nil, err
+	}
+	switch {
+	case before != nil && mode == domain.SaveCreate:
+		return false, nil, fmt.Errorf("store: %s %s already exists: %w", r.spec.entity, r.id(), domain.ErrConflict)
+	case before == nil && mode == domain.SaveUpdate:
+		return false, nil, fmt.Errorf("store: %s %s: %w", r.spec.entity, r.id(), domain.ErrNotFound)
+	}
+	if before == nil {
+		cols := append(append(append([]string{}, r.spec.keys...), r.spec.cols...), r.insertCols...)
+		args := append(append(append([]any{}, r.keys...), r.vals...), r.insertVals...)
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO `+r.spec.table+` (`+strings.Join(cols, ", ")+`) VALUES (`+marks+`)`), args...)
+	} else {
+		sets := make([]string, len(r.spec.cols))
+		for i, c := range r.spec.cols {
+			sets[i] = c + " = ?"
+		}
+		_, err = tx.ExecContext(ctx, s.q(`UPDATE `+r.spec.table+` SET `+strings.Join(sets, ", ")+` WHERE `+r.where()),
+			append(append([]any{}, r.vals...), r.keys...)...)
+	}
+	if err != nil {
+		return false, nil, fmt.Errorf("store: write %s %s: %w", r.spec.entity, r.id(), err)
+	}
+	after, err := s.readRow(ctx, tx, r)
+	if err != nil {
+		return false, nil, err
+	}
+	if action == "" {
+		action = "update"
+		if before == nil {
+			action = "create"
+		}
+	}
+	var b any
+	if before != nil {
+		b = before
+	}
+	err = s.writeAudit(ctx, tx, domain.AuditEntry{Actor: actor.Name, Role: actor.Role, Entity: r.spec.entity,
+		EntityID: r.id(), Action: action, Before: snapshot(b), After: snapshot(after)})
+	return before == nil, nil, err
+}
+
+// SaveMaster writes one master-data record (a domain.Site, Line, Station,
+// Shift, PlannedStop, Product, BOMItem, RoutingOp or User) and audits it
+// with before and after. A broken reference is a *domain.FieldError. A new
+// user gets u.PasswordHash; an update never changes the password.
+func (s *Store) SaveMaster(ctx context.Context, v any, mode domain.SaveMode, actor domain.Actor) error {
+	r, err := s.rowOf(v)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: save %s: %w", r.spec.entity, err)
+	}
+	defer tx.Rollback()
+	_, ferrs, err := s.writeRow(ctx, tx, r, mode, actor, "")
+	if err != nil {
+		return err
+	}
+	if len(ferrs) > 0 {
+		return ferrs[0]
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: save %s %s: %w", r.spec.entity, r.id(), err)
+	}
+	return nil
+}
+
+// ImportMaster writes parsed import rows in one transaction, each created
+// or updated by its key and audited as "import". Every row is checked; rows
+// that already carry errors are reported and skipped. With any error and
+// not partial, the transaction is rolled back and the report's counts are 0.
+func (s *Store) ImportMaster(ctx context.Context, kind string, rows []domain.ImportRow, partial bool, actor domain.Actor) (domain.ImportReport, error) {
+	rep := domain.ImportReport{Kind: kind, Rows: len(rows), Partial: partial, Errors: []domain.RowError{}}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return rep, fmt.Errorf("store: import %s: %w", kind, err)
+	}
+	defer tx.Rollback()
+	for _, row := range rows {
+		ferrs := row.Errors
+		if len(ferrs) == 0 {
+			r, err := s.rowOf(row.Value)
+			if err != nil {
+				return rep, err
+			}
+			created, fe, err := s.writeRow(ctx, tx, r, domain.SaveUpsert, actor, "import")
+			if err != nil {
+				return rep, fmt.Errorf("store: import %s row %d: %w", kind, row.Row, err)
+			}
+			ferrs = fe
+			if len(fe) == 0 {
+				if created {
+					rep.Created++
+				} else {
+					rep.Updated++
+				}
+			}
+		}
+		for _, fe := range ferrs {
+			rep.Errors = append(rep.Errors, domain.RowError{Row: row.Row, Field: fe.Field, Rule: fe.Rule})
+		}
+	}
+	if len(rep.Errors) > 0 && !partial {
+		rep.Created, rep.Updated = 0, 0
+		return rep, nil // deferred rollback
+	}
+	if err := tx.Commit(); err != nil {
+		return rep, fmt.Errorf("store: import %s: %w", kind, err)
+	}
+	return rep, nil
+}
+
+// replaceRows deletes the rows of table where col = id and writes rows in
+// their place, in one transaction, audited as one entry on entity/id with
+// the old and new lists.
+func (s *Store) replaceRows(ctx context.Context, entity, id string, before, after any, deletes []string, rows []mdRow, actor domain.Actor) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: replace %s of %s: %w", entity, id, err)
+	}
+	defer tx.Rollback()
+	for _, d := range deletes {
+		if _, err := tx.ExecContext(ctx, s.q(d), id); err != nil {
+			return fmt.Errorf("store: replace %s of %s: %w", entity, id, err)
+		}
+	}
+	for _, r := range rows {
+		if ferrs, err := s.checkRefs(ctx, tx, r); err != nil {
+			return err
+		} else if len(ferrs) > 0 {
+			return ferrs[0]
+		}
+		cols := append(append([]string{}, r.spec.keys...), r.spec.cols...)
+		args := append(append([]any{}, r.keys...), r.vals...)
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ")
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO `+r.spec.table+` (`+strings.Join(cols, ", ")+`) VALUES (`+marks+`)`), args...); err != nil {
+			if isUnique(err) {
+				return fmt.Errorf("store: %s %s is listed twice: %w", r.spec.entity, r.id(), domain.ErrConflict)
+			}
+			return fmt.Errorf("store: replace %s of %s: %w", entity, id, err)
+		}
+	}
+	if err := s.writeAudit(ctx, tx, domain.AuditEntry{Actor: actor.Name, Role: actor.Role, Entity: entity, EntityID: id,
+		Action: "replace", Before: snapshot(before), After: snapshot(after)}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: replace %s of %s: %w", entity, id, err)
+	}
+	return nil
+}
+
+// --- reads ---
+
+// ListSites returns every site by id.
+func (s *Store) ListSites(ctx context.Context) ([]domain.Site, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, timezone FROM sites ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list sites: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Site{}
+	for rows.Next() {
+		var x domain.Site
+		if err := rows.Scan(&x.ID, &x.Name, &x.Timezone); err != nil {
+			return nil, fmt.Errorf("store: list sites: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// GetSite returns a site; domain.ErrNotFound if absent.
+func (s *Store) GetSite(ctx context.Context, id string) (domain.Site, error) {
+	var x domain.Site
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, timezone FROM sites WHERE id = ?`), id).Scan(&x.ID, &x.Name, &x.Timezone)
+	return x, notFoundIf("store: site "+id, err)
+}
+
+// GetLine returns a line's master data; domain.ErrNotFound if absent.
+func (s *Store) GetLine(ctx context.Context, id string) (domain.Line, error) {
+	var x domain.Line
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT id, name, site_id FROM lines WHERE id = ?`), id).Scan(&x.ID, &x.Name, &x.Site)
+	return x, notFoundIf("store: line "+id, err)
+}
+
+// ListStations returns every station by id.
+func (s *Store) ListStations(ctx context.Context) ([]domain.Station, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, line_id, name FROM stations ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list stations: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Station{}
+	for rows.Next() {
+		var x domain.Station
+		if err := rows.Scan(&x.ID, &x.LineID, &x.Name); err != nil {
+			return nil, fmt.Errorf("store: list stations: %w", err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// ListProducts returns every product by code.
+func (s *Store) ListProducts(ctx context.Context) ([]domain.Product, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT code, name, unit, ideal_cycle_ns FROM products ORDER BY code`)
+	if err != nil {
+		return nil, fmt.Errorf("store: list products: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Product{}
+	for rows.Next() {
+		var x domain.Product
+		var cycle int64
+		if err := rows.Scan(&x.Code, &x.Name, &x.Unit, &cycle); err != nil {
+			return nil, fmt.Errorf("store: list products: %w", err)
+		}
+		x.IdealCycle = time.Duration(cycle)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// GetProduct returns a product; domain.ErrNotFound if absent.
+func (s *Store) GetProduct(ctx context.Context, code string) (domain.Product, error) {
+	var x domain.Product
+	var cycle int64
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT code, name, unit, ideal_cycle_ns FROM products WHERE code = ?`), code).
+		Scan(&x.Code, &x.Name, &x.Unit, &cycle)
+	x.IdealCycle = time.Duration(cycle)
+	return x, notFoundIf("store: product "+code, err)
+}
+
+func (s *Store) bom(ctx context.Context, q dbtx, product string) ([]domain.BOMItem, error) {
+	rows, err := q.QueryContext(ctx, s.q(`SELECT product_code, component_code, quantity, unit FROM bom_items
+		WHERE product_code = ? ORDER BY component_code`), product)
+	if err != nil {
+		return nil, fmt.Errorf("store: bill of materials of %s: %w", product, err)
+	}
+	defer rows.Close()
+	out := []domain.BOMItem{}
+	for rows.Next() {
+		var x domain.BOMItem
+		if err := rows.Scan(&x.Product, &x.Component, &x.Quantity, &x.Unit); err != nil {
+			return nil, fmt.Errorf("store: bill of materials of %s: %w", product, err)
+		}
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// BOM returns a product's bill of materials by component.
+func (s *Store) BOM(ctx context.Context, product string) ([]domain.BOMItem, error) {
+	return s.bom(ctx, s.db, product)
+}
+
+// ReplaceBOM sets a product's bill of materials, audited as one change.
+func (s *Store) ReplaceBOM(ctx context.Context, product string, items []domain.BOMItem, actor domain.Actor) error {
+	if _, err := s.GetProduct(ctx, product); err != nil {
+		return err
+	}
+	before, err := s.BOM(ctx, product)
+	if err != nil {
+		return err
+	}
+	rows := make([]mdRow, len(items))
+	for i, it := range items {
+		it.Product = product
+		items[i] = it
+		rows[i], _ = s.rowOf(it)
+	}
+	return s.replaceRows(ctx, "bom", product, before, items, []string{`DELETE FROM bom_items WHERE product_code = ?`}, rows, actor)
+}
+
+// ReplaceRouting sets a product's routing, audited as one change.
+func (s *Store) ReplaceRouting(ctx context.Context, product string, ops []domain.RoutingOp, actor domain.Actor) error {
+	if _, err := s.GetProduct(ctx, product); err != nil {
+		return err
+	}
+	before, err := s.Routing(ctx, product)
+	if err != nil {
+		return err
+	}
+	rows := make([]mdRow, len(ops))
+	for i, op := range ops {
+		op.ProductCode = product
+		ops[i] = op
+		rows[i], _ = s.rowOf(op)
+	}
+	return s.replaceRows(ctx, "routing", product, routingAudit(before), routingAudit(ops),
+		[]string{`DELETE FROM routings WHERE product_code = ?`}, rows, actor)
+}
+
+// routingAudit shows cycle and setup times in the audit trail (RoutingOp
+// hides them from JSON).
+func routingAudit(ops []domain.RoutingOp) []map[string]any {
+	out := make([]map[string]any, len(ops))
+	for i, op := range ops {
+		out[i] = map[string]any{"seq": op.Seq, "name": op.Name, "line": op.LineID,
+			"ideal_cycle_s": op.IdealCycle.Seconds(), "setup_s": op.Setup.Seconds()}
+	}
+	return out
+}
+
+// Calendars returns every line's calendar (lines without shifts or stops
+// too), by line.
+func (s *Store) Calendars(ctx context.Context) ([]domain.LineCalendar, error) {
+	return s.calendars(ctx, "")
+}
+
+// Calendar returns one line's calendar; domain.ErrNotFound for an unknown line.
+func (s *Store) Calendar(ctx context.Context, line string) (domain.LineCalendar, error) {
+	if _, err := s.GetLine(ctx, line); err != nil {
+		return domain.LineCalendar{}, err
+	}
+	cs, err := s.calendars(ctx, line)
+	if err != nil || len(cs) == 0 {
+		return domain.LineCalendar{Line: line, Shifts: []domain.Shift{}, Stops: []domain.PlannedStop{}}, err
+	}
+	return cs[0], nil
+}
+
+func (s *Store) calendars(ctx context.Context, line string) ([]domain.LineCalendar, error) {
+	where, args := "", []any{}
+	if line != "" {
+		where, args = " WHERE id = ?", []any{line}
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id FROM lines`+where+` ORDER BY id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: calendars: %w", err)
+	}
+	byLine := map[string]*domain.LineCalendar{}
+	var out []domain.LineCalendar
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: calendars: %w", err)
+		}
+		out = append(out, domain.LineCalendar{Line: id, Shifts: []domain.Shift{}, Stops: []domain.PlannedStop{}})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		byLine[out[i].Line] = &out[i]
+	}
+	where = strings.Replace(where, "id", "line_id", 1)
+	rows, err = s.db.QueryContext(ctx, s.q(`SELECT line_id, name, start_hm, end_hm FROM line_shifts`+where+` ORDER BY line_id, start_hm, name`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: shifts: %w", err)
+	}
+	for rows.Next() {
+		var x domain.Shift
+		if err := rows.Scan(&x.Line, &x.Name, &x.Start, &x.End); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("store: shifts: %w", err)
+		}
+		if c := byLine[x.Line]; c != nil {
+			c.Shifts = append(c.Shifts, x)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = s.db.QueryContext(ctx, s.q(`SELECT id, line_id, start_at, end_at, reason FROM planned_stops`+where+` ORDER BY line_id, start_at, id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: planned stops: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var x domain.PlannedStop
+		var a, b int64
+		if err := rows.Scan(&x.ID, &x.Line, &a, &b, &x.Reason); err != nil {
+			return nil, fmt.Errorf("store: planned stops: %w", err)
+		}
+		x.Start, x.End = fromNanos(a), fromNanos(b)
+		if c := byLine[x.Line]; c != nil {
+			c.Stops = append(c.Stops, x)
+		}
+	}
+	return out, rows.Err()
+}
+
+// ReplaceCalendar sets a line's shifts and planned stops, audited as one change.
+func (s *Store) ReplaceCalendar(ctx context.Context, cal domain.LineCalendar, actor domain.Actor) error {
+	before, err := s.Calendar(ctx, cal.Line)
+	if err != nil {
+		return err
+	}
+	var rows []mdRow
+	for i, sh := range cal.Shifts {
+		sh.Line = cal.Line
+		cal.Shifts[i] = sh
+		r, _ := s.rowOf(sh)
+		rows = append(rows, r)
+	}
+	for i, st := range cal.Stops {
+		st.Line = cal.Line
+		cal.Stops[i] = st
+		r, _ := s.rowOf(st)
+		rows = append(rows, r)
+	}
+	// A stop id is global: one of another line would be taken over here.
+	for _, st := range cal.Stops {
+		var other string
+		err := s.db.QueryRowContext(ctx, s.q(`SELECT line_id FROM planned_stops WHERE id = ?`), st.ID).Scan(&other)
+		if err == nil && other != cal.Line {
+			return &domain.FieldError{Field: "planned_stops", Rule: fmt.Sprintf("stop id %q belongs to line %s", st.ID, other)}
+		}
+	}
+	return s.replaceRows(ctx, "calendar", cal.Line, before, cal,
+		[]string{`DELETE FROM line_shifts WHERE line_id = ?`, `DELETE FROM planned_stops WHERE line_id = ?`}, rows, actor)
+}
+
+func notFoundIf(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return notFound(what, err)
+}
