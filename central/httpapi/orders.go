@@ -3,7 +3,6 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
-	"encoding/csv"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,6 +17,7 @@ import (
 // OrderStore is what the order, station and traveler handlers need.
 type OrderStore interface {
 	SearchOrders(ctx context.Context, f domain.OrderFilter) ([]domain.Order, error)
+	SearchOrderDetails(ctx context.Context, f domain.OrderFilter) ([]domain.OrderDetail, error)
 	GetOrderRecord(ctx context.Context, number string) (domain.OrderRecord, error)
 	CreateDraftOrder(ctx context.Context, o domain.Order, actor domain.Actor) (domain.Order, error)
 	ChangeOrder(ctx context.Context, number string, actor domain.Actor,
@@ -43,7 +43,7 @@ func parseTime(field, v string) (*time.Time, error) {
 	return nil, invalid(field, field+" must be an RFC 3339 time (2026-03-02T06:00:00Z) or a date (2026-03-02)")
 }
 
-// orderFilter reads the list filters shared by the JSON list and CSV export.
+// orderFilter reads the list filters shared by the JSON list and the exports.
 func orderFilter(c echo.Context) (domain.OrderFilter, error) {
 	var f domain.OrderFilter
 	if v := c.QueryParam("status"); v != "" {
@@ -103,44 +103,8 @@ func (s *Server) listOrders(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(list) == f.Limit && len(list) > 0 {
-		cur := base64.RawURLEncoding.EncodeToString([]byte(list[len(list)-1].Number))
-		q := c.QueryParams()
-		q.Set("cursor", cur)
-		q.Del("offset")
-		c.Response().Header().Set("X-Next-Cursor", cur)
-		c.Response().Header().Set("Link", `<`+c.Request().URL.Path+"?"+q.Encode()+`>; rel="next"`)
-	}
+	nextPage(c, f, len(list), func() string { return list[len(list)-1].Number })
 	return c.JSON(http.StatusOK, list)
-}
-
-func (s *Server) exportOrders(c echo.Context) error {
-	f, err := orderFilter(c)
-	if err != nil {
-		return err
-	}
-	list, err := s.opts.Store.SearchOrders(c.Request().Context(), f)
-	if err != nil {
-		return err
-	}
-	h := c.Response().Header()
-	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
-	h.Set(echo.HeaderContentDisposition, `attachment; filename="orders.csv"`)
-	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write([]string{"number", "product", "product_name", "quantity", "unit", "due", "priority", "status",
-		"good", "reject", "customer_ref", "order_type", "site"})
-	for _, o := range list {
-		due := ""
-		if o.Due != nil {
-			due = o.Due.UTC().Format(time.RFC3339)
-		}
-		_ = w.Write([]string{csvSafe(o.Number), csvSafe(o.ProductCode), csvSafe(o.ProductName), strconv.FormatInt(o.Quantity, 10),
-			csvSafe(o.Unit), due, strconv.Itoa(o.Priority), string(o.Status), strconv.FormatInt(o.Good, 10),
-			strconv.FormatInt(o.Reject, 10), csvSafe(o.CustomerRef), csvSafe(o.OrderType), csvSafe(o.Site)})
-	}
-	w.Flush()
-	return nil
 }
 
 // csvSafe defuses spreadsheet formula injection in free text.

@@ -82,7 +82,12 @@ func (s *Server) registerRoutes() {
 
 	s.handle(get, "/api/v1/orders", s.listOrders, Open, "list orders with filters and paging")
 	s.handle(get, "/api/v1/orders/:number", s.getOrder, Open, "an order with work orders and sign-offs")
-	s.handle(get, "/api/v1/exports/orders.csv", s.exportOrders, Authenticated, "orders as CSV, same filters as the list", anyRole...)
+	s.handle(get, "/api/v1/exports/orders.csv", s.exportOrders("csv"), Authenticated, "orders as CSV, same filters as the list", anyRole...)
+	s.handle(get, "/api/v1/exports/orders.xlsx", s.exportOrders("xlsx"), Authenticated, "orders as XLSX, same filters as the list", anyRole...)
+	s.handle(get, "/api/v1/exports/work-orders.csv", s.exportWorkOrders("csv"), Authenticated,
+		"work orders of the listed orders as CSV, same filters as the order list (line= keeps that line's)", anyRole...)
+	s.handle(get, "/api/v1/exports/work-orders.xlsx", s.exportWorkOrders("xlsx"), Authenticated,
+		"work orders of the listed orders as XLSX, same filters as the order list (line= keeps that line's)", anyRole...)
 	s.handle(post, "/api/v1/orders", s.createOrder, Authenticated, "create a draft order", planning...)
 	s.handle(patch, "/api/v1/orders/:number", s.patchOrder, Authenticated, "change quantity or due date, with a reason", editors...)
 	s.handle(del, "/api/v1/orders/:number", s.deleteOrder, Authenticated, "delete a draft order", planning...)
@@ -105,6 +110,8 @@ func (s *Server) registerRoutes() {
 
 	s.handle(get, "/work-orders/:id/traveler", s.traveler, Open, "printable traveler with Code 128 barcode (HTML)")
 	s.handle(get, "/api/openapi.json", s.openapi, Open, "this API as OpenAPI 3")
+	s.registerMasterData() // masterdata.go, import.go
+	s.registerPages()
 }
 
 func isWrite(method string) bool {

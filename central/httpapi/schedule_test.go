@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -230,58 +228,21 @@ func TestScheduleUnplannableIs422(t *testing.T) {
 // proposal made through the API shows up with its slip table, Approve makes
 // it the plan and the Gantt redraws.
 func TestPlannerPageInChromium(t *testing.T) {
-	exe := "/usr/bin/chromium"
-	if _, err := os.Stat(exe); err != nil {
-		if p, err := exec.LookPath("chromium"); err == nil {
-			exe = p
-		} else if os.Getenv("CI") == "true" {
-			t.Fatal("chromium is missing (apt-get install -y chromium)")
-		} else {
-			t.Skip("chromium is missing; install it to run the planner page test")
-		}
-	}
 	e := newPlannerEnv(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1400, 1100),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	eval := func(expr string) int {
-		t.Helper()
-		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return n
-	}
-	shoot := func(path string) {
-		t.Helper()
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		if err := os.WriteFile(path, shot, 0o644); err != nil {
-			t.Logf("screenshot not written: %v", err)
-		}
-	}
+	b := newBrowser(t, 1400, 1100)
+	do, eval := b.do, b.eval
+	shoot := func(path string) { t.Helper(); b.shoot(path, true) }
+	ctx := b.ctx
 	do("load planner", chromedp.Navigate(e.srv.URL+"/planner"),
 		chromedp.WaitVisible(chromedp.CSS(`#gantt svg rect.bar[data-wo="WO-1001-10"]`)))
-	do("sign in", chromedp.SendKeys(chromedp.ID("user"), "plan"), chromedp.SendKeys(chromedp.ID("pass"), "plan-demo"),
-		chromedp.Click(chromedp.CSS("#login button")), chromedp.WaitNotVisible(chromedp.ID("login")))
+	// A write without a session goes to /login and comes back to the planner.
+	b.waitFor("sign-in link", `document.querySelector("#session a.signin") !== null`)
+	do("propose without a session", chromedp.Click(chromedp.ID("propose")))
+	b.waitFor("login page", `location.pathname === "/login" && location.search === "?next=%2Fplanner"`)
+	do("sign in", chromedp.SendKeys(chromedp.ID("user"), "plan"), chromedp.SendKeys(chromedp.ID("pass"), "plan-demo\r"))
+	b.waitFor("back on the planner", `location.pathname === "/planner"`)
+	b.waitFor("signed-in corner", `(document.querySelector("#session .who") || {}).textContent?.startsWith("signed in as ") === true`)
+	do("planner redrawn", chromedp.WaitVisible(chromedp.CSS(`#gantt svg rect.bar[data-wo="WO-1001-10"]`)))
 
 	var rush planning.Proposal
 	due := pt0.Add(100 * time.Minute)

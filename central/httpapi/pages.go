@@ -1,0 +1,32 @@
+package httpapi
+
+import (
+	_ "embed"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+var (
+	//go:embed web/login.html
+	loginPage []byte
+	//go:embed web/audit.html
+	auditPage []byte
+	//go:embed web/session.js
+	sessionJS []byte
+)
+
+// registerPages adds the login page, the audit page and the script that
+// draws the "signed in as … / sign out" corner on every page. The pages
+// themselves are open; what they read or write is checked by the API.
+func (s *Server) registerPages() {
+	get := http.MethodGet
+	s.handle(get, "/login", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, loginPage) }, Open,
+		"sign-in page (HTML); ?next=/path returns there after signing in")
+	s.handle(get, "/audit", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, auditPage) }, Open,
+		"audit trail page (HTML); sends to /login without a session")
+	s.handle(get, "/assets/session.js", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", sessionJS)
+	}, Open, "script for the signed-in corner of the pages")
+}
