@@ -108,9 +108,8 @@ func (s *Server) registerRoutes() {
 	s.handle(post, "/api/v1/stations/:id/scrap", s.stationScrap, Authenticated, "record scrapped parts with a reason", floor...)
 	s.lineScoped(post, "/api/v1/stations/:id/scrap")
 
-	s.handle(get, "/work-orders/:id/traveler", s.traveler, Open, "printable traveler with Code 128 barcode (HTML)")
+	s.handle(get, "/work-orders/:id/traveler", s.traveler, Open, "printable traveler with the work order's barcode as Code 128 and QR code (HTML)")
 	s.handle(get, "/api/openapi.json", s.openapi, Open, "this API as OpenAPI 3")
-	s.registerMasterData() // masterdata.go, import.go
 	s.registerPages()
 }
 

@@ -26,6 +26,7 @@ type travelerView struct {
 	Order     domain.Order
 	Routing   []domain.RoutingOp
 	Barcode   template.HTML // SVG we generated from a validated id
+	QR        template.HTML // SVG of the same value as a QR code
 	Printed   string
 }
 
@@ -49,9 +50,13 @@ func (s *Server) traveler(c echo.Context) error {
 	if err != nil {
 		return &Problem{Status: http.StatusConflict, Field: "barcode", Detail: "barcode " + w.Barcode + " cannot be printed as Code 128"}
 	}
+	qr, err := QRSVG(w.Barcode, 4)
+	if err != nil {
+		return &Problem{Status: http.StatusConflict, Field: "barcode", Detail: "barcode " + w.Barcode + " cannot be printed as a QR code"}
+	}
 	var b bytes.Buffer
-	// The SVG is built by Code128SVG from bars and an XML-escaped label, so it is safe as HTML.
-	v := travelerView{WorkOrder: w, Order: rec.Order, Routing: rec.Routing, Barcode: template.HTML(svg), Printed: s.opts.Now().UTC().Format("2006-01-02 15:04 UTC")}
+	// Both SVGs are built here from rects and an XML-escaped label, so they are safe as HTML.
+	v := travelerView{WorkOrder: w, Order: rec.Order, Routing: rec.Routing, Barcode: template.HTML(svg), QR: template.HTML(qr), Printed: s.opts.Now().UTC().Format("2006-01-02 15:04 UTC")}
 	if err := travelerTmpl.Execute(&b, v); err != nil {
 		return err
 	}
