@@ -80,6 +80,45 @@ type LineConfig struct {
 	ShortStop     time.Duration `yaml:"short_stop"`
 	CounterBits   int           `yaml:"counter_bits"` // 16 or 32
 	Running       *bool         `yaml:"running"`      // nil means true
+
+	Changeover ChangeoverConfig `yaml:"changeover"`
+	Scanner    ScannerConfig    `yaml:"scanner"`
+	QC         QCConfig         `yaml:"qc"`
+}
+
+// ChangeoverConfig runs a line as a sequence of work orders: after
+// OrderQty parts (good and reject) the line goes to setup for Setup of
+// simulated time, making nothing, then starts the next order with the next
+// product. OrderQty 0: one endless order, no changeovers.
+type ChangeoverConfig struct {
+	OrderQty int           `yaml:"order_qty"`
+	Setup    time.Duration `yaml:"setup"`
+	Products []string      `yaml:"products"` // run in turn; order n makes Products[(n-1) % len]
+	Orders   []string      `yaml:"orders"`   // codes of the first orders; then WO-<line>-<n>
+}
+
+// ScannerConfig is the line's fixed barcode scanner, which reads each work
+// order's code when the order starts. Address serves the codes as CRLF
+// lines over TCP (the scanner as "TCP server", what devices/scanner dials;
+// port 0 picks a free port, see Sim.ScannerAddr); MQTT also publishes each
+// code as text on <prefix>/<line>/scan.
+type ScannerConfig struct {
+	Address string `yaml:"address"`
+	MQTT    bool   `yaml:"mqtt"`
+}
+
+func (c ScannerConfig) enabled() bool { return c.Address != "" || c.MQTT }
+
+// QCConfig is the line's QC station: every Every-th part made is measured,
+// value ~ Normal(Nominal, Sigma), limits Nominal ± Tolerance, and the
+// result published as devices/qc JSON on <prefix>/<line>/qc (with an
+// mqtt.broker; the results are in the truth API either way).
+type QCConfig struct {
+	Every          int     `yaml:"every"` // 0: no QC station
+	Characteristic string  `yaml:"characteristic"`
+	Nominal        float64 `yaml:"nominal"`
+	Tolerance      float64 `yaml:"tolerance"`
+	Sigma          float64 `yaml:"sigma"`
 }
 
 // NewConfig returns the defaults: one line L1 on the ports `make run` uses.
@@ -109,6 +148,14 @@ func (l LineConfig) withDefaults() LineConfig {
 	if l.Running == nil {
 		t := true
 		l.Running = &t
+	}
+	if l.QC.Every > 0 {
+		if l.QC.Characteristic == "" {
+			l.QC.Characteristic = "length_mm"
+		}
+		if l.QC.Nominal == 0 && l.QC.Tolerance == 0 && l.QC.Sigma == 0 {
+			l.QC.Nominal, l.QC.Tolerance, l.QC.Sigma = 25, 0.05, 0.02
+		}
 	}
 	return l
 }
@@ -194,6 +241,35 @@ func (c Config) Validate() error {
 		}
 		if l.CounterBits != 16 && l.CounterBits != 32 {
 			errs = append(errs, devices.Field(p+"counter_bits", "must be 16 or 32, got %d", l.CounterBits))
+		}
+		co := l.Changeover
+		if co.OrderQty < 0 {
+			errs = append(errs, devices.Field(p+"changeover.order_qty", "must be >= 0, got %d", co.OrderQty))
+		}
+		if co.Setup < 0 {
+			errs = append(errs, devices.Field(p+"changeover.setup", "must be >= 0"))
+		}
+		if co.OrderQty == 0 && (co.Setup != 0 || len(co.Products) > 1) {
+			errs = append(errs, devices.Field(p+"changeover.order_qty", "required (> 0) for setup or several products"))
+		}
+		for j, code := range co.Orders {
+			if code == "" || strings.ContainsAny(code, "\r\n") {
+				errs = append(errs, devices.Field(fmt.Sprintf("%schangeover.orders[%d]", p, j), "must be a non-empty single-line code"))
+			}
+		}
+		if a := l.Scanner.Address; a != "" {
+			if _, _, err := net.SplitHostPort(a); err != nil {
+				errs = append(errs, devices.Field(p+"scanner.address", "not host:port: %v", err))
+			}
+		}
+		if l.Scanner.MQTT && c.MQTT.Broker == "" {
+			errs = append(errs, devices.Field(p+"scanner.mqtt", "needs mqtt.broker"))
+		}
+		if l.QC.Every < 0 {
+			errs = append(errs, devices.Field(p+"qc.every", "must be >= 0, got %d", l.QC.Every))
+		}
+		if l.QC.Every > 0 && (l.QC.Tolerance < 0 || l.QC.Sigma < 0) {
+			errs = append(errs, devices.Field(p+"qc", "tolerance and sigma must be >= 0"))
 		}
 	}
 	return errors.Join(errs...)

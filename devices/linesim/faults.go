@@ -81,7 +81,7 @@ func (s *Sim) Fault(name string, d time.Duration) error {
 		s.faults.mu.Unlock()
 		s.log.Warn("fault: Modbus responses stalled", "for", d)
 	default:
-		return fmt.Errorf("linesim: unknown fault %q (one of %s, %s, %s)", name, FaultOPCUADrop, FaultModbusDrop, FaultModbusStall)
+		return fmt.Errorf("linesim: unknown fault %q (one of %s, %s, %s; power-cycle and breakdown take ?line=)", name, FaultOPCUADrop, FaultModbusDrop, FaultModbusStall)
 	}
 	return nil
 }

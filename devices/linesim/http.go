@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// Handler is the HTTP API: GET /truth, POST /lines/{id}/stop|start|
-// power-cycle|breakdown?seconds=N&fault=C.
+// Handler is the HTTP API: GET /truth, GET /lines/{id}/scans|qc, POST
+// /lines/{id}/stop|start|changeover|power-cycle|breakdown?seconds=N&fault=C,
+// POST /faults/{fault}?seconds=N[&line=L].
 func (s *Sim) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /truth", func(w http.ResponseWriter, r *http.Request) {
@@ -38,6 +39,52 @@ func (s *Sim) Handler() http.Handler {
 			}
 		}
 		return s.Breakdown(id, time.Duration(secs*float64(time.Second)), int32(fault))
+	}))
+	mux.HandleFunc("POST /lines/{id}/changeover", s.lineOp(func(id string, _ *http.Request) (LineTruth, error) {
+		return s.Changeover(id)
+	}))
+	mux.HandleFunc("GET /lines/{id}/scans", func(w http.ResponseWriter, r *http.Request) {
+		sc, err := s.Scans(r.PathValue("id"))
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"scans": sc})
+	})
+	mux.HandleFunc("GET /lines/{id}/qc", func(w http.ResponseWriter, r *http.Request) {
+		qc, err := s.QCResults(r.PathValue("id"))
+		if err != nil {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"qc": qc})
+	})
+	// The line faults are also reachable under /faults, next to the server
+	// faults: power-cycle (no seconds) and breakdown (seconds of real time,
+	// like every /faults duration; fault code optional, default 99).
+	mux.HandleFunc("POST /faults/power-cycle", s.lineOp(func(_ string, r *http.Request) (LineTruth, error) {
+		id := r.URL.Query().Get("line")
+		if id == "" {
+			return LineTruth{}, badRequest("line: required (the line id)")
+		}
+		return s.PowerCycle(id)
+	}))
+	mux.HandleFunc("POST /faults/breakdown", s.lineOp(func(_ string, r *http.Request) (LineTruth, error) {
+		id := r.URL.Query().Get("line")
+		if id == "" {
+			return LineTruth{}, badRequest("line: required (the line id)")
+		}
+		secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
+		if err != nil || secs <= 0 || secs > 86400 {
+			return LineTruth{}, badRequest("seconds: want a number in (0, 86400] of real time")
+		}
+		fault := int64(99)
+		if v := r.URL.Query().Get("fault"); v != "" {
+			if fault, err = strconv.ParseInt(v, 10, 32); err != nil {
+				return LineTruth{}, badRequest("fault: want an int32, got " + strconv.Quote(v))
+			}
+		}
+		return s.Breakdown(id, time.Duration(secs*s.cfg.Speed*float64(time.Second)), int32(fault))
 	}))
 	mux.HandleFunc("POST /faults/{fault}", func(w http.ResponseWriter, r *http.Request) {
 		secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)

@@ -27,10 +27,13 @@ type publisher struct {
 	mu   sync.Mutex
 	sent map[string]string // topic → last payload the broker acknowledged
 	sp   *spPublisher      // nil unless mqtt.sparkplug is on
+
+	events  chan mqttMsg // scans and QC results, see stations.go
+	dropped uint64       // events dropped on a full queue; guarded by mu
 }
 
 func newPublisher(s *Sim) *publisher {
-	p := &publisher{s: s, wake: make(chan struct{}, 1), sent: map[string]string{}}
+	p := &publisher{s: s, wake: make(chan struct{}, 1), sent: map[string]string{}, events: make(chan mqttMsg, eventQueue)}
 	if s.cfg.MQTT.Sparkplug {
 		p.sp = newSPPublisher(p)
 	}
@@ -70,6 +73,11 @@ func (p *publisher) poke() {
 
 func (p *publisher) start(ctx context.Context, wg *sync.WaitGroup) {
 	p.client.Connect() // retries in the background; never waited on
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p.runEvents(ctx)
+	}()
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -87,6 +87,8 @@ func (s *Sim) startOPCUA(ctx context.Context) error {
 			{"RejectCount", func(sn snapshot) (any, time.Time) { return uint32(sn.RejectCounter), sn.rejectAt }},
 			{"State", func(sn snapshot) (any, time.Time) { return sn.StateCode, sn.stateAt }},
 			{"FaultCode", func(sn snapshot) (any, time.Time) { return sn.Fault, sn.stateAt }},
+			{"Order", func(sn snapshot) (any, time.Time) { return sn.Order, sn.orderAt }},
+			{"Product", func(sn snapshot) (any, time.Time) { return sn.Product, sn.orderAt }},
 		}
 		for _, v := range vars {
 			v := v
@@ -169,6 +171,8 @@ func (s *Sim) notifyOPCUA(ctx context.Context) {
 				"RejectCount": sn.RejectCounter != last[i].RejectCounter,
 				"State":       sn.StateCode != last[i].StateCode,
 				"FaultCode":   sn.Fault != last[i].Fault,
+				"Order":       sn.Order != last[i].Order,
+				"Product":     sn.Product != last[i].Product,
 			}
 			last[i] = sn
 			for name, ch := range changed {

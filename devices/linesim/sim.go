@@ -39,6 +39,16 @@ type LineTruth struct {
 	Fault         int32  `json:"fault"`
 	GoodCounter   uint64 `json:"good_counter"`   // raw, wrapped, reset by power cycle
 	RejectCounter uint64 `json:"reject_counter"` // raw, wrapped, reset by power cycle
+
+	Order       string `json:"order"`       // current work order code
+	Product     string `json:"product"`     // its product ("" without changeover.products)
+	OrderMade   uint64 `json:"order_made"`  // parts made in the current order
+	Orders      int    `json:"orders"`      // work orders started, the current one included
+	Changeovers uint64 `json:"changeovers"` // setups completed
+	Scans       uint64 `json:"scans"`       // codes the scanner read (GET /lines/{id}/scans)
+	QCResults   uint64 `json:"qc_results"`  // QC measurements (GET /lines/{id}/qc)
+	QCPass      uint64 `json:"qc_pass"`
+	QCFail      uint64 `json:"qc_fail"`
 }
 
 // snapshot is a line's observable values with the real times they changed.
@@ -46,6 +56,7 @@ type snapshot struct {
 	LineTruth
 	state                     State
 	stateAt, goodAt, rejectAt time.Time
+	orderAt                   time.Time
 	changes                   uint64
 }
 
@@ -54,6 +65,9 @@ type line struct {
 	id  string
 	mu  sync.Mutex
 	m   *model
+
+	scanner          *scanHub // nil without scanner.address
+	scanSeen, qcSeen uint64   // last records dispatched; runLine only
 }
 
 // Sim is a running simulator. Create it with New, then Start and Stop.
@@ -142,7 +156,11 @@ func (s *Sim) snapLocked(l *line) snapshot {
 			Line: l.id, Made: m.made, Good: m.good, Reject: m.reject,
 			State: m.state.String(), StateCode: int32(m.state), Fault: m.fault,
 			GoodCounter: m.goodCtr, RejectCounter: m.rejectCtr,
+			Order: m.order, Product: m.product, OrderMade: m.inOrder, Orders: m.orderSeq,
+			Changeovers: m.changeovers, Scans: m.events.nScan, QCResults: m.events.nQC,
+			QCPass: m.events.qcPass, QCFail: m.events.qcFail,
 		},
+		orderAt:  s.realAt(m.orderChange),
 		state:    m.state,
 		stateAt:  s.realAt(m.stateChange),
 		goodAt:   s.realAt(m.goodChange),
@@ -249,6 +267,9 @@ func (s *Sim) Start(ctx context.Context) error {
 			go s.notifyBench(rctx) // likewise
 		}
 	}
+	if err := s.startScanners(); err != nil {
+		return fail(err)
+	}
 	if s.cfg.MQTT.Broker != "" {
 		s.pub = newPublisher(s)
 		s.pub.start(rctx, &s.wg)
@@ -282,6 +303,7 @@ func (s *Sim) runLine(ctx context.Context, l *line) {
 			last = sn.changes
 			s.changed()
 		}
+		s.dispatch(l)
 	}
 }
 
@@ -344,6 +366,7 @@ func (s *Sim) closeServers() {
 	if s.pub != nil {
 		s.pub.close()
 	}
+	s.closeScanners()
 }
 
 // HTTPAddr is the address the HTTP API listens on (after Start).
