@@ -36,6 +36,7 @@ type Store interface {
 	GetOrder(ctx context.Context, number string) (domain.OrderDetail, error)
 	LatestEvents(ctx context.Context, line string, limit int) ([]domain.EventRecord, error)
 	OrderStore
+	MasterStore
 	AccessStore
 	AuditStore
 }
@@ -185,6 +186,7 @@ type activeJSON struct {
 type lineJSON struct {
 	ID                 string      `json:"id"`
 	Name               string      `json:"name"`
+	Site               string      `json:"site,omitempty"`
 	State              string      `json:"state"`
 	Reason             string      `json:"reason"`
 	StateSince         *time.Time  `json:"state_since"`
@@ -207,7 +209,7 @@ func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
 	now := s.opts.Now()
 	out := make([]lineJSON, 0, len(views))
 	for _, v := range views {
-		l := lineJSON{ID: v.ID, Name: v.Name, State: v.State, Reason: v.Reason, StateSince: v.StateSince,
+		l := lineJSON{ID: v.ID, Name: v.Name, Site: v.Site, State: v.State, Reason: v.Reason, StateSince: v.StateSince,
 			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject}
 		if l.State == "" {
 			l.State = wire.StateNoData // never reported: we know nothing about the machine
@@ -333,6 +335,8 @@ type Problem struct {
 	Status int    `json:"status"`
 	Detail string `json:"detail,omitempty"`
 	Field  string `json:"field,omitempty"` // the request parameter at fault
+	// Errors lists every broken rule of a rejected import, by row and field.
+	Errors []domain.RowError `json:"errors,omitempty"`
 }
 
 func (p *Problem) Error() string { return fmt.Sprintf("%d %s: %s", p.Status, p.Title, p.Detail) }

@@ -124,7 +124,18 @@ func (s *Server) getOrder(c echo.Context) error {
 		}
 		return err
 	}
-	return c.JSON(http.StatusOK, rec)
+	st, err := s.opts.Store.OrderSettlement(c.Request().Context(), number)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, orderWithSettlement{OrderRecord: rec, Settlement: st})
+}
+
+// orderWithSettlement is GET /api/v1/orders/:number: the order record and
+// its settlement (live roll-up while open, frozen once closed).
+type orderWithSettlement struct {
+	domain.OrderRecord
+	Settlement domain.Settlement `json:"settlement"`
 }
 
 type createOrderRequest struct {

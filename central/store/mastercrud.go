@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -297,6 +298,24 @@ func (s *Store) ImportMaster(ctx context.Context, kind string, rows []domain.Imp
 	defer tx.Rollback()
 	for _, row := range rows {
 		ferrs := row.Errors
+		if len(ferrs) > 0 && row.Value != nil {
+			// Not written, but its references are still reported, so one
+			// round of fixes is enough.
+			r, err := s.rowOf(row.Value)
+			if err != nil {
+				return rep, err
+			}
+			refErrs, err := s.checkRefs(ctx, tx, r)
+			if err != nil {
+				return rep, err
+			}
+			for _, re := range refErrs {
+				if !slices.ContainsFunc(ferrs, func(fe *domain.FieldError) bool { return fe.Field == re.Field }) {
+					ferrs = append(ferrs, re)
+				}
+			}
+			slices.SortStableFunc(ferrs, func(a, b *domain.FieldError) int { return fieldOrder(r.spec, a.Field) - fieldOrder(r.spec, b.Field) })
+		}
 		if len(ferrs) == 0 {
 			r, err := s.rowOf(row.Value)
 			if err != nil {
@@ -633,6 +652,17 @@ func (s *Store) ReplaceCalendar(ctx context.Context, cal domain.LineCalendar, ac
 	}
 	return s.replaceRows(ctx, "calendar", cal.Line, before, cal,
 		[]string{`DELETE FROM line_shifts WHERE line_id = ?`, `DELETE FROM planned_stops WHERE line_id = ?`}, rows, actor)
+}
+
+// fieldOrder ranks a field by its column's place in the spec (keys first),
+// so a row's errors read left to right; unknown fields go last.
+func fieldOrder(m *mdSpec, field string) int {
+	for i, c := range append(append([]string{}, m.keys...), m.cols...) {
+		if m.field(c) == field {
+			return i
+		}
+	}
+	return 1 << 20
 }
 
 func notFoundIf(what string, err error) error {
