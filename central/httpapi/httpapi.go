@@ -77,6 +77,7 @@ type Server struct {
 	routes     []Route
 	routeIndex map[string]Route
 	dummyHash  func() string // a bcrypt hash to compare against for unknown users
+	planner    Planner       // set by EnableSchedule; nil: no reschedule proposals
 }
 
 // New builds the router.

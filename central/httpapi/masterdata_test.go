@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
+	plansvc "github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -371,5 +373,45 @@ func TestOrderSettlementOverAPI(t *testing.T) {
 	}
 	if !frozen.Frozen || frozen.ClosedAt == nil || frozen.Good != 20 || frozen.Scrap != 2 || frozen.LabourSeconds != 1200 || frozen.MachineSeconds != 1200 {
 		t.Errorf("closed order's settlement changed: %+v", frozen)
+	}
+}
+
+// TestPatchOrderProposesReschedule: changing the due date of a released
+// order through the API computes an order_changed proposal (named in the
+// response's X-Reschedule-Proposal and Link headers); a draft's change
+// does not, since a draft is not in the plan.
+func TestPatchOrderProposesReschedule(t *testing.T) {
+	e := newEnv(t)
+	cfg := plansvc.DefaultConfig()
+	cfg.Budget, cfg.MaxIterations, cfg.Seed, cfg.Auto = 200*time.Millisecond, 200, 1, true
+	svc, err := plansvc.New(plansvc.Options{Config: cfg, Store: e.st, Now: func() time.Time { return e.now }, Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.api.EnableSchedule(svc)
+	planner := e.as[domain.RolePlanner]
+	n := e.draft("P")
+	res, body := e.do(planner, "PATCH", "/api/v1/orders/"+n, map[string]any{"due": "2026-03-04", "reason": "customer"})
+	if res.StatusCode != 200 || res.Header.Get("X-Reschedule-Proposal") != "" {
+		t.Fatalf("draft patch: %d %q %s", res.StatusCode, res.Header.Get("X-Reschedule-Proposal"), body)
+	}
+	e.force(n, domain.StatusReleased)
+	res, body = e.do(planner, "PATCH", "/api/v1/orders/"+n, map[string]any{"due": "2026-03-03T10:00:00Z", "reason": "customer moved it"})
+	id := res.Header.Get("X-Reschedule-Proposal")
+	if res.StatusCode != 200 || id == "" || !strings.Contains(res.Header.Get("Link"), "/api/v1/schedule/proposals/"+id) {
+		t.Fatalf("released patch: %d %q %q %s", res.StatusCode, id, res.Header.Get("Link"), body)
+	}
+	res, body = e.do(nil, "GET", "/api/v1/schedule/proposals/"+id, nil)
+	var p struct {
+		Kind, Reason, Status string
+	}
+	if res.StatusCode != 200 || json.Unmarshal(body, &p) != nil || p.Kind != domain.ProposalOrderChange || p.Status != domain.ProposalPending ||
+		!strings.Contains(p.Reason, n) || !strings.Contains(p.Reason, "due") {
+		t.Fatalf("proposal: %d %s", res.StatusCode, body)
+	}
+	// The same date again changes nothing and proposes nothing.
+	res, _ = e.do(planner, "PATCH", "/api/v1/orders/"+n, map[string]any{"due": "2026-03-03T10:00:00Z", "reason": "again"})
+	if res.StatusCode != 200 || res.Header.Get("X-Reschedule-Proposal") != "" {
+		t.Errorf("unchanged patch: %d %q", res.StatusCode, res.Header.Get("X-Reschedule-Proposal"))
 	}
 }

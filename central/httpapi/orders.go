@@ -303,19 +303,36 @@ func (s *Server) patchOrder(c echo.Context) error {
 		}
 	}
 	p := principal(c)
+	var what []string
 	rec, err := s.opts.Store.ChangeOrder(c.Request().Context(), c.Param("number"), p.Actor(),
 		func(rec *domain.OrderRecord) (domain.OrderChange, error) {
+			what = what[:0] // ChangeOrder may call again
 			if req.Quantity != nil && *req.Quantity != rec.Quantity {
 				if !domain.Editable(rec.Status, "quantity") {
 					return domain.OrderChange{}, &Problem{Status: http.StatusConflict, Field: "quantity",
 						Detail: "quantity cannot change once the order is " + string(rec.Status)}
 				}
+				what = append(what, "quantity "+itoa(rec.Quantity)+" → "+itoa(*req.Quantity))
 				rec.Quantity = *req.Quantity
+				// Work not started yet is cut to the new quantity, so a
+				// reschedule plans what will really be made.
+				for i, w := range rec.WorkOrders {
+					if w.ActualStart == nil && (w.Status == domain.StatusScheduled || w.Status == domain.StatusReleased) {
+						rec.WorkOrders[i].Quantity = *req.Quantity
+					}
+				}
 			}
 			if due != nil {
 				if !domain.Editable(rec.Status, "due") {
 					return domain.OrderChange{}, &Problem{Status: http.StatusConflict, Field: "due",
 						Detail: "due cannot change once the order is " + string(rec.Status)}
+				}
+				if rec.Due == nil || !rec.Due.Equal(*due) {
+					old := "none"
+					if rec.Due != nil {
+						old = rec.Due.UTC().Format(time.RFC3339)
+					}
+					what = append(what, "due "+old+" → "+due.UTC().Format(time.RFC3339))
 				}
 				rec.Due = due
 			}
@@ -323,6 +340,18 @@ func (s *Server) patchOrder(c echo.Context) error {
 		})
 	if err != nil {
 		return apiError(err)
+	}
+	if s.planner != nil && len(what) > 0 {
+		// The change is committed whatever planning makes of it: a failed
+		// proposal is logged, and the planner can still ask for one.
+		prop, err := s.planner.OrderChanged(c.Request().Context(), rec.Number, strings.Join(what, ", "))
+		switch {
+		case err != nil:
+			s.opts.Log.Warn("no reschedule proposal after an order change", "order", rec.Number, "err", err)
+		case prop != nil:
+			c.Response().Header().Set("X-Reschedule-Proposal", prop.ID)
+			c.Response().Header().Add("Link", `</api/v1/schedule/proposals/`+url.PathEscape(prop.ID)+`>; rel="reschedule-proposal"`)
+		}
 	}
 	return c.JSON(http.StatusOK, rec)
 }

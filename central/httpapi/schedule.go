@@ -25,6 +25,9 @@ type Planner interface {
 	List(ctx context.Context, status string) ([]*plansvc.Proposal, error)
 	Approve(ctx context.Context, id string, by domain.Actor) (*plansvc.Proposal, error)
 	Reject(ctx context.Context, id string, by domain.Actor) (*plansvc.Proposal, error)
+	// OrderChanged proposes a reschedule after an order's quantity or due
+	// date changed; nil when there is nothing to propose.
+	OrderChanged(ctx context.Context, number, what string) (*plansvc.Proposal, error)
 }
 
 // EnableSchedule adds the planner page and the schedule API. Call it once,
@@ -33,6 +36,7 @@ type Planner interface {
 func (s *Server) EnableSchedule(p Planner) {
 	const get, post = http.MethodGet, http.MethodPost
 	h := &scheduleHandlers{p: p}
+	s.planner = p // PATCH /api/v1/orders/:number asks it for a proposal (orders.go)
 	s.handle(get, "/planner", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, plannerPage) }, Open,
 		"planner page: Gantt per line and pending proposals (HTML)")
 	s.handle(get, "/api/v1/schedule", h.current, Open, "the current plan per line, Gantt-ready, with order summaries")

@@ -1,9 +1,12 @@
 package planning
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/linewise/linewise/central/domain"
 )
 
 // Shift is a daily working window, in the calendar's time zone; an End not
@@ -185,4 +188,57 @@ func clock(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not HH:MM", s)
 	}
 	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// lineCalendar is a line's calendar from master data.
+type lineCalendar struct {
+	shifts []Shift
+	loc    *time.Location // the site's time zone; nil: the configured one
+	stops  []domain.PlannedStop
+}
+
+// masterCalendars is master data's calendars by line.
+type masterCalendars map[string]lineCalendar
+
+// masterCalendars reads the lines' calendars and their sites' time zones.
+// A shift that does not parse (the store validates them, so only a row
+// written around the API) is logged and skipped rather than failing every
+// plan.
+func (s *Service) masterCalendars(ctx context.Context, lines []domain.LineView) (masterCalendars, error) {
+	cals, err := s.st.Calendars(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sites, err := s.st.ListSites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	zones := map[string]*time.Location{}
+	for _, st := range sites {
+		if st.Timezone == "" {
+			continue
+		}
+		if loc, err := time.LoadLocation(st.Timezone); err == nil {
+			zones[st.ID] = loc
+		}
+	}
+	siteOf := map[string]string{}
+	for _, l := range lines {
+		siteOf[l.ID] = l.Site
+	}
+	out := masterCalendars{}
+	for _, c := range cals {
+		lc := lineCalendar{loc: zones[siteOf[c.Line]], stops: c.Stops}
+		for _, sh := range c.Shifts {
+			_, err1 := clock(sh.Start)
+			_, err2 := clock(sh.End)
+			if err1 != nil || err2 != nil {
+				s.log.Warn("skipping a shift that does not parse", "line", c.Line, "shift", sh.Name, "start", sh.Start, "end", sh.End)
+				continue
+			}
+			lc.shifts = append(lc.shifts, Shift{Start: sh.Start, End: sh.End})
+		}
+		out[c.Line] = lc
+	}
+	return out, nil
 }

@@ -38,6 +38,11 @@ type Store interface {
 	HasPendingProposal(ctx context.Context, line string, kinds ...string) (bool, error)
 	ApproveProposal(ctx context.Context, a domain.PlanApproval) (int64, error)
 	RejectProposal(ctx context.Context, id string, by domain.Actor, at time.Time) error
+	// Calendars and sites are master data: a line's shifts there replace
+	// the configured ones (in its site's time zone), its planned stops add
+	// to the configured ones.
+	Calendars(ctx context.Context) ([]domain.LineCalendar, error)
+	ListSites(ctx context.Context) ([]domain.Site, error)
 }
 
 // ErrUnplannable marks a request the scheduler cannot plan (an operation no
@@ -162,7 +167,11 @@ func (s *Service) Current(ctx context.Context) (*ScheduleView, error) {
 		return nil, err
 	}
 	// Frozen is what a re-plan now would keep: the same rules, no solving.
-	b := s.build(now, work, lines, d.plan(), nil)
+	mc, err := s.masterCalendars(ctx, lines)
+	if err != nil {
+		return nil, err
+	}
+	b := s.build(now, work, lines, mc, d.plan(), nil)
 	frozen := map[[2]any]bool{}
 	for _, f := range b.p.Frozen {
 		if w := b.work(f.Order, f.Step); w != nil {
@@ -213,7 +222,11 @@ func (s *Service) Propose(ctx context.Context, r Request) (*Proposal, error) {
 			return nil, fmt.Errorf("planning: order %s has no open work orders to plan (release it first): %w", r.rush.Order, domain.ErrConflict)
 		}
 	}
-	b := s.build(now, work, lines, cur.plan(), r.rush)
+	mc, err := s.masterCalendars(ctx, lines)
+	if err != nil {
+		return nil, err
+	}
+	b := s.build(now, work, lines, mc, cur.plan(), r.rush)
 	if len(b.p.Orders) == 0 {
 		return nil, fmt.Errorf("planning: there is no open work to plan: %w", domain.ErrConflict)
 	}

@@ -48,15 +48,23 @@ func (b *built) work(order string, step int) *domain.PlanWork {
 	return &ws[step-1]
 }
 
-func (s *Service) calendar(line string, now time.Time) []schedule.Window {
+func (s *Service) calendar(line string, now time.Time, mc masterCalendars) []schedule.Window {
 	shifts := s.cfg.Shifts
 	if ls, ok := s.cfg.LineShifts[line]; ok {
 		shifts = ls
 	}
+	loc := s.loc
+	if c, ok := mc[line]; ok && len(c.shifts) > 0 {
+		// Master data wins over the configuration: the line's own shifts,
+		// in its site's time zone (else the configured one).
+		shifts = c.shifts
+		if c.loc != nil {
+			loc = c.loc
+		}
+	}
 	if len(shifts) == 0 {
 		return nil // around the clock
 	}
-	loc := s.loc
 	day := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day(), 0, 0, 0, 0, loc).AddDate(0, 0, -1)
 	var out []schedule.Window
 	for d := 0; d <= s.cfg.CalendarDays+1; d++ {
@@ -76,7 +84,7 @@ func (s *Service) calendar(line string, now time.Time) []schedule.Window {
 }
 
 // build turns the open work, the lines and the current plan into a problem.
-func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.LineView, current *schedule.Plan, rush *rushSpec) *built {
+func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.LineView, mc masterCalendars, current *schedule.Plan, rush *rushSpec) *built {
 	b := &built{steps: map[string][]domain.PlanWork{}, orders: map[string]orderInfo{}, names: map[string]string{}}
 	p := &schedule.Problem{Now: now, Horizon: now.Add(7 * 24 * time.Hour)}
 	if days := time.Duration(s.cfg.CalendarDays) * 24 * time.Hour; days < 7*24*time.Hour {
@@ -91,12 +99,17 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 	}
 	for _, l := range lines {
 		b.names[l.ID] = l.Name
-		sl := schedule.Line{ID: l.ID, Calendar: s.calendar(l.ID, now), InitialFamily: active[l.ID]}
+		sl := schedule.Line{ID: l.ID, Calendar: s.calendar(l.ID, now, mc), InitialFamily: active[l.ID]}
 		if l.Active != nil && sl.InitialFamily == "" {
 			sl.InitialFamily = l.Active.ProductCode
 		}
 		for _, st := range s.cfg.PlannedStops {
 			if st.Line == l.ID {
+				sl.Unavailable = append(sl.Unavailable, schedule.Window{Start: st.Start.UTC(), End: st.End.UTC()})
+			}
+		}
+		for _, st := range mc[l.ID].stops {
+			if st.End.After(now) {
 				sl.Unavailable = append(sl.Unavailable, schedule.Window{Start: st.Start.UTC(), End: st.End.UTC()})
 			}
 		}

@@ -138,3 +138,49 @@ func (s *Service) CheckTriggers(ctx context.Context) ([]*Proposal, error) {
 	}
 	return out, nil
 }
+
+// OrderChanged proposes a reschedule after an order's quantity or due date
+// changed (what says how, for the planner), like the line triggers do for
+// breakdowns: only with Config.Auto, only for an order whose work is
+// planned (scheduled, released, running or paused), and through Propose,
+// so the proposal shows what moves and which orders become late, and
+// changes nothing until a planner approves it. It returns nil and no error
+// when there is nothing to propose. Each change makes its own proposal; a
+// pending one from an earlier change goes stale once another is approved.
+func (s *Service) OrderChanged(ctx context.Context, number, what string) (*Proposal, error) {
+	if !s.cfg.Auto {
+		return nil, nil
+	}
+	o, err := s.st.GetOrder(ctx, number)
+	if err != nil {
+		return nil, err
+	}
+	switch o.Status {
+	case domain.StatusScheduled, domain.StatusReleased, domain.StatusInProgress, domain.StatusPaused:
+	default:
+		return nil, nil // not in the plan yet, or no longer
+	}
+	planned := false
+	for _, w := range o.WorkOrders {
+		switch w.Status {
+		case domain.StatusCompleted, domain.StatusClosed, domain.StatusCancelled:
+		default:
+			planned = true
+		}
+	}
+	if !planned {
+		return nil, nil // no open work orders: nothing of it is scheduled
+	}
+	reason := "order " + number + " changed"
+	if what != "" {
+		reason += ": " + what
+	}
+	if len(reason) > 200 {
+		reason = reason[:200]
+	}
+	p, err := s.Propose(ctx, Request{Kind: domain.ProposalOrderChange, Reason: reason})
+	if err != nil {
+		return nil, fmt.Errorf("planning: reschedule after order %s changed: %w", number, err)
+	}
+	return p, nil
+}

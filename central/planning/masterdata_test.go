@@ -1,0 +1,99 @@
+package planning_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/planning"
+)
+
+var admin = domain.Actor{Name: "admin", Role: domain.RoleAdmin}
+
+// TestMasterCalendarsReplaceConfiguredShifts: a line's shifts in master
+// data replace the configured ones (in its site's time zone), and its
+// planned stops take time out; lines without master calendars keep the
+// configuration.
+func TestMasterCalendarsReplaceConfiguredShifts(t *testing.T) {
+	e := newEnv(t, testConfig())
+	shop(t, e)
+	e.must(t, e.st.SaveMaster(e.ctx, domain.Site{ID: "S1", Name: "Plant", Timezone: "Europe/Berlin"}, domain.SaveCreate, admin))
+	e.must(t, e.st.SaveMaster(e.ctx, domain.Line{ID: "L2", Name: "Line L2", Site: "S1"}, domain.SaveUpdate, admin))
+	// 13:00-21:00 in Berlin is 12:00-20:00 UTC on 2 March.
+	e.must(t, e.st.ReplaceCalendar(e.ctx, domain.LineCalendar{Line: "L2",
+		Shifts: []domain.Shift{{Name: "late", Start: "13:00", End: "21:00"}}}, admin))
+	e.must(t, e.st.ReplaceCalendar(e.ctx, domain.LineCalendar{Line: "L1",
+		Stops: []domain.PlannedStop{{ID: "PS-1", Start: t0, End: t0.Add(2 * time.Hour), Reason: "maintenance"}}}, admin))
+	p, err := e.svc.Propose(e.ctx, planning.Request{Reason: "calendars"})
+	e.must(t, err)
+	ops := opsByWO(p.Schedule)
+	if len(ops) != 6 {
+		t.Fatalf("%d ops planned, want 6", len(ops))
+	}
+	for wo, op := range ops {
+		switch op.Line {
+		case "L2":
+			if op.SetupStart.Before(t0.Add(4 * time.Hour)) {
+				t.Errorf("%s on L2 starts at %s, before the master shift (12:00 UTC)", wo, op.SetupStart)
+			}
+			if h := op.End.UTC().Hour(); op.End.UTC().Day() == 2 && h >= 20 && op.End.UTC().Minute() > 0 {
+				t.Errorf("%s on L2 ends at %s, after the master shift", wo, op.End)
+			}
+		case "L1":
+			if op.SetupStart.Before(t0.Add(2 * time.Hour)) {
+				t.Errorf("%s on L1 starts at %s, inside the planned stop", wo, op.SetupStart)
+			}
+		}
+	}
+}
+
+// TestOrderChangedProposes: changing a planned order's due date proposes a
+// reschedule the way the line triggers do (pending, plan unchanged); orders
+// not in the plan, or Auto off, propose nothing.
+func TestOrderChangedProposes(t *testing.T) {
+	cfg := testConfig()
+	cfg.Auto = true
+	e := newEnv(t, cfg)
+	shop(t, e)
+	before := approveFirst(t, e)
+	due := t0.Add(90 * time.Minute)
+	_, err := e.st.ChangeOrder(e.ctx, "PO-3", admin, func(rec *domain.OrderRecord) (domain.OrderChange, error) {
+		rec.Due = &due
+		return domain.OrderChange{Action: "edit", Reason: "customer"}, nil
+	})
+	e.must(t, err)
+	p, err := e.svc.OrderChanged(e.ctx, "PO-3", "due moved earlier")
+	e.must(t, err)
+	if p == nil || p.Kind != domain.ProposalOrderChange || p.Status != domain.ProposalPending ||
+		!strings.Contains(p.Reason, "PO-3") || !strings.Contains(p.Reason, "due moved earlier") {
+		t.Fatalf("proposal %+v", p)
+	}
+	// PO-3 cannot meet the new date (the line is full before it): the
+	// proposal, computed with it, reports the due date lost.
+	if !slices.ContainsFunc(p.Diff.Late, func(l planning.LateOrder) bool { return l.Order == "PO-3" }) {
+		t.Errorf("late orders %+v, want PO-3: the proposal did not see the change", p.Diff.Late)
+	}
+	for _, o := range before.Orders {
+		if o.Order == "PO-3" && o.Late {
+			t.Fatal("PO-3 was late before the change: the test proves nothing")
+		}
+	}
+	cur, err := e.svc.Current(e.ctx)
+	e.must(t, err)
+	if cur.Version != before.Version {
+		t.Error("an order-change proposal changed the plan before approval")
+	}
+	// A draft is not planned: nothing to propose.
+	e.must(t, e.st.CreateOrder(e.ctx, domain.Order{Number: "PO-9", ProductCode: "A", Quantity: 1, Status: domain.StatusDraft}))
+	if p, err := e.svc.OrderChanged(e.ctx, "PO-9", "quantity"); p != nil || err != nil {
+		t.Errorf("draft: %+v %v", p, err)
+	}
+	// Auto off: no automatic proposals of any kind.
+	off := newEnv(t, testConfig())
+	shop(t, off)
+	if p, err := off.svc.OrderChanged(off.ctx, "PO-3", "due"); p != nil || err != nil {
+		t.Errorf("auto off: %+v %v", p, err)
+	}
+}
