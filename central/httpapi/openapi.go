@@ -69,6 +69,10 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		if isWrite(r.Method) {
 			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+			if strings.HasPrefix(r.Path, "/api/v1/import/") {
+				op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}}
+				op["responses"].(map[string]any)["422"] = map[string]any{"description": "rows have errors; nothing was written (problem+json with errors: [{row, field, rule}])"}
+			}
 		}
 		item[strings.ToLower(r.Method)] = op
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
@@ -130,7 +131,7 @@ func (s *Store) StartWorkOrderAs(ctx context.Context, id string, at time.Time, a
 		}
 		// Who started the run, for labour time per operator (settlement).
 		if _, err := s.db.ExecContext(ctx, s.q(`UPDATE wo_runs SET started_by = ? WHERE work_order_id = ? AND started_at = ?`),
-			actor.Name, id, nanos(at)); err != nil {
+			operatorName(actor), id, nanos(at)); err != nil {
 			return fmt.Errorf("store: start work order %s: record operator: %w", id, err)
 		}
 		return nil
@@ -170,4 +171,11 @@ func (s *Store) runAudited(ctx context.Context, id string, actor domain.Actor, a
 		return after, err
 	}
 	return after, nil
+}
+
+// operatorName is who labour is booked to: a scan through a fixed
+// scanner's token acts as "op1 via token:scanner-l1", and the labour is op1's.
+func operatorName(a domain.Actor) string {
+	name, _, _ := strings.Cut(a.Name, " via ")
+	return name
 }
