@@ -13,8 +13,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -72,8 +70,9 @@ func New(cfg Config, log *slog.Logger) (*App, error) {
 	return &App{cfg: cfg, base: log, log: log.With("component", "central")}, nil
 }
 
-// Start opens the store (applying migrations), seeds the demo if enabled and
-// the database is empty, starts the embedded broker, ingest and HTTP, and
+// Start opens the store (applying migrations), creates the bootstrap admin
+// if configured and no admin exists, seeds the demo if enabled and the
+// database is empty, starts the embedded broker, ingest and HTTP, and
 // returns once HTTP is listening. On error, what was started is shut down.
 func (a *App) Start(ctx context.Context) (err error) {
 	defer func() {
@@ -82,16 +81,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}()
 
-	driver, dsn := a.cfg.Database.Driver, a.cfg.Database.DSN
-	if driver == store.DriverSQLite && dsn == "" {
-		if err := os.MkdirAll(a.cfg.DataDir, 0o755); err != nil {
-			return fmt.Errorf("central: data_dir %s: %w", a.cfg.DataDir, err)
-		}
-		dsn = store.SQLiteDSN(filepath.Join(a.cfg.DataDir, "central.db"))
+	if a.store, err = OpenStore(ctx, a.cfg); err != nil {
+		return err
 	}
-	a.store, err = store.Open(ctx, driver, dsn)
-	if err != nil {
-		return fmt.Errorf("central: %w", err)
+	// Before the demo seed, so an admin password from the environment wins
+	// over the demo's public one.
+	if err := a.bootstrapAdmin(ctx); err != nil {
+		return err
 	}
 	if a.cfg.Demo {
 		start := a.cfg.DemoStart

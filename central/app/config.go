@@ -37,6 +37,11 @@ type Config struct {
 	// client may publish any edge's batches (logged as a warning at start).
 	Edges []EdgeConfig `yaml:"edges"`
 
+	// AdminBootstrap, when set, is created as an admin at start if the store
+	// has no enabled admin. main fills it from LINEWISE_ADMIN_PASSWORD (see
+	// AdminFromEnv); never from YAML, so no config file holds a password.
+	AdminBootstrap *AdminBootstrap `yaml:"-"`
+
 	// DemoStart is when the demo's work order starts; zero means now. Tests set it.
 	DemoStart time.Time `yaml:"-"`
 	// CommitDelay holds every ingest commit this long: a slow database, for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -77,6 +78,9 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		if p == nil {
+			if isPageNavigation(c.Request()) {
+				return toLogin(c)
+			}
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="linewise"`)
 			return &Problem{Status: http.StatusUnauthorized, Detail: "sign in first (POST /api/v1/login) or send an API token"}
 		}
@@ -95,6 +99,34 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// isPageNavigation reports whether r is a browser loading a page (typing
+// a URL, following a link such as the dashboard's export downloads), which
+// should land on the sign-in page rather than on a 401 problem. Scripts and
+// API clients keep their 401: fetch and XHR say Sec-Fetch-Mode cors or
+// same-origin, curl and most clients accept */* or JSON rather than HTML,
+// and a request that carries a token meant to authenticate by it. The path
+// alone cannot decide: the export links are /api/ routes a browser opens.
+func isPageNavigation(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	if r.Header.Get(echo.HeaderAuthorization) != "" {
+		return false
+	}
+	if mode := r.Header.Get("Sec-Fetch-Mode"); mode != "" && mode != "navigate" {
+		return false
+	}
+	accept := strings.ToLower(strings.Join(r.Header.Values(echo.HeaderAccept), ","))
+	return strings.Contains(accept, "text/html") && !strings.Contains(accept, "json")
+}
+
+// toLogin sends the browser to the sign-in page, which returns it to the
+// path it asked for (query included) once signed in.
+func toLogin(c echo.Context) error {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 }
 
 // principal is who calls, or nil.

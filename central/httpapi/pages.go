@@ -18,12 +18,22 @@ var (
 
 // registerPages adds the login page, the audit page and the script that
 // draws the "signed in as … / sign out" corner on every page. The pages
-// themselves are open; what they read or write is checked by the API.
+// themselves are open (the audit page sends a browser without a session to
+// /login); what they read or write is checked by the API, and a browser
+// navigating to an API route without a session is sent to /login too
+// (isPageNavigation).
 func (s *Server) registerPages() {
 	get := http.MethodGet
 	s.handle(get, "/login", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, loginPage) }, Open,
 		"sign-in page (HTML); ?next=/path returns there after signing in")
-	s.handle(get, "/audit", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, auditPage) }, Open,
+	s.handle(get, "/audit", func(c echo.Context) error {
+		// The trail is for signed-in roles only; the page itself also sends
+		// a session that expires while it is open to /login.
+		if principal(c) == nil {
+			return toLogin(c)
+		}
+		return c.HTMLBlob(http.StatusOK, auditPage)
+	}, Open,
 		"audit trail page (HTML); sends to /login without a session")
 	s.handle(get, "/assets/session.js", func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")

@@ -25,7 +25,16 @@ func (s *Store) CreateUser(ctx context.Context, u domain.User, actor domain.Acto
 		return fmt.Errorf("store: create user %s: %w", u.Username, err)
 	}
 	defer tx.Rollback()
-	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO users (username, display_name, role, password_hash, badge, disabled, created_at)
+	if err := s.insertUser(ctx, tx, u, actor); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertUser is CreateUser inside the caller's transaction; every way a
+// user is created (API, CLI, bootstrap, demo) goes through it.
+func (s *Store) insertUser(ctx context.Context, tx dbtx, u domain.User, actor domain.Actor) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO users (username, display_name, role, password_hash, badge, disabled, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`),
 		u.Username, u.DisplayName, string(u.Role), u.PasswordHash, nullString(u.Badge), boolInt(u.Disabled), nanos(s.now()))
 	if isUnique(err) {
@@ -34,11 +43,8 @@ func (s *Store) CreateUser(ctx context.Context, u domain.User, actor domain.Acto
 	if err != nil {
 		return fmt.Errorf("store: create user %s: %w", u.Username, err)
 	}
-	if err := s.writeAudit(ctx, tx, domain.AuditEntry{Actor: actor.Name, Role: actor.Role, Entity: "user",
-		EntityID: u.Username, Action: "create", After: snapshot(u)}); err != nil {
-		return err
-	}
-	return tx.Commit()
+	return s.writeAudit(ctx, tx, domain.AuditEntry{Actor: actor.Name, Role: actor.Role, Entity: "user",
+		EntityID: u.Username, Action: "create", After: snapshot(u)})
 }
 
 const userColumns = `username, display_name, role, password_hash, COALESCE(badge, ''), disabled FROM users`

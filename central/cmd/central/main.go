@@ -1,5 +1,7 @@
 // Command central runs linewise central: ingest from edges, the store, the
-// API and the supervisor dashboard. Flags are parsed here and nowhere else.
+// API and the supervisor dashboard. `central user …` manages users in the
+// configured store without a running server (user.go). Flags are parsed here
+// and nowhere else.
 package main
 
 import (
@@ -7,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -20,37 +23,75 @@ import (
 const defaultConfig = "configs/central.yaml"
 
 func main() {
-	os.Exit(run())
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv))
 }
 
-func run() int {
-	configPath := flag.String("config", "", "YAML config file (default "+defaultConfig+" if it exists, else built-in defaults)")
-	check := flag.Bool("check-config", false, "validate the configuration and exit")
-	flag.Parse()
+const usage = `usage:
+  central [--config FILE] [--check-config]      run central (or validate its config and exit)
+  central [--config FILE] user add --username NAME --role ROLE [--display-name TEXT] [--badge CODE] [--password-file FILE]
+  central [--config FILE] user passwd --username NAME [--password-file FILE]
+  central [--config FILE] user list
 
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+The user commands read the password from --password-file or, without it,
+from standard input (a pipe or a file, never a terminal and never argv).
+
+Environment: LINEWISE_ADMIN_PASSWORD (or LINEWISE_ADMIN_PASSWORD_FILE) and
+LINEWISE_ADMIN_USER (default admin) create that admin at start when the
+store has no enabled admin.
+`
+
+// run is central's whole command line. It returns the exit code: 0 ok, 1 a
+// failure, 2 bad usage or input.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	flags := flag.NewFlagSet("central", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	configPath := flags.String("config", "", "YAML config file (default "+defaultConfig+" if it exists, else built-in defaults)")
+	check := flags.Bool("check-config", false, "validate the configuration and exit")
+	flags.Usage = func() { fmt.Fprint(stderr, usage+"\nflags:\n"); flags.PrintDefaults() }
+	if err := flags.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if rest := flags.Args(); len(rest) > 0 {
+		switch rest[0] {
+		case "user":
+			return runUser(ctx, *configPath, rest[1:], stdin, stdout, stderr)
+		default:
+			fmt.Fprintf(stderr, "central: unknown command %q\n", rest[0])
+			flags.Usage()
+			return 2
+		}
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg, source, err := loadConfig(*configPath)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	if cfg.AdminBootstrap, err = app.AdminFromEnv(getenv); err != nil {
+		fmt.Fprintf(stderr, "central: %v\n", err)
 		return 2
 	}
 	if *check {
-		fmt.Printf("%s: ok\n", source)
+		fmt.Fprintf(stdout, "%s: ok\n", source)
 		return 0
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	a, err := app.New(cfg, log)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+		fmt.Fprintln(stderr, err)
 		return 2
 	}
 	if err := a.Start(ctx); err != nil {
 		log.Error("start failed", "err", err)
 		return 1
 	}
-	fmt.Printf("linewise central: dashboard at http://%s/\n", a.HTTPAddr())
+	fmt.Fprintf(stdout, "linewise central: dashboard at http://%s/\n", a.HTTPAddr())
 	<-ctx.Done()
 	stop() // a second signal kills at once
 	log.Info("shutting down")
