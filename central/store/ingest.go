@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -26,10 +27,13 @@ import (
 // On PostgreSQL several central replicas may apply the same batch at once
 // (shared subscriptions, or an HTTPS resend racing an MQTT one). READ
 // COMMITTED is enough: the insert on the (edge_id, seq) key waits for the
-// other transaction's row and then does nothing, only an insert that stored
-// a row (RowsAffected 1) moves counters, and counters move by increment
-// (good = good + ?), never read-modify-write. A deadlock or serialization
-// failure between replicas is retried a few times before it is returned.
+// other transaction's row and then does nothing, only the rows the insert
+// returns (stored by this transaction) move counters, and counters move by
+// increment (good = good + ?), never read-modify-write. Every transaction
+// takes its row locks in one order (work orders, unattributed counts, line
+// status), so two batches do not deadlock on each other; a deadlock or
+// serialization failure between replicas is still retried a few times
+// before it is returned.
 func (s *Store) ApplyBatch(ctx context.Context, b wire.Batch) (applied int, err error) {
 	for attempt := 1; ; attempt++ {
 		applied, err = s.applyBatchOnce(ctx, b)
@@ -39,6 +43,17 @@ func (s *Store) ApplyBatch(ctx context.Context, b wire.Batch) (applied int, err 
 	}
 }
 
+// insertChunk is how many events one multi-row INSERT carries: 8
+// parameters each stays far below SQLite's and PostgreSQL's limits.
+const insertChunk = 256
+
+// applyBatchOnce does per batch what a loop over the events would do per
+// event, in a handful of statements: one read of the wo_runs that can cover
+// the batch's time span per line, a multi-row INSERT ... ON CONFLICT DO
+// NOTHING RETURNING (so only rows stored now move counters), one increment
+// per work order (or line, unattributed) touched, the rare state changes
+// one by one in batch order, and one last_event_at per line. At hundreds
+// of events a batch, per-event round trips were the whole cost (issue #4).
 func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, err error) {
 	var opts *sql.TxOptions
 	if s.postgres {
@@ -50,20 +65,208 @@ func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, 
 	}
 	defer tx.Rollback()
 	received := nanos(s.now())
-	for i := range b.Events {
-		ev := &b.Events[i]
-		ok, err := s.applyEvent(ctx, tx, ev, received)
-		if err != nil {
-			return 0, fmt.Errorf("store: apply event %s/%d on line %s: %w", ev.EdgeID, ev.Seq, ev.Line, err)
+	wos, err := s.attribute(ctx, tx, b.Events)
+	if err != nil {
+		return 0, fmt.Errorf("store: apply batch from edge %s: attribute: %w", b.EdgeID, err)
+	}
+	// stored[i]: event i was new. A seq twice in one batch is stored once.
+	stored := make([]bool, len(b.Events))
+	chunk := insertChunk
+	if s.postgres {
+		chunk = len(b.Events) // arrays: no parameter limit to respect
+	}
+	for from := 0; from < len(b.Events); from += chunk {
+		to := min(from+chunk, len(b.Events))
+		if err := s.insertEvents(ctx, tx, b.Events[from:to], wos[from:to], received, stored[from:to]); err != nil {
+			return 0, fmt.Errorf("store: apply batch from edge %s, events from %d: %w", b.EdgeID, b.Events[from].Seq, err)
 		}
-		if ok {
-			applied++
+	}
+	type delta struct{ good, reject int64 }
+	var woOrder, lineOrder []string
+	byWO, byLine := map[string]*delta{}, map[string]*delta{}
+	lastAt := map[string]int64{}
+	var lines []string
+	var states []*wire.Event
+	for i := range b.Events {
+		if !stored[i] {
+			continue
+		}
+		applied++
+		ev := &b.Events[i]
+		ts := nanos(ev.SourceTime)
+		if _, ok := lastAt[ev.Line]; !ok {
+			lines = append(lines, ev.Line)
+		}
+		lastAt[ev.Line] = max(lastAt[ev.Line], ts)
+		switch {
+		case ev.Type == wire.TypeCount && ev.Count != nil:
+			key, m, order := ev.Line, byLine, &lineOrder
+			if wos[i].Valid {
+				key, m, order = wos[i].String, byWO, &woOrder
+			}
+			d := m[key]
+			if d == nil {
+				d = &delta{}
+				m[key] = d
+				*order = append(*order, key)
+			}
+			d.good += ev.Count.Good
+			d.reject += ev.Count.Reject
+		case ev.Type == wire.TypeState && ev.State != nil:
+			states = append(states, ev)
+		}
+	}
+	for _, id := range woOrder {
+		d := byWO[id]
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE work_orders SET good = good + ?, reject = reject + ? WHERE id = ?`),
+			d.good, d.reject, id); err != nil {
+			return 0, fmt.Errorf("store: apply batch from edge %s: count for work order %s: %w", b.EdgeID, id, err)
+		}
+	}
+	for _, line := range lineOrder {
+		d := byLine[line]
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO unattributed_counts (line_id, good, reject) VALUES (?, ?, ?)
+			ON CONFLICT (line_id) DO UPDATE SET good = unattributed_counts.good + excluded.good,
+				reject = unattributed_counts.reject + excluded.reject`),
+			line, d.good, d.reject); err != nil {
+			return 0, fmt.Errorf("store: apply batch from edge %s: unattributed count on line %s: %w", b.EdgeID, line, err)
+		}
+	}
+	for _, ev := range states {
+		// In batch order: a state replaces the stored one only if it began
+		// later, so the order of these statements is the rule.
+		ts := nanos(ev.SourceTime)
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO line_status (line_id, state, reason, since, last_event_at)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (line_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, since = excluded.since
+			WHERE excluded.since > line_status.since`),
+			ev.Line, ev.State.State, ev.State.Reason, ts, ts); err != nil {
+			return 0, fmt.Errorf("store: apply event %s/%d on line %s: state: %w", ev.EdgeID, ev.Seq, ev.Line, err)
+		}
+	}
+	// After the states, so a line whose status row the batch created also
+	// gets the batch's latest event time.
+	for _, line := range lines {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE line_status SET last_event_at = ? WHERE line_id = ? AND last_event_at < ?`),
+			lastAt[line], line, lastAt[line]); err != nil {
+			return 0, fmt.Errorf("store: apply batch from edge %s: last event on line %s: %w", b.EdgeID, line, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("store: commit batch from edge %s: %w", b.EdgeID, err)
 	}
 	return applied, nil
+}
+
+// attribute finds, for every event, the work order whose run on the
+// event's line covers its source time: the run that started last at or
+// before it and had not ended. One query per line reads every run that
+// overlaps the batch's time span on it.
+func (s *Store) attribute(ctx context.Context, tx *sql.Tx, evs []wire.Event) ([]sql.NullString, error) {
+	type span struct{ from, to int64 }
+	spans := map[string]*span{}
+	var lines []string
+	for i := range evs {
+		ts := nanos(evs[i].SourceTime)
+		sp := spans[evs[i].Line]
+		if sp == nil {
+			spans[evs[i].Line] = &span{ts, ts}
+			lines = append(lines, evs[i].Line)
+			continue
+		}
+		sp.from, sp.to = min(sp.from, ts), max(sp.to, ts)
+	}
+	type run struct {
+		wo         string
+		start, end int64 // end 0: still running
+	}
+	runs := map[string][]run{} // per line, latest start first
+	for _, line := range lines {
+		sp := spans[line]
+		rows, err := tx.QueryContext(ctx, s.q(`SELECT work_order_id, started_at, ended_at FROM wo_runs
+			WHERE line_id = ? AND started_at <= ? AND (ended_at IS NULL OR ? < ended_at)
+			ORDER BY started_at DESC`), line, sp.to, sp.from)
+		if err != nil {
+			return nil, fmt.Errorf("line %s: %w", line, err)
+		}
+		for rows.Next() {
+			var r run
+			var end sql.NullInt64
+			if err := rows.Scan(&r.wo, &r.start, &end); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("line %s: %w", line, err)
+			}
+			r.end = end.Int64
+			runs[line] = append(runs[line], r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("line %s: %w", line, err)
+		}
+	}
+	out := make([]sql.NullString, len(evs))
+	for i := range evs {
+		ts := nanos(evs[i].SourceTime)
+		for _, r := range runs[evs[i].Line] {
+			if r.start <= ts && (r.end == 0 || ts < r.end) {
+				out[i] = sql.NullString{String: r.wo, Valid: true}
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// insertEvents stores evs with one multi-row INSERT and marks in stored
+// those that were new; a duplicate of (edge_id, seq) stores nothing.
+func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, evs []wire.Event, wos []sql.NullString, received int64, stored []bool) error {
+	if s.postgres {
+		return s.insertEventsPG(ctx, tx, evs, wos, received, stored)
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO events (edge_id, seq, line_id, type, source_time, received_at, payload, work_order_id) VALUES `)
+	args := make([]any, 0, 8*len(evs))
+	// Seq is stored as BIGINT: a uint64 above 2^63 wraps negative but stays
+	// unique, which is all deduplication needs.
+	type key struct {
+		edge string
+		seq  int64
+	}
+	index := make(map[key]int, len(evs)) // first position of each (edge, seq)
+	for i := range evs {
+		ev := &evs[i]
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, ev.EdgeID, int64(ev.Seq), ev.Line, ev.Type, nanos(ev.SourceTime), received, string(payload), wos[i])
+		if _, ok := index[key{ev.EdgeID, int64(ev.Seq)}]; !ok {
+			index[key{ev.EdgeID, int64(ev.Seq)}] = i
+		}
+	}
+	q.WriteString(` ON CONFLICT (edge_id, seq) DO NOTHING RETURNING edge_id, seq`)
+	rows, err := tx.QueryContext(ctx, s.q(q.String()), args...)
+	if err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.edge, &k.seq); err != nil {
+			return fmt.Errorf("insert: %w", err)
+		}
+		if i, ok := index[k]; ok {
+			stored[i] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert: %w", err)
+	}
+	return nil
 }
 
 // retryable reports a PostgreSQL deadlock or serialization failure: the
@@ -73,62 +276,54 @@ func (s *Store) retryable(err error) bool {
 	return s.postgres && errors.As(err, &pe) && (pe.Code == "40P01" || pe.Code == "40001")
 }
 
-func (s *Store) applyEvent(ctx context.Context, tx *sql.Tx, ev *wire.Event, received int64) (bool, error) {
-	ts := nanos(ev.SourceTime)
-	var wo sql.NullString
-	err := tx.QueryRowContext(ctx, s.q(`SELECT work_order_id FROM wo_runs
-		WHERE line_id = ? AND started_at <= ? AND (ended_at IS NULL OR ? < ended_at)
-		ORDER BY started_at DESC LIMIT 1`), ev.Line, ts, ts).Scan(&wo)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return false, fmt.Errorf("attribute: %w", err)
+// insertEventsPG is insertEvents with one array per column: PostgreSQL then
+// parses and plans eight parameters, not eight per event, which at hundreds
+// of events a statement cost more than storing them.
+func (s *Store) insertEventsPG(ctx context.Context, tx *sql.Tx, evs []wire.Event, wos []sql.NullString, received int64, stored []bool) error {
+	n := len(evs)
+	edges, lines, types, payloads := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	seqs, times, recv := make([]int64, n), make([]int64, n), make([]int64, n)
+	wo := make([]*string, n)
+	type key struct {
+		edge string
+		seq  int64
 	}
-	payload, err := json.Marshal(ev)
-	if err != nil {
-		return false, err
+	index := make(map[key]int, n) // first position of each (edge, seq)
+	for i := range evs {
+		ev := &evs[i]
+		payload, err := json.Marshal(ev)
+		if err != nil {
+			return err
+		}
+		edges[i], seqs[i], lines[i], types[i] = ev.EdgeID, int64(ev.Seq), ev.Line, ev.Type
+		times[i], recv[i], payloads[i] = nanos(ev.SourceTime), received, string(payload)
+		if wos[i].Valid {
+			wo[i] = &wos[i].String
+		}
+		if _, ok := index[key{ev.EdgeID, int64(ev.Seq)}]; !ok {
+			index[key{ev.EdgeID, int64(ev.Seq)}] = i
+		}
 	}
-	// Seq is stored as BIGINT: a uint64 above 2^63 wraps negative but stays
-	// unique, which is all deduplication needs.
-	res, err := tx.ExecContext(ctx, s.q(`INSERT INTO events
+	rows, err := tx.QueryContext(ctx, `INSERT INTO events
 		(edge_id, seq, line_id, type, source_time, received_at, payload, work_order_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (edge_id, seq) DO NOTHING`),
-		ev.EdgeID, int64(ev.Seq), ev.Line, ev.Type, ts, received, string(payload), wo)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::text[])
+		ON CONFLICT (edge_id, seq) DO NOTHING RETURNING edge_id, seq`,
+		edges, seqs, lines, types, times, recv, payloads, wo)
 	if err != nil {
-		return false, fmt.Errorf("insert: %w", err)
+		return fmt.Errorf("insert: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, err
-	}
-	if n == 0 {
-		return false, nil // duplicate: already applied when first stored
-	}
-	switch {
-	case ev.Type == wire.TypeCount && ev.Count != nil:
-		if wo.Valid {
-			_, err = tx.ExecContext(ctx, s.q(`UPDATE work_orders SET good = good + ?, reject = reject + ? WHERE id = ?`),
-				ev.Count.Good, ev.Count.Reject, wo.String)
-		} else {
-			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO unattributed_counts (line_id, good, reject) VALUES (?, ?, ?)
-				ON CONFLICT (line_id) DO UPDATE SET good = unattributed_counts.good + excluded.good,
-					reject = unattributed_counts.reject + excluded.reject`),
-				ev.Line, ev.Count.Good, ev.Count.Reject)
+	defer rows.Close()
+	for rows.Next() {
+		var k key
+		if err := rows.Scan(&k.edge, &k.seq); err != nil {
+			return fmt.Errorf("insert: %w", err)
 		}
-		if err != nil {
-			return false, fmt.Errorf("count: %w", err)
-		}
-	case ev.Type == wire.TypeState && ev.State != nil:
-		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO line_status (line_id, state, reason, since, last_event_at)
-			VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (line_id) DO UPDATE SET state = excluded.state, reason = excluded.reason, since = excluded.since
-			WHERE excluded.since > line_status.since`),
-			ev.Line, ev.State.State, ev.State.Reason, ts, ts)
-		if err != nil {
-			return false, fmt.Errorf("state: %w", err)
+		if i, ok := index[k]; ok {
+			stored[i] = true
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`UPDATE line_status SET last_event_at = ? WHERE line_id = ? AND last_event_at < ?`),
-		ts, ev.Line, ts); err != nil {
-		return false, fmt.Errorf("last event: %w", err)
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("insert: %w", err)
 	}
-	return true, nil
+	return nil
 }

@@ -346,6 +346,31 @@ func likeEscape(s string) string {
 	return "%" + r.Replace(strings.ToLower(s)) + "%"
 }
 
+// searchSep separates the columns of orders.search_text (PostgreSQL,
+// migration 0210), so a pattern cannot match across two of them.
+const searchSep = '\x1f'
+
+// textMatch is the case-insensitive substring match of SearchOrders' text
+// query. Product codes and names are matched once, in the small products
+// table, not per order. The orders' own columns cost a full scan, so each
+// row must be cheap: on SQLite, LIKE already ignores ASCII case (as LOWER
+// only folds ASCII), so no column is lowered; on PostgreSQL, ILIKE and
+// LOWER per row cost several times a plain LIKE, so the number and
+// customer reference are matched in search_text, a generated lowercase
+// copy of both (migration 0210).
+func (s *Store) textMatch(query string) (string, []any) {
+	l := likeEscape(query) // lowercased
+	like := "LIKE"
+	if s.postgres {
+		like = "ILIKE"
+	}
+	products := `o.product_code IN (SELECT pq.code FROM products pq WHERE pq.code ` + like + ` ? ESCAPE '\' OR pq.name ` + like + ` ? ESCAPE '\')`
+	if s.postgres && !strings.ContainsRune(query, searchSep) {
+		return `(` + products + ` OR o.search_text LIKE ? ESCAPE '\')`, []any{l, l, l}
+	}
+	return `(` + products + ` OR o.number ` + like + ` ? ESCAPE '\' OR o.customer_ref ` + like + ` ? ESCAPE '\')`, []any{l, l, l, l}
+}
+
 // SearchOrders lists orders matching f by number. With f.After it continues
 // after that number (keyset paging); f.Offset skips rows; f.Limit caps them.
 func (s *Store) SearchOrders(ctx context.Context, f domain.OrderFilter) ([]domain.Order, error) {
@@ -376,25 +401,30 @@ func (s *Store) SearchOrders(ctx context.Context, f domain.OrderFilter) ([]domai
 		args = append(args, nanos(*f.DueTo))
 	}
 	if f.Query != "" {
-		where = append(where, `(LOWER(o.number) LIKE ? ESCAPE '\' OR LOWER(o.product_code) LIKE ? ESCAPE '\'
-			OR LOWER(p.name) LIKE ? ESCAPE '\' OR LOWER(o.customer_ref) LIKE ? ESCAPE '\')`)
-		l := likeEscape(f.Query)
-		args = append(args, l, l, l, l)
+		w, a := s.textMatch(f.Query)
+		where = append(where, w)
+		args = append(args, a...)
 	}
 	if f.After != "" {
 		where = append(where, "o.number > ?")
 		args = append(args, f.After)
 	}
-	query := `SELECT ` + fullOrderColumns
+	// The page's numbers are chosen first, from orders alone (indexes,
+	// no join, no per-row sums), and only those rows are then read in
+	// full: otherwise PostgreSQL computes the work-order sums of every
+	// matching row before sorting, and both databases do it for every row
+	// an OFFSET skips.
+	page := `SELECT o.number FROM orders o`
 	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ")
+		page += " WHERE " + strings.Join(where, " AND ")
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 1 << 30
 	}
-	query += " ORDER BY o.number LIMIT ? OFFSET ?"
+	page += " ORDER BY o.number LIMIT ? OFFSET ?"
 	args = append(args, limit, f.Offset)
+	query := `SELECT ` + fullOrderColumns + ` WHERE o.number IN (` + page + `) ORDER BY o.number`
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: search orders: %w", err)

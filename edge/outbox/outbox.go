@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -29,9 +30,13 @@ CREATE TABLE IF NOT EXISTS dead (seq INTEGER PRIMARY KEY, body BLOB NOT NULL, re
 `
 
 // Outbox is safe for one writer (the agent's processor) and one reader (the
-// sender) at a time; SQLite serialises them.
+// sender) at a time. Writes share one connection; Pending reads on a
+// second, which WAL lets run beside a write: otherwise a producer that
+// commits back to back starves the sender of the connection, and the
+// faster events arrive the slower they leave.
 type Outbox struct {
 	db      *sql.DB
+	rd      *sql.DB // Pending only
 	edgeID  string
 	nextSeq uint64 // only touched inside Commit, which the single processor calls
 	depth   atomic.Int64
@@ -45,7 +50,8 @@ func Open(dir, edgeID string) (*Outbox, error) {
 		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	path := filepath.Join(dir, "outbox.db")
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)")
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)"
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
 	}
@@ -55,6 +61,12 @@ func Open(dir, edgeID string) (*Outbox, error) {
 		db.Close()
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
 	}
+	// Opened after init, so the file is already in WAL mode.
+	if o.rd, err = sql.Open("sqlite", dsn+"&_pragma=query_only(1)"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
+	o.rd.SetMaxOpenConns(1)
 	return o, nil
 }
 
@@ -91,7 +103,7 @@ func (o *Outbox) init() error {
 }
 
 // Close closes the database.
-func (o *Outbox) Close() error { return o.db.Close() }
+func (o *Outbox) Close() error { return errors.Join(o.rd.Close(), o.db.Close()) }
 
 // Depth is the number of events not yet acknowledged.
 func (o *Outbox) Depth() int64 { return o.depth.Load() }
@@ -161,13 +173,11 @@ func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
 	if t.Empty() {
 		return nil, nil
 	}
-	sqlTx, err := o.db.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("outbox commit: %w", err)
-	}
-	defer sqlTx.Rollback()
+	// Events are numbered and encoded before the transaction begins: the
+	// write connection is held only for the writes.
 	seq := o.nextSeq
 	out := make([]wire.Event, len(t.events))
+	bodies := make([][]byte, len(t.events))
 	for i, e := range t.events {
 		e.EdgeID, e.Seq = o.edgeID, seq
 		seq++
@@ -175,10 +185,26 @@ func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
 		if err != nil {
 			return nil, fmt.Errorf("outbox commit: %w", err)
 		}
-		if _, err := sqlTx.Exec(`INSERT INTO outbox(seq, body) VALUES(?, ?)`, int64(e.Seq), body); err != nil {
+		out[i], bodies[i] = e, body
+	}
+	sqlTx, err := o.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("outbox commit: %w", err)
+	}
+	defer sqlTx.Rollback()
+	// Many rows per INSERT: one statement per event cost more in the
+	// driver than the rows did in SQLite.
+	const chunk = 200
+	for from := 0; from < len(out); from += chunk {
+		to := min(from+chunk, len(out))
+		q := `INSERT INTO outbox(seq, body) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, to-from-1)
+		args := make([]any, 0, 2*(to-from))
+		for i := from; i < to; i++ {
+			args = append(args, int64(out[i].Seq), bodies[i])
+		}
+		if _, err := sqlTx.ExecContext(ctx, q, args...); err != nil {
 			return nil, fmt.Errorf("outbox commit: %w", err)
 		}
-		out[i] = e
 	}
 	for s, st := range t.counters {
 		known := 0
@@ -210,7 +236,7 @@ func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
 
 // Pending returns up to limit unacknowledged events with seq > after, oldest first.
 func (o *Outbox) Pending(ctx context.Context, after uint64, limit int) ([]wire.Event, error) {
-	rows, err := o.db.QueryContext(ctx, `SELECT body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
+	rows, err := o.rd.QueryContext(ctx, `SELECT body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`, int64(after), limit)
 	if err != nil {
 		return nil, fmt.Errorf("outbox pending: %w", err)
 	}
