@@ -12,7 +12,13 @@ VERSION=1.32.3
 GO=${GO:-go}
 BIN=${LINEWISE_TELEGRAF:-$("$GO" env GOPATH)/bin/telegraf}
 
-if [ -x "$BIN" ] && "$BIN" --version 2>/dev/null | grep -q "Telegraf ${VERSION}"; then
+# `go install` builds carry no version ldflags ("Telegraf unknown"), so the
+# module version is read from the binary's build info instead.
+is_pinned() {
+	[ -x "$1" ] && "$GO" version -m "$1" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/influxdata/telegraf[[:space:]]+v${VERSION}[[:space:]]"
+}
+
+if is_pinned "$BIN"; then
 	echo "telegraf: $BIN is v${VERSION}"
 	exit 0
 fi
@@ -27,4 +33,4 @@ echo "telegraf: building v${VERSION} into $("$GO" env GOPATH)/bin (about 10 minu
 cd "${TMPDIR:-/tmp}"
 GONOSUMDB=github.com/influxdata/tail GOFLAGS=-buildvcs=false \
 	nice -n 19 "$GO" install "github.com/influxdata/telegraf/cmd/telegraf@v${VERSION}"
-"$BIN" --version
+is_pinned "$BIN" && echo "telegraf: built $BIN (v${VERSION})"
