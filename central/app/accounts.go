@@ -98,6 +98,22 @@ func SetPassword(ctx context.Context, st *store.Store, username, password string
 	return st.SetPassword(ctx, username, hash, actor)
 }
 
+// SetDisabled disables or enables a user through the same store path as
+// PATCH /api/v1/users/{username}, audited as actor; disabling ends the
+// user's sessions. changed is false when the user already was so.
+// domain.ErrNotFound if there is no such user.
+func SetDisabled(ctx context.Context, st *store.Store, username string, disabled bool, actor domain.Actor) (changed bool, err error) {
+	u, err := st.GetUser(ctx, username)
+	if err != nil {
+		return false, err
+	}
+	if u.Disabled == disabled {
+		return false, nil
+	}
+	u.Disabled = disabled
+	return true, st.SaveMaster(ctx, u, domain.SaveUpdate, actor)
+}
+
 // Environment variables of the first-admin bootstrap.
 const (
 	EnvAdminUser         = "LINEWISE_ADMIN_USER"

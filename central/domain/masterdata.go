@@ -15,13 +15,17 @@ type Site struct {
 	Timezone string `json:"timezone"` // IANA name; "" is UTC
 }
 
-// Shift is a daily working window of a line, "HH:MM" to "HH:MM"; an end
-// not after the start crosses midnight ("00:00"-"00:00" is the whole day).
+// Shift is a working window of a line, "HH:MM" to "HH:MM", on the days
+// Days names (see ParseWeekdays; "" is every day). An end not after the
+// start crosses midnight ("00:00"-"00:00" is the whole day); such a shift
+// belongs to the day it starts on, so "22:00"-"06:00" on "Mon-Fri" runs
+// from Monday night into Saturday morning.
 type Shift struct {
 	Line  string `json:"line"`
 	Name  string `json:"name"`
 	Start string `json:"start"`
 	End   string `json:"end"`
+	Days  string `json:"days"`
 }
 
 // PlannedStop takes working time out of a line's calendar.
@@ -118,6 +122,9 @@ func CheckShift(sh Shift) []*FieldError {
 		if !hmRE.MatchString(f.v) {
 			errs = append(errs, &FieldError{Field: f.name, Rule: fmt.Sprintf("%q is not a time of day HH:MM (00:00-23:59)", f.v)})
 		}
+	}
+	if _, err := ParseWeekdays(sh.Days); err != nil {
+		errs = append(errs, &FieldError{Field: "days", Rule: err.Error() + `; write e.g. "Mon-Fri" or "Mon,Wed,Fri", or leave empty for every day`})
 	}
 	return errs
 }

@@ -20,6 +20,7 @@ type AccessStore interface {
 	UserByBadge(ctx context.Context, badge string) (domain.User, error)
 	ListUsers(ctx context.Context) ([]domain.User, error)
 	CreateUser(ctx context.Context, u domain.User, actor domain.Actor) error
+	SetPassword(ctx context.Context, username, hash string, actor domain.Actor) error
 	CreateSession(ctx context.Context, se domain.Session) error
 	DeleteSession(ctx context.Context, tokenHash string) error
 	SessionPrincipal(ctx context.Context, tokenHash string, now time.Time) (domain.Principal, error)

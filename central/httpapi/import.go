@@ -81,9 +81,9 @@ var importKinds = map[string]importKind{
 			*errs = append(*errs, domain.CheckStation(v)...)
 			return v, v.ID
 		}},
-	"shifts": {required: []string{"line", "name", "start", "end"}, writers: structureWriters,
+	"shifts": {required: []string{"line", "name", "start", "end"}, optional: []string{"days"}, writers: structureWriters,
 		parse: func(get func(string) string, errs *[]*domain.FieldError) (any, string) {
-			v := domain.Shift{Line: get("line"), Name: get("name"), Start: get("start"), End: get("end")}
+			v := domain.Shift{Line: get("line"), Name: get("name"), Start: get("start"), End: get("end"), Days: get("days")}
 			*errs = append(*errs, domain.CheckShift(v)...)
 			return v, v.Line + "/" + v.Name
 		}},
@@ -157,7 +157,7 @@ var importKinds = map[string]importKind{
 
 // importKindsDoc lists the kinds and columns for the route's summary.
 const importKindsDoc = "sites(id,name[,timezone]) lines(id,name[,site]) stations(id,line[,name]) " +
-	"shifts(line,name,start,end) planned_stops(id,line,start,end[,reason]) products(code,name,unit[,ideal_cycle_s]) " +
+	"shifts(line,name,start,end[,days]) planned_stops(id,line,start,end[,reason]) products(code,name,unit[,ideal_cycle_s]) " +
 	"bom(product,component,quantity[,unit]) routing(product,seq,line,ideal_cycle_s[,name,setup_s]) " +
 	"users(username,role[,display_name,badge,disabled])"
 

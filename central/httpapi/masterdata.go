@@ -234,15 +234,22 @@ func (s *Server) registerMasterData() {
 			return userJSON{Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Badge: u.Badge, Disabled: u.Disabled}, err
 		},
 		keyOf: func(v userJSON) string { return v.Username }, setKey: func(v *userJSON, k string) { v.Username = k },
-		check: func(v userJSON) []*domain.FieldError { return domain.CheckUser(v.domain()) },
+		check: func(v userJSON) []*domain.FieldError {
+			if v.Password != "" {
+				return []*domain.FieldError{{Field: "password", Rule: "is set with PUT /api/v1/users/" + v.Username + "/password, which also ends the user's sessions"}}
+			}
+			return domain.CheckUser(v.domain())
+		},
 		value: func(v userJSON) any { return v.domain() },
 	}
 	// POST /api/v1/users (with a password) and the list are in routes.go.
 	s.handle(http.MethodGet, "/api/v1/users/:username", users.read, Authenticated, "one user", adminOnly...)
 	s.handle(http.MethodPut, "/api/v1/users/:username", users.update(s, false), Authenticated,
-		"replace a user's name, role, badge and disabled flag (audited; not the password)", adminOnly...)
+		"replace a user's name, role, badge and disabled flag (audited; disabling ends their sessions; the password has its own route)", adminOnly...)
 	s.handle(http.MethodPatch, "/api/v1/users/:username", users.update(s, true), Authenticated,
-		"change some of a user's name, role, badge and disabled flag (audited; not the password)", adminOnly...)
+		"change some of a user's name, role, badge and disabled flag (audited; disabling ends their sessions; the password has its own route)", adminOnly...)
+	s.handle(http.MethodPut, "/api/v1/users/:username/password", s.setUserPassword, Authenticated,
+		"set or reset a user's password (at least 10 characters); ends all their sessions (audited, without the hash)", adminOnly...)
 
 	s.handle(http.MethodGet, "/api/v1/products/:sku/bom", s.getBOM, Authenticated, "a product's bill of materials", anyRole...)
 	s.handle(http.MethodPut, "/api/v1/products/:sku/bom", s.putBOM, Authenticated, "replace a product's bill of materials (audited)", productWriters...)
@@ -272,6 +279,9 @@ type userJSON struct {
 	Role        string `json:"role"`
 	Badge       string `json:"badge"`
 	Disabled    bool   `json:"disabled"`
+	// Password is never read back; sent in PUT or PATCH it is refused
+	// with a pointer to the password route rather than as unknown.
+	Password string `json:"password,omitempty"`
 }
 
 func (u userJSON) domain() domain.User {

@@ -76,6 +76,8 @@ func (s *Server) registerRoutes() {
 	s.handle(post, "/api/v1/login", s.login, Public, "sign in with username and password; sets the session cookie")
 	s.handle(post, "/api/v1/logout", s.logout, Public, "end the session")
 	s.handle(get, "/api/v1/me", s.me, Authenticated, "who is signed in", anyRole...)
+	s.handle(post, "/api/v1/me/password", s.changeOwnPassword, Authenticated,
+		"change your own password with the current one (at least 10 characters); ends your other sessions (audited)", domain.Roles()...)
 	s.handle(get, "/api/v1/users", s.listUsers, Authenticated, "list users", adminOnly...)
 	s.handle(post, "/api/v1/users", s.createUser, Authenticated, "create a user", adminOnly...)
 	s.handle(post, "/api/v1/tokens", s.createToken, Authenticated, "create an API token (shown once)", adminOnly...)

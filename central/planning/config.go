@@ -9,11 +9,14 @@ import (
 	"github.com/linewise/linewise/central/domain"
 )
 
-// Shift is a daily working window, in the calendar's time zone; an End not
-// after Start crosses midnight ("00:00"–"00:00" is the whole day).
+// Shift is a working window, in the calendar's time zone, on the days Days
+// names ("Mon-Fri", "Mon,Wed,Fri"; "" is every day). An End not after
+// Start crosses midnight ("00:00"–"00:00" is the whole day) and belongs to
+// the day it starts on.
 type Shift struct {
 	Start string `yaml:"start"` // "06:00"
 	End   string `yaml:"end"`   // "14:00"
+	Days  string `yaml:"days"`  // see domain.ParseWeekdays
 }
 
 // Stop is a planned stop of one line (maintenance, a holiday).
@@ -149,6 +152,9 @@ func (c *Config) Validate() error {
 			if err2 != nil {
 				add(fmt.Sprintf("%s[%d].end", key, i), "%v", err2)
 			}
+			if _, err := domain.ParseWeekdays(s.Days); err != nil {
+				add(fmt.Sprintf("%s[%d].days", key, i), "%v", err)
+			}
 		}
 	}
 	checkShifts("shifts", c.Shifts)
@@ -232,11 +238,12 @@ func (s *Service) masterCalendars(ctx context.Context, lines []domain.LineView) 
 		for _, sh := range c.Shifts {
 			_, err1 := clock(sh.Start)
 			_, err2 := clock(sh.End)
-			if err1 != nil || err2 != nil {
-				s.log.Warn("skipping a shift that does not parse", "line", c.Line, "shift", sh.Name, "start", sh.Start, "end", sh.End)
+			_, err3 := domain.ParseWeekdays(sh.Days)
+			if err1 != nil || err2 != nil || err3 != nil {
+				s.log.Warn("skipping a shift that does not parse", "line", c.Line, "shift", sh.Name, "start", sh.Start, "end", sh.End, "days", sh.Days)
 				continue
 			}
-			lc.shifts = append(lc.shifts, Shift{Start: sh.Start, End: sh.End})
+			lc.shifts = append(lc.shifts, Shift{Start: sh.Start, End: sh.End, Days: sh.Days})
 		}
 		out[c.Line] = lc
 	}

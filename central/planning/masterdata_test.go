@@ -97,3 +97,46 @@ func TestOrderChangedProposes(t *testing.T) {
 		t.Errorf("auto off: %+v %v", p, err)
 	}
 }
+
+// TestShiftDaysLeaveWeekendsIdle: a line whose master shifts run Mon-Fri
+// has no capacity on Saturday and Sunday, so work that misses Friday's
+// shift waits for Monday; the same work on a line with the configured
+// every-day shifts runs on Saturday.
+func TestShiftDaysLeaveWeekendsIdle(t *testing.T) {
+	e := newEnv(t, testConfig())
+	for _, l := range []string{"L1", "L2"} {
+		e.must(t, e.st.CreateLine(e.ctx, domain.Line{ID: l, Name: "Line " + l}))
+	}
+	e.must(t, e.st.CreateProduct(e.ctx, domain.Product{Code: "A", Name: "A", Unit: "pcs", IdealCycle: time.Second}))
+	e.must(t, e.st.ReplaceCalendar(e.ctx, domain.LineCalendar{Line: "L2",
+		Shifts: []domain.Shift{{Name: "day", Start: "06:00", End: "22:00", Days: "mon-fri"}}}, admin))
+	cal, err := e.st.Calendar(e.ctx, "L2")
+	e.must(t, err)
+	if cal.Shifts[0].Days != "Mon-Fri" {
+		t.Errorf("days stored as %q, want the canonical Mon-Fri", cal.Shifts[0].Days)
+	}
+	// Friday 6 March, 20:00 UTC: two hours of shift left, each order needs three.
+	e.clock.t = time.Date(2026, 3, 6, 20, 0, 0, 0, time.UTC)
+	e.order(t, "PO-1", "A", 3*3600, 10*24*time.Hour, 0, "L1")
+	e.order(t, "PO-2", "A", 3*3600, 10*24*time.Hour, 0, "L2")
+	p, err := e.svc.Propose(e.ctx, planning.Request{Reason: "weekend"})
+	e.must(t, err)
+	ops := opsByWO(p.Schedule)
+	l1, l2 := ops[domain.WorkOrderID("PO-1", 10)], ops[domain.WorkOrderID("PO-2", 10)]
+	if want := time.Date(2026, 3, 7, 6, 0, 0, 0, time.UTC); !l1.SetupStart.Equal(want) {
+		t.Errorf("every-day line L1: starts %s, want Saturday %s", l1.SetupStart, want)
+	}
+	if want := time.Date(2026, 3, 9, 6, 0, 0, 0, time.UTC); !l2.SetupStart.Equal(want) {
+		t.Errorf("Mon-Fri line L2: starts %s, want Monday %s", l2.SetupStart, want)
+	}
+	for _, op := range []planning.OpView{l1, l2} {
+		if op.Line != "L2" {
+			continue
+		}
+		for _, at := range []time.Time{op.SetupStart, op.Start, op.End} {
+			if d := at.Weekday(); d == time.Saturday || d == time.Sunday {
+				t.Errorf("%s is planned on L2 on a %s (%s)", op.WorkOrder, d, at)
+			}
+		}
+	}
+}

@@ -70,6 +70,10 @@ func (s *Service) calendar(line string, now time.Time, mc masterCalendars) []sch
 	for d := 0; d <= s.cfg.CalendarDays+1; d++ {
 		base := day.AddDate(0, 0, d)
 		for _, sh := range shifts {
+			// A shift belongs to the day it starts on, in the calendar's zone.
+			if days, _ := domain.ParseWeekdays(sh.Days); !days.Has(base.Weekday()) {
+				continue
+			}
 			a, _ := clock(sh.Start) // validated in New
 			b, _ := clock(sh.End)
 			start := base.Add(a)
@@ -79,6 +83,11 @@ func (s *Service) calendar(line string, now time.Time, mc masterCalendars) []sch
 			}
 			out = append(out, schedule.Window{Start: start.UTC(), End: end.UTC()})
 		}
+	}
+	if len(out) == 0 {
+		// Shifts whose days fall outside a short calendar: no working time
+		// at all, which an empty calendar (around the clock) would not say.
+		return []schedule.Window{{Start: day.Add(-time.Minute).UTC(), End: day.UTC()}}
 	}
 	return out
 }

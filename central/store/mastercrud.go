@@ -51,7 +51,7 @@ var (
 	stationSpec = &mdSpec{entity: "station", table: "stations", keys: []string{"id"}, cols: []string{"line_id", "name"},
 		fields: map[string]string{"line_id": "line"},
 		refs:   []mdRef{{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
-	shiftSpec = &mdSpec{entity: "shift", table: "line_shifts", keys: []string{"line_id", "name"}, cols: []string{"start_hm", "end_hm"},
+	shiftSpec = &mdSpec{entity: "shift", table: "line_shifts", keys: []string{"line_id", "name"}, cols: []string{"start_hm", "end_hm", "days"},
 		fields: map[string]string{"line_id": "line", "start_hm": "start", "end_hm": "end"},
 		refs:   []mdRef{{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
 	stopSpec = &mdSpec{entity: "planned_stop", table: "planned_stops", keys: []string{"id"},
@@ -92,7 +92,8 @@ func (s *Store) rowOf(v any) (mdRow, error) {
 	case domain.Station:
 		return mdRow{spec: stationSpec, keys: []any{x.ID}, vals: []any{x.LineID, x.Name}}, nil
 	case domain.Shift:
-		return mdRow{spec: shiftSpec, keys: []any{x.Line, x.Name}, vals: []any{x.Start, x.End}}, nil
+		// Day lists are stored canonical ("monday-friday" → "Mon-Fri").
+		return mdRow{spec: shiftSpec, keys: []any{x.Line, x.Name}, vals: []any{x.Start, x.End, domain.CanonicalDays(x.Days)}}, nil
 	case domain.PlannedStop:
 		return mdRow{spec: stopSpec, keys: []any{x.ID}, vals: []any{x.Line, nanos(x.Start), nanos(x.End), x.Reason}}, nil
 	case domain.Product:
@@ -238,6 +239,13 @@ func (s *Store) writeRow(ctx context.Context, tx *sql.Tx, r mdRow, mode domain.S
 	}
 	if err != nil {
 		return false, nil, fmt.Errorf("store: write %s %s: %w", r.spec.entity, r.id(), err)
+	}
+	if r.spec == userSpec && r.vals[3] == 1 {
+		// A disabled user's sessions end now, so enabling the user again
+		// does not bring them back.
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE username = ?`), r.keys[0]); err != nil {
+			return false, nil, fmt.Errorf("store: end sessions of %s: %w", r.id(), err)
+		}
 	}
 	after, err := s.readRow(ctx, tx, r)
 	if err != nil {
@@ -586,13 +594,13 @@ func (s *Store) calendars(ctx context.Context, line string) ([]domain.LineCalend
 		byLine[out[i].Line] = &out[i]
 	}
 	where = strings.Replace(where, "id", "line_id", 1)
-	rows, err = s.db.QueryContext(ctx, s.q(`SELECT line_id, name, start_hm, end_hm FROM line_shifts`+where+` ORDER BY line_id, start_hm, name`), args...)
+	rows, err = s.db.QueryContext(ctx, s.q(`SELECT line_id, name, start_hm, end_hm, days FROM line_shifts`+where+` ORDER BY line_id, start_hm, name`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: shifts: %w", err)
 	}
 	for rows.Next() {
 		var x domain.Shift
-		if err := rows.Scan(&x.Line, &x.Name, &x.Start, &x.End); err != nil {
+		if err := rows.Scan(&x.Line, &x.Name, &x.Start, &x.End, &x.Days); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: shifts: %w", err)
 		}

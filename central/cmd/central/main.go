@@ -30,6 +30,7 @@ const usage = `usage:
   central [--config FILE] [--check-config]      run central (or validate its config and exit)
   central [--config FILE] user add --username NAME --role ROLE [--display-name TEXT] [--badge CODE] [--password-file FILE]
   central [--config FILE] user passwd --username NAME [--password-file FILE]
+  central [--config FILE] user disable|enable --username NAME
   central [--config FILE] user list
 
 The user commands read the password from --password-file or, without it,

@@ -135,6 +135,61 @@ func testUserCommands(t *testing.T, config, dir string) {
 		t.Errorf("passwd of nobody: exit %d %q", code, stderr)
 	}
 
+	// disable ends op7's session and refuses the password; enable lets op7
+	// sign in again, without bringing the old session back.
+	status, opCookie := login(t, base, "op7", "operator-password")
+	if status != 200 {
+		t.Fatalf("login as op7: %d", status)
+	}
+	code, out, stderr = cli(t, "", "-config", config, "user", "disable", "op7")
+	if code != 0 || !strings.Contains(out, "disabled op7") {
+		t.Fatalf("user disable: exit %d %s%s", code, out, stderr)
+	}
+	if code, out, _ = cli(t, "", "-config", config, "user", "disable", "--username", "op7"); code != 0 || !strings.Contains(out, "already disabled") {
+		t.Errorf("second disable: exit %d %s", code, out)
+	}
+	if status := get(t, base+"/api/v1/me", opCookie); status != 401 {
+		t.Errorf("op7's session after disable: %d, want 401", status)
+	}
+	if status, _ := login(t, base, "op7", "operator-password"); status != 401 {
+		t.Errorf("disabled op7 signs in: %d, want 401", status)
+	}
+	_, out, _ = cli(t, "", "-config", config, "user", "list")
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "op7 ") && !strings.HasSuffix(strings.TrimSpace(l), "true") {
+			t.Errorf("list does not show op7 disabled: %q", l)
+		}
+	}
+	code, out, stderr = cli(t, "", "-config", config, "user", "enable", "--username", "op7")
+	if code != 0 || !strings.Contains(out, "enabled op7") {
+		t.Fatalf("user enable: exit %d %s%s", code, out, stderr)
+	}
+	if status := get(t, base+"/api/v1/me", opCookie); status != 401 {
+		t.Errorf("op7's old session after enable: %d, want 401 (disable ended it)", status)
+	}
+	if status, _ := login(t, base, "op7", "operator-password"); status != 200 {
+		t.Errorf("enabled op7 signs in: %d, want 200", status)
+	}
+	if code, _, stderr = cli(t, "", "-config", config, "user", "enable", "nobody"); code != 1 || !strings.Contains(stderr, `no user "nobody"`) {
+		t.Errorf("enable nobody: exit %d %q", code, stderr)
+	}
+	if code, _, stderr = cli(t, "", "-config", config, "user", "disable"); code != 2 || !strings.Contains(stderr, "--username is required") {
+		t.Errorf("disable without a name: exit %d %q", code, stderr)
+	}
+	ops, err := a.Store().ListAudit(ctx, domain.AuditFilter{Entity: "user", EntityID: "op7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	updates := 0
+	for _, e := range ops {
+		if e.Action == "update" && strings.HasPrefix(e.Actor, "cli") {
+			updates++
+		}
+	}
+	if updates != 2 {
+		t.Errorf("op7 has %d audited updates by the CLI, want 2 (disable, enable): %+v", updates, ops)
+	}
+
 	// Everything the CLI did is in the audit trail, by the OS user.
 	entries, err := a.Store().ListAudit(ctx, domain.AuditFilter{Entity: "user", EntityID: "alice"})
 	if err != nil {

@@ -18,12 +18,12 @@ import (
 // maxPasswordInput bounds what is read from stdin or a password file.
 const maxPasswordInput = 4096
 
-// runUser runs `central user add|passwd|list`: it opens the configured
+// runUser runs `central user add|passwd|disable|enable|list`: it opens the configured
 // store (applying migrations) and changes users through the same store code
 // as the API, audited as "cli:<OS user>".
 func runUser(ctx context.Context, configPath string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, "central user: say add, passwd or list\n"+usage)
+		fmt.Fprint(stderr, "central user: say add, passwd, disable, enable or list\n"+usage)
 		return 2
 	}
 	verb, args := args[0], args[1:]
@@ -31,8 +31,10 @@ func runUser(ctx context.Context, configPath string, args []string, stdin io.Rea
 	flags.SetOutput(stderr)
 	flags.StringVar(&configPath, "config", configPath, "YAML config file (as for central itself)")
 	var username, role, display, badge, passwordFile string
-	if verb == "add" || verb == "passwd" {
+	if verb == "add" || verb == "passwd" || verb == "disable" || verb == "enable" {
 		flags.StringVar(&username, "username", "", "the user's name (also accepted as the first argument)")
+	}
+	if verb == "add" || verb == "passwd" {
 		flags.StringVar(&passwordFile, "password-file", "", "read the password from this file (one line); default: standard input")
 	}
 	if verb == "add" {
@@ -41,9 +43,9 @@ func runUser(ctx context.Context, configPath string, args []string, stdin io.Rea
 		flags.StringVar(&badge, "badge", "", "badge code for signing in at stations (optional)")
 	}
 	switch verb {
-	case "add", "passwd", "list":
+	case "add", "passwd", "disable", "enable", "list":
 	default:
-		fmt.Fprintf(stderr, "central user: unknown command %q; say add, passwd or list\n", verb)
+		fmt.Fprintf(stderr, "central user: unknown command %q; say add, passwd, disable, enable or list\n", verb)
 		return 2
 	}
 	// `central user add alice --role admin`: a leading name is the username.
@@ -74,7 +76,7 @@ func runUser(ctx context.Context, configPath string, args []string, stdin io.Rea
 	}
 
 	var password string
-	if verb != "list" {
+	if verb == "add" || verb == "passwd" {
 		var err error
 		if password, err = readPassword(passwordFile, stdin); err != nil {
 			fmt.Fprintf(stderr, "central user %s: %v\n", verb, err)
@@ -140,6 +142,22 @@ func runUser(ctx context.Context, configPath string, args []string, stdin io.Rea
 			return 1
 		}
 		fmt.Fprintf(stdout, "changed the password of %s and ended their sessions, audited as %s\n", username, actor.Name)
+	case "disable", "enable":
+		changed, err := app.SetDisabled(ctx, st, username, verb == "disable", actor)
+		switch {
+		case errors.Is(err, domain.ErrNotFound):
+			fmt.Fprintf(stderr, "central user %s: no user %q (`central user list` lists them)\n", verb, username)
+			return 1
+		case err != nil:
+			fmt.Fprintf(stderr, "central user %s: %v\n", verb, err)
+			return 1
+		case !changed:
+			fmt.Fprintf(stdout, "%s is already %sd; nothing changed\n", username, verb)
+		case verb == "disable":
+			fmt.Fprintf(stdout, "disabled %s and ended their sessions, audited as %s\n", username, actor.Name)
+		default:
+			fmt.Fprintf(stdout, "enabled %s (they sign in again), audited as %s\n", username, actor.Name)
+		}
 	case "list":
 		us, err := st.ListUsers(ctx)
 		if err != nil {
