@@ -124,7 +124,7 @@ func CheckShift(sh Shift) []*FieldError {
 		}
 	}
 	if _, err := ParseWeekdays(sh.Days); err != nil {
-		errs = append(errs, &FieldError{Field: "days", Rule: err.Error() + `; write e.g. "Mon-Fri" or "Mon,Wed,Fri", or leave empty for every day`})
+		errs = append(errs, &FieldError{Field: "days", Rule: err.Error() + "; e.g. Mon-Fri or Mon,Wed,Fri; empty is every day"})
 	}
 	return errs
 }

@@ -42,12 +42,12 @@ func ParseWeekdays(s string) (Weekdays, error) {
 		from, to, isRange := strings.Cut(part, "-")
 		a, ok := weekdayByName(from)
 		if !ok {
-			return 0, fmt.Errorf("%q is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)", strings.TrimSpace(from))
+			return 0, fmt.Errorf("%q is not a day (Mon Tue Wed Thu Fri Sat Sun)", strings.TrimSpace(from))
 		}
 		b := a
 		if isRange {
 			if b, ok = weekdayByName(to); !ok {
-				return 0, fmt.Errorf("%q is not a day (Mon, Tue, Wed, Thu, Fri, Sat, Sun)", strings.TrimSpace(to))
+				return 0, fmt.Errorf("%q is not a day (Mon Tue Wed Thu Fri Sat Sun)", strings.TrimSpace(to))
 			}
 		}
 		for d := a; ; d = (d + 1) % 7 {
