@@ -69,6 +69,9 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		if isWrite(r.Method) {
 			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+			if schema, ok := bodySchemas[r.Method+" "+r.Path]; ok {
+				op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+			}
 			if strings.HasPrefix(r.Path, "/api/v1/import/") {
 				op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"text/csv": map[string]any{"schema": map[string]any{"type": "string"}}}}
 				op["responses"].(map[string]any)["422"] = map[string]any{"description": "rows have errors; nothing was written (problem+json with errors: [{row, field, rule}])"}
@@ -94,6 +97,18 @@ func (s *Server) OpenAPI() map[string]any {
 			},
 		},
 	}
+}
+
+// bodySchemas describes the request bodies worth more than "an object":
+// the password routes, whose field names a client must get right.
+var bodySchemas = map[string]map[string]any{
+	"PUT /api/v1/users/:username/password": {"type": "object", "required": []string{"password"},
+		"properties": map[string]any{"password": map[string]any{"type": "string", "minLength": 10, "format": "password"}}},
+	"POST /api/v1/me/password": {"type": "object", "required": []string{"current_password", "new_password"},
+		"properties": map[string]any{
+			"current_password": map[string]any{"type": "string", "format": "password"},
+			"new_password":     map[string]any{"type": "string", "minLength": 10, "format": "password", "description": "must differ from the current password"},
+		}},
 }
 
 func (s *Server) openapi(c echo.Context) error { return c.JSON(http.StatusOK, s.OpenAPI()) }

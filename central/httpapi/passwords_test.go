@@ -216,3 +216,35 @@ func TestDisablingEndsSessions(t *testing.T) {
 	}
 	e.login("quality", "quality-password")
 }
+
+// TestOpenAPIDescribesPasswordBodies: the password routes document their
+// fields and roles, so a client need not guess current_password.
+func TestOpenAPIDescribesPasswordBodies(t *testing.T) {
+	e := newEnv(t)
+	res, body := e.do(nil, "GET", "/api/openapi.json", nil)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Roles       []string `json:"x-roles"`
+			RequestBody struct {
+				Content map[string]struct {
+					Schema struct {
+						Required []string `json:"required"`
+					} `json:"schema"`
+				} `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	if res.StatusCode != 200 || json.Unmarshal(body, &doc) != nil {
+		t.Fatalf("openapi: %d", res.StatusCode)
+	}
+	for _, c := range []struct{ path, method, required, roles string }{
+		{"/api/v1/users/{username}/password", "put", "password", "admin"},
+		{"/api/v1/me/password", "post", "current_password,new_password", "operator,supervisor,planner,quality,admin"},
+	} {
+		op := doc.Paths[c.path][c.method]
+		got := strings.Join(op.RequestBody.Content["application/json"].Schema.Required, ",")
+		if got != c.required || strings.Join(op.Roles, ",") != c.roles {
+			t.Errorf("%s %s: required %q roles %v; want %q and %s", c.method, c.path, got, op.Roles, c.required, c.roles)
+		}
+	}
+}
