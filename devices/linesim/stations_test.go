@@ -5,6 +5,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -187,5 +188,32 @@ func TestREADMEExampleParses(t *testing.T) {
 	l := cfg.Lines[0]
 	if l.Changeover.OrderQty != 50 || l.Changeover.Setup != 2*time.Minute || l.Scanner.Address == "" || l.QC.Every != 10 {
 		t.Fatalf("%+v", l)
+	}
+}
+
+func TestStationConfigErrors(t *testing.T) {
+	src := `http: 127.0.0.1:0
+mqtt: {broker: ""}
+opcua: {host: 127.0.0.1, users: {operator: secret}}
+lines:
+  - id: L1
+    changeover: {setup: 1m, products: [A, B]}
+    scanner: {address: nowhere, mqtt: true}
+    qc: {every: -1}
+`
+	_, err := ParseConfig("sim.yaml", []byte(src))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{
+		"sim.yaml:3: opcua.users: need opcua.security",
+		"lines[0].changeover.order_qty: required (> 0) for setup or several products",
+		"sim.yaml:7: lines[0].scanner.address: not host:port",
+		"lines[0].scanner.mqtt: needs mqtt.broker",
+		"sim.yaml:8: lines[0].qc.every: must be >= 0",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
 	}
 }
