@@ -53,7 +53,8 @@ type App struct {
 	cancelPush context.CancelFunc
 	pushDone   chan struct{}
 
-	plan planRunner // the rescheduler (planning.go)
+	plan planRunner      // the rescheduler (planning.go)
+	exc  exceptionRunner // exception rules (exceptions.go)
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -134,7 +135,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.hub = live.New(16)
 	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID,
 		Username: mqttUser, Password: mqttPass, Edges: edges},
-		a.applier(), func() { a.api.Notify(); a.plan.poke() }, a.base.With("component", "ingest"))
+		a.applier(), func() { a.api.Notify(); a.plan.poke(); a.exc.poke() }, a.base.With("component", "ingest"))
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api = httpapi.New(httpapi.Options{Store: a.store, Hub: a.hub, Log: a.base.With("component", "http"),
@@ -143,6 +144,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.cancelPush, a.pushDone = cancel, make(chan struct{})
 	go func() { defer close(a.pushDone); a.api.RunPush(pushCtx) }()
 	if err := a.startPlanning(); err != nil {
+		return err
+	}
+	if err := a.startExceptions(); err != nil {
 		return err
 	}
 
@@ -232,6 +236,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 			<-a.pushDone
 		}
 		a.plan.stop()
+		a.exc.stop()
 		if a.broker != nil {
 			if err := a.broker.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("broker close: %w", err))

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/linewise/linewise/central/broker"
+	"github.com/linewise/linewise/central/exceptions"
 	"github.com/linewise/linewise/central/ingest"
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
@@ -33,6 +34,8 @@ type Config struct {
 	Demo     bool           `yaml:"demo"` // seed demo lines and orders into an empty database
 	// Planning tunes the rescheduler (see planning.Config).
 	Planning planning.Config `yaml:"planning"`
+	// Exceptions tunes when exceptions are raised (see exceptions.Config).
+	Exceptions exceptions.Config `yaml:"exceptions"`
 	// Edges that may deliver batches. Empty: authentication is off and any
 	// client may publish any edge's batches (logged as a warning at start).
 	Edges []EdgeConfig `yaml:"edges"`
@@ -42,6 +45,8 @@ type Config struct {
 	// AdminFromEnv); never from YAML, so no config file holds a password.
 	AdminBootstrap *AdminBootstrap `yaml:"-"`
 
+	// ExceptionsNow is the exception rules' clock; nil means time.Now. Tests set it.
+	ExceptionsNow func() time.Time `yaml:"-"`
 	// DemoStart is when the demo's work order starts; zero means now. Tests set it.
 	DemoStart time.Time `yaml:"-"`
 	// CommitDelay holds every ingest commit this long: a slow database, for
@@ -182,8 +187,9 @@ func DefaultConfig() Config {
 			Embedded: EmbeddedBroker{Enabled: true, Listen: "127.0.0.1:18830"},
 			ClientID: "linewise-central",
 		},
-		Demo:     true,
-		Planning: planning.DefaultConfig(),
+		Demo:       true,
+		Planning:   planning.DefaultConfig(),
+		Exceptions: exceptions.DefaultConfig(),
 	}
 }
 
@@ -192,6 +198,9 @@ func DefaultConfig() Config {
 func (c *Config) Validate() error {
 	var errs []error
 	if err := c.Planning.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Exceptions.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := checkHostPort(c.HTTP); err != nil {

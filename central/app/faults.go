@@ -11,10 +11,11 @@ import (
 // applier is what ingest commits batches through: the store, slowed down when
 // a fault-injection test asks for it.
 func (a *App) applier() ingest.Applier {
+	var next ingest.Applier = a.store
 	if a.cfg.CommitDelay > 0 {
-		return slowApplier{next: a.store, delay: a.cfg.CommitDelay}
+		next = slowApplier{next: a.store, delay: a.cfg.CommitDelay}
 	}
-	return a.store
+	return observingApplier{next: next, a: a}
 }
 
 // slowApplier makes every commit take at least delay, as a database under

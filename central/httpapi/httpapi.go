@@ -39,6 +39,7 @@ type Store interface {
 	MasterStore
 	AccessStore
 	AuditStore
+	ExceptionStore
 }
 
 // Options configure a Server. Store, Hub and Log are required.
@@ -68,11 +69,13 @@ type Options struct {
 
 // Server serves the API.
 type Server struct {
-	opts    Options
-	echo    *echo.Echo
-	notify  chan struct{}
-	closing chan struct{}
-	once    sync.Once
+	opts   Options
+	echo   *echo.Echo
+	notify chan struct{}
+	// exNotify asks RunPush for an "exceptions" message (exceptions.go).
+	exNotify chan struct{}
+	closing  chan struct{}
+	once     sync.Once
 
 	routes     []Route
 	routeIndex map[string]Route
@@ -98,7 +101,7 @@ func New(o Options) *Server {
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
 	}
-	s := &Server{opts: o, echo: echo.New(), notify: make(chan struct{}, 1), closing: make(chan struct{}),
+	s := &Server{opts: o, echo: echo.New(), notify: make(chan struct{}, 1), exNotify: make(chan struct{}, 1), closing: make(chan struct{}),
 		routeIndex: map[string]Route{}}
 	s.dummyHash = sync.OnceValue(func() string { h, _ := domain.HashPassword("no such user", o.PasswordCost); return h })
 	e := s.echo
@@ -138,7 +141,9 @@ func (s *Server) Notify() {
 func (s *Server) CloseStreams() { s.once.Do(func() { close(s.closing) }) }
 
 // RunPush sends the lines snapshot to the hub every Tick, and after Notify at
-// most every Coalesce, until ctx ends. Run it in its own goroutine.
+// most every Coalesce, until ctx ends; after NotifyExceptions it sends the
+// exceptions not yet resolved at once (they change rarely, and a supervisor
+// is to hear of one within a second). Run it in its own goroutine.
 func (s *Server) RunPush(ctx context.Context) {
 	tick := time.NewTicker(s.opts.Tick)
 	defer tick.Stop()
@@ -149,6 +154,9 @@ func (s *Server) RunPush(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+		case <-s.exNotify:
+			s.pushExceptions(ctx)
+			continue
 		case <-s.notify:
 			if pending != nil {
 				continue
@@ -219,10 +227,9 @@ func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
 			l.ActiveWorkOrder = &activeJSON{ID: a.WorkOrderID, Order: a.OrderNumber, Barcode: a.Barcode,
 				Product: a.ProductCode, ProductName: a.ProductName, Status: string(a.Status)}
 			l.Good, l.Reject, l.PlannedQty = a.Good, a.Reject, a.PlannedQty
-			if a.PlannedStart != nil {
-				l.ExpectedNow = domain.ExpectedByNow(*a.PlannedStart, a.IdealCycle, a.PlannedQty, now)
-			}
-			if p := domain.Attainment(a.Good, l.ExpectedNow); p != nil {
+			var p *float64
+			l.ExpectedNow, p = a.Progress(now)
+			if p != nil {
 				r := math.Round(*p*10) / 10
 				l.Attainment = &r
 			}
@@ -281,8 +288,8 @@ func (s *Server) events(c echo.Context) error {
 	return c.JSON(http.StatusOK, evs)
 }
 
-// stream is a server-sent event stream of "lines" snapshots: one at once,
-// then whatever RunPush broadcasts.
+// stream is a server-sent event stream of "lines" snapshots and
+// "exceptions" lists: one of each at once, then whatever RunPush broadcasts.
 func (s *Server) stream(c echo.Context) error {
 	ctx := c.Request().Context()
 	client := s.opts.Hub.Subscribe() // before the snapshot, so no push is missed
@@ -309,6 +316,11 @@ func (s *Server) stream(c echo.Context) error {
 	}
 	if err := send(live.Message{Event: "lines", Data: data}); err != nil {
 		return nil // client gone
+	}
+	if ex, err := s.exceptionsJSON(ctx); err != nil {
+		s.opts.Log.Warn("stream: reading exceptions", "err", err)
+	} else if err := send(live.Message{Event: "exceptions", Data: ex}); err != nil {
+		return nil
 	}
 	for {
 		select {

@@ -89,8 +89,8 @@ func (s *Service) CheckTriggers(ctx context.Context) ([]*Proposal, error) {
 			}
 		case l.Active != nil && l.Active.Status == domain.StatusInProgress && l.Active.PlannedStart != nil:
 			a := l.Active
-			exp := domain.ExpectedByNow(*a.PlannedStart, a.IdealCycle, a.PlannedQty, now)
-			if pct := domain.Attainment(a.Good, exp); pct != nil && exp > s.cfg.BehindMinExpected && *pct < s.cfg.BehindAttainment {
+			exp, pct := a.Progress(now)
+			if pct != nil && exp > s.cfg.BehindMinExpected && *pct < s.cfg.BehindAttainment {
 				ts = append(ts, trigger{line: l.ID, kind: domain.ProposalBehindPlan,
 					reason: fmt.Sprintf("behind plan on line %s: %s at %.0f%% of %d expected", l.ID, a.WorkOrderID, *pct, exp)})
 			}
