@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/devices"
+	qcdev "github.com/linewise/linewise/devices/qc"
 	"github.com/linewise/linewise/edge/config"
 	"github.com/linewise/linewise/edge/outbox"
 	"github.com/linewise/linewise/edge/signal"
@@ -27,6 +28,9 @@ type processor struct {
 	tel      *telemetry.Writer // nil when not configured
 	counters map[string]*counterRule
 	state    *stateRule
+	scans    map[string]config.Scan
+	qcs      map[string]config.QC
+	silent   map[string]bool // scan and QC signals currently without data (logged once)
 
 	counterState map[string]signal.CounterState
 	lastRead     map[string]time.Time // source time of each counter's previous good reading
@@ -60,7 +64,14 @@ type stateRule struct {
 const metaLineState = "line_state"
 
 func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *telemetry.Writer) (*processor, error) {
-	p := &processor{cfg: cfg, ob: ob, log: log, tel: tel, counters: map[string]*counterRule{}, bad: map[string]string{}, lastRead: map[string]time.Time{}, now: time.Now}
+	p := &processor{cfg: cfg, ob: ob, log: log, tel: tel, counters: map[string]*counterRule{}, bad: map[string]string{}, lastRead: map[string]time.Time{}, now: time.Now,
+		scans: map[string]config.Scan{}, qcs: map[string]config.QC{}, silent: map[string]bool{}}
+	for _, m := range cfg.Scans {
+		p.scans[m.Signal] = m
+	}
+	for _, m := range cfg.QC {
+		p.qcs[m.Signal] = m
+	}
 	for _, c := range cfg.Counters {
 		p.counters[c.Signal] = &counterRule{Counter: c, calc: signal.Counter{Bits: c.Bits, MaxDelta: c.MaxDelta, MaxRate: c.MaxRate, CountFrom: c.FirstRead == "count"}}
 	}
@@ -99,6 +110,14 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 	// Work on copies so a failed commit leaves memory as it was.
 	saved := p.snapshot()
 	for _, r := range rs {
+		if m, ok := p.scans[r.Signal]; ok {
+			p.scan(tx, m, r)
+			continue
+		}
+		if m, ok := p.qcs[r.Signal]; ok {
+			p.qc(tx, m, r)
+			continue
+		}
 		if !p.mapped(r.Signal) {
 			continue
 		}
@@ -212,6 +231,59 @@ func (p *processor) appendCount(tx *outbox.Tx, c *counterRule, r devices.Reading
 		p.lastPart, p.lastPartWall, p.partSeen = ts(r.SourceTime), p.now(), true
 	}
 	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeCount, SourceTime: ts(r.SourceTime), Count: &ev})
+}
+
+// quiet logs a scanner or QC station going without data, or coming back,
+// once per change. Neither makes the line "no data": the line still runs.
+func (p *processor) quiet(r devices.Reading) bool {
+	if r.Quality == devices.Bad {
+		if !p.silent[r.Signal] {
+			p.silent[r.Signal] = true
+			p.log.Warn("signal has no data", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "err", fmt.Sprint(r.Err))
+		}
+		return true
+	}
+	if p.silent[r.Signal] {
+		delete(p.silent, r.Signal)
+		p.log.Info("signal has data again", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal))
+	}
+	return false
+}
+
+// maxCode bounds a scanned code: longer is noise, not a barcode.
+const maxCode = 200
+
+// scan turns a code read by a fixed scanner into a scan event at its station.
+func (p *processor) scan(tx *outbox.Tx, m config.Scan, r devices.Reading) {
+	if p.quiet(r) {
+		return
+	}
+	code := strings.TrimSpace(fmt.Sprint(r.Value))
+	if code == "" || len(code) > maxCode || strings.ContainsFunc(code, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+		p.log.Warn("scan ignored: not a barcode", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "value", fmt.Sprintf("%.60q", fmt.Sprint(r.Value)))
+		return
+	}
+	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeScan, SourceTime: ts(r.SourceTime),
+		Scan: &wire.Scan{Station: m.Station, Code: code, Action: m.Action}})
+}
+
+// qc turns a QC station's result (devices/qc JSON) into a quality event.
+func (p *processor) qc(tx *outbox.Tx, m config.QC, r devices.Reading) {
+	if p.quiet(r) {
+		return
+	}
+	text, _ := r.Value.(string)
+	res, _, err := qcdev.Parse([]byte(text))
+	if err != nil {
+		p.log.Warn("QC result ignored", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "err", err)
+		return
+	}
+	unit := res.Unit
+	if unit == "" {
+		unit = res.Lot
+	}
+	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeQC, SourceTime: ts(r.SourceTime),
+		QC: &wire.QC{Station: m.Station, Unit: unit, Characteristic: res.Characteristic, Value: res.Value, Lower: res.Lower, Upper: res.Upper, Pass: res.Pass}})
 }
 
 // emitState appends a state event when the line's state differs from the

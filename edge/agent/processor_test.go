@@ -218,3 +218,92 @@ counters:
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A station's fixed scanner and a QC station, both pushed over MQTT.
+const scanQCYAML = `
+edge_id: edge-T
+line: T1
+data_dir: %s
+central:
+  mqtt: {broker: "tcp://127.0.0.1:1"}
+devices:
+  - name: scanner
+    driver: mqtt
+    broker: tcp://127.0.0.1:1
+    signals:
+      - {name: wo_scan, topic: st/scan, payload: text}
+  - name: gauge
+    driver: qc-mqtt
+    broker: tcp://127.0.0.1:1
+    signals:
+      - {name: bore, topic: qc/T1}
+counters: []
+scans:
+  - {signal: wo_scan, station: ST-T1}
+qc:
+  - {signal: bore, station: QC-T1}
+`
+
+func TestScansAndQCResultsBecomeEvents(t *testing.T) {
+	p, ob, clk := newTestProcessor(t, scanQCYAML)
+	ctx := context.Background()
+	start := clk.t
+	rs := []devices.Reading{
+		reading("wo_scan", "  WO-1004-10\r", clk.t),
+		reading("wo_scan", "", clk.t),                                // an empty read: nothing
+		reading("wo_scan", "WO\x1b[2J-1", clk.t),                     // control characters: noise, not a code
+		{Signal: "wo_scan", Quality: devices.Bad, SourceTime: clk.t}, // scanner offline: logged, the line is not "no data"
+		reading("bore", `{"unit":"SN-7","characteristic":"bore_mm","value":12.07,"lower":11.95,"upper":12.05,"pass":false}`, clk.t.Add(time.Second)),
+		reading("bore", `{"lot":"LOT-3","characteristic":"bore_mm","value":12.0,"pass":true}`, clk.t.Add(2*time.Second)),
+		reading("bore", `not json`, clk.t.Add(3*time.Second)),
+	}
+	if _, err := p.process(ctx, rs); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := ob.Pending(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		switch {
+		case e.Scan != nil:
+			got = append(got, fmt.Sprintf("scan +%s %s %q %q", e.SourceTime.Sub(start), e.Scan.Station, e.Scan.Code, e.Scan.Action))
+		case e.QC != nil:
+			q := e.QC
+			got = append(got, fmt.Sprintf("qc +%s %s %s %s %v pass=%v limits=%v", e.SourceTime.Sub(start), q.Station, q.Unit, q.Characteristic, q.Value, q.Pass, q.Lower != nil && q.Upper != nil))
+		default:
+			got = append(got, "unexpected "+e.Type)
+		}
+		if err := e.Validate(); err != nil {
+			t.Errorf("event %d does not pass central's checks: %v", e.Seq, err)
+		}
+	}
+	want := []string{
+		`scan +0s ST-T1 "WO-1004-10" ""`,
+		`qc +1s QC-T1 SN-7 bore_mm 12.07 pass=false limits=true`,
+		`qc +2s QC-T1 LOT-3 bore_mm 12 pass=true limits=false`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestScanAndQCConfigErrors(t *testing.T) {
+	yml := strings.Replace(scanQCYAML, "{signal: wo_scan, station: ST-T1}", "{signal: wo_scan, station: \"ST T1\", action: toggle}\n  - {signal: nowhere, station: ST-2}", 1)
+	yml = strings.Replace(yml, "{signal: bore, station: QC-T1}", "{signal: wo_scan}", 1)
+	_, err := config.Parse("edge.yaml", []byte(fmt.Sprintf(yml, t.TempDir())), slog.New(slog.DiscardHandler))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		"edge.yaml:20: scans[0].station:",
+		`edge.yaml:20: scans[0].action: "toggle" is not start, pause, resume or complete`,
+		`edge.yaml:21: scans[1].signal: no device delivers signal "nowhere"`,
+		`edge.yaml:23: qc[0].signal: signal "wo_scan" is mapped twice`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q; got:\n%s", want, err)
+		}
+	}
+}

@@ -31,6 +31,8 @@ type Config struct {
 	Devices  []yaml.Node `yaml:"devices"`
 	Counters []Counter   `yaml:"counters"`
 	State    *State      `yaml:"state"`
+	Scans    []Scan      `yaml:"scans"`
+	QC       []QC        `yaml:"qc"`
 	Outbox   Outbox      `yaml:"outbox"`
 	// Telemetry, optional: raw readings and line rates to InfluxDB.
 	Telemetry Telemetry `yaml:"telemetry"`
@@ -113,6 +115,23 @@ type Infer struct {
 	// bit) whose true or non-zero value means a planned stop: the line is
 	// planned_stop and no part is expected.
 	PlannedSignal string `yaml:"planned_signal"`
+}
+
+// Scan maps a barcode scanner's signal to scan events at a station: each
+// code read is one event, which central applies like a scan at the
+// station's page.
+type Scan struct {
+	Signal  string `yaml:"signal"`
+	Station string `yaml:"station"` // central's station id
+	// Action forces what every scan of this scanner means (start, pause,
+	// resume, complete); empty lets central toggle the work order.
+	Action string `yaml:"action"`
+}
+
+// QC maps a QC station's signal (devices/qc results) to quality events.
+type QC struct {
+	Signal  string `yaml:"signal"`
+	Station string `yaml:"station"` // optional: central's station id
 }
 
 // Outbox bounds the durable queue of events not yet committed by central.
@@ -362,8 +381,37 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 		t.Defaults()
 		errs = append(errs, devices.Prefix("telemetry.influxdb", t.Validate()))
 	}
-	if len(c.Counters) == 0 && c.State == nil {
-		f("counters", "nothing mapped: configure counters and/or state")
+	for i := range c.Scans {
+		m, p := &c.Scans[i], fmt.Sprintf("scans[%d]", i)
+		known(p+".signal", m.Signal)
+		if seen[m.Signal] {
+			f(p+".signal", "signal %q is mapped twice", m.Signal)
+		}
+		seen[m.Signal] = true
+		if err := wire.ValidID(m.Station); err != nil {
+			f(p+".station", "%v", err)
+		}
+		switch m.Action {
+		case "", "start", "pause", "resume", "complete":
+		default:
+			f(p+".action", "%q is not start, pause, resume or complete (or empty: central toggles)", m.Action)
+		}
+	}
+	for i := range c.QC {
+		m, p := &c.QC[i], fmt.Sprintf("qc[%d]", i)
+		known(p+".signal", m.Signal)
+		if seen[m.Signal] {
+			f(p+".signal", "signal %q is mapped twice", m.Signal)
+		}
+		seen[m.Signal] = true
+		if m.Station != "" {
+			if err := wire.ValidID(m.Station); err != nil {
+				f(p+".station", "%v", err)
+			}
+		}
+	}
+	if len(c.Counters) == 0 && c.State == nil && len(c.Scans) == 0 && len(c.QC) == 0 {
+		f("counters", "nothing mapped: configure counters, state, scans and/or qc")
 	}
 	return errors.Join(errs...)
 }

@@ -55,6 +55,8 @@ func TestSchemaMatchesConfig(t *testing.T) {
 	check("state.infer", sub(schema, "state", "infer"), reflect.TypeOf(Infer{}))
 	check("telemetry", sub(schema, "telemetry"), reflect.TypeOf(Telemetry{}))
 	check("telemetry.influxdb", sub(schema, "telemetry", "influxdb"), reflect.TypeOf(telemetry.Config{}))
+	check("scans[]", sub(schema, "scans")["items"].(map[string]any), reflect.TypeOf(Scan{}))
+	check("qc[]", sub(schema, "qc")["items"].(map[string]any), reflect.TypeOf(QC{}))
 	counters := sub(schema, "counters")
 	check("counters[]", counters["items"].(map[string]any), reflect.TypeOf(Counter{}))
 }
