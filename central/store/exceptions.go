@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -54,7 +55,16 @@ func (s *Store) RaiseException(ctx context.Context, x domain.Exception, occurren
 		return fail(err)
 	}
 	if n > 0 {
-		return x, domain.RaiseUnchanged, nil
+		cur, err := scanException(tx.QueryRowContext(ctx, s.q(`SELECT `+exceptionColumns+` FROM exceptions
+			WHERE line_id = ? AND kind = ? AND work_order_id = ? AND status <> ?`),
+			x.Line, string(x.Kind), x.WorkOrder, string(domain.ExceptionResolved)))
+		if errors.Is(err, sql.ErrNoRows) {
+			return x, domain.RaiseUnchanged, nil // resolved by hand
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return cur, domain.RaiseUnchanged, nil
 	}
 	now := s.now()
 	if x.LastAt.IsZero() || x.LastAt.Before(x.OpenedAt) {
