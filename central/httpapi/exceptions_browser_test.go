@@ -1,0 +1,127 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/linewise/linewise/central/app"
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/edge/wire"
+)
+
+const excEdgeToken = "exceptions-browser-test-token"
+
+// startCentral runs a whole central (demo plant, embedded broker, ingest,
+// exception rules, live push) on free ports, with edge-L1 allowed to
+// deliver L1's events over HTTPS.
+func startCentral(t *testing.T, mod func(*app.Config)) *app.App {
+	t.Helper()
+	cfg := app.DefaultConfig()
+	cfg.HTTP, cfg.DataDir, cfg.MQTT.Embedded.Listen = "127.0.0.1:0", t.TempDir(), "127.0.0.1:0"
+	cfg.DemoStart = time.Now()
+	cfg.Planning.Auto = false
+	cfg.Edges = []app.EdgeConfig{{ID: "edge-L1", Token: excEdgeToken, Lines: []string{"L1"}}}
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := app.New(cfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Shutdown(ctx)
+	})
+	return a
+}
+
+// TestDashboardShowsExceptionsLiveInChromium: with the dashboard open and a
+// supervisor signed in, a down event ingested over HTTPS makes a
+// machine_down exception appear on L1's tile without a reload; its
+// Acknowledge button acknowledges it and the tile shows that. The station
+// page then shows the line's exceptions and raises material_short.
+func TestDashboardShowsExceptionsLiveInChromium(t *testing.T) {
+	a := startCentral(t, func(c *app.Config) { c.Exceptions.DownGrace = 0 })
+	base := "http://" + a.HTTPAddr()
+	b := newBrowser(t, 1280, 900)
+
+	b.do("sign in", chromedp.Navigate(base+"/login?next=%2F"), chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.SendKeys(chromedp.ID("user"), "super"), chromedp.SendKeys(chromedp.ID("pass"), "super-demo\r"))
+	b.do("dashboard", chromedp.WaitVisible(chromedp.CSS(`section.tile[data-line="L1"]`)))
+	b.waitFor("session corner", `document.getElementById("session").textContent.includes("supervisor")`)
+	b.waitFor("live", `document.getElementById("conn").className === "live"`)
+	if n := b.eval(`document.querySelectorAll('section.tile[data-line="L1"] .x[data-kind="machine_down"]').length`); n != 0 {
+		t.Fatalf("machine_down shown before any down event: %d", n)
+	}
+	b.eval(`(window.__sameDocument = 1)`)
+
+	batch, _ := json.Marshal(wire.Batch{Version: wire.Version, EdgeID: "edge-L1", Events: []wire.Event{{EdgeID: "edge-L1", Seq: 1, Line: "L1",
+		Type: wire.TypeState, SourceTime: time.Now(), State: &wire.State{State: wire.StateDown, Reason: "E42 jam at infeed"}}}})
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/ingest", bytes.NewReader(batch))
+	req.Header.Set("Authorization", "Bearer "+excEdgeToken)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("ingest: %d %s", res.StatusCode, body)
+	}
+
+	const x = `document.querySelector('section.tile[data-line="L1"] .x[data-kind="machine_down"]')`
+	b.waitFor("machine_down on L1's tile", x+` !== null && `+x+`.textContent.includes("E42 jam at infeed")`)
+	if b.eval(`window.__sameDocument === 1 ? 1 : 0`) != 1 {
+		t.Fatal("the page reloaded")
+	}
+	if got := b.evalString(x + `.textContent`); !strings.Contains(got, "Machine down") {
+		t.Errorf("exception shows %q", got)
+	}
+	if n := b.eval(`document.querySelectorAll('section.tile[data-line="L2"] .x').length`); n != 0 {
+		t.Errorf("L2's tile shows %d exceptions", n)
+	}
+	b.shoot("/tmp/dashboard-exception.png", false)
+
+	b.do("acknowledge", chromedp.Click(chromedp.CSS(`section.tile[data-line="L1"] .x[data-kind="machine_down"] button.ack`)))
+	b.waitFor("acknowledged on the tile", x+`.dataset.status === "acknowledged" && `+x+`.querySelector("button.ack") === null`)
+	xs, err := a.Store().ListExceptions(context.Background(), domain.ExceptionFilter{Line: "L1", Kind: []domain.ExceptionKind{domain.ExceptionMachineDown}})
+	if err != nil || len(xs) != 1 || xs[0].Status != domain.ExceptionAcknowledged || xs[0].AcknowledgedBy != "super" {
+		t.Fatalf("after the click: %v %+v", err, xs)
+	}
+	// A reload shows it the same (acknowledged) from the stream's first message.
+	b.do("reload", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(`section.tile[data-line="L1"]`)))
+	b.waitFor("acknowledged after reload", x+` !== null && `+x+`.dataset.status === "acknowledged"`)
+
+	// The station page: the line's exceptions, and material short raised by the operator.
+	b.do("station", chromedp.Navigate(base+"/station/ST-L1"), chromedp.WaitVisible(chromedp.ID("scan")))
+	b.waitFor("station exceptions", `document.querySelector('#exc .x[data-kind="machine_down"]') !== null`)
+	b.waitFor("input focused", `document.activeElement && document.activeElement.id === "scan"`)
+	b.do("badge", chromedp.KeyEvent("B-1001\r"))
+	b.waitFor("signed in", `document.getElementById("who").textContent.includes("signed in as")`)
+	b.do("open material short", chromedp.Click(chromedp.ID("shortBtn")), chromedp.WaitVisible(chromedp.ID("shortDetail")))
+	b.do("type what is short", chromedp.SendKeys(chromedp.ID("shortDetail"), "blanks BRK-100, rack 3 empty"),
+		chromedp.Click(chromedp.CSS(`#shortForm button[type="submit"]`)))
+	b.waitFor("material short shown", `document.querySelector('#exc .x[data-kind="material_short"]') !== null &&
+		document.querySelector('#exc .x[data-kind="material_short"]').textContent.includes("rack 3 empty")`)
+	xs, err = a.Store().ListExceptions(context.Background(), domain.ExceptionFilter{Line: "L1", Kind: []domain.ExceptionKind{domain.ExceptionMaterialShort}})
+	if err != nil || len(xs) != 1 || xs[0].RaisedBy != "op1" || xs[0].WorkOrder != "WO-1001-10" {
+		t.Fatalf("material short: %v %+v", err, xs)
+	}
+	b.shoot("/tmp/station-exceptions.png", false)
+}
