@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -226,5 +227,29 @@ func TestBehindPlanWithInjectedClock(t *testing.T) {
 	})
 	if xs[0].Resolution != "attainment recovered" {
 		t.Errorf("resolution %q", xs[0].Resolution)
+	}
+}
+
+func TestExceptionsConfigKeys(t *testing.T) {
+	d := DefaultConfig().Exceptions
+	if d.BehindAttainment != 85 || d.BehindMinExpected != 50 || d.DownGrace != 2*time.Minute || d.NoDataGrace != 2*time.Minute || d.Poll != time.Second {
+		t.Errorf("defaults %+v", d)
+	}
+	path := t.TempDir() + "/central.yaml"
+	if err := os.WriteFile(path, []byte("exceptions:\n  down_grace: 30s\n  poll: 10ms\n  behind_attainment: 120\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadConfig(path)
+	for _, want := range []string{":3: exceptions.poll:", ":4: exceptions.behind_attainment:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+	if err := os.WriteFile(path, []byte("exceptions:\n  down_grace: 30s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if err != nil || cfg.Exceptions.DownGrace != 30*time.Second || cfg.Exceptions.NoDataGrace != 2*time.Minute {
+		t.Errorf("load: %v %+v", err, cfg.Exceptions)
 	}
 }

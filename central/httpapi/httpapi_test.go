@@ -189,6 +189,9 @@ func TestStreamSendsLinesAtOnceAndOnBroadcast(t *testing.T) {
 	if ev != "lines" || json.Unmarshal([]byte(data), &ls) != nil || len(ls) != 2 || ls[0].Good != 30 {
 		t.Fatalf("first event %q %s", ev, data)
 	}
+	if ev, data := next(); ev != "exceptions" || data != "[]" {
+		t.Fatalf("second event %q %s, want the exceptions not yet resolved (none)", ev, data)
+	}
 	hub.Broadcast(live.Message{Event: "lines", Data: []byte(`[]`)})
 	if ev, data := next(); ev != "lines" || data != "[]" {
 		t.Fatalf("broadcast event %q %s", ev, data)
