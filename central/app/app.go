@@ -55,6 +55,7 @@ type App struct {
 
 	plan planRunner      // the rescheduler (planning.go)
 	exc  exceptionRunner // exception rules (exceptions.go)
+	scan scanRunner      // scan applier (scans.go)
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -135,7 +136,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.hub = live.New(16)
 	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID,
 		Username: mqttUser, Password: mqttPass, Edges: edges},
-		a.applier(), func() { a.api.Notify(); a.plan.poke(); a.exc.poke() }, a.base.With("component", "ingest"))
+		a.applier(), func() { a.api.Notify(); a.plan.poke(); a.exc.poke(); a.scan.poke() }, a.base.With("component", "ingest"))
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api = httpapi.New(httpapi.Options{Store: a.store, Hub: a.hub, Log: a.base.With("component", "http"),
@@ -147,6 +148,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	if err := a.startExceptions(); err != nil {
+		return err
+	}
+	if err := a.startScans(); err != nil {
 		return err
 	}
 
@@ -237,6 +241,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		}
 		a.plan.stop()
 		a.exc.stop()
+		a.scan.stop()
 		if a.broker != nil {
 			if err := a.broker.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("broker close: %w", err))

@@ -40,6 +40,7 @@ type Store interface {
 	AccessStore
 	AuditStore
 	ExceptionStore
+	ScanStore
 }
 
 // Options configure a Server. Store, Hub and Log are required.

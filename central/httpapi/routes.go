@@ -105,6 +105,8 @@ func (s *Server) registerRoutes() {
 	s.handle(get, "/api/v1/stations/:id", s.getStation, Open, "a station and its line")
 	s.handle(post, "/api/v1/stations/:id/scan", s.scan, Public, "a scan at a station: badge signs in, work order toggles start/pause/resume")
 	s.lineScoped(post, "/api/v1/stations/:id/scan")
+	s.handle(get, "/api/v1/stations/:id/scans", s.stationScans, Authenticated,
+		"scans from the station's fixed scanners (via the edge), newest first, with result (applied, rejected, failed, skipped) and message; limit 1-1000 (50)", anyRole...)
 	s.handle(post, "/api/v1/stations/:id/complete", s.stationComplete, Authenticated, "complete a work order at a station", floor...)
 	s.lineScoped(post, "/api/v1/stations/:id/complete")
 	s.handle(post, "/api/v1/stations/:id/scrap", s.stationScrap, Authenticated, "record scrapped parts with a reason", floor...)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -108,9 +109,9 @@ func (s *Store) RecordScrap(ctx context.Context, workOrder string, qty int64, re
 }
 
 // orderStatus reads an order's status.
-func (s *Store) orderStatus(ctx context.Context, number string) (domain.OrderStatus, error) {
+func (s *Store) orderStatus(ctx context.Context, q dbtx, number string) (domain.OrderStatus, error) {
 	var st string
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT status FROM orders WHERE number = ?`), number).Scan(&st)
+	err := q.QueryRowContext(ctx, s.q(`SELECT status FROM orders WHERE number = ?`), number).Scan(&st)
 	if err != nil {
 		return "", notFound("store: order "+number, err)
 	}
@@ -118,19 +119,45 @@ func (s *Store) orderStatus(ctx context.Context, number string) (domain.OrderSta
 }
 
 // StartWorkOrderAs starts a work order (StartWorkOrder) and audits the work
-// order's and, if it moved, its order's status change.
-//
-// StartWorkOrder owns its transaction, so the audit entries commit just
-// after it, not with it: a crash between the two loses the entries, never
-// the start. Folding them into one transaction needs a tx-taking variant of
-// StartWorkOrder in store.go.
+// order's and, if it moved, its order's status change, in one transaction.
 func (s *Store) StartWorkOrderAs(ctx context.Context, id string, at time.Time, actor domain.Actor, action string) (domain.WorkOrder, error) {
-	return s.runAudited(ctx, id, actor, action, func() error {
-		if err := s.StartWorkOrder(ctx, id, at); err != nil {
+	return s.inTx(ctx, "start work order "+id, func(tx *sql.Tx) (domain.WorkOrder, error) {
+		return s.startWorkOrderAsTx(ctx, tx, id, at, actor, action, "")
+	})
+}
+
+// StopWorkOrderAs stops a work order (StopWorkOrder) and audits it, in one
+// transaction.
+func (s *Store) StopWorkOrderAs(ctx context.Context, id string, at time.Time, actor domain.Actor, action string) (domain.WorkOrder, error) {
+	return s.inTx(ctx, "stop work order "+id, func(tx *sql.Tx) (domain.WorkOrder, error) {
+		return s.stopWorkOrderAsTx(ctx, tx, id, at, actor, action, "")
+	})
+}
+
+// inTx runs fn in a transaction and commits what it did unless it failed.
+func (s *Store) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) (domain.WorkOrder, error)) (domain.WorkOrder, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return domain.WorkOrder{}, fmt.Errorf("store: %s: %w", what, err)
+	}
+	defer tx.Rollback()
+	w, err := fn(tx)
+	if err != nil {
+		return w, err
+	}
+	if err := tx.Commit(); err != nil {
+		return w, fmt.Errorf("store: %s: %w", what, err)
+	}
+	return w, nil
+}
+
+func (s *Store) startWorkOrderAsTx(ctx context.Context, tx *sql.Tx, id string, at time.Time, actor domain.Actor, action, reason string) (domain.WorkOrder, error) {
+	return s.runAudited(ctx, tx, id, actor, action, reason, func() error {
+		if err := s.startWorkOrderTx(ctx, tx, id, at); err != nil {
 			return err
 		}
 		// Who started the run, for labour time per operator (settlement).
-		if _, err := s.db.ExecContext(ctx, s.q(`UPDATE wo_runs SET started_by = ? WHERE work_order_id = ? AND started_at = ?`),
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE wo_runs SET started_by = ? WHERE work_order_id = ? AND started_at = ?`),
 			operatorName(actor), id, nanos(at)); err != nil {
 			return fmt.Errorf("store: start work order %s: record operator: %w", id, err)
 		}
@@ -138,37 +165,42 @@ func (s *Store) StartWorkOrderAs(ctx context.Context, id string, at time.Time, a
 	})
 }
 
-// StopWorkOrderAs stops a work order (StopWorkOrder) and audits it, with
-// the same caveat as StartWorkOrderAs.
-func (s *Store) StopWorkOrderAs(ctx context.Context, id string, at time.Time, actor domain.Actor, action string) (domain.WorkOrder, error) {
-	return s.runAudited(ctx, id, actor, action, func() error { return s.StopWorkOrder(ctx, id, at) })
+func (s *Store) stopWorkOrderAsTx(ctx context.Context, tx *sql.Tx, id string, at time.Time, actor domain.Actor, action, reason string) (domain.WorkOrder, error) {
+	return s.runAudited(ctx, tx, id, actor, action, reason, func() error { return s.stopWorkOrderTx(ctx, tx, id, at) })
 }
 
-func (s *Store) runAudited(ctx context.Context, id string, actor domain.Actor, action string, do func() error) (domain.WorkOrder, error) {
-	before, err := s.GetWorkOrder(ctx, id)
+func (s *Store) runAudited(ctx context.Context, tx *sql.Tx, id string, actor domain.Actor, action, reason string, do func() error) (domain.WorkOrder, error) {
+	before, err := s.getWorkOrderTx(ctx, tx, id)
 	if err != nil {
 		return before, err
 	}
-	orderBefore, err := s.orderStatus(ctx, before.OrderNumber)
+	orderBefore, err := s.orderStatus(ctx, tx, before.OrderNumber)
 	if err != nil {
 		return before, err
 	}
 	if err := do(); err != nil {
 		return before, err
 	}
-	after, err := s.GetWorkOrder(ctx, id)
+	after, err := s.getWorkOrderTx(ctx, tx, id)
 	if err != nil {
 		return before, err
 	}
-	entries := []domain.AuditEntry{{Actor: actor.Name, Role: actor.Role, Entity: "work_order", EntityID: id,
-		Action: action, Before: snapshot(before), After: snapshot(after)}}
-	if orderAfter, err := s.orderStatus(ctx, before.OrderNumber); err == nil && orderAfter != orderBefore {
-		entries = append(entries, domain.AuditEntry{Actor: actor.Name, Role: actor.Role, Entity: "order",
-			EntityID: before.OrderNumber, Action: action,
+	now := s.now()
+	entries := []domain.AuditEntry{{At: now, Actor: actor.Name, Role: actor.Role, Entity: "work_order", EntityID: id,
+		Action: action, Reason: reason, Before: snapshot(before), After: snapshot(after)}}
+	orderAfter, err := s.orderStatus(ctx, tx, before.OrderNumber)
+	if err != nil {
+		return before, err
+	}
+	if orderAfter != orderBefore {
+		entries = append(entries, domain.AuditEntry{At: now, Actor: actor.Name, Role: actor.Role, Entity: "order",
+			EntityID: before.OrderNumber, Action: action, Reason: reason,
 			Before: snapshot(map[string]any{"status": orderBefore}), After: snapshot(map[string]any{"status": orderAfter})})
 	}
-	if err := s.RecordAudit(ctx, entries...); err != nil {
-		return after, err
+	for _, e := range entries {
+		if err := s.writeAudit(ctx, tx, e); err != nil {
+			return before, err
+		}
 	}
 	return after, nil
 }

@@ -209,14 +209,27 @@ func (s *Store) ChangeOrder(ctx context.Context, number string, actor domain.Act
 		return domain.OrderRecord{}, fmt.Errorf("store: change order %s: %w", number, err)
 	}
 	defer tx.Rollback()
-	before, err := s.loadOrderRecord(ctx, tx, number)
+	before, result, err := s.changeOrderTx(ctx, tx, number, actor, fn)
 	if err != nil {
 		return before, err
+	}
+	if err := tx.Commit(); err != nil {
+		return before, fmt.Errorf("store: change order %s: %w", number, err)
+	}
+	return result, nil
+}
+
+// changeOrderTx is ChangeOrder inside tx; it returns the order before and after.
+func (s *Store) changeOrderTx(ctx context.Context, tx *sql.Tx, number string, actor domain.Actor,
+	fn func(rec *domain.OrderRecord) (domain.OrderChange, error)) (before, result domain.OrderRecord, err error) {
+	before, err = s.loadOrderRecord(ctx, tx, number)
+	if err != nil {
+		return before, result, err
 	}
 	after := cloneRecord(before)
 	change, err := fn(&after)
 	if err != nil {
-		return before, err
+		return before, result, err
 	}
 	now := s.now()
 	o := after.Order
@@ -226,10 +239,10 @@ func (s *Store) ChangeOrder(ctx context.Context, number string, actor domain.Act
 		o.Quantity, nullNanos(o.Due), o.Priority, string(o.Status), o.Unit, o.CustomerRef, o.OrderType, o.Site,
 		o.ReviewRound, nanos(now), number, string(before.Status))
 	if err != nil {
-		return before, fmt.Errorf("store: change order %s: %w", number, err)
+		return before, result, fmt.Errorf("store: change order %s: %w", number, err)
 	}
 	if n, _ := res.RowsAffected(); n != 1 {
-		return before, fmt.Errorf("store: order %s changed meanwhile, try again: %w", number, domain.ErrConflict)
+		return before, result, fmt.Errorf("store: order %s changed meanwhile, try again: %w", number, domain.ErrConflict)
 	}
 	old := map[string]domain.WorkOrder{}
 	for _, w := range before.WorkOrders {
@@ -246,7 +259,7 @@ func (s *Store) ChangeOrder(ctx context.Context, number string, actor domain.Act
 				w.ID, number, w.OperationSeq, w.LineID, w.Barcode, w.Quantity,
 				nullNanos(w.PlannedStart), nullNanos(w.PlannedEnd), string(w.Status))
 			if isUnique(err) {
-				return before, fmt.Errorf("store: work order %s already exists: %w", w.ID, domain.ErrConflict)
+				return before, result, fmt.Errorf("store: work order %s already exists: %w", w.ID, domain.ErrConflict)
 			}
 			audits = append(audits, domain.AuditEntry{Entity: "work_order", EntityID: w.ID, Action: "create", After: snapshot(w)})
 		case prev.Status != w.Status || !sameTime(prev.ActualEnd, w.ActualEnd) || prev.Quantity != w.Quantity:
@@ -256,40 +269,37 @@ func (s *Store) ChangeOrder(ctx context.Context, number string, actor domain.Act
 				Before: snapshot(prev), After: snapshot(w)})
 		}
 		if err != nil {
-			return before, fmt.Errorf("store: change work order %s: %w", w.ID, err)
+			return before, result, fmt.Errorf("store: change work order %s: %w", w.ID, err)
 		}
 	}
 	for _, so := range after.Signoffs[len(before.Signoffs):] {
 		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO order_signoffs (order_number, review_round, kind, signed_by, role, signed_at, comment)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`), number, so.Round, string(so.Kind), so.By, string(so.Role), nanos(so.At), so.Comment)
 		if isUnique(err) {
-			return before, fmt.Errorf("store: %s is already signed off on order %s: %w", so.Kind, number, domain.ErrConflict)
+			return before, result, fmt.Errorf("store: %s is already signed off on order %s: %w", so.Kind, number, domain.ErrConflict)
 		}
 		if err != nil {
-			return before, fmt.Errorf("store: sign off order %s: %w", number, err)
+			return before, result, fmt.Errorf("store: sign off order %s: %w", number, err)
 		}
 	}
 	if o.Status == domain.StatusClosed && before.Status != domain.StatusClosed {
 		if err := s.freezeSettlement(ctx, tx, number, now.UTC()); err != nil {
-			return before, err
+			return before, result, err
 		}
 	}
-	result, err := s.loadOrderRecord(ctx, tx, number)
+	result, err = s.loadOrderRecord(ctx, tx, number)
 	if err != nil {
-		return before, err
+		return before, result, err
 	}
 	audits = append([]domain.AuditEntry{{Entity: "order", EntityID: number, Action: change.Action,
 		Before: snapshot(before), After: snapshot(result)}}, audits...)
 	for _, a := range audits {
 		a.At, a.Actor, a.Role, a.Reason = now, actor.Name, actor.Role, change.Reason
 		if err := s.writeAudit(ctx, tx, a); err != nil {
-			return before, err
+			return before, result, err
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return before, fmt.Errorf("store: change order %s: %w", number, err)
-	}
-	return result, nil
+	return before, result, nil
 }
 
 func sameTime(a, b *time.Time) bool {

@@ -244,8 +244,19 @@ func (s *Store) StartWorkOrder(ctx context.Context, id string, at time.Time) err
 		return fmt.Errorf("store: start work order %s: %w", id, err)
 	}
 	defer tx.Rollback()
+	if err := s.startWorkOrderTx(ctx, tx, id, at); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: start work order %s: %w", id, err)
+	}
+	return nil
+}
+
+// startWorkOrderTx is StartWorkOrder inside tx.
+func (s *Store) startWorkOrderTx(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
 	var line, status, order string
-	err = tx.QueryRowContext(ctx, s.q(`SELECT line_id, status, order_number FROM work_orders WHERE id = ?`), id).Scan(&line, &status, &order)
+	err := tx.QueryRowContext(ctx, s.q(`SELECT line_id, status, order_number FROM work_orders WHERE id = ?`), id).Scan(&line, &status, &order)
 	if err != nil {
 		return notFound("store: start work order "+id, err)
 	}
@@ -280,9 +291,6 @@ func (s *Store) StartWorkOrder(ctx context.Context, id string, at time.Time) err
 			return fmt.Errorf("store: start work order %s: %w", id, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: start work order %s: %w", id, err)
-	}
 	return nil
 }
 
@@ -294,8 +302,19 @@ func (s *Store) StopWorkOrder(ctx context.Context, id string, at time.Time) erro
 		return fmt.Errorf("store: stop work order %s: %w", id, err)
 	}
 	defer tx.Rollback()
+	if err := s.stopWorkOrderTx(ctx, tx, id, at); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: stop work order %s: %w", id, err)
+	}
+	return nil
+}
+
+// stopWorkOrderTx is StopWorkOrder inside tx.
+func (s *Store) stopWorkOrderTx(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
 	var started int64
-	err = tx.QueryRowContext(ctx, s.q(`SELECT started_at FROM wo_runs WHERE work_order_id = ? AND ended_at IS NULL`), id).Scan(&started)
+	err := tx.QueryRowContext(ctx, s.q(`SELECT started_at FROM wo_runs WHERE work_order_id = ? AND ended_at IS NULL`), id).Scan(&started)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.getWorkOrderTx(ctx, tx, id); err != nil {
 			return err
@@ -313,9 +332,6 @@ func (s *Store) StopWorkOrder(ctx context.Context, id string, at time.Time) erro
 		return fmt.Errorf("store: stop work order %s: %w", id, err)
 	}
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE work_orders SET status = ? WHERE id = ?`), string(domain.StatusPaused), id); err != nil {
-		return fmt.Errorf("store: stop work order %s: %w", id, err)
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: stop work order %s: %w", id, err)
 	}
 	return nil

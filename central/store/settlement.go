@@ -153,7 +153,7 @@ func (s *Store) OrderSettlement(ctx context.Context, number string) (domain.Sett
 	case !errors.Is(err, sql.ErrNoRows):
 		return domain.Settlement{}, fmt.Errorf("store: settlement of order %s: %w", number, err)
 	}
-	if _, err := s.orderStatus(ctx, number); err != nil {
+	if _, err := s.orderStatus(ctx, s.db, number); err != nil {
 		return domain.Settlement{}, err
 	}
 	return s.settle(ctx, s.db, number, s.now().UTC())
