@@ -22,7 +22,7 @@ type fakeClock struct {
 	t  time.Time
 }
 
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *fakeClock) Set(t time.Time) { c.mu.Lock(); c.t = t; c.mu.Unlock() }
 
 // excEnv is a started central whose edge-L1 delivers over HTTPS and whose
@@ -199,6 +199,13 @@ func TestQualityFailureFromQCEvent(t *testing.T) {
 	xs = e.until("repeat", domain.ExceptionQualityFailure, func(xs []domain.Exception) bool { return len(xs) == 1 && xs[0].Occurrences == 2 })
 	if !strings.Contains(xs[0].Detail, "10.5") {
 		t.Errorf("repeat: %+v", xs[0])
+	}
+	// A part measured before WO-1001-10 started is not that work order's
+	// failure: attribution is by source time, as for counts.
+	e.send(qc(e.start.Add(-10*time.Second), 10.6, false))
+	xs = e.until("before the work order", domain.ExceptionQualityFailure, func(xs []domain.Exception) bool { return len(xs) == 2 })
+	if xs[0].WorkOrder != "" || !strings.Contains(xs[0].Detail, "10.6") {
+		t.Errorf("unattributed failure: %+v", xs[0])
 	}
 }
 

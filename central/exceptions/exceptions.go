@@ -78,6 +78,8 @@ type Store interface {
 	ListExceptions(ctx context.Context, f domain.ExceptionFilter) ([]domain.Exception, error)
 	RaiseException(ctx context.Context, x domain.Exception, occurrence string, actor domain.Actor) (domain.Exception, domain.RaiseOutcome, error)
 	ResolveException(ctx context.Context, id string, actor domain.Actor, note string, at time.Time) (domain.Exception, error)
+	// EventWorkOrder is the work order a stored event was attributed to.
+	EventWorkOrder(ctx context.Context, edge string, seq uint64) (string, error)
 }
 
 // Options build a Service. Store is required.
@@ -201,19 +203,20 @@ func (s *Service) Evaluate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	running := map[string]string{} // line → work order active on it
-	for _, l := range lines {
-		if l.Active != nil {
-			running[l.ID] = l.Active.WorkOrderID
-		}
-	}
-
 	s.qcMu.Lock()
 	pending := s.qc
 	s.qc = nil
 	s.qcMu.Unlock()
 	for i, ev := range pending {
-		x, occ := qcException(ev, running[ev.Line])
+		// The work order the measured part was made for: the one the event
+		// was attributed to by its source time, not the one running now.
+		wo, err := s.st.EventWorkOrder(ctx, ev.EdgeID, ev.Seq)
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			s.requeue(pending[i:])
+			errs = append(errs, err)
+			break
+		}
+		x, occ := qcException(ev, wo)
 		_, o, err := s.st.RaiseException(ctx, x, occ, system)
 		if err != nil {
 			s.requeue(pending[i:])
@@ -233,6 +236,9 @@ func (s *Service) Evaluate(ctx context.Context) error {
 	for _, l := range lines {
 		want := s.conditions(l, now)
 		for _, c := range want {
+			if covered(open, c) {
+				continue // already raised: no write while a line stays down
+			}
 			_, o, err := s.st.RaiseException(ctx, c.x, c.occurrence, system)
 			if err != nil {
 				errs = append(errs, err)
@@ -292,6 +298,16 @@ type condition struct {
 func holds(want []condition, x domain.Exception) bool {
 	for _, c := range want {
 		if c.x.Kind == x.Kind && (c.x.Kind != domain.ExceptionBehindPlan || c.x.WorkOrder == x.WorkOrder) {
+			return true
+		}
+	}
+	return false
+}
+
+// covered reports whether c's exception is among the open ones already.
+func covered(open []domain.Exception, c condition) bool {
+	for _, x := range open {
+		if x.Line == c.x.Line && x.Kind == c.x.Kind && x.WorkOrder == c.x.WorkOrder {
 			return true
 		}
 	}

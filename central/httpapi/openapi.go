@@ -100,8 +100,18 @@ func (s *Server) OpenAPI() map[string]any {
 }
 
 // bodySchemas describes the request bodies worth more than "an object":
-// the password routes, whose field names a client must get right.
+// the password routes and raising an exception, whose field names a client
+// must get right.
 var bodySchemas = map[string]map[string]any{
+	"POST /api/v1/exceptions": {"type": "object", "required": []string{"detail"},
+		"description": "line or station is required; with both, the station must be on the line",
+		"properties": map[string]any{
+			"kind":       map[string]any{"type": "string", "enum": []string{"material_short"}, "description": "only material_short is raised by hand (the default)"},
+			"line":       map[string]any{"type": "string"},
+			"station":    map[string]any{"type": "string", "description": "the line is the station's"},
+			"work_order": map[string]any{"type": "string", "description": "default: the work order active on the line"},
+			"detail":     map[string]any{"type": "string", "maxLength": 500, "description": "what is short"},
+		}},
 	"PUT /api/v1/users/:username/password": {"type": "object", "required": []string{"password"},
 		"properties": map[string]any{"password": map[string]any{"type": "string", "minLength": 10, "format": "password"}}},
 	"POST /api/v1/me/password": {"type": "object", "required": []string{"current_password", "new_password"},

@@ -235,3 +235,16 @@ func (s *Store) changeException(ctx context.Context, id string, to domain.Except
 	}
 	return after, nil
 }
+
+// EventWorkOrder is the work order a stored event was attributed to by its
+// source time ("" when none ran on its line then); domain.ErrNotFound if
+// the event is not stored.
+func (s *Store) EventWorkOrder(ctx context.Context, edge string, seq uint64) (string, error) {
+	var wo sql.NullString
+	// Seq is stored as BIGINT (see insertEvents).
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT work_order_id FROM events WHERE edge_id = ? AND seq = ?`), edge, int64(seq)).Scan(&wo)
+	if err != nil {
+		return "", notFound(fmt.Sprintf("store: event %s/%d", edge, seq), err)
+	}
+	return wo.String, nil
+}
