@@ -384,3 +384,55 @@ func counter(t *testing.T, a *Applier, result string) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestConcurrentAppliersInOrder: two appliers (two replicas) racing over a
+// line's scans while they are being ingested apply each once and in source
+// time order: the work order toggles start, pause, resume, pause, ...
+func TestConcurrentAppliersInOrder(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := b.open(t)
+		plant(t, s)
+		const n = 20
+		in := ingest.New(ingest.Config{}, s, nil, quiet())
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for range 2 {
+			a, _ := New(Options{Store: s, Log: quiet(), Interval: 5 * time.Millisecond})
+			wg.Add(1)
+			go func() { defer wg.Done(); a.Run(ctx) }()
+		}
+		for i := uint64(1); i <= n; i += 2 {
+			if _, err := in.Process(context.Background(), "e1", batch(t,
+				scan(i, t0.Add(time.Duration(i)*time.Second), "L1", "ST-L1", "WO-1", "op1", ""),
+				scan(i+1, t0.Add(time.Duration(i+1)*time.Second), "L1", "ST-L1", "WO-1", "op1", ""))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for len(stationScans(t, s)) < n && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+		wg.Wait()
+		list := stationScans(t, s)
+		if len(list) != n {
+			t.Fatalf("%d scans recorded, want %d", len(list), n)
+		}
+		for i, rec := range list {
+			seq := n - i // newest first
+			want := map[bool]string{true: "pause", false: "resume"}[seq%2 == 0]
+			if seq == 1 {
+				want = "start"
+			}
+			if rec.Seq != uint64(seq) || rec.Result != domain.ScanApplied || rec.Action != want {
+				t.Errorf("seq %d: %+v, want %s", seq, rec, want)
+			}
+		}
+		if a := audit(t, s, "work_order", "WO-1"); len(a) != n {
+			t.Errorf("%d audit entries for WO-1, want %d", len(a), n)
+		}
+		if w := workOrder(t, s, "WO-1"); w.Status != domain.StatusPaused {
+			t.Errorf("WO-1 is %s", w.Status)
+		}
+	})
+}
