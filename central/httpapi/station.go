@@ -74,9 +74,7 @@ func (s *Server) actorAt(c echo.Context, st domain.Station, operator string) (do
 		return domain.Actor{}, &Problem{Status: http.StatusForbidden, Field: "line",
 			Detail: "this token is limited to line " + p.LineScope + "; station " + st.ID + " is on line " + st.LineID}
 	}
-	switch p.Role {
-	case domain.RoleOperator, domain.RoleSupervisor, domain.RoleAdmin:
-	default:
+	if !domain.MayWorkAtStation(p.Role) {
 		return domain.Actor{}, &Problem{Status: http.StatusForbidden, Field: "role", Detail: "role " + string(p.Role) + " may not work at a station"}
 	}
 	a := p.Actor()
