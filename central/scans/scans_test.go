@@ -436,3 +436,54 @@ func TestConcurrentAppliersInOrder(t *testing.T) {
 		}
 	})
 }
+
+// flaky fails applying one scan for a reason that is not the scan's.
+type flaky struct {
+	*store.Store
+	seq uint64
+}
+
+func (f flaky) ApplyNextScan(ctx context.Context, line string,
+	fn func(tx domain.ScanTx, sc domain.PendingScan) (domain.ScanRecord, error)) (domain.PendingScan, domain.ScanRecord, bool, error) {
+	return f.Store.ApplyNextScan(ctx, line, func(tx domain.ScanTx, sc domain.PendingScan) (domain.ScanRecord, error) {
+		if sc.Seq == f.seq {
+			return domain.ScanRecord{}, errors.New("disk on fire")
+		}
+		return fn(tx, sc)
+	})
+}
+
+// TestFailingScanIsGivenUp: a scan that keeps failing holds its line's
+// later scans back (order) for a few passes, is then recorded as failed,
+// and the later scans apply.
+func TestFailingScanIsGivenUp(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, b backend) {
+		s := b.open(t)
+		plant(t, s)
+		a, err := New(Options{Store: flaky{s, 1}, Log: quiet(), MaxAttempts: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := ingest.New(ingest.Config{}, s, nil, quiet())
+		if _, err := in.Process(context.Background(), "e1", batch(t,
+			scan(1, t0, "L1", "ST-L1", "WO-1", "", ""), scan(2, t0.Add(time.Second), "L1", "ST-L1", "WO-1", "", ""))); err != nil {
+			t.Fatal(err)
+		}
+		for pass := 1; pass <= 2; pass++ {
+			if n, err := a.RunOnce(context.Background()); n != 0 || err == nil || !strings.Contains(err.Error(), "disk on fire") {
+				t.Fatalf("pass %d: %d recorded, err %v", pass, n, err)
+			}
+		}
+		if n, err := a.RunOnce(context.Background()); n != 2 || err != nil {
+			t.Fatalf("third pass: %d recorded, err %v", n, err)
+		}
+		list := stationScans(t, s)
+		if len(list) != 2 || list[1].Result != domain.ScanFailed || !strings.Contains(list[1].Message, "gave up after 3 attempts") ||
+			list[0].Result != domain.ScanApplied || list[0].Action != "start" {
+			t.Fatalf("scans: %+v", list)
+		}
+		if got := counter(t, a, "failed"); got != 1 {
+			t.Errorf("failed counter %v", got)
+		}
+	})
+}
