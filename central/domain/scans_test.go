@@ -6,7 +6,9 @@ import (
 )
 
 func TestDecideScanAction(t *testing.T) {
-	wo := func(st OrderStatus) WorkOrder { return WorkOrder{ID: "WO-1", OrderNumber: "PO-1", LineID: "L1", Status: st} }
+	wo := func(st OrderStatus) WorkOrder {
+		return WorkOrder{ID: "WO-1", OrderNumber: "PO-1", LineID: "L1", Status: st}
+	}
 	for _, c := range []struct {
 		w     OrderStatus
 		order OrderStatus
