@@ -62,10 +62,17 @@ type Ingest struct {
 	subscribed chan struct{}
 	subOnce    sync.Once
 
-	// mu is held while a message is handled, so Stop can wait for the one
-	// in flight and then refuse the rest (they stay un-acked and come back).
+	// MQTT batches are decoded on paho's goroutine and applied on run's, so
+	// the next batch is decoded while the previous one commits. mu guards
+	// stopped; quit tells both sides to stop taking batches, and done is
+	// closed when run has finished the group in flight. A batch still queued
+	// then is never acknowledged, to the edge or to the broker: it comes back.
 	mu      sync.Mutex
 	stopped bool
+	started bool
+	queue   chan *job
+	quit    chan struct{}
+	done    chan struct{}
 
 	received, applied, duplicates, malformed, refused, rejected, storeErrors atomic.Int64
 
@@ -84,6 +91,7 @@ func New(cfg Config, store Applier, notify func(), log *slog.Logger) *Ingest {
 		notify = func() {}
 	}
 	return &Ingest{cfg: cfg, store: store, notify: notify, log: log, subscribed: make(chan struct{}),
+		queue: make(chan *job, queueBatches), quit: make(chan struct{}), done: make(chan struct{}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "linewise_ingest_batch_commit_seconds",
 			Help:    "Time to apply and commit one batch in the store.",
@@ -96,6 +104,14 @@ func New(cfg Config, store Applier, notify func(), log *slog.Logger) *Ingest {
 // Start connects (retrying in the background if the broker is not up) and
 // subscribes on every (re)connect.
 func (in *Ingest) Start() {
+	in.mu.Lock()
+	if in.started || in.stopped {
+		in.mu.Unlock()
+		return
+	}
+	in.started = true
+	in.mu.Unlock()
+	go in.run()
 	opts := paho.NewClientOptions().
 		AddBroker(in.cfg.BrokerURL).
 		SetClientID(in.cfg.ClientID).
@@ -107,6 +123,10 @@ func (in *Ingest) Start() {
 		SetConnectTimeout(5 * time.Second).
 		SetUsername(in.cfg.Username).
 		SetPassword(in.cfg.Password).
+		// The broker's PUBACK follows our commit (or refusal), as the ack
+		// to the edge does: a batch central took but never finished is
+		// redelivered by the broker as well as resent by the edge.
+		SetAutoAckDisabled(true).
 		// With a persistent session the broker may deliver queued batches
 		// before our Subscribe call registers its handler.
 		SetDefaultPublishHandler(in.handle).
@@ -130,14 +150,23 @@ func (in *Ingest) Start() {
 // Subscribed is closed once the first subscription is in place.
 func (in *Ingest) Subscribed() <-chan struct{} { return in.subscribed }
 
-// Stop waits for the batch in flight, refuses further ones and disconnects.
-// Safe to call twice.
+// Stop waits for the batches being applied, refuses further ones and
+// disconnects. Safe to call twice.
 func (in *Ingest) Stop() {
 	in.mu.Lock()
-	was := in.stopped
+	was, started := in.stopped, in.started
 	in.stopped = true
+	if !was {
+		close(in.quit)
+	}
 	in.mu.Unlock()
-	if !was && in.client != nil {
+	if was {
+		return
+	}
+	if started {
+		<-in.done
+	}
+	if in.client != nil {
 		in.client.Disconnect(250)
 	}
 }
@@ -169,16 +198,44 @@ var (
 // together with the error ack to send; a store failure returns an error
 // wrapping ErrStore and no ack. It logs nothing: callers do.
 func (in *Ingest) Process(ctx context.Context, edge string, payload []byte) (wire.Ack, error) {
+	j := in.prepare(edge, payload)
+	if j.err != nil {
+		return j.ack, j.err
+	}
+	if err := in.apply(ctx, []*job{j}); err != nil {
+		return wire.Ack{}, err
+	}
+	return j.ack, nil
+}
+
+// job is one batch on its way through: decoded and screened by prepare,
+// then stored (with the batches queued behind it) by apply.
+type job struct {
+	edge  string
+	b     wire.Batch // the events to apply: those that passed Screen
+	ack   wire.Ack   // once apply succeeds, or at once when err is set
+	err   error      // the batch is refused as a whole (ErrMalformed, ErrNotAllowed)
+	msg   paho.Message
+	cl    paho.Client
+	bytes int
+}
+
+// prepare decodes and screens a batch. A refused batch comes back with err
+// and the error ack set.
+func (in *Ingest) prepare(edge string, payload []byte) *job {
 	in.received.Add(1)
+	j := &job{edge: edge, bytes: len(payload)}
 	b, err := wire.DecodeBatch(edge, payload)
 	if err != nil {
 		in.malformed.Add(1)
-		return wire.Ack{EdgeID: edge, Error: err.Error()}, fmt.Errorf("%w: %w", ErrMalformed, err)
+		j.ack, j.err = wire.Ack{EdgeID: edge, Error: err.Error()}, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return j
 	}
 	allowLine, err := in.cfg.Edges.Allow(edge)
 	if err != nil {
 		in.refused.Add(1)
-		return wire.Ack{EdgeID: edge, Error: err.Error()}, err
+		j.ack, j.err = wire.Ack{EdgeID: edge, Error: err.Error()}, err
+		return j
 	}
 	from, to := b.Events[0].Seq, b.Events[len(b.Events)-1].Seq
 	// A hostile or broken event is refused on its own; the rest of the
@@ -188,63 +245,172 @@ func (in *Ingest) Process(ctx context.Context, edge string, payload []byte) (wir
 		in.rejected.Add(int64(len(rejected)))
 		in.log.Warn("refusing events", "edge", edge, "count", len(rejected), "first_seq", rejected[0].Seq, "reason", rejected[0].Reason)
 	}
+	b.Events = valid
+	j.b = b
+	j.ack = wire.Ack{EdgeID: edge, From: from, To: to, Rejected: rejected}
+	return j
+}
+
+// apply stores the valid events of one edge's prepared batches in one
+// transaction. Only after it commits do their acks stand; on error none of
+// them does, and the error wraps ErrStore.
+func (in *Ingest) apply(ctx context.Context, jobs []*job) error {
+	var b wire.Batch
+	if len(jobs) == 1 {
+		b = jobs[0].b
+	} else {
+		b = wire.Batch{Version: wire.Version, EdgeID: jobs[0].edge}
+		n := 0
+		for _, j := range jobs {
+			n += len(j.b.Events)
+		}
+		b.Events = make([]wire.Event, 0, n)
+		for _, j := range jobs {
+			b.Events = append(b.Events, j.b.Events...)
+		}
+	}
 	n := 0
-	if len(valid) > 0 {
-		b.Events = valid
+	if len(b.Events) > 0 {
 		ctx, cancel := context.WithTimeout(ctx, in.cfg.ApplyTimeout)
 		start := time.Now()
+		var err error
 		n, err = in.store.ApplyBatch(ctx, b)
 		cancel()
 		if err != nil {
-			in.storeErrors.Add(1)
-			return wire.Ack{}, fmt.Errorf("%w: batch from %d: %w", ErrStore, from, err)
+			in.storeErrors.Add(int64(len(jobs)))
+			return fmt.Errorf("%w: batch from %d: %w", ErrStore, jobs[0].ack.From, err)
 		}
 		in.latency.Observe(time.Since(start).Seconds())
 	}
 	in.applied.Add(int64(n))
-	in.duplicates.Add(int64(len(valid) - n))
+	in.duplicates.Add(int64(len(b.Events) - n))
+	to := jobs[len(jobs)-1].ack.To
 	in.seqMu.Lock()
-	if to > in.lastSeq[edge] {
-		in.lastSeq[edge] = to
+	if to > in.lastSeq[jobs[0].edge] {
+		in.lastSeq[jobs[0].edge] = to
 	}
 	in.seqMu.Unlock()
 	if n > 0 {
 		in.notify()
 	}
-	return wire.Ack{EdgeID: edge, From: from, To: to, Rejected: rejected}, nil
+	return nil
 }
 
+// Queueing and grouping of MQTT batches. An edge keeps several batches in
+// flight; when central falls behind they queue here, and one transaction
+// then stores all that are waiting, up to groupEvents events: what a
+// commit costs (statements, round trips, the WAL flush) is paid once per
+// group, not per batch. Under light load a group is a single batch and
+// nothing waits for company.
+const (
+	queueBatches = 64
+	groupEvents  = 8000
+	groupBytes   = 4 * wire.MaxBatchBytes
+)
+
+// handle runs on paho's delivery goroutine, one message at a time and in
+// arrival order: it decodes and queues, so decoding overlaps the commit of
+// the batches before; run keeps that order.
 func (in *Ingest) handle(c paho.Client, m paho.Message) {
 	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.stopped {
-		return
+	stopped := in.stopped
+	in.mu.Unlock()
+	if stopped {
+		return // no PUBACK either: the broker keeps it for our next session
 	}
 	edge, ok := wire.EdgeFromTopic(m.Topic())
 	if !ok {
 		// No edge id means nowhere to send an ack: log and move on.
 		in.malformed.Add(1)
 		in.log.Warn("message on unexpected topic", "topic", m.Topic())
+		m.Ack()
 		return
 	}
-	log := in.log.With("edge", edge)
-	ack, err := in.Process(context.Background(), edge, m.Payload())
-	switch {
-	case errors.Is(err, ErrStore):
-		// No ack: the edge keeps the batch and resends it.
-		log.Error("storing batch failed; not acknowledged", "err", err)
-		return
-	case errors.Is(err, ErrMalformed):
-		log.Warn("refusing malformed batch", "err", err)
-	case errors.Is(err, ErrNotAllowed):
-		log.Warn("refusing batch not allowed for this edge", "err", err)
-	case err != nil:
-		log.Error("batch failed", "err", err)
-		return
-	default:
-		log.Debug("batch committed", "from", ack.From, "to", ack.To)
+	j := in.prepare(edge, m.Payload())
+	j.msg, j.cl = m, c
+	select {
+	case in.queue <- j:
+	case <-in.quit:
 	}
-	in.ack(c, log, ack)
+}
+
+// run applies queued batches in arrival order, grouping consecutive ones
+// of the same edge, and acknowledges each only after its group committed.
+func (in *Ingest) run() {
+	defer close(in.done)
+	var next *job // taken from the queue but of another edge than the group
+	for {
+		first := next
+		next = nil
+		if first == nil {
+			select {
+			case first = <-in.queue:
+			case <-in.quit:
+				return
+			}
+		}
+		select {
+		case <-in.quit:
+			return // first is not acknowledged and comes back
+		default:
+		}
+		group := []*job{first}
+		events, bytes := len(first.b.Events), first.bytes
+	fill:
+		for events < groupEvents && bytes < groupBytes {
+			select {
+			case j := <-in.queue:
+				if j.edge != first.edge {
+					next = j
+					break fill
+				}
+				group = append(group, j)
+				events, bytes = events+len(j.b.Events), bytes+j.bytes
+			default:
+				break fill
+			}
+		}
+		in.finish(group)
+	}
+}
+
+// finish stores a group of one edge's batches and acknowledges each, in order.
+func (in *Ingest) finish(group []*job) {
+	log := in.log.With("edge", group[0].edge)
+	var ok []*job
+	for _, j := range group {
+		switch {
+		case errors.Is(j.err, ErrMalformed):
+			log.Warn("refusing malformed batch", "err", j.err)
+		case errors.Is(j.err, ErrNotAllowed):
+			log.Warn("refusing batch not allowed for this edge", "err", j.err)
+		case j.err != nil:
+			log.Error("batch failed", "err", j.err)
+		default:
+			ok = append(ok, j)
+		}
+	}
+	if len(ok) > 0 {
+		if err := in.apply(context.Background(), ok); err != nil {
+			// No ack: the edge keeps the batches and resends them.
+			log.Error("storing batch failed; not acknowledged", "batches", len(ok), "err", err)
+			for _, j := range ok {
+				j.err = err
+			}
+		}
+	}
+	for _, j := range group {
+		switch {
+		case j.err == nil:
+			log.Debug("batch committed", "from", j.ack.From, "to", j.ack.To)
+			in.ack(j.cl, log, j.ack)
+		case errors.Is(j.err, ErrMalformed), errors.Is(j.err, ErrNotAllowed):
+			in.ack(j.cl, log, j.ack) // the error ack: the edge must not resend
+		}
+		// The broker's PUBACK in every case, as before the queue: a batch
+		// not stored comes back from the edge, which still holds it.
+		j.msg.Ack()
+	}
 }
 
 // ack publishes without waiting in the handler: paho delivers messages and

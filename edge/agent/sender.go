@@ -97,20 +97,20 @@ func (a *Agent) sendLoop(ctx context.Context) {
 		if !a.up.Connected() {
 			window, sentTo = nil, 0
 		} else if len(window) < limit {
-			evs, err := a.ob.Pending(ctx, sentTo, a.cfg.Central.BatchSize)
+			// The events go out as the outbox stored them: no decoding and
+			// encoding again on the way.
+			b, err := a.ob.PendingBatch(ctx, sentTo, a.cfg.Central.BatchSize)
 			if err != nil {
 				a.log.Error("reading outbox", "err", err)
-			} else if len(evs) > 0 {
-				b := wire.Batch{Version: wire.Version, EdgeID: a.cfg.EdgeID, Events: evs}
+			} else if b.Events > 0 {
 				pctx, cancel := context.WithTimeout(ctx, r.base)
 				err := a.up.Publish(pctx, b)
 				cancel()
 				switch {
 				case err == nil:
 					a.stats.Batches.Add(1)
-					last := evs[len(evs)-1].Seq
-					window = append(window, inflight{from: evs[0].Seq, to: last, sent: time.Now(), resend: evs[0].Seq <= sentEver})
-					sentTo, sentEver = last, max(sentEver, last)
+					window = append(window, inflight{from: b.From, to: b.To, sent: time.Now(), resend: b.From <= sentEver})
+					sentTo, sentEver = b.To, max(sentEver, b.To)
 					continue // fill the window without waiting
 				case errors.Is(err, uplink.ErrNotConnected), ctx.Err() != nil:
 				default:

@@ -40,7 +40,21 @@ type Outbox struct {
 	edgeID  string
 	nextSeq uint64 // only touched inside Commit, which the single processor calls
 	depth   atomic.Int64
+	// bodySize is the mean encoded event (and comma) of the last batch
+	// read, so the next one's buffer is sized once.
+	bodySize atomic.Int64
+	// Statements run per commit, batch or ack, prepared once: parsing
+	// them again each time cost more than a commit's rows (the multi-row
+	// INSERTs most). ins[k] inserts 1<<k rows.
+	ins     [insertPow + 1]*sql.Stmt
+	nextSt  *sql.Stmt
+	ackSt   *sql.Stmt
+	pending *sql.Stmt // on rd
 }
+
+// A commit's events go in with as few multi-row INSERTs of 1, 2, 4, ...,
+// 1<<insertPow rows as add up to their number.
+const insertPow = 8
 
 // Open opens or creates the outbox in dir for edgeID. An outbox belongs to
 // one edge id for ever: opening it for another is refused, because the
@@ -67,7 +81,29 @@ func Open(dir, edgeID string) (*Outbox, error) {
 		return nil, fmt.Errorf("outbox %s: %w", path, err)
 	}
 	o.rd.SetMaxOpenConns(1)
+	if err := o.prepare(); err != nil {
+		o.Close()
+		return nil, fmt.Errorf("outbox %s: %w", path, err)
+	}
 	return o, nil
+}
+
+func (o *Outbox) prepare() error {
+	var err error
+	for k := range o.ins {
+		q := `INSERT INTO outbox(seq, body) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, 1<<k-1)
+		if o.ins[k], err = o.db.Prepare(q); err != nil {
+			return err
+		}
+	}
+	if o.nextSt, err = o.db.Prepare(`UPDATE meta SET v=? WHERE k='next_seq'`); err != nil {
+		return err
+	}
+	if o.ackSt, err = o.db.Prepare(`DELETE FROM outbox WHERE seq >= ? AND seq <= ?`); err != nil {
+		return err
+	}
+	o.pending, err = o.rd.Prepare(`SELECT seq, body FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?`)
+	return err
 }
 
 func (o *Outbox) init() error {
@@ -103,7 +139,15 @@ func (o *Outbox) init() error {
 }
 
 // Close closes the database.
-func (o *Outbox) Close() error { return errors.Join(o.rd.Close(), o.db.Close()) }
+func (o *Outbox) Close() error {
+	var errs []error
+	for _, st := range append(o.ins[:], o.nextSt, o.ackSt, o.pending) {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, o.rd.Close(), o.db.Close())...)
+}
 
 // Depth is the number of events not yet acknowledged.
 func (o *Outbox) Depth() int64 { return o.depth.Load() }
@@ -181,7 +225,7 @@ func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
 	for i, e := range t.events {
 		e.EdgeID, e.Seq = o.edgeID, seq
 		seq++
-		body, err := json.Marshal(e)
+		body, err := e.AppendJSON(nil) // json.Marshal's bytes, cheaper
 		if err != nil {
 			return nil, fmt.Errorf("outbox commit: %w", err)
 		}
@@ -194,17 +238,21 @@ func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
 	defer sqlTx.Rollback()
 	// Many rows per INSERT: one statement per event cost more in the
 	// driver than the rows did in SQLite.
-	const chunk = 200
-	for from := 0; from < len(out); from += chunk {
-		to := min(from+chunk, len(out))
-		q := `INSERT INTO outbox(seq, body) VALUES (?, ?)` + strings.Repeat(`, (?, ?)`, to-from-1)
-		args := make([]any, 0, 2*(to-from))
+	args := make([]any, 0, 2<<insertPow)
+	for from := 0; from < len(out); {
+		k := insertPow
+		for 1<<k > len(out)-from {
+			k--
+		}
+		to := from + 1<<k
+		args = args[:0]
 		for i := from; i < to; i++ {
 			args = append(args, int64(out[i].Seq), bodies[i])
 		}
-		if _, err := sqlTx.ExecContext(ctx, q, args...); err != nil {
+		if _, err := sqlTx.StmtContext(ctx, o.ins[k]).ExecContext(ctx, args...); err != nil {
 			return nil, fmt.Errorf("outbox commit: %w", err)
 		}
+		from = to
 	}
 	for s, st := range t.counters {
 		known := 0
@@ -222,7 +270,7 @@ func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
 		}
 	}
 	if seq != o.nextSeq {
-		if _, err := sqlTx.Exec(`UPDATE meta SET v=? WHERE k='next_seq'`, strconv.FormatUint(seq, 10)); err != nil {
+		if _, err := sqlTx.StmtContext(ctx, o.nextSt).ExecContext(ctx, strconv.FormatUint(seq, 10)); err != nil {
 			return nil, fmt.Errorf("outbox commit: %w", err)
 		}
 	}
@@ -256,10 +304,50 @@ func (o *Outbox) Pending(ctx context.Context, after uint64, limit int) ([]wire.E
 	return out, rows.Err()
 }
 
+// PendingBatch is Pending in wire form: up to limit unacknowledged events
+// with seq > after, oldest first, spliced into one batch payload as they
+// are stored (each is json.Marshal of its wire.Event), without decoding
+// them. Events is 0 when nothing is pending.
+func (o *Outbox) PendingBatch(ctx context.Context, after uint64, limit int) (wire.EncodedBatch, error) {
+	var eb wire.EncodedBatch
+	rows, err := o.pending.QueryContext(ctx, int64(after), limit)
+	if err != nil {
+		return eb, fmt.Errorf("outbox pending: %w", err)
+	}
+	defer rows.Close()
+	hint := int(o.bodySize.Load())*limit + 64
+	w := wire.NewBatchWriter(o.edgeID, hint)
+	for rows.Next() {
+		var seq int64
+		var body sql.RawBytes // the driver's copy, appended before the next row
+		if err := rows.Scan(&seq, &body); err != nil {
+			return eb, fmt.Errorf("outbox pending: %w", err)
+		}
+		// Spliced unchecked, a damaged row would make central refuse the
+		// whole batch; this way it stops here, as Pending's decoding does.
+		if !json.Valid(body) {
+			return eb, fmt.Errorf("outbox pending: corrupt event %d", seq)
+		}
+		if w.Len() == 0 {
+			eb.From = uint64(seq)
+		}
+		eb.To = uint64(seq)
+		w.Add(body)
+	}
+	if err := rows.Err(); err != nil {
+		return eb, fmt.Errorf("outbox pending: %w", err)
+	}
+	if eb.Events = w.Len(); eb.Events > 0 {
+		eb.Payload = w.Bytes()
+		o.bodySize.Store(int64(len(eb.Payload) / eb.Events))
+	}
+	return eb, nil
+}
+
 // Ack removes the events central has committed, from..to inclusive, and
 // returns how many were still there (a repeated ack removes nothing).
 func (o *Outbox) Ack(ctx context.Context, from, to uint64) (int64, error) {
-	res, err := o.db.ExecContext(ctx, `DELETE FROM outbox WHERE seq >= ? AND seq <= ?`, int64(from), int64(to))
+	res, err := o.ackSt.ExecContext(ctx, int64(from), int64(to))
 	if err != nil {
 		return 0, fmt.Errorf("outbox ack %d..%d: %w", from, to, err)
 	}

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -95,5 +96,36 @@ func TestRejectMovesToDead(t *testing.T) {
 	}
 	if d, _ := o.Dead(); d != 1 || o.Depth() != 0 {
 		t.Fatalf("dead %d depth %d", d, o.Depth())
+	}
+}
+
+func TestPendingBatchSplicesStoredEvents(t *testing.T) {
+	ctx := context.Background()
+	o, err := Open(t.TempDir(), "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	tx := &Tx{}
+	for n := range int64(5) {
+		tx.Append(countEvent(n + 1))
+	}
+	evs, err := o.Commit(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if eb, err := o.PendingBatch(ctx, 5, 10); err != nil || eb.Events != 0 || eb.Payload != nil {
+		t.Fatalf("nothing pending after 5: %+v %v", eb, err)
+	}
+	eb, err := o.PendingBatch(ctx, 1, 3)
+	if err != nil || eb.Events != 3 || eb.From != 2 || eb.To != 4 {
+		t.Fatalf("pending batch %d events %d..%d, %v; want 3 events 2..4", eb.Events, eb.From, eb.To, err)
+	}
+	b, err := wire.DecodeBatch("e1", eb.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(b.Events, evs[1:4]) {
+		t.Fatalf("decoded %+v\nwant %+v", b.Events, evs[1:4])
 	}
 }

@@ -71,12 +71,8 @@ func NewHTTPS(cfg HTTPSConfig, log *slog.Logger) (*HTTPS, error) {
 }
 
 // Publish posts the batch and, on a 200, queues central's ack.
-func (h *HTTPS) Publish(ctx context.Context, b wire.Batch) error {
-	body, err := json.Marshal(b)
-	if err != nil {
-		return fmt.Errorf("uplink https: %w", err)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(h.cfg.URL, "/")+"/api/v1/ingest", bytes.NewReader(body))
+func (h *HTTPS) Publish(ctx context.Context, b wire.EncodedBatch) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(h.cfg.URL, "/")+"/api/v1/ingest", bytes.NewReader(b.Payload))
 	if err != nil {
 		return fmt.Errorf("uplink https: %w", err)
 	}

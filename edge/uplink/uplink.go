@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -18,10 +17,10 @@ import (
 
 // Uplink is one way to central.
 type Uplink interface {
-	// Publish hands a batch to the transport. A nil error means the
-	// transport took it (for MQTT: the broker's PUBACK), not that central
-	// committed it: only an Ack says that.
-	Publish(ctx context.Context, b wire.Batch) error
+	// Publish hands an encoded batch to the transport. A nil error means
+	// the transport took it (for MQTT: the broker's PUBACK), not that
+	// central committed it: only an Ack says that.
+	Publish(ctx context.Context, b wire.EncodedBatch) error
 	// Acks delivers central's acknowledgements.
 	Acks() <-chan wire.Ack
 	Connected() bool
@@ -107,15 +106,13 @@ func (m *MQTT) onAck(_ paho.Client, msg paho.Message) {
 }
 
 // Publish sends one batch with QoS 1 and waits for the broker's PUBACK.
-func (m *MQTT) Publish(ctx context.Context, b wire.Batch) error {
+func (m *MQTT) Publish(ctx context.Context, b wire.EncodedBatch) error {
 	if !m.connected.Load() || !m.client.IsConnectionOpen() {
 		return ErrNotConnected
 	}
-	body, err := json.Marshal(b)
-	if err != nil {
-		return fmt.Errorf("uplink: %w", err)
-	}
-	tok := m.client.Publish(wire.EventsTopic(m.cfg.EdgeID), 1, false, body)
+	// paho keeps the payload until the broker's PUBACK, also after ctx
+	// ends: the sender never reuses it.
+	tok := m.client.Publish(wire.EventsTopic(m.cfg.EdgeID), 1, false, b.Payload)
 	select {
 	case <-tok.Done():
 		return tok.Error()

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -95,6 +96,46 @@ type Batch struct {
 	EdgeID  string  `json:"edge_id"`
 	Events  []Event `json:"events"`
 }
+
+// EncodedBatch is a Batch in its wire form, ready to publish.
+type EncodedBatch struct {
+	From, To uint64 // the first and last event's Seq
+	Events   int
+	Payload  []byte // the JSON of a Batch
+}
+
+// BatchWriter builds a Batch's JSON from events that are JSON already, each
+// as json.Marshal(Event) wrote it when the edge stored it: a sender splices
+// them in instead of decoding and encoding every event again. The result
+// decodes exactly like json.Marshal of the same Batch.
+type BatchWriter struct {
+	buf    []byte
+	events int
+}
+
+// NewBatchWriter starts a batch of edgeID's events; sizeHint is the
+// expected payload size in bytes.
+func NewBatchWriter(edgeID string, sizeHint int) *BatchWriter {
+	id, _ := json.Marshal(edgeID) // a string always encodes
+	w := &BatchWriter{buf: make([]byte, 0, max(sizeHint, 64))}
+	w.buf = fmt.Appendf(w.buf, `{"v":%d,"edge_id":%s,"events":[`, Version, id)
+	return w
+}
+
+// Add appends one encoded event.
+func (w *BatchWriter) Add(event []byte) {
+	if w.events > 0 {
+		w.buf = append(w.buf, ',')
+	}
+	w.buf = append(w.buf, event...)
+	w.events++
+}
+
+// Len is the number of events added.
+func (w *BatchWriter) Len() int { return w.events }
+
+// Bytes closes the batch and returns its JSON; add nothing after.
+func (w *BatchWriter) Bytes() []byte { return append(w.buf, "]}"...) }
 
 // Ack tells an edge that central has committed every event of its batch with
 // From <= Seq <= To (duplicates included): those may leave the outbox.
@@ -293,4 +334,86 @@ func (e *Event) Validate() error {
 		errs = append(errs, fmt.Errorf("type: %q is not one of count, state, scan, qc", e.Type))
 	}
 	return errors.Join(errs...)
+}
+
+// AppendJSON appends the event's JSON, byte for byte what json.Marshal
+// writes, at a fraction of its cost for the events that dominate the
+// volume (count and state, with plain strings); any other event is
+// written by json.Marshal itself.
+func (e *Event) AppendJSON(dst []byte) ([]byte, error) {
+	if _, off := e.SourceTime.Zone(); e.Scan != nil || e.QC != nil || !plain(e.EdgeID) || !plain(e.Line) || !plain(e.Type) ||
+		off != 0 || e.SourceTime.Year() < 0 || e.SourceTime.Year() > 9999 {
+		return marshalAppend(dst, e)
+	}
+	if c := e.Count; c != nil && !plain(c.Counter) {
+		return marshalAppend(dst, e)
+	}
+	if s := e.State; s != nil && (!plain(s.State) || !plain(s.Reason) || !plain(s.Raw)) {
+		return marshalAppend(dst, e)
+	}
+	dst = append(dst, `{"edge_id":"`...)
+	dst = append(dst, e.EdgeID...)
+	dst = append(dst, `","seq":`...)
+	dst = strconv.AppendUint(dst, e.Seq, 10)
+	dst = append(dst, `,"line":"`...)
+	dst = append(dst, e.Line...)
+	dst = append(dst, `","type":"`...)
+	dst = append(dst, e.Type...)
+	dst = append(dst, `","ts":"`...)
+	dst = e.SourceTime.AppendFormat(dst, time.RFC3339Nano)
+	dst = append(dst, '"')
+	if c := e.Count; c != nil {
+		dst = append(dst, `,"count":{"counter":"`...)
+		dst = append(dst, c.Counter...)
+		dst = append(dst, `","good":`...)
+		dst = strconv.AppendInt(dst, c.Good, 10)
+		dst = append(dst, `,"reject":`...)
+		dst = strconv.AppendInt(dst, c.Reject, 10)
+		dst = append(dst, `,"raw":`...)
+		dst = strconv.AppendUint(dst, c.Raw, 10)
+		if c.Reset {
+			dst = append(dst, `,"reset":true`...)
+		}
+		if c.Wraps != 0 {
+			dst = append(dst, `,"wraps":`...)
+			dst = strconv.AppendInt(dst, int64(c.Wraps), 10)
+		}
+		dst = append(dst, '}')
+	}
+	if s := e.State; s != nil {
+		dst = append(dst, `,"state":{"state":"`...)
+		dst = append(dst, s.State...)
+		dst = append(dst, '"')
+		if s.Reason != "" {
+			dst = append(dst, `,"reason":"`...)
+			dst = append(dst, s.Reason...)
+			dst = append(dst, '"')
+		}
+		if s.Raw != "" {
+			dst = append(dst, `,"raw":"`...)
+			dst = append(dst, s.Raw...)
+			dst = append(dst, '"')
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, '}'), nil
+}
+
+func marshalAppend(dst []byte, e *Event) ([]byte, error) {
+	b, err := json.Marshal(e)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
+// plain reports whether json.Marshal writes s as it is, between quotes:
+// printable ASCII without the characters it escapes.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

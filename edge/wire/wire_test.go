@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +62,62 @@ func TestDecodeBatchRefusesWholeOnlyForStructure(t *testing.T) {
 	in := `{"v":1,"edge_id":"e1","events":[{"edge_id":"e1","seq":1,"line":"L1","type":"count","ts":"2026-11-25T12:00:00Z","count":{"counter":"g","good":-1}}]}`
 	if _, err := DecodeBatch("e1", []byte(in)); err != nil {
 		t.Fatalf("a batch with one invalid event was refused whole: %v", err)
+	}
+}
+
+// The sender splices stored events into a batch; central must read exactly
+// what json.Marshal of the same Batch would have given it.
+func TestBatchWriterMatchesMarshal(t *testing.T) {
+	lo, hi := 1.5, 2.5
+	evs := []Event{
+		{EdgeID: "e.1", Seq: 7, Line: "L1", Type: TypeCount, SourceTime: time.Date(2026, 11, 25, 12, 0, 0, 123456789, time.UTC), Count: &Count{Counter: "good", Good: 3, Raw: 1 << 40, Reset: true, Wraps: 1}},
+		{EdgeID: "e.1", Seq: 8, Line: "L1", Type: TypeState, SourceTime: time.Date(2026, 11, 25, 12, 0, 1, 0, time.UTC), State: &State{State: StateDown, Reason: `jam "A" <3>`}},
+		{EdgeID: "e.1", Seq: 9, Line: "L1", Type: TypeQC, SourceTime: time.Date(2026, 11, 25, 12, 0, 2, 0, time.UTC), QC: &QC{Characteristic: "bore", Value: 2, Lower: &lo, Upper: &hi, Pass: true}},
+	}
+	want, err := json.Marshal(Batch{Version: Version, EdgeID: "e.1", Events: evs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := NewBatchWriter("e.1", 0)
+	for _, e := range evs {
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Add(b)
+	}
+	if got := w.Bytes(); string(got) != string(want) {
+		t.Fatalf("spliced batch\n%s\nwant\n%s", got, want)
+	}
+	if b, err := DecodeBatch("e.1", w.Bytes()); err != nil || len(b.Events) != 3 {
+		t.Fatalf("DecodeBatch = %d events, %v", len(b.Events), err)
+	}
+}
+
+func TestAppendJSONMatchesMarshal(t *testing.T) {
+	ts := time.Date(2026, 11, 25, 12, 0, 0, 120000000, time.UTC)
+	lo := 1.5
+	evs := []Event{
+		{EdgeID: "e1", Seq: 1, Line: "L1", Type: TypeCount, SourceTime: ts, Count: &Count{Counter: "good", Good: 3, Raw: 1<<64 - 1}},
+		{EdgeID: "e1", Seq: 1<<64 - 1, Line: "L1", Type: TypeCount, SourceTime: ts.Add(time.Nanosecond), Count: &Count{Counter: "good", Good: -2, Reject: 7, Reset: true, Wraps: -3}},
+		{EdgeID: "e1", Seq: 3, Line: "L1", Type: TypeCount, SourceTime: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Count: &Count{Counter: "ünïcode"}},
+		{EdgeID: "e1", Seq: 4, Line: "L1", Type: TypeState, SourceTime: ts, State: &State{State: StateDown, Reason: "jam", Raw: "17"}},
+		{EdgeID: "e1", Seq: 5, Line: "L1", Type: TypeState, SourceTime: ts, State: &State{State: StateRunning}},
+		{EdgeID: "e1", Seq: 6, Line: "L1", Type: TypeState, SourceTime: ts, State: &State{State: StateDown, Reason: "a<b & \"c\"\n"}},
+		{EdgeID: "e1", Seq: 7, Line: "L1", Type: TypeState, SourceTime: ts.In(time.FixedZone("x", 3600)), State: &State{State: StateIdle}},
+		{EdgeID: "e1", Seq: 8, Line: "L1", Type: TypeScan, SourceTime: ts, Scan: &Scan{Station: "S1", Code: "WO-1"}},
+		{EdgeID: "e1", Seq: 9, Line: "L1", Type: TypeQC, SourceTime: ts, QC: &QC{Characteristic: "bore", Value: 1e-9, Lower: &lo}},
+		{EdgeID: "e1", Seq: 10, Line: "L1", Type: "count", SourceTime: ts, Count: &Count{}, State: &State{}},
+		{Type: TypeCount},
+	}
+	for i := range evs {
+		want, err := json.Marshal(evs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := evs[i].AppendJSON([]byte("x"))
+		if err != nil || string(got) != "x"+string(want) {
+			t.Errorf("event %d: AppendJSON = %s, %v\nwant %s", i, got, err, want)
+		}
 	}
 }
