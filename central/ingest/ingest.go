@@ -94,7 +94,7 @@ func New(cfg Config, store Applier, notify func(), log *slog.Logger) *Ingest {
 		queue: make(chan *job, queueBatches), quit: make(chan struct{}), done: make(chan struct{}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "linewise_ingest_batch_commit_seconds",
-			Help:    "Time to apply and commit one batch in the store.",
+			Help:    "Time to apply and commit one transaction in the store: one batch, or several of one edge that were queued together.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16), // 0.5ms .. ~16s
 		}),
 		lastSeq: map[string]uint64{},
