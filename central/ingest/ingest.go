@@ -301,9 +301,10 @@ func (in *Ingest) apply(ctx context.Context, jobs []*job) error {
 // then stores all that are waiting, up to groupEvents events: what a
 // commit costs (statements, round trips, the WAL flush) is paid once per
 // group, not per batch. Under light load a group is a single batch and
-// nothing waits for company.
+// nothing waits for company. The queue holds twice an edge's default window
+// (8 batches): enough to group, and a bound on decoded batches in memory.
 const (
-	queueBatches = 64
+	queueBatches = 16
 	groupEvents  = 8000
 	groupBytes   = 4 * wire.MaxBatchBytes
 )
