@@ -20,10 +20,13 @@ type scanRunner struct {
 // startScans builds the scan applier, counted in the metrics and pushing
 // what it changes to the dashboards, and starts its loop: it applies at once
 // what a crash or a stop left pending, then on every committed batch (poke)
-// and on a short ticker. It needs the store, the API and the metrics.
+// and on a short ticker. It needs the store, the API, the metrics and the
+// planning and exception loops: a scan that starts or stops a run moves
+// counts already stored between work orders and the line's unattributed
+// counts, so what follows a committed batch follows an applied scan too.
 func (a *App) startScans() error {
 	svc, err := scans.New(scans.Options{Store: a.store, Log: a.base.With("component", "scans"),
-		Changed: a.api.Notify})
+		Changed: func() { a.api.Notify(); a.plan.poke(); a.exc.poke() }})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)
 	}

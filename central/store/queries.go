@@ -236,8 +236,9 @@ func (s *Store) LatestEvents(ctx context.Context, line string, limit int) ([]dom
 }
 
 // StartWorkOrder opens a run of the work order on its line at the given
-// time, so counts from then on are attributed to it. A line runs one work
-// order at a time: domain.ErrConflict if it already runs one (or this one).
+// time, so counts from then on are attributed to it, including those
+// already stored (see reattribute). A line runs one work order at a time:
+// domain.ErrConflict if it already runs one (or this one).
 func (s *Store) StartWorkOrder(ctx context.Context, id string, at time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -263,6 +264,9 @@ func (s *Store) startWorkOrderTx(ctx context.Context, tx *sql.Tx, id string, at 
 	switch domain.OrderStatus(status) {
 	case domain.StatusCompleted, domain.StatusClosed, domain.StatusCancelled:
 		return fmt.Errorf("store: start work order %s: it is %s: %w", id, status, domain.ErrConflict)
+	}
+	if err := s.lockLineRuns(ctx, tx, line); err != nil {
+		return err
 	}
 	var running string
 	err = tx.QueryRowContext(ctx, s.q(`SELECT work_order_id FROM wo_runs WHERE line_id = ? AND ended_at IS NULL`), line).Scan(&running)
@@ -291,11 +295,12 @@ func (s *Store) startWorkOrderTx(ctx context.Context, tx *sql.Tx, id string, at 
 			return fmt.Errorf("store: start work order %s: %w", id, err)
 		}
 	}
-	return nil
+	return s.reattribute(ctx, tx, line, ts)
 }
 
 // StopWorkOrder closes the work order's open run at the given time and marks
-// it paused; domain.ErrConflict if it is not running.
+// it paused; domain.ErrConflict if it is not running. Counts already stored
+// from that time on leave the work order (see reattribute).
 func (s *Store) StopWorkOrder(ctx context.Context, id string, at time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
@@ -314,7 +319,18 @@ func (s *Store) StopWorkOrder(ctx context.Context, id string, at time.Time) erro
 // stopWorkOrderTx is StopWorkOrder inside tx.
 func (s *Store) stopWorkOrderTx(ctx context.Context, tx *sql.Tx, id string, at time.Time) error {
 	var started int64
-	err := tx.QueryRowContext(ctx, s.q(`SELECT started_at FROM wo_runs WHERE work_order_id = ? AND ended_at IS NULL`), id).Scan(&started)
+	var line string
+	openRun := func() error {
+		return tx.QueryRowContext(ctx, s.q(`SELECT started_at, line_id FROM wo_runs WHERE work_order_id = ? AND ended_at IS NULL`),
+			id).Scan(&started, &line)
+	}
+	err := openRun()
+	if err == nil && s.postgres {
+		if err := s.lockLineRuns(ctx, tx, line); err != nil {
+			return err
+		}
+		err = openRun() // again under the lock: a stop committed meanwhile has closed it
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.getWorkOrderTx(ctx, tx, id); err != nil {
 			return err
@@ -334,7 +350,7 @@ func (s *Store) stopWorkOrderTx(ctx context.Context, tx *sql.Tx, id string, at t
 	if _, err := tx.ExecContext(ctx, s.q(`UPDATE work_orders SET status = ? WHERE id = ?`), string(domain.StatusPaused), id); err != nil {
 		return fmt.Errorf("store: stop work order %s: %w", id, err)
 	}
-	return nil
+	return s.reattribute(ctx, tx, line, ts)
 }
 
 func (s *Store) getWorkOrderTx(ctx context.Context, tx *sql.Tx, id string) (domain.WorkOrder, error) {
