@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -64,6 +65,22 @@ func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, 
 	}
 	defer tx.Rollback()
 	received := nanos(s.now())
+	if s.postgres {
+		seen := map[string]bool{}
+		var ls []string
+		for i := range b.Events {
+			if !seen[b.Events[i].Line] {
+				seen[b.Events[i].Line] = true
+				ls = append(ls, b.Events[i].Line)
+			}
+		}
+		slices.Sort(ls)
+		for _, l := range ls {
+			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1, hashtext($2))`, runLockKey, l); err != nil {
+				return 0, err
+			}
+		}
+	}
 	wos, err := s.attribute(ctx, tx, b.Events)
 	if err != nil {
 		return 0, fmt.Errorf("store: apply batch from edge %s: attribute: %w", b.EdgeID, err)

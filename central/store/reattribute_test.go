@@ -215,11 +215,10 @@ func TestReattributeUnderConcurrentIngest(t *testing.T) {
 		}
 		l := readLedger(t, s, "WO-1")
 		l.consistent(t, "after")
-		// Where each event is, against the run that covers it. On SQLite
-		// (one writer) always the same. On PostgreSQL a batch that read
-		// wo_runs before a run change committed and stored its events after
-		// the change read them keeps them where it put them (consistently
-		// counted), until ingest takes lockLineRuns' lock shared.
+		// Where each event is, against the run that covers it: ingest takes
+		// the line's run lock shared (PostgreSQL), so no batch can read
+		// wo_runs before a run change and store its events after the change
+		// has looked for them.
 		var misplaced int
 		err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events e
 			WHERE COALESCE(e.work_order_id, '') <> COALESCE((SELECT r.work_order_id FROM wo_runs r
@@ -228,10 +227,8 @@ func TestReattributeUnderConcurrentIngest(t *testing.T) {
 		switch {
 		case err != nil:
 			t.Fatal(err)
-		case misplaced > 0 && !db.postgres():
-			t.Errorf("%d events are not attributed to the run that covers them", misplaced)
 		case misplaced > 0:
-			t.Logf("%d events not attributed to the run that covers them (ingest raced a run change)", misplaced)
+			t.Errorf("%d events are not attributed to the run that covers them", misplaced)
 		}
 		var n [2]int64
 		for _, c := range l.counters {
