@@ -23,6 +23,7 @@ import (
 	"github.com/linewise/linewise/central/httpapi"
 	"github.com/linewise/linewise/central/ingest"
 	"github.com/linewise/linewise/central/live"
+	"github.com/linewise/linewise/central/liveness"
 	"github.com/linewise/linewise/central/store"
 )
 
@@ -44,6 +45,7 @@ type App struct {
 	ingest *ingest.Ingest
 	hub    *live.Hub
 	api    *httpapi.Server
+	live   *liveness.Tracker // edge liveness (liveness.go)
 	// metrics is this App's own registry: no global collectors, so tests
 	// can run several Apps in one process.
 	metrics *prometheus.Registry
@@ -134,13 +136,14 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 
 	a.hub = live.New(16)
+	a.startLiveness()
 	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID,
-		Username: mqttUser, Password: mqttPass, Edges: edges},
+		Username: mqttUser, Password: mqttPass, Edges: edges, Liveness: a.live},
 		a.applier(), func() { a.api.Notify(); a.plan.poke(); a.exc.poke(); a.scan.poke() }, a.base.With("component", "ingest"))
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	a.api = httpapi.New(httpapi.Options{Store: a.store, Hub: a.hub, Log: a.base.With("component", "http"),
-		Ingest: a.ingest, Metrics: a.metrics})
+	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
+		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live})
 	pushCtx, cancel := context.WithCancel(context.Background())
 	a.cancelPush, a.pushDone = cancel, make(chan struct{})
 	go func() { defer close(a.pushDone); a.api.RunPush(pushCtx) }()

@@ -23,7 +23,7 @@ type exceptionRunner struct {
 // dashboard through the API, and starts its loop. It needs the store and
 // the API.
 func (a *App) startExceptions() error {
-	svc, err := exceptions.New(exceptions.Options{Config: a.cfg.Exceptions, Store: a.store,
+	svc, err := exceptions.New(exceptions.Options{Config: a.cfg.Exceptions, Store: livenessStore{a.store, a.live},
 		Log: a.base.With("component", "exceptions"), Now: a.cfg.ExceptionsNow, Changed: a.api.NotifyExceptions})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)

@@ -19,8 +19,8 @@ type EdgeAuthenticator interface {
 }
 
 // Auth is who may connect: central's own client (full access) and edges,
-// each limited to publishing on its events topic and subscribing to its ack
-// topic. Anonymous clients are refused unless AnonymousTopics is set, and
+// each limited to publishing on its events and status topics (its Last Will
+// too) and subscribing to its ack topic. Anonymous clients are refused unless AnonymousTopics is set, and
 // then limited to those topics.
 type Auth struct {
 	CentralUsername string
@@ -89,10 +89,24 @@ func (h *authHook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) boo
 	if h.auth.CentralClientID != "" && cl.ID == h.auth.CentralClientID {
 		return false // nobody else may take over central's session
 	}
+	// The broker sends a will without an ACL check, so its topic is
+	// checked here: one an edge may not publish refuses the connection.
+	if pk.Connect.WillFlag && !h.mayPublish(user, pk.Connect.WillTopic) {
+		return false
+	}
 	if len(user) == 0 {
 		return len(pass) == 0 && len(h.auth.AnonymousTopics) > 0
 	}
 	return h.auth.Edges != nil && h.auth.Edges.AuthenticateEdge(string(user), pass)
+}
+
+// mayPublish is the write rule for a client that is not central: an edge
+// publishes its batches and its status, an anonymous client its topics.
+func (h *authHook) mayPublish(user []byte, topic string) bool {
+	if len(user) == 0 {
+		return anonymousAllowed(h.auth.AnonymousTopics, topic)
+	}
+	return topic == wire.EventsTopic(string(user)) || topic == wire.StatusTopic(string(user))
 }
 
 func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
@@ -100,11 +114,11 @@ func (h *authHook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	if h.isCentral(user) {
 		return true
 	}
+	if write {
+		return h.mayPublish(user, topic)
+	}
 	if len(user) == 0 {
 		return anonymousAllowed(h.auth.AnonymousTopics, topic)
-	}
-	if write {
-		return topic == wire.EventsTopic(string(user))
 	}
 	return topic == wire.AckTopic(string(user))
 }

@@ -22,3 +22,22 @@ func TestAnonymousTopics(t *testing.T) {
 		}
 	}
 }
+
+func TestEdgePublishesOnlyItsOwnTopics(t *testing.T) {
+	h := &authHook{auth: Auth{CentralUsername: "central", AnonymousTopics: []string{"linesim/#"}}}
+	for _, tt := range []struct {
+		user, topic string
+		ok          bool
+	}{
+		{"e1", "linewise/v1/edges/e1/events", true},
+		{"e1", "linewise/v1/edges/e1/status", true},
+		{"e1", "linewise/v1/edges/e2/status", false},
+		{"e1", "linewise/v1/edges/e1/ack", false},
+		{"", "linewise/v1/edges/e1/status", false},
+		{"", "linesim/L1/state", true},
+	} {
+		if got := h.mayPublish([]byte(tt.user), tt.topic); got != tt.ok {
+			t.Errorf("mayPublish(%q, %q) = %v, want %v", tt.user, tt.topic, got, tt.ok)
+		}
+	}
+}

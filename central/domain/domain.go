@@ -162,3 +162,20 @@ func Attainment(good, expected int64) *float64 {
 	p := float64(good) / float64(expected) * 100
 	return &p
 }
+
+// EdgeStatus is what central knows of an edge's liveness: whether it is
+// online (its status says so and it spoke within the grace), when central
+// last heard from it (a batch, a heartbeat, a status), and what it reported
+// of itself.
+type EdgeStatus struct {
+	ID     string   `json:"id"`
+	Lines  []string `json:"lines"`
+	Online bool     `json:"online"`
+	// Reported is the status the edge last published or posted: online,
+	// offline (its shutdown or its MQTT Last Will), "" when none yet.
+	Reported  string     `json:"status,omitempty"`
+	LastSeen  *time.Time `json:"last_seen"`               // nil: not heard from since central started
+	Since     *time.Time `json:"offline_since,omitempty"` // when offline: since when (its will, its last word, or central's start)
+	Version   string     `json:"version,omitempty"`
+	StartedAt *time.Time `json:"started_at,omitempty"`
+}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,6 +40,12 @@ type Config struct {
 	// NoDataGrace: a line whose edge reports no_data this long raises
 	// no_data (not downtime: the device is unreachable).
 	NoDataGrace time.Duration `yaml:"no_data_grace"`
+	// EdgeSilentAfter: an edge offline (its status or MQTT Last Will) or
+	// silent (no batch, heartbeat or status) this long shows each of its
+	// lines as no_data "edge <id> offline" since it went quiet, which
+	// raises no_data once NoDataGrace has passed since then (see
+	// central/liveness).
+	EdgeSilentAfter time.Duration `yaml:"edge_silent_after"`
 	// Poll is how often time-based conditions are evaluated; events that
 	// arrive trigger an evaluation at once.
 	Poll time.Duration `yaml:"poll"`
@@ -46,9 +53,11 @@ type Config struct {
 
 // DefaultConfig: behind below 85 % with more than 50 expected (the
 // rescheduler's trigger thresholds), down for 2 minutes, no data for 2
-// minutes, evaluated every second.
+// minutes, an edge silent for 30 seconds (three missed heartbeats),
+// evaluated every second.
 func DefaultConfig() Config {
-	return Config{BehindAttainment: 85, BehindMinExpected: 50, DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute, Poll: time.Second}
+	return Config{BehindAttainment: 85, BehindMinExpected: 50, DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute,
+		EdgeSilentAfter: 30 * time.Second, Poll: time.Second}
 }
 
 // Validate reports every problem at once, each naming its key.
@@ -65,6 +74,9 @@ func (c Config) Validate() error {
 	}
 	if c.NoDataGrace < 0 {
 		errs = append(errs, devices.Field("exceptions.no_data_grace", "must not be negative"))
+	}
+	if c.EdgeSilentAfter < 100*time.Millisecond {
+		errs = append(errs, devices.Field("exceptions.edge_silent_after", "%v is too short; at least 100ms", c.EdgeSilentAfter))
 	}
 	if c.Poll < 100*time.Millisecond {
 		errs = append(errs, devices.Field("exceptions.poll", "%v is too short; at least 100ms", c.Poll))
@@ -253,7 +265,9 @@ func (s *Service) Evaluate(ctx context.Context) error {
 			at, why := now, "condition cleared"
 			switch x.Kind {
 			case domain.ExceptionMachineDown, domain.ExceptionNoData:
-				if l.StateSince != nil {
+				// A line back from an edge outage shows the state it had
+				// before it: resolve when that is seen, not in the past.
+				if l.StateSince != nil && !l.StateSince.Before(x.OpenedAt) {
 					at = *l.StateSince
 				}
 				why = "line " + stateName(l.State)
@@ -345,7 +359,9 @@ func (s *Service) conditions(l domain.LineView, now time.Time) []condition {
 		// A line that never reported has no state at all: that is a line
 		// without an edge, not an edge that lost its devices.
 		detail := "the edge reports no data since " + since.UTC().Format(time.RFC3339)
-		if l.Reason != "" {
+		if offline, ok := strings.CutSuffix(l.Reason, " offline"); ok && strings.HasPrefix(offline, "edge ") {
+			detail = "no data since " + since.UTC().Format(time.RFC3339) + ": " + l.Reason // central/liveness
+		} else if l.Reason != "" {
 			detail += ": " + l.Reason
 		}
 		out = append(out, condition{domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionNoData,

@@ -54,8 +54,11 @@ type Options struct {
 	Tick time.Duration
 	// Coalesce is the least time between two pushes caused by ingest; default 200ms.
 	Coalesce time.Duration
-	// Ingest, when set, serves POST /api/v1/ingest (see ingest.go).
+	// Ingest, when set, serves POST /api/v1/ingest (see ingest.go) and the
+	// edges' HTTPS heartbeat (edges.go).
 	Ingest Ingester
+	// Edges, when set, serves GET /api/v1/edges (edges.go).
+	Edges EdgeLister
 	// Metrics, when set, is served at GET /metrics (see metrics.go).
 	Metrics *prometheus.Registry
 	// Review says which sign-offs approval needs; default all of them.

@@ -22,6 +22,9 @@ type Ingester interface {
 	Identify(token string) (edgeID string, ok bool)
 	// Process checks and commits a batch; see ingest.Ingest.Process.
 	Process(ctx context.Context, edge string, payload []byte) (wire.Ack, error)
+	// Status takes an edge's heartbeat or status (a wire.Status) for the
+	// edge its token authenticated; see edges.go.
+	Status(edge string, payload []byte) error
 }
 
 func (s *Server) registerIngest(e *echo.Echo) {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,15 @@ type Config struct {
 	Edges *Edges
 	// ApplyTimeout bounds one batch's transaction; 0 means 10s.
 	ApplyTimeout time.Duration
+	// Liveness, when set, hears of every batch an allowed edge sends and
+	// every status it publishes (central/liveness).
+	Liveness Liveness
+}
+
+// Liveness is told when an edge speaks. Both must be quick and not block.
+type Liveness interface {
+	Seen(edge string)
+	Status(s wire.Status)
 }
 
 // Stats are running totals since start.
@@ -132,7 +142,7 @@ func (in *Ingest) Start() {
 		SetDefaultPublishHandler(in.handle).
 		SetOnConnectHandler(func(c paho.Client) {
 			in.log.Info("connected to broker", "broker", in.cfg.BrokerURL)
-			tok := c.Subscribe(wire.EventsWildcard, 1, in.handle)
+			tok := c.SubscribeMultiple(map[string]byte{wire.EventsWildcard: 1, wire.StatusWildcard: 1}, in.handle)
 			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
 				in.log.Error("subscribe failed; reconnecting", "topic", wire.EventsWildcard, "err", tok.Error())
 				c.Disconnect(0) // closing forces paho to retry via a fresh connect
@@ -237,6 +247,9 @@ func (in *Ingest) prepare(edge string, payload []byte) *job {
 		j.ack, j.err = wire.Ack{EdgeID: edge, Error: err.Error()}, err
 		return j
 	}
+	if in.cfg.Liveness != nil {
+		in.cfg.Liveness.Seen(edge)
+	}
 	from, to := b.Events[0].Seq, b.Events[len(b.Events)-1].Seq
 	// A hostile or broken event is refused on its own; the rest of the
 	// batch is applied and acknowledged as usual.
@@ -327,12 +340,51 @@ func (in *Ingest) handle(c paho.Client, m paho.Message) {
 		m.Ack()
 		return
 	}
+	if strings.HasSuffix(m.Topic(), "/status") {
+		in.status(edge, m.Payload())
+		m.Ack()
+		return
+	}
 	j := in.prepare(edge, m.Payload())
 	j.msg, j.cl = m, c
 	select {
 	case in.queue <- j:
 	case <-in.quit:
 	}
+}
+
+// status hands an edge's status (or its will) to Liveness. The broker lets
+// an edge publish only its own status topic; the payload must name it too.
+func (in *Ingest) status(edge string, payload []byte) {
+	if len(payload) == 0 {
+		return // a retained status being cleared
+	}
+	s, err := wire.DecodeStatus(edge, payload)
+	if err != nil {
+		in.log.Warn("ignoring malformed edge status", "edge", edge, "err", err)
+		return
+	}
+	if _, err := in.cfg.Edges.Allow(edge); err != nil {
+		in.log.Warn("ignoring status of an edge not configured", "edge", edge)
+		return
+	}
+	in.log.Debug("edge status", "edge", edge, "status", s.Status)
+	if in.cfg.Liveness != nil {
+		in.cfg.Liveness.Status(s)
+	}
+}
+
+// Status takes an edge's status over HTTPS (its heartbeat), for the edge
+// its token authenticated: malformed ones are refused with ErrMalformed.
+func (in *Ingest) Status(edge string, payload []byte) error {
+	s, err := wire.DecodeStatus(edge, payload)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if in.cfg.Liveness != nil {
+		in.cfg.Liveness.Status(s)
+	}
+	return nil
 }
 
 // run applies queued batches in arrival order, grouping consecutive ones

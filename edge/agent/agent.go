@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,6 +49,8 @@ type Agent struct {
 	stopOnce sync.Once
 	stopErr  error
 
+	started time.Time // reported to central in the edge's status
+
 	stats Stats
 	devMu sync.Mutex
 	devQ  map[string]deviceHealth
@@ -77,6 +80,7 @@ func New(cfg *config.Loaded, log *slog.Logger) (*Agent, error) {
 		readings: make(chan devices.Reading, 10_000),
 		wake:     make(chan struct{}, 1),
 		devQ:     map[string]deviceHealth{},
+		started:  time.Now(),
 	}
 	if t := cfg.Telemetry.InfluxDB; t != nil {
 		a.tel = telemetry.New(*t, cfg.EdgeID, cfg.Line, log.With("component", "telemetry"))
@@ -104,7 +108,7 @@ func (a *Agent) Start(ctx context.Context) error {
 	if a.cfg.Central.Transport == "https" {
 		h := a.cfg.Central.HTTPS
 		up, err := uplink.NewHTTPS(uplink.HTTPSConfig{URL: h.URL, Token: h.Token, CAFile: h.CAFile,
-			InsecureSkipVerify: h.InsecureSkipVerify, EdgeID: a.cfg.EdgeID}, a.log.With("component", "uplink"))
+			InsecureSkipVerify: h.InsecureSkipVerify, EdgeID: a.cfg.EdgeID, Liveness: a.liveness()}, a.log.With("component", "uplink"))
 		if err != nil {
 			return err
 		}
@@ -117,7 +121,7 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.up = uplink.NewMQTT(uplink.MQTTConfig{
 			Broker: a.cfg.Central.MQTT.Broker, ClientID: clientID,
 			Username: a.cfg.Central.MQTT.Username, Password: a.cfg.Central.MQTT.Password,
-			EdgeID: a.cfg.EdgeID,
+			EdgeID: a.cfg.EdgeID, Liveness: a.liveness(),
 		}, a.log.With("component", "uplink"))
 	}
 
@@ -368,4 +372,14 @@ func (a *Agent) routes() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics(), promhttp.HandlerOpts{}))
 	return mux
+}
+
+// liveness is what the uplink tells central about this agent: its build's
+// version, when it started and how often it says it is alive.
+func (a *Agent) liveness() uplink.Liveness {
+	v := "dev"
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		v = bi.Main.Version
+	}
+	return uplink.Liveness{Version: v, StartedAt: a.started, Heartbeat: a.cfg.Central.Heartbeat}
 }

@@ -52,6 +52,10 @@ type Central struct {
 	HTTPS      HTTPS         `yaml:"https"`
 	BatchSize  int           `yaml:"batch_size"`  // events per published batch
 	AckTimeout time.Duration `yaml:"ack_timeout"` // resend a batch not acknowledged within this
+	// Heartbeat is how often the edge tells central it is alive (a retained
+	// "online" status over MQTT, a POST over HTTPS); central shows this
+	// edge's lines as no data when it falls silent.
+	Heartbeat time.Duration `yaml:"heartbeat"`
 }
 
 // MQTT is the broker connection for events and acks.
@@ -146,7 +150,7 @@ func Default() Config {
 	return Config{
 		DataDir: "data/edge",
 		HTTP:    "127.0.0.1:8491",
-		Central: Central{BatchSize: 500, AckTimeout: 5 * time.Second},
+		Central: Central{BatchSize: 500, AckTimeout: 5 * time.Second, Heartbeat: 10 * time.Second},
 		Outbox:  Outbox{MaxEvents: 5_000_000, WarnAt: 0.8},
 	}
 }
@@ -284,6 +288,9 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 	}
 	if c.Central.AckTimeout < 100*time.Millisecond {
 		f("central.ack_timeout", "%s is below 100ms", c.Central.AckTimeout)
+	}
+	if c.Central.Heartbeat < 100*time.Millisecond {
+		f("central.heartbeat", "%s is below 100ms", c.Central.Heartbeat)
 	}
 	if c.Outbox.MaxEvents < 1000 {
 		f("outbox.max_events", "%d is below 1000", c.Outbox.MaxEvents)

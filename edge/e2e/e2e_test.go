@@ -33,6 +33,7 @@ func testLogger(t *testing.T) *slog.Logger {
 type lineView struct {
 	ID     string `json:"id"`
 	State  string `json:"state"`
+	Reason string `json:"reason"`
 	Good   int64  `json:"good"`
 	Reject int64  `json:"reject"`
 	Active *struct {

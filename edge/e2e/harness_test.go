@@ -40,6 +40,8 @@ type opts struct {
 	maxRate     float64       // counters[].max_rate
 	commitDelay time.Duration // central holds every ingest commit this long
 	https       bool          // edge sends over HTTPS POST /api/v1/ingest instead of MQTT
+	heartbeat   string        // central.heartbeat of the edge; empty: the default
+	central     func(*app.Config)
 }
 
 // fullStack is a simulator, central and an edge agent that tests can break.
@@ -106,6 +108,9 @@ func newFullStack(t *testing.T, o opts) *fullStack {
 		s.broker = "tcp://" + s.ccfg.MQTT.Embedded.Listen
 	}
 	s.base = "http://" + s.ccfg.HTTP
+	if o.central != nil {
+		o.central(&s.ccfg)
+	}
 	s.startCentral()
 	t.Cleanup(func() { s.stopCentral() })
 
@@ -179,10 +184,14 @@ state:
 }
 
 func uplinkYAML(s *fullStack) string {
-	if s.o.https {
-		return fmt.Sprintf("transport: https\n  https: {url: %q, token: %q}", s.base, edgeToken)
+	hb := ""
+	if s.o.heartbeat != "" {
+		hb = "\n  heartbeat: " + s.o.heartbeat
 	}
-	return fmt.Sprintf("mqtt: {broker: %q, username: %s, password: %q}", s.broker, edgeID, edgeToken)
+	if s.o.https {
+		return fmt.Sprintf("transport: https\n  https: {url: %q, token: %q}", s.base, edgeToken) + hb
+	}
+	return fmt.Sprintf("mqtt: {broker: %q, username: %s, password: %q}", s.broker, edgeID, edgeToken) + hb
 }
 
 func counterBits(l linesim.LineConfig) int {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +27,9 @@ type HTTPSConfig struct {
 	InsecureSkipVerify bool   // test setups only
 	EdgeID             string
 	Timeout            time.Duration
+	// Liveness: a heartbeat POST to /api/v1/edges/{id}/heartbeat every
+	// Liveness.Heartbeat (0: none) and "offline" at Close.
+	Liveness Liveness
 }
 
 // HTTPS sends each batch in one POST; central answers with the ack only
@@ -36,6 +40,9 @@ type HTTPS struct {
 	acks   chan wire.Ack
 	log    *slog.Logger
 	ok     atomic.Bool
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
 }
 
 var _ Uplink = (*HTTPS)(nil)
@@ -65,9 +72,63 @@ func NewHTTPS(cfg HTTPSConfig, log *slog.Logger) (*HTTPS, error) {
 		client: &http.Client{Timeout: cfg.Timeout, Transport: &http.Transport{TLSClientConfig: tlsCfg, MaxIdleConnsPerHost: 4}},
 		acks:   make(chan wire.Ack, 64),
 		log:    log,
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	h.ok.Store(true)
+	go h.heartbeat()
 	return h, nil
+}
+
+// heartbeat says "online" at once and then every Liveness.Heartbeat.
+func (h *HTTPS) heartbeat() {
+	defer close(h.done)
+	every := h.cfg.Liveness.Heartbeat
+	if every <= 0 {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		go func() { // Close cancels a heartbeat in flight
+			select {
+			case <-h.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if err := h.postStatus(ctx, wire.StatusOnline); err != nil {
+			h.log.Debug("heartbeat failed", "err", err)
+		}
+		cancel()
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// postStatus sends our status to central, authenticated by our token.
+func (h *HTTPS) postStatus(ctx context.Context, st string) error {
+	url := strings.TrimRight(h.cfg.URL, "/") + "/api/v1/edges/" + h.cfg.EdgeID + "/heartbeat"
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(h.cfg.Liveness.status(h.cfg.EdgeID, st, time.Now())))
+	if err != nil {
+		return fmt.Errorf("uplink https: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+h.cfg.Token)
+	res, err := h.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("uplink https: heartbeat: %w", err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+	if res.StatusCode/100 != 2 {
+		return fmt.Errorf("uplink https: heartbeat: central answered %d: %s", res.StatusCode, truncate(out))
+	}
+	return nil
 }
 
 // Publish posts the batch and, on a 200, queues central's ack.
@@ -110,5 +171,19 @@ func (h *HTTPS) Acks() <-chan wire.Ack { return h.acks }
 // request is an error from Publish, and the sender retries on its tick.
 func (h *HTTPS) Connected() bool { return true }
 
-// Close releases idle connections.
-func (h *HTTPS) Close() { h.client.CloseIdleConnections() }
+// Close stops the heartbeat, tells central "offline" (bounded by a
+// second) and releases idle connections.
+func (h *HTTPS) Close() {
+	h.once.Do(func() {
+		close(h.stop)
+		<-h.done
+		if h.cfg.Liveness.Heartbeat > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			if err := h.postStatus(ctx, wire.StatusOffline); err != nil {
+				h.log.Debug("telling central offline failed", "err", err)
+			}
+			cancel()
+		}
+	})
+	h.client.CloseIdleConnections()
+}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,22 @@ var ErrNotConnected = errors.New("uplink: not connected")
 type MQTTConfig struct {
 	Broker, ClientID, Username, Password string
 	EdgeID                               string
+	// Liveness: the retained status on wire.StatusTopic, its Last Will and
+	// the heartbeat interval (0: no heartbeat, only connect and shutdown).
+	Liveness Liveness
+}
+
+// Liveness is what an uplink tells central about the edge itself, so that
+// central notices an edge that died, lost power or lost its network.
+type Liveness struct {
+	Version   string
+	StartedAt time.Time
+	Heartbeat time.Duration
+}
+
+func (l Liveness) status(edge, st string, at time.Time) []byte {
+	b, _ := json.Marshal(wire.Status{EdgeID: edge, Status: st, Version: l.Version, StartedAt: l.StartedAt.UTC(), At: at.UTC()})
+	return b
 }
 
 // MQTT publishes batches with QoS 1 on a persistent session and receives
@@ -45,6 +62,8 @@ type MQTT struct {
 	log        *slog.Logger
 	connected  atomic.Bool
 	Reconnects atomic.Int64
+	stop       chan struct{}
+	stopOnce   sync.Once
 }
 
 var _ Uplink = (*MQTT)(nil)
@@ -52,7 +71,7 @@ var _ Uplink = (*MQTT)(nil)
 // NewMQTT starts connecting in the background (retrying for ever with
 // paho's capped backoff) and returns at once.
 func NewMQTT(cfg MQTTConfig, log *slog.Logger) *MQTT {
-	m := &MQTT{cfg: cfg, acks: make(chan wire.Ack, 1024), log: log}
+	m := &MQTT{cfg: cfg, acks: make(chan wire.Ack, 1024), log: log, stop: make(chan struct{})}
 	opts := paho.NewClientOptions().
 		AddBroker(cfg.Broker).
 		SetClientID(cfg.ClientID).
@@ -62,10 +81,14 @@ func NewMQTT(cfg MQTTConfig, log *slog.Logger) *MQTT {
 		SetAutoReconnect(true).
 		SetConnectRetry(true).
 		SetConnectRetryInterval(time.Second).
-		SetMaxReconnectInterval(10 * time.Second).
-		SetConnectTimeout(5 * time.Second).
-		SetKeepAlive(15 * time.Second).
+		SetMaxReconnectInterval(10*time.Second).
+		SetConnectTimeout(5*time.Second).
+		SetKeepAlive(15*time.Second).
 		SetOrderMatters(false).
+		// The broker publishes this for us when our connection dies without
+		// a DISCONNECT (process killed, power, network): central then shows
+		// our lines as no data instead of their last state.
+		SetBinaryWill(wire.StatusTopic(cfg.EdgeID), cfg.Liveness.status(cfg.EdgeID, wire.StatusOffline, time.Now()), 1, true).
 		SetOnConnectHandler(func(c paho.Client) {
 			m.log.Info("connected to broker", "broker", cfg.Broker)
 			// Acks are what let events leave the outbox: without the
@@ -74,6 +97,7 @@ func NewMQTT(cfg MQTTConfig, log *slog.Logger) *MQTT {
 				tok := c.Subscribe(wire.AckTopic(cfg.EdgeID), 1, m.onAck)
 				if tok.WaitTimeout(10*time.Second) && tok.Error() == nil {
 					m.connected.Store(true)
+					m.publishStatus(wire.StatusOnline)
 					return
 				}
 				m.log.Error("subscribe to ack topic failed, retrying", "err", tok.Error())
@@ -87,7 +111,33 @@ func NewMQTT(cfg MQTTConfig, log *slog.Logger) *MQTT {
 		})
 	m.client = paho.NewClient(opts)
 	m.client.Connect() // with ConnectRetry the token completes only once connected
+	if hb := cfg.Liveness.Heartbeat; hb > 0 {
+		go m.heartbeat(hb)
+	}
 	return m
+}
+
+// publishStatus publishes our retained status without waiting for the
+// broker: a lost one is followed by the next heartbeat.
+func (m *MQTT) publishStatus(st string) paho.Token {
+	return m.client.Publish(wire.StatusTopic(m.cfg.EdgeID), 1, true, m.cfg.Liveness.status(m.cfg.EdgeID, st, time.Now()))
+}
+
+// heartbeat re-publishes "online" every interval, so central can tell a
+// half-open connection (the broker still thinks we are there) from a live one.
+func (m *MQTT) heartbeat(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-m.stop:
+			return
+		case <-t.C:
+			if m.Connected() {
+				m.publishStatus(wire.StatusOnline)
+			}
+		}
+	}
 }
 
 func (m *MQTT) onAck(_ paho.Client, msg paho.Message) {
@@ -127,8 +177,13 @@ func (m *MQTT) Acks() <-chan wire.Ack { return m.acks }
 // Connected reports whether the broker connection and ack subscription are up.
 func (m *MQTT) Connected() bool { return m.connected.Load() && m.client.IsConnectionOpen() }
 
-// Close disconnects, giving in-flight packets a moment.
+// Close says "offline" (a clean disconnect sends no will) and disconnects,
+// giving in-flight packets a moment.
 func (m *MQTT) Close() {
+	m.stopOnce.Do(func() { close(m.stop) })
+	if m.Connected() {
+		m.publishStatus(wire.StatusOffline).WaitTimeout(time.Second)
+	}
 	m.connected.Store(false)
 	m.client.Disconnect(250)
 }

@@ -165,7 +165,46 @@ const (
 	TopicPrefix = "linewise/v1/edges/"
 	// EventsWildcard is what central subscribes to.
 	EventsWildcard = TopicPrefix + "+/events"
+	// StatusWildcard is where central hears every edge's status.
+	StatusWildcard = TopicPrefix + "+/status"
 )
+
+// StatusTopic is where edge id publishes its status, retained: "online" on
+// connect and at every heartbeat, "offline" on a clean shutdown and, as the
+// MQTT Last Will the broker sends for it, when its connection dies.
+func StatusTopic(edgeID string) string { return TopicPrefix + edgeID + "/status" }
+
+// Edge statuses.
+const (
+	StatusOnline  = "online"
+	StatusOffline = "offline"
+)
+
+// Status is an edge's liveness message: on its status topic over MQTT, and
+// the body of POST /api/v1/edges/{id}/heartbeat over HTTPS.
+type Status struct {
+	EdgeID    string    `json:"edge_id"`
+	Status    string    `json:"status"` // online or offline
+	Version   string    `json:"version,omitempty"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	At        time.Time `json:"at,omitzero"` // when the edge sent it (the will: when it connected)
+}
+
+// DecodeStatus reads a Status sent for edge (the topic's or the token's
+// edge): it must name that edge and say online or offline.
+func DecodeStatus(edge string, payload []byte) (Status, error) {
+	var s Status
+	if err := json.Unmarshal(payload, &s); err != nil {
+		return s, fmt.Errorf("status: %w", err)
+	}
+	if s.EdgeID != edge {
+		return s, fmt.Errorf("status: field edge_id: %q is not %q", s.EdgeID, edge)
+	}
+	if s.Status != StatusOnline && s.Status != StatusOffline {
+		return s, fmt.Errorf("status: field status: %q is not online or offline", s.Status)
+	}
+	return s, nil
+}
 
 // EventsTopic is where edge id publishes its batches.
 func EventsTopic(edgeID string) string { return TopicPrefix + edgeID + "/events" }
@@ -173,7 +212,7 @@ func EventsTopic(edgeID string) string { return TopicPrefix + edgeID + "/events"
 // AckTopic is where central acknowledges edge id's batches.
 func AckTopic(edgeID string) string { return TopicPrefix + edgeID + "/ack" }
 
-// EdgeFromTopic returns the edge id of an events or ack topic.
+// EdgeFromTopic returns the edge id of an events, ack or status topic.
 func EdgeFromTopic(topic string) (string, bool) {
 	rest, ok := strings.CutPrefix(topic, TopicPrefix)
 	if !ok {
