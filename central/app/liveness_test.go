@@ -20,7 +20,7 @@ import (
 
 // withLiveness makes the edge liveness grace and the no_data grace short.
 func withLiveness(c *Config) {
-	c.Exceptions.EdgeSilentAfter = 300 * time.Millisecond
+	c.Exceptions.EdgeSilentAfter = time.Second
 	c.Exceptions.NoDataGrace = 0
 	c.Exceptions.Poll = 100 * time.Millisecond
 	c.Planning.Auto = false
@@ -233,9 +233,11 @@ func TestEdgeKilledLinesGoNoDataAndBack(t *testing.T) {
 	e := connectLiveEdge(t, proxy.addr())
 	e.state(1, wire.StateRunning)
 	waitFor(t, "L1 running", func() bool { return lineL1(t, a).State == wire.StateRunning })
-	if es := supervisorEdges(t, a); len(es) != 1 || es[0].ID != "edge-L1" || !es[0].Online || es[0].LastSeen == nil || es[0].Version != "test" {
-		t.Fatalf("edges while connected: %+v", es)
-	}
+	waitFor(t, "edge-L1 online on GET /api/v1/edges", func() bool {
+		es := supervisorEdges(t, a)
+		return len(es) == 1 && es[0].ID == "edge-L1" && es[0].Online && es[0].LastSeen != nil && es[0].Version == "test" &&
+			es[0].Reported == wire.StatusOnline && len(es[0].Lines) == 1 && es[0].Lines[0] == "L1"
+	})
 
 	proxy.cut()
 	waitFor(t, "L1 no_data for the offline edge", func() bool {
@@ -249,8 +251,8 @@ func TestEdgeKilledLinesGoNoDataAndBack(t *testing.T) {
 	if x := noDataExceptions(t, a)[0]; !strings.Contains(x.Detail, "edge edge-L1 offline") {
 		t.Errorf("exception detail %q does not name the edge", x.Detail)
 	}
-	if es := supervisorEdges(t, a); es[0].Online || es[0].Since == nil {
-		t.Errorf("edges while cut off: %+v", es)
+	if es := supervisorEdges(t, a); es[0].Online || es[0].Since == nil || es[0].Reported != wire.StatusOffline {
+		t.Errorf("edges while cut off (the will says offline): %+v", es)
 	}
 
 	// The edge restarts, connecting directly.
@@ -305,7 +307,7 @@ func TestEdgeSilentOverHTTPS(t *testing.T) {
 	// A state from the edge, over HTTPS ingest.
 	e := &excEnv{t: t, a: a}
 	e.send(stateAt(time.Now().UTC(), wire.StateRunning, ""))
-	if es := a.Liveness().List(); !es[0].Online || es[0].Version != "v9" {
+	if es := a.Liveness().List(); es[0].LastSeen == nil || es[0].Version != "v9" || es[0].Reported != wire.StatusOnline {
 		t.Fatalf("edges after a heartbeat: %+v", es)
 	}
 	// Silence.
