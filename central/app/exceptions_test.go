@@ -239,7 +239,8 @@ func TestBehindPlanWithInjectedClock(t *testing.T) {
 
 func TestExceptionsConfigKeys(t *testing.T) {
 	d := DefaultConfig().Exceptions
-	if d.BehindAttainment != 85 || d.BehindMinExpected != 50 || d.DownGrace != 2*time.Minute || d.NoDataGrace != 2*time.Minute || d.Poll != time.Second {
+	if d.BehindAttainment != 85 || d.BehindMinExpected != 50 || d.DownGrace != 2*time.Minute || d.NoDataGrace != 2*time.Minute || d.Poll != time.Second ||
+		d.EdgeSilentAfter != 30*time.Second {
 		t.Errorf("defaults %+v", d)
 	}
 	path := t.TempDir() + "/central.yaml"
@@ -252,11 +253,11 @@ func TestExceptionsConfigKeys(t *testing.T) {
 			t.Errorf("error %v lacks %q", err, want)
 		}
 	}
-	if err := os.WriteFile(path, []byte("exceptions:\n  down_grace: 30s\n"), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte("exceptions:\n  down_grace: 30s\n  edge_silent_after: 5s\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := LoadConfig(path)
-	if err != nil || cfg.Exceptions.DownGrace != 30*time.Second || cfg.Exceptions.NoDataGrace != 2*time.Minute {
+	if err != nil || cfg.Exceptions.DownGrace != 30*time.Second || cfg.Exceptions.NoDataGrace != 2*time.Minute || cfg.Exceptions.EdgeSilentAfter != 5*time.Second {
 		t.Errorf("load: %v %+v", err, cfg.Exceptions)
 	}
 }
