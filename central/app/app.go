@@ -25,6 +25,7 @@ import (
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/liveness"
 	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/throttle"
 )
 
 // Compile-time checks that the store satisfies what its users declare.
@@ -143,7 +144,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
-		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live})
+		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil)})
+	if !a.cfg.SignIn.Enabled() {
+		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
+	}
 	pushCtx, cancel := context.WithCancel(context.Background())
 	a.cancelPush, a.pushDone = cancel, make(chan struct{})
 	go func() { defer close(a.pushDone); a.api.RunPush(pushCtx) }()

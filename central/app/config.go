@@ -21,6 +21,7 @@ import (
 	"github.com/linewise/linewise/central/ingest"
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/throttle"
 	"github.com/linewise/linewise/devices"
 	"github.com/linewise/linewise/edge/wire"
 )
@@ -36,6 +37,9 @@ type Config struct {
 	Planning planning.Config `yaml:"planning"`
 	// Exceptions tunes when exceptions are raised (see exceptions.Config).
 	Exceptions exceptions.Config `yaml:"exceptions"`
+	// SignIn limits wrong guesses at sign-in, password change and badge
+	// scans (see throttle.Config); counted in memory per replica.
+	SignIn throttle.Config `yaml:"sign_in"`
 	// Edges that may deliver batches. Empty: authentication is off and any
 	// client may publish any edge's batches (logged as a warning at start).
 	Edges []EdgeConfig `yaml:"edges"`
@@ -190,6 +194,7 @@ func DefaultConfig() Config {
 		Demo:       true,
 		Planning:   planning.DefaultConfig(),
 		Exceptions: exceptions.DefaultConfig(),
+		SignIn:     throttle.DefaultConfig(),
 	}
 }
 
@@ -201,6 +206,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Exceptions.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.SignIn.Validate("sign_in"); err != nil {
 		errs = append(errs, err)
 	}
 	if err := checkHostPort(c.HTTP); err != nil {

@@ -60,6 +60,10 @@ func TestLoadConfig(t *testing.T) {
 			":5: edges[1].token: token must be at least 16", "edges[2].token: set token or token_sha256, not both", ":10: edges[2].lines[0]:",
 			":12: edges[3].token_sha256: token_sha256 must be 64 hex digits", ":17: edges[5].id: edge \"e5\" is listed twice",
 			"edges[5].token: same token as edge \"e5\"", ":20: edges[6].id: \"linewise-central\" is central's own MQTT username"}},
+		{"sign_in off", "sign_in:\n  max_failures: 0\n  ip_max_failures: 0\n  window: 0s\n", nil},
+		{"sign_in problems", "sign_in:\n  max_failures: -1\n  ip_max_failures: -3\n", []string{
+			":2: sign_in.max_failures: must not be negative", ":3: sign_in.ip_max_failures:"}},
+		{"sign_in window", "sign_in:\n  window: 10ms\n", []string{":2: sign_in.window: 10ms is too short"}},
 		{"anonymous topics", "mqtt:\n  embedded:\n    anonymous_topics: [linesim/#, linewise/#, \"#\"]\n", []string{
 			"mqtt.embedded.anonymous_topics[1]:", "mqtt.embedded.anonymous_topics[2]:"}},
 	}

@@ -11,9 +11,11 @@ import (
 	"github.com/linewise/linewise/central/domain"
 )
 
-// AuditStore reads the audit trail.
+// AuditStore reads the audit trail, and records what no store change
+// records by itself (a sign-in lockout).
 type AuditStore interface {
 	ListAudit(ctx context.Context, f domain.AuditFilter) ([]domain.AuditEntry, error)
+	RecordAudit(ctx context.Context, entries ...domain.AuditEntry) error
 }
 
 // audit serves GET /api/v1/audit?entity=order[:PO-1001]&actor=&from=&to=&limit=.

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/throttle"
 )
 
 // AccessStore is what authentication needs.
@@ -175,17 +176,26 @@ func (s *Server) login(c echo.Context) error {
 	if req.Password == "" {
 		return invalid("password", "password is required")
 	}
+	// Checked before the password, so a locked-out guesser gets no answer
+	// about it and costs no bcrypt comparison (throttle.go).
+	keys := []throttle.Key{throttle.User(req.Username), throttle.IP(clientIP(c))}
+	if err := s.throttled(c, keys...); err != nil {
+		return err
+	}
 	u, err := s.opts.Store.GetUser(c.Request().Context(), req.Username)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
 		domain.CheckPassword(s.dummyHash(), req.Password) // same time as a wrong password
+		s.failed(c, "sign-ins", keys...)
 		return &Problem{Status: http.StatusUnauthorized, Field: "password", Detail: "wrong username or password"}
 	case err != nil:
 		return err
 	}
 	if !domain.CheckPassword(u.PasswordHash, req.Password) || u.Disabled {
+		s.failed(c, "sign-ins", keys...)
 		return &Problem{Status: http.StatusUnauthorized, Field: "password", Detail: "wrong username or password"}
 	}
+	s.opts.Throttle.Succeed(keys[0])
 	p, err := s.startSession(c, u, "")
 	if err != nil {
 		return err

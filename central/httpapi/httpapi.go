@@ -23,6 +23,7 @@ import (
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/live"
+	"github.com/linewise/linewise/central/throttle"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -69,6 +70,10 @@ type Options struct {
 	SecureCookies bool
 	// PasswordCost is the bcrypt cost for new passwords; 0 is bcrypt's default.
 	PasswordCost int
+	// Throttle limits wrong guesses at sign-in, password change and badge
+	// scans (throttle.go); nil: throttle.DefaultConfig on the Now clock.
+	// throttle.New(throttle.Config{}, nil) turns it off.
+	Throttle *throttle.Limiter
 }
 
 // Server serves the API.
@@ -104,6 +109,9 @@ func New(o Options) *Server {
 	}
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
+	}
+	if o.Throttle == nil {
+		o.Throttle = throttle.New(throttle.DefaultConfig(), o.Now)
 	}
 	s := &Server{opts: o, echo: echo.New(), notify: make(chan struct{}, 1), exNotify: make(chan struct{}, 1), closing: make(chan struct{}),
 		routeIndex: map[string]Route{}}

@@ -77,6 +77,11 @@ func (s *Server) OpenAPI() map[string]any {
 				op["responses"].(map[string]any)["422"] = map[string]any{"description": "rows have errors; nothing was written (problem+json with errors: [{row, field, rule}])"}
 			}
 		}
+		if throttledRoutes[r.Method+" "+r.Path] {
+			op["responses"].(map[string]any)["429"] = map[string]any{
+				"description": "too many failed attempts for this username or from this address (sign_in config); try again after Retry-After seconds",
+				"headers":     map[string]any{"Retry-After": map[string]any{"schema": map[string]any{"type": "integer"}}}}
+		}
 		item[strings.ToLower(r.Method)] = op
 	}
 	return map[string]any{

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/throttle"
 )
 
 // Passwords over the API: an admin sets anyone's (a reset: no old password
@@ -100,6 +101,12 @@ func (s *Server) changeOwnPassword(c echo.Context) error {
 	if req.CurrentPassword == "" {
 		return invalid("current_password", "current_password is required")
 	}
+	// A stolen session must not become a way to guess the password
+	// (throttle.go): the same counts as at sign-in.
+	keys := []throttle.Key{throttle.User(p.Username), throttle.IP(clientIP(c))}
+	if err := s.throttled(c, keys...); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	u, err := s.opts.Store.GetUser(ctx, p.Username)
 	if err != nil {
@@ -108,8 +115,10 @@ func (s *Server) changeOwnPassword(c echo.Context) error {
 	// 403, not 401: the session is fine, the proof is not; a 401 would tell
 	// the pages to sign in again.
 	if !domain.CheckPassword(u.PasswordHash, req.CurrentPassword) {
+		s.failed(c, "password checks", keys...)
 		return &Problem{Status: http.StatusForbidden, Field: "current_password", Detail: "current_password is wrong"}
 	}
+	s.opts.Throttle.Succeed(keys[0])
 	if req.NewPassword != "" && req.NewPassword == req.CurrentPassword {
 		return invalid("new_password", "new_password must differ from the current password")
 	}

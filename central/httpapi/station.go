@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/throttle"
 )
 
 //go:embed web/station.html web/traveler.html
@@ -113,6 +114,17 @@ func (s *Server) scan(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Guessing badges is guessing passwords (throttle.go): from one address,
+	// scans that are neither a badge nor a known work order count as
+	// failures, and a locked-out address may not scan at all. A fixed
+	// scanner's API token is a credential of its own and is not counted.
+	var keys []throttle.Key
+	if p := principal(c); p == nil || p.Via != "token" {
+		keys = []throttle.Key{throttle.IP(clientIP(c))}
+	}
+	if err := s.throttled(c, keys...); err != nil {
+		return err
+	}
 	ctx := c.Request().Context()
 	if u, err := s.opts.Store.UserByBadge(ctx, code); err == nil {
 		if u.Disabled {
@@ -132,10 +144,14 @@ func (s *Server) scan(c echo.Context) error {
 	}
 	actor, err := s.actorAt(c, st, req.Operator)
 	if err != nil {
+		if principal(c) == nil {
+			s.failed(c, "scans", keys...) // not a badge, and nobody signed in
+		}
 		return err
 	}
 	w, err := s.opts.Store.GetWorkOrder(ctx, code)
 	if errors.Is(err, domain.ErrNotFound) {
+		s.failed(c, "scans", keys...)
 		return &Problem{Status: http.StatusNotFound, Field: "code", Detail: "unknown code " + code + ": not a badge or a work order"}
 	}
 	if err != nil {
