@@ -64,6 +64,30 @@ type Actor struct {
 	Role Role
 }
 
+// LastAdminError refuses a change that would leave no enabled admin:
+// disabling the last one or giving it another role. Nobody could then
+// manage users or tokens except from the shell. It is a conflict
+// with the state, not a bad request: enabling or appointing another admin
+// first makes the same change fine.
+type LastAdminError struct {
+	Username string
+	Field    string // what the change touched: "disabled" or "role"
+}
+
+func (e *LastAdminError) Error() string { return e.Rule() }
+
+// Rule says what is refused and what to do instead.
+func (e *LastAdminError) Rule() string {
+	verb := "disable"
+	if e.Field == "role" {
+		verb = "change the role of"
+	}
+	return "cannot " + verb + " " + e.Username + ", the last enabled admin; enable or create another admin first"
+}
+
+// Unwrap makes it a conflict.
+func (e *LastAdminError) Unwrap() error { return ErrConflict }
+
 // ValidPassword is the rule for passwords users choose; the demo seed's
 // short ones predate it and are not checked.
 func ValidPassword(password string) error {

@@ -239,4 +239,7 @@ type ImportReport struct {
 	Updated int        `json:"updated"`
 	Partial bool       `json:"partial"`
 	Errors  []RowError `json:"errors"`
+	// Conflict: some row was refused by the state of the data rather than
+	// its own content (it would disable the last enabled admin).
+	Conflict bool `json:"-"`
 }

@@ -275,7 +275,13 @@ func (s *Server) importCSV(c echo.Context) error {
 	}
 	if len(rep.Errors) > 0 && !partial {
 		first := rep.Errors[0]
-		return &Problem{Status: http.StatusUnprocessableEntity, Title: "Import rejected", Field: first.Field,
+		// 409 when a row is refused by the state of the data (the last
+		// enabled admin), not by what the file says.
+		status := http.StatusUnprocessableEntity
+		if rep.Conflict {
+			status = http.StatusConflict
+		}
+		return &Problem{Status: status, Title: "Import rejected", Field: first.Field,
 			Detail: fmt.Sprintf("%d of %d rows have errors (first: row %d, %s %s); nothing was written. Fix them, or send ?partial=true to write the good rows",
 				countRows(rep.Errors), rep.Rows, first.Row, first.Field, first.Rule),
 			Errors: rep.Errors}

@@ -101,7 +101,10 @@ func (r resource[W]) save(s *Server, c echo.Context, v W, mode domain.SaveMode) 
 	}
 	ctx := c.Request().Context()
 	err := s.opts.Store.SaveMaster(ctx, r.value(v), mode, principal(c).Actor())
+	var la *domain.LastAdminError
 	switch {
+	case errors.As(err, &la):
+		return &Problem{Status: http.StatusConflict, Field: la.Field, Detail: la.Rule()}
 	case errors.Is(err, domain.ErrConflict):
 		return &Problem{Status: http.StatusConflict, Field: r.key, Detail: r.name + " " + r.keyOf(v) + " already exists"}
 	case errors.Is(err, domain.ErrNotFound):

@@ -78,3 +78,51 @@ func (s *Store) SetPassword(ctx context.Context, username, hash string, actor do
 	}
 	return nil
 }
+
+// lockAdmins serialises, across replicas sharing one PostgreSQL, every
+// transaction that may change who the enabled admins are (the same lock as
+// CreateFirstAdmin): two admins disabling each other at once must not both
+// see the other still enabled. SQLite has one writer already.
+func (s *Store) lockAdmins(ctx context.Context, tx dbtx) error {
+	if !s.postgres {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))`, bootstrapLockKey); err != nil {
+		return fmt.Errorf("store: admins lock: %w", err)
+	}
+	return nil
+}
+
+// keepAnAdmin refuses, with a *domain.LastAdminError, a change to user
+// username that leaves it no enabled admin (stays false: disabled or
+// another role) when it is the only enabled admin now. Call it in the
+// change's transaction after lockAdmins and before writing; roleChanged
+// only chooses the error's field. A future deletion of users must call it
+// too (there is none: users are disabled, never deleted).
+func (s *Store) keepAnAdmin(ctx context.Context, tx dbtx, username string, stays, roleChanged bool) error {
+	if stays {
+		return nil
+	}
+	var n int
+	err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM users WHERE role = ? AND disabled = 0 AND username = ?`),
+		string(domain.RoleAdmin), username).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("store: check admins: %w", err)
+	}
+	if n == 0 {
+		return nil // not an enabled admin now: nothing is taken away
+	}
+	err = tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM users WHERE role = ? AND disabled = 0 AND username <> ?`),
+		string(domain.RoleAdmin), username).Scan(&n)
+	if err != nil {
+		return fmt.Errorf("store: check admins: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	field := "disabled"
+	if roleChanged {
+		field = "role"
+	}
+	return &domain.LastAdminError{Username: username, Field: field}
+}

@@ -183,6 +183,18 @@ func (s *Store) checkRefs(ctx context.Context, q dbtx, r mdRow) ([]*domain.Field
 			errs = append(errs, &domain.FieldError{Field: ref.field, Rule: fmt.Sprintf("%s %q does not exist", ref.what, v)})
 		}
 	}
+	if r.spec == bomSpec && len(errs) == 0 {
+		product, component := fmt.Sprint(r.keys[0]), fmt.Sprint(r.keys[1])
+		path, err := s.bomPath(ctx, q, component, product)
+		if err != nil {
+			return nil, err
+		}
+		if path != nil {
+			errs = append(errs, &domain.FieldError{Field: "component", Rule: fmt.Sprintf(
+				"%s would close a cycle %s; a product cannot contain itself, even through other products",
+				component, strings.Join(append([]string{product}, path...), " → "))})
+		}
+	}
 	for _, col := range r.spec.unique {
 		v := val(col)
 		if ns, ok := v.(sql.NullString); ok {
@@ -211,6 +223,11 @@ func (s *Store) checkRefs(ctx context.Context, q dbtx, r mdRow) ([]*domain.Field
 // existing record is domain.ErrConflict, an update of a missing one
 // domain.ErrNotFound. created reports an insert.
 func (s *Store) writeRow(ctx context.Context, tx *sql.Tx, r mdRow, mode domain.SaveMode, actor domain.Actor, action string) (created bool, ferrs []*domain.FieldError, err error) {
+	if r.spec == userSpec {
+		if err := s.lockAdmins(ctx, tx); err != nil {
+			return false, nil, err
+		}
+	}
 	if ferrs, err = s.checkRefs(ctx, tx, r); err != nil || len(ferrs) > 0 {
 		return false, ferrs, err
 	}
@@ -223,6 +240,14 @@ func (s *Store) writeRow(ctx context.Context, tx *sql.Tx, r mdRow, mode domain.S
 		return false, nil, fmt.Errorf("store: %s %s already exists: %w", r.spec.entity, r.id(), domain.ErrConflict)
 	case before == nil && mode == domain.SaveUpdate:
 		return false, nil, fmt.Errorf("store: %s %s: %w", r.spec.entity, r.id(), domain.ErrNotFound)
+	}
+	if r.spec == userSpec && before != nil {
+		role, _ := r.vals[1].(string)
+		disabled, _ := r.vals[3].(int)
+		if err := s.keepAnAdmin(ctx, tx, fmt.Sprint(r.keys[0]), role == string(domain.RoleAdmin) && disabled == 0,
+			role != string(domain.RoleAdmin)); err != nil {
+			return false, nil, err
+		}
 	}
 	if before == nil {
 		cols := append(append(append([]string{}, r.spec.keys...), r.spec.cols...), r.insertCols...)
@@ -330,6 +355,11 @@ func (s *Store) ImportMaster(ctx context.Context, kind string, rows []domain.Imp
 				return rep, err
 			}
 			created, fe, err := s.writeRow(ctx, tx, r, domain.SaveUpsert, actor, "import")
+			var la *domain.LastAdminError
+			if errors.As(err, &la) {
+				// Refused before anything was written: the row's error.
+				fe, err, rep.Conflict = []*domain.FieldError{{Field: la.Field, Rule: la.Rule()}}, nil, true
+			}
 			if err != nil {
 				return rep, fmt.Errorf("store: import %s row %d: %w", kind, row.Row, err)
 			}
@@ -678,4 +708,50 @@ func notFoundIf(what string, err error) error {
 		return nil
 	}
 	return notFound(what, err)
+}
+
+// bomPath is the shortest chain of bills of materials from product from
+// down to product to ([from, …, to]), as q sees them; nil when to is not
+// in from's tree. Adding to → from to a BOM closes a cycle exactly when
+// there is such a chain. One query per product reached: a BOM tree is
+// small, and each product is visited once even if a cycle already exists.
+func (s *Store) bomPath(ctx context.Context, q dbtx, from, to string) ([]string, error) {
+	parent := map[string]string{from: ""}
+	queue := []string{from}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		if p == to {
+			var path []string
+			for c := p; c != ""; c = parent[c] {
+				path = append(path, c)
+			}
+			slices.Reverse(path)
+			return path, nil
+		}
+		rows, err := q.QueryContext(ctx, s.q(`SELECT component_code FROM bom_items WHERE product_code = ? ORDER BY component_code`), p)
+		if err != nil {
+			return nil, fmt.Errorf("store: bill of materials of %s: %w", p, err)
+		}
+		var next []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("store: bill of materials of %s: %w", p, err)
+			}
+			next = append(next, c)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: bill of materials of %s: %w", p, err)
+		}
+		for _, c := range next {
+			if _, seen := parent[c]; !seen {
+				parent[c] = p
+				queue = append(queue, c)
+			}
+		}
+	}
+	return nil, nil
 }

@@ -176,6 +176,14 @@ func testUserCommands(t *testing.T, config, dir string) {
 	if code, _, stderr = cli(t, "", "-config", config, "user", "disable"); code != 2 || !strings.Contains(stderr, "--username is required") {
 		t.Errorf("disable without a name: exit %d %q", code, stderr)
 	}
+	// alice is the only admin: disabling her would leave nobody to manage users.
+	code, out, stderr = cli(t, "", "-config", config, "user", "disable", "alice")
+	if code != 1 || !strings.Contains(stderr, "cannot disable alice, the last enabled admin") {
+		t.Errorf("disable the last admin: exit %d %s%q", code, out, stderr)
+	}
+	if status, _ := login(t, base, "alice", "a-brand-new-password"); status != 200 {
+		t.Errorf("alice after the refused disable: %d, want 200", status)
+	}
 	ops, err := a.Store().ListAudit(ctx, domain.AuditFilter{Entity: "user", EntityID: "op7"})
 	if err != nil {
 		t.Fatal(err)

@@ -144,7 +144,11 @@ func runUser(ctx context.Context, configPath string, args []string, stdin io.Rea
 		fmt.Fprintf(stdout, "changed the password of %s and ended their sessions, audited as %s\n", username, actor.Name)
 	case "disable", "enable":
 		changed, err := app.SetDisabled(ctx, st, username, verb == "disable", actor)
+		var la *domain.LastAdminError
 		switch {
+		case errors.As(err, &la):
+			fmt.Fprintf(stderr, "central user %s: %s (`central user add --role admin` creates one)\n", verb, la.Rule())
+			return 1
 		case errors.Is(err, domain.ErrNotFound):
 			fmt.Fprintf(stderr, "central user %s: no user %q (`central user list` lists them)\n", verb, username)
 			return 1
