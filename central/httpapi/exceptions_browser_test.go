@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/linewise/linewise/central/app"
@@ -54,7 +55,9 @@ func startCentral(t *testing.T, mod func(*app.Config)) *app.App {
 // supervisor signed in, a down event ingested over HTTPS makes a
 // machine_down exception appear on L1's tile without a reload; its
 // Acknowledge button acknowledges it and the tile shows that. The station
-// page then shows the line's exceptions and raises material_short.
+// page then shows the line's exceptions and raises material_short, and
+// offers Sign out only while someone is signed in. Back on the dashboard,
+// Resolve (with a note typed into its prompt) takes the exception off the tile.
 func TestDashboardShowsExceptionsLiveInChromium(t *testing.T) {
 	a := startCentral(t, func(c *app.Config) { c.Exceptions.DownGrace = 0 })
 	base := "http://" + a.HTTPAddr()
@@ -124,4 +127,55 @@ func TestDashboardShowsExceptionsLiveInChromium(t *testing.T) {
 		t.Fatalf("material short: %v %+v", err, xs)
 	}
 	b.shoot("/tmp/station-exceptions.png", false)
+
+	// Sign out is there only while someone is signed in, also after a fresh load.
+	const logoutShown = `document.getElementById("logout").offsetParent !== null`
+	b.waitFor("sign out shown while signed in", logoutShown)
+	b.do("sign out", chromedp.Click(chromedp.ID("logout")))
+	b.waitFor("sign out hidden once signed out", `document.getElementById("who").textContent === "not signed in" && !(`+logoutShown+`)`)
+	b.do("station, nobody signed in", chromedp.Navigate(base+"/station/ST-L1"), chromedp.WaitVisible(chromedp.ID("scan")))
+	b.waitFor("whoami answered", `document.getElementById("pwlogin").offsetParent !== null`)
+	if b.eval(`(`+logoutShown+`) ? 1 : 0`) != 0 {
+		t.Fatal("the station page offers Sign out with nobody signed in")
+	}
+
+	// Resolve, with a note typed into the prompt, takes the exception off the tile.
+	b.do("sign in again", chromedp.Navigate(base+"/login?next=%2F"), chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.SendKeys(chromedp.ID("user"), "super"), chromedp.SendKeys(chromedp.ID("pass"), "super-demo\r"))
+	b.do("dashboard again", chromedp.WaitVisible(chromedp.CSS(`section.tile[data-line="L1"]`)))
+	b.waitFor("resolve offered", x+` !== null && `+x+`.querySelector("button.resolve") !== null`)
+	dctx, stop := context.WithCancel(b.ctx)
+	defer stop()
+	prompts := make(chan string, 1)
+	dialogs := chromedp.Events(dctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			prompts <- string(ev.Type) + ": " + ev.Message
+			// The page waits for the prompt, and so does the click: answer it here.
+			_, _ = chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true, PromptText: "  infeed cleared  "})
+		}
+	}()
+	b.do("resolve", chromedp.Click(chromedp.CSS(`section.tile[data-line="L1"] .x[data-kind="machine_down"] button.resolve`)))
+	select {
+	case got := <-prompts:
+		if !strings.HasPrefix(got, "prompt: ") || !strings.Contains(got, "Note") {
+			t.Errorf("the dialog was %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Resolve asked for no note")
+	}
+	stop()
+	b.waitFor("resolved leaves the tile", x+` === null`)
+	xs, err = a.Store().ListExceptions(context.Background(), domain.ExceptionFilter{Line: "L1", Kind: []domain.ExceptionKind{domain.ExceptionMachineDown}})
+	if err != nil || len(xs) != 1 || xs[0].Status != domain.ExceptionResolved || xs[0].ResolvedBy != "super" || xs[0].Resolution != "infeed cleared" {
+		t.Fatalf("after Resolve: %v %+v", err, xs)
+	}
+	// The pushes that follow do not bring it back.
+	time.Sleep(1500 * time.Millisecond)
+	if b.eval(x+` === null ? 1 : 0`) != 1 {
+		t.Fatal("the resolved exception came back on the tile")
+	}
 }
