@@ -52,6 +52,17 @@ type Product struct {
 	Name       string        `json:"name"`
 	Unit       string        `json:"unit"`
 	IdealCycle time.Duration `json:"-"`
+	// Family groups products that follow one another on a line without a
+	// changeover; "" is a family of its own, the product's code (FamilyOf).
+	Family string `json:"family"`
+}
+
+// FamilyOf is the changeover family p plans as: its Family, else its code.
+func (p Product) FamilyOf() string {
+	if p.Family != "" {
+		return p.Family
+	}
+	return p.Code
 }
 
 // Order is a production order.

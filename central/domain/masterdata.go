@@ -45,6 +45,15 @@ type LineCalendar struct {
 	Stops  []PlannedStop `json:"planned_stops"`
 }
 
+// Changeover is the setup a line needs between a product of family From
+// and one of family To (families: Product.FamilyOf).
+type Changeover struct {
+	Line  string        `json:"line"`
+	From  string        `json:"from_family"`
+	To    string        `json:"to_family"`
+	Setup time.Duration `json:"-"` // setup_s on the wire
+}
+
 // BOMItem is one component of a product's bill of materials: Quantity of
 // Component per one unit of Product.
 type BOMItem struct {
@@ -154,6 +163,23 @@ func CheckProduct(p Product) []*FieldError {
 	if p.IdealCycle < 0 {
 		errs = append(errs, &FieldError{Field: "ideal_cycle_s", Rule: "must not be negative"})
 	}
+	if p.Family != "" {
+		errs = code(errs, "family", p.Family)
+	}
+	return errs
+}
+
+// CheckChangeover lists every rule c breaks (the line's existence is the store's).
+func CheckChangeover(c Changeover) []*FieldError {
+	errs := code(nil, "line", c.Line)
+	errs = code(errs, "from_family", c.From)
+	errs = code(errs, "to_family", c.To)
+	if c.From != "" && c.From == c.To {
+		errs = append(errs, &FieldError{Field: "to_family", Rule: "must differ from from_family (a family follows itself without a changeover)"})
+	}
+	if c.Setup < 0 {
+		errs = append(errs, &FieldError{Field: "setup_s", Rule: "must not be negative"})
+	}
 	return errs
 }
 
@@ -219,7 +245,7 @@ const (
 // (the header is row 1), the record, and what parsing already found wrong.
 type ImportRow struct {
 	Row    int
-	Value  any // Site, Line, Station, Shift, PlannedStop, Product, BOMItem, RoutingOp or User
+	Value  any // Site, Line, Station, Shift, PlannedStop, Product, BOMItem, RoutingOp, Changeover or User
 	Errors []*FieldError
 }
 

@@ -40,6 +40,7 @@ type PlanWork struct {
 	Priority     int
 	ProductCode  string
 	ProductName  string
+	Family       string        // the product's changeover family (Product.FamilyOf)
 	IdealCycle   time.Duration // the routing operation's, else the product's
 	Setup        time.Duration // the routing operation's fixed setup
 }

@@ -16,9 +16,10 @@ import (
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/store/pgtest"
 )
 
-// env is a server on a real SQLite store with lines L1 and L2, stations
+// env is a server on a real store (SQLite unless newEnvOn says otherwise) with lines L1 and L2, stations
 // ST-L1 and ST-L2, product P routed over L1 (seq 10) and product Q over L2,
 // and one user per role (username = role, password "<role>-password",
 // the operator with badge B-1001). as[role] is a client signed in as it.
@@ -33,8 +34,20 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvOn(t, store.DriverSQLite)
+}
+
+// newEnvOn is newEnv on a store of the given driver: SQLite in a temporary
+// directory, or a private PostgreSQL schema (pgtest: skipped without a
+// server, failed with CI=true).
+func newEnvOn(t *testing.T, driver string) *env {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, store.DriverSQLite, store.SQLiteDSN(filepath.Join(t.TempDir(), "c.db")))
+	dsn := store.SQLiteDSN(filepath.Join(t.TempDir(), "c.db"))
+	if driver == store.DriverPostgres {
+		dsn = pgtest.Schema(t)
+	}
+	st, err := store.Open(ctx, driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}

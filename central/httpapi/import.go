@@ -111,10 +111,10 @@ var importKinds = map[string]importKind{
 			}
 			return v, v.ID
 		}},
-	"products": {required: []string{"code", "name", "unit"}, optional: []string{"ideal_cycle_s"}, writers: productWriters,
+	"products": {required: []string{"code", "name", "unit"}, optional: []string{"ideal_cycle_s", "family"}, writers: productWriters,
 		parse: func(get func(string) string, errs *[]*domain.FieldError) (any, string) {
 			v := productJSON{Code: get("code"), Name: get("name"), Unit: get("unit"),
-				IdealCycleS: floatCell("ideal_cycle_s", get("ideal_cycle_s"), errs)}.domain()
+				IdealCycleS: floatCell("ideal_cycle_s", get("ideal_cycle_s"), errs), Family: get("family")}.domain()
 			*errs = append(*errs, domain.CheckProduct(v)...)
 			return v, v.Code
 		}},
@@ -146,6 +146,25 @@ var importKinds = map[string]importKind{
 			}
 			return v, v.ProductCode + "/" + get("seq")
 		}},
+	"changeovers": {required: []string{"line", "from_family", "to_family", "setup_s"}, writers: productWriters,
+		parse: func(get func(string) string, errs *[]*domain.FieldError) (any, string) {
+			n := len(*errs)
+			v := domain.Changeover{Line: get("line"), From: get("from_family"), To: get("to_family"),
+				Setup: seconds(floatCell("setup_s", get("setup_s"), errs))}
+			if get("setup_s") == "" && len(*errs) == n {
+				*errs = append(*errs, &domain.FieldError{Field: "setup_s", Rule: "is required (seconds; 0 for no setup)"})
+			}
+			bad := map[string]bool{}
+			for _, e := range (*errs)[n:] {
+				bad[e.Field] = true
+			}
+			for _, e := range domain.CheckChangeover(v) {
+				if !bad[e.Field] {
+					*errs = append(*errs, e)
+				}
+			}
+			return v, v.Line + "/" + v.From + "/" + v.To
+		}},
 	"users": {required: []string{"username", "role"}, optional: []string{"display_name", "badge", "disabled"}, writers: structureWriters,
 		parse: func(get func(string) string, errs *[]*domain.FieldError) (any, string) {
 			v := domain.User{Username: get("username"), DisplayName: get("display_name"), Role: domain.Role(get("role")),
@@ -157,9 +176,9 @@ var importKinds = map[string]importKind{
 
 // importKindsDoc lists the kinds and columns for the route's summary.
 const importKindsDoc = "sites(id,name[,timezone]) lines(id,name[,site]) stations(id,line[,name]) " +
-	"shifts(line,name,start,end[,days]) planned_stops(id,line,start,end[,reason]) products(code,name,unit[,ideal_cycle_s]) " +
+	"shifts(line,name,start,end[,days]) planned_stops(id,line,start,end[,reason]) products(code,name,unit[,ideal_cycle_s,family]) " +
 	"bom(product,component,quantity[,unit]) routing(product,seq,line,ideal_cycle_s[,name,setup_s]) " +
-	"users(username,role[,display_name,badge,disabled])"
+	"changeovers(line,from_family,to_family,setup_s) users(username,role[,display_name,badge,disabled])"
 
 // importWriters may call the import route; each kind then checks its own writers.
 var importWriters = productWriters

@@ -29,12 +29,14 @@ type MasterStore interface {
 	Calendars(ctx context.Context) ([]domain.LineCalendar, error)
 	Calendar(ctx context.Context, line string) (domain.LineCalendar, error)
 	ReplaceCalendar(ctx context.Context, cal domain.LineCalendar, actor domain.Actor) error
+	Changeovers(ctx context.Context, line string) ([]domain.Changeover, error)
+	ReplaceChangeovers(ctx context.Context, line string, cs []domain.Changeover, actor domain.Actor) error
 	OrderSettlement(ctx context.Context, number string) (domain.Settlement, error)
 }
 
 // Who writes master data: the admin owns the plant's structure (sites,
 // lines, stations, calendars) and the users; planners also own what they
-// plan with (products, bills of materials, routings).
+// plan with (products, bills of materials, routings, changeover times).
 var (
 	structureWriters = adminOnly
 	productWriters   = planning
@@ -46,14 +48,22 @@ type productJSON struct {
 	Name        string  `json:"name"`
 	Unit        string  `json:"unit"`
 	IdealCycleS float64 `json:"ideal_cycle_s"`
+	Family      string  `json:"family"` // "" plans as a family of its own
 }
 
 func productOut(p domain.Product) productJSON {
-	return productJSON{Code: p.Code, Name: p.Name, Unit: p.Unit, IdealCycleS: p.IdealCycle.Seconds()}
+	return productJSON{Code: p.Code, Name: p.Name, Unit: p.Unit, IdealCycleS: p.IdealCycle.Seconds(), Family: p.Family}
 }
 
 func (p productJSON) domain() domain.Product {
-	return domain.Product{Code: p.Code, Name: p.Name, Unit: p.Unit, IdealCycle: seconds(p.IdealCycleS)}
+	return domain.Product{Code: p.Code, Name: p.Name, Unit: p.Unit, IdealCycle: seconds(p.IdealCycleS), Family: p.Family}
+}
+
+// changeoverJSON is one cell of a line's changeover matrix on the wire.
+type changeoverJSON struct {
+	From   string  `json:"from_family"`
+	To     string  `json:"to_family"`
+	SetupS float64 `json:"setup_s"`
 }
 
 // routingOpJSON is a routing operation on the wire: durations in seconds.
@@ -258,6 +268,10 @@ func (s *Server) registerMasterData() {
 	s.handle(http.MethodPut, "/api/v1/products/:sku/bom", s.putBOM, Authenticated, "replace a product's bill of materials (audited)", productWriters...)
 	s.handle(http.MethodGet, "/api/v1/products/:sku/routing", s.getRouting, Authenticated, "a product's routing", anyRole...)
 	s.handle(http.MethodPut, "/api/v1/products/:sku/routing", s.putRouting, Authenticated, "replace a product's routing (audited)", productWriters...)
+	s.handle(http.MethodGet, "/api/v1/lines/:id/changeovers", s.getChangeovers, Authenticated,
+		"a line's changeover matrix: setup_s from one product family to another", anyRole...)
+	s.handle(http.MethodPut, "/api/v1/lines/:id/changeovers", s.putChangeovers, Authenticated,
+		"replace a line's changeover matrix (audited); planning uses it instead of the configured changeover for the pairs it lists", productWriters...)
 	s.handle(http.MethodGet, "/api/v1/calendars", list(func(ctx context.Context) (any, error) { return st.Calendars(ctx) }),
 		Authenticated, "every line's shifts and planned stops", anyRole...)
 	s.handle(http.MethodGet, "/api/v1/calendars/:line", s.getCalendar, Authenticated, "a line's shifts and planned stops", anyRole...)
@@ -457,4 +471,52 @@ func (s *Server) putCalendar(c echo.Context) error {
 		return apiError(err)
 	}
 	return s.getCalendar(c)
+}
+
+func (s *Server) getChangeovers(c echo.Context) error {
+	line := c.Param("id")
+	if _, err := s.opts.Store.GetLine(c.Request().Context(), line); errors.Is(err, domain.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Field: "id", Detail: "line " + line + " does not exist"}
+	} else if err != nil {
+		return err
+	}
+	cs, err := s.opts.Store.Changeovers(c.Request().Context(), line)
+	if err != nil {
+		return err
+	}
+	out := make([]changeoverJSON, len(cs))
+	for i, co := range cs {
+		out[i] = changeoverJSON{From: co.From, To: co.To, SetupS: co.Setup.Seconds()}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// putChangeovers replaces a line's changeover matrix with the body's pairs.
+func (s *Server) putChangeovers(c echo.Context) error {
+	line := c.Param("id")
+	var in []changeoverJSON
+	if err := bindJSON(c, &in); err != nil {
+		return err
+	}
+	cs := make([]domain.Changeover, len(in))
+	seen := map[[2]string]bool{}
+	for i, r := range in {
+		co := domain.Changeover{Line: line, From: r.From, To: r.To, Setup: seconds(r.SetupS)}
+		if errs := domain.CheckChangeover(co); len(errs) > 0 {
+			return invalid("["+itoa(int64(i))+"]."+errs[0].Field, errs[0].Field+" "+errs[0].Rule)
+		}
+		if seen[[2]string{co.From, co.To}] {
+			return invalid("["+itoa(int64(i))+"].to_family", "the changeover from "+co.From+" to "+co.To+" is listed twice")
+		}
+		seen[[2]string{co.From, co.To}] = true
+		cs[i] = co
+	}
+	err := s.opts.Store.ReplaceChangeovers(c.Request().Context(), line, cs, principal(c).Actor())
+	if errors.Is(err, domain.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Field: "id", Detail: "line " + line + " does not exist"}
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	return s.getChangeovers(c)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/schedule"
 )
 
 // Shift is a working window, in the calendar's time zone, on the days Days
@@ -51,7 +52,10 @@ type Config struct {
 	// PlannedStops cut working time out of line calendars.
 	PlannedStops []Stop `yaml:"planned_stops"`
 	// Changeover is the setup between two different product families on a
-	// line (families are product codes for now).
+	// line (a product's family in master data, else its code). A line with
+	// a changeover matrix in master data (PUT /api/v1/lines/{id}/changeovers,
+	// the changeovers import) is planned with that instead; a pair of
+	// families its matrix does not list still takes this.
 	Changeover time.Duration `yaml:"changeover"`
 	// Alternates lists, per line, other lines that can run its work.
 	Alternates map[string][]string `yaml:"alternates"`
@@ -201,6 +205,9 @@ type lineCalendar struct {
 	shifts []Shift
 	loc    *time.Location // the site's time zone; nil: the configured one
 	stops  []domain.PlannedStop
+	// changeovers is the line's matrix from master data; nil: none, the
+	// configured Changeover applies.
+	changeovers map[schedule.FamilyPair]time.Duration
 }
 
 // masterCalendars is master data's calendars by line.
@@ -246,6 +253,18 @@ func (s *Service) masterCalendars(ctx context.Context, lines []domain.LineView) 
 			lc.shifts = append(lc.shifts, Shift{Start: sh.Start, End: sh.End, Days: sh.Days})
 		}
 		out[c.Line] = lc
+	}
+	cos, err := s.st.Changeovers(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for _, co := range cos {
+		lc := out[co.Line]
+		if lc.changeovers == nil {
+			lc.changeovers = map[schedule.FamilyPair]time.Duration{}
+		}
+		lc.changeovers[schedule.FamilyPair{From: co.From, To: co.To}] = co.Setup
+		out[co.Line] = lc
 	}
 	return out, nil
 }

@@ -58,7 +58,7 @@ func fromPlan(b *built, pl *schedule.Plan) *planDoc {
 	for _, op := range pl.Ops {
 		w := b.work(op.Order, op.Step)
 		d.Ops = append(d.Ops, docOp{Order: op.Order, WorkOrder: w.WorkOrderID, Seq: w.OperationSeq, Line: op.Line,
-			Product: w.ProductCode, Family: w.ProductCode, SetupStart: op.SetupStart, Start: op.Start, End: op.End, Frozen: op.Frozen})
+			Product: w.ProductCode, Family: family(*w), SetupStart: op.SetupStart, Start: op.Start, End: op.End, Frozen: op.Frozen})
 	}
 	for _, r := range pl.Orders {
 		info := b.orders[r.Order]
@@ -78,7 +78,7 @@ func baseline(now time.Time, work []domain.PlanWork) *planDoc {
 			continue
 		}
 		d.Ops = append(d.Ops, docOp{Order: w.OrderNumber, WorkOrder: w.WorkOrderID, Seq: w.OperationSeq, Line: w.LineID,
-			Product: w.ProductCode, Family: w.ProductCode, SetupStart: *w.PlannedStart, Start: *w.PlannedStart, End: *w.PlannedEnd})
+			Product: w.ProductCode, Family: family(w), SetupStart: *w.PlannedStart, Start: *w.PlannedStart, End: *w.PlannedEnd})
 		o := done[w.OrderNumber]
 		if o == nil {
 			o = &docOrder{Order: w.OrderNumber, Product: w.ProductCode, Priority: w.Priority, Due: w.Due}

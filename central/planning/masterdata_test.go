@@ -140,3 +140,74 @@ func TestShiftDaysLeaveWeekendsIdle(t *testing.T) {
 		}
 	}
 }
+
+// TestMasterChangeoversReplaceConfiguredChangeover: with no configured
+// changeover, a line plans its families back to back; once the line has a
+// changeover matrix in master data, a setup of the matrix's length comes
+// between two families (products of one family follow each other without
+// one), while a line without a matrix keeps the configuration.
+func TestMasterChangeoversReplaceConfiguredChangeover(t *testing.T) {
+	cfg := testConfig()
+	cfg.Changeover = 0
+	e := newEnv(t, cfg)
+	for _, l := range []string{"L1", "L2"} {
+		e.must(t, e.st.CreateLine(e.ctx, domain.Line{ID: l, Name: "Line " + l}))
+	}
+	for _, p := range []domain.Product{{Code: "X1", Family: "FX"}, {Code: "X2", Family: "FX"}, {Code: "Y1", Family: "FY"}} {
+		p.Name, p.Unit, p.IdealCycle = p.Code, "pcs", time.Second
+		e.must(t, e.st.CreateProduct(e.ctx, p))
+	}
+	e.order(t, "PO-1", "X1", 1200, 3*time.Hour, 0, "L1")
+	e.order(t, "PO-2", "Y1", 1200, 4*time.Hour, 0, "L1")
+	e.order(t, "PO-3", "X2", 1200, 5*time.Hour, 0, "L1")
+	e.order(t, "PO-4", "Y1", 1200, 6*time.Hour, 0, "L2")
+	e.order(t, "PO-5", "X1", 1200, 7*time.Hour, 0, "L2")
+
+	// setups lists each op's setup with the family before it on its line.
+	type setup struct {
+		line, from, to string
+		d              time.Duration
+	}
+	setups := func(v *planning.ScheduleView) []setup {
+		var out []setup
+		for _, l := range v.Lines {
+			ops := slices.Clone(l.Ops)
+			slices.SortFunc(ops, func(a, b planning.OpView) int { return a.Start.Compare(b.Start) })
+			prev := ""
+			for _, op := range ops {
+				out = append(out, setup{line: l.Line, from: prev, to: op.Family, d: op.Start.Sub(op.SetupStart)})
+				prev = op.Family
+			}
+		}
+		return out
+	}
+	p, err := e.svc.Propose(e.ctx, planning.Request{Reason: "no changeovers"})
+	e.must(t, err)
+	for _, s := range setups(p.Schedule) {
+		if s.d != 0 {
+			t.Errorf("without any changeover: %+v", s)
+		}
+		if s.to != "FX" && s.to != "FY" {
+			t.Errorf("family %q planned, want the products' FX or FY", s.to)
+		}
+	}
+
+	e.must(t, e.st.ReplaceChangeovers(e.ctx, "L1", []domain.Changeover{
+		{From: "FX", To: "FY", Setup: 30 * time.Minute}, {From: "FY", To: "FX", Setup: 20 * time.Minute}}, admin))
+	p, err = e.svc.Propose(e.ctx, planning.Request{Reason: "L1 changeovers"})
+	e.must(t, err)
+	switches := 0
+	for _, s := range setups(p.Schedule) {
+		want := time.Duration(0)
+		if s.line == "L1" && s.from != "" && s.from != s.to {
+			switches++
+			want = map[string]time.Duration{"FY": 30 * time.Minute, "FX": 20 * time.Minute}[s.to]
+		}
+		if s.d != want {
+			t.Errorf("%+v: setup %s, want %s", s, s.d, want)
+		}
+	}
+	if switches == 0 {
+		t.Fatal("L1 planned no switch between FX and FY: the test proves nothing")
+	}
+}

@@ -43,6 +43,9 @@ type Store interface {
 	// to the configured ones.
 	Calendars(ctx context.Context) ([]domain.LineCalendar, error)
 	ListSites(ctx context.Context) ([]domain.Site, error)
+	// Changeovers are master data too: a line's matrix (family to family)
+	// replaces the configured changeover for the pairs it lists.
+	Changeovers(ctx context.Context, line string) ([]domain.Changeover, error)
 }
 
 // ErrUnplannable marks a request the scheduler cannot plan (an operation no

@@ -100,10 +100,12 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 		p.Horizon = now.Add(days)
 	}
 	down := map[string]bool{}
-	active := map[string]string{} // line → product of the work in progress
+	active := map[string]string{} // line → family of the work in progress
+	famOf := map[string]string{}  // product → family
 	for _, w := range work {
+		famOf[w.ProductCode] = family(w)
 		if w.Status == domain.StatusInProgress {
-			active[w.LineID] = w.ProductCode
+			active[w.LineID] = family(w)
 		}
 	}
 	for _, l := range lines {
@@ -111,6 +113,9 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 		sl := schedule.Line{ID: l.ID, Calendar: s.calendar(l.ID, now, mc), InitialFamily: active[l.ID]}
 		if l.Active != nil && sl.InitialFamily == "" {
 			sl.InitialFamily = l.Active.ProductCode
+			if f, ok := famOf[l.Active.ProductCode]; ok {
+				sl.InitialFamily = f
+			}
 		}
 		for _, st := range s.cfg.PlannedStops {
 			if st.Line == l.ID {
@@ -126,24 +131,34 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 			down[l.ID] = true
 			sl.Unavailable = append(sl.Unavailable, schedule.Window{Start: now, End: now.Add(s.cfg.RepairTime)})
 		}
-		if s.cfg.Changeover > 0 {
+		if s.cfg.Changeover > 0 || mc[l.ID].changeovers != nil {
 			sl.Changeover = map[schedule.FamilyPair]time.Duration{}
 		}
 		p.Lines = append(p.Lines, sl)
 	}
-	// Changeovers between every pair of families present.
+	// Changeovers between every pair of families present: the line's
+	// master-data matrix where it lists the pair, else the configured one.
 	fams := map[string]bool{}
 	for _, w := range work {
-		fams[w.ProductCode] = true
+		fams[family(w)] = true
 	}
 	for i := range p.Lines {
 		if p.Lines[i].Changeover == nil {
 			continue
 		}
+		matrix := mc[p.Lines[i].ID].changeovers
 		for a := range fams {
 			for c := range fams {
-				if a != c {
-					p.Lines[i].Changeover[schedule.FamilyPair{From: a, To: c}] = s.cfg.Changeover
+				if a == c {
+					continue
+				}
+				pair := schedule.FamilyPair{From: a, To: c}
+				d, ok := matrix[pair]
+				if !ok {
+					d = s.cfg.Changeover
+				}
+				if d > 0 {
+					p.Lines[i].Changeover[pair] = d
 				}
 			}
 		}
@@ -183,13 +198,22 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 					el = append(el, schedule.Eligible{Line: alt, Duration: d})
 				}
 			}
-			o.Ops = append(o.Ops, schedule.Operation{Family: w.ProductCode, Eligible: el})
+			o.Ops = append(o.Ops, schedule.Operation{Family: family(w), Eligible: el})
 		}
 		p.Orders = append(p.Orders, o)
 	}
 	p.Frozen = s.frozen(now, b, current, down)
 	b.p = p
 	return b
+}
+
+// family is the changeover family w plans as: its product's family, else
+// the product code.
+func family(w domain.PlanWork) string {
+	if w.Family != "" {
+		return w.Family
+	}
+	return w.ProductCode
 }
 
 // remaining is what is left to make of a work order (at least one part, so

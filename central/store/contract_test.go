@@ -191,6 +191,7 @@ func TestMigrationsUpgrade(t *testing.T) {
 			`INSERT INTO lines (id, name) VALUES ('L1', 'Line 1')`,
 			`INSERT INTO events (edge_id, seq, line_id, type, source_time, received_at, payload)
 				VALUES ('e1', 1, 'L1', 'count', 1, 1, '{}')`,
+			`INSERT INTO products (code, name, unit, ideal_cycle_ns) VALUES ('P1', 'Part', 'pcs', 1000000000)`,
 		} {
 			if _, err := old.db.ExecContext(ctx, q); err != nil {
 				old.Close()
@@ -206,6 +207,10 @@ func TestMigrationsUpgrade(t *testing.T) {
 		}
 		if l := line(t, s, "L1"); l.Name != "Line 1" {
 			t.Errorf("line after upgrade = %+v", l)
+		}
+		// A product from before families is a family of its own.
+		if p, err := s.GetProduct(ctx, "P1"); err != nil || p.Family != "" || p.FamilyOf() != "P1" {
+			t.Errorf("product after upgrade = %+v, %v", p, err)
 		}
 		// The event stored before the upgrade still deduplicates.
 		n, err := s.ApplyBatch(ctx, batch(count(1, t0, 5, 0), count(2, t0, 5, 0)))

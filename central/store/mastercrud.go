@@ -58,7 +58,7 @@ var (
 		cols:   []string{"line_id", "start_at", "end_at", "reason"},
 		fields: map[string]string{"line_id": "line", "start_at": "start", "end_at": "end"},
 		refs:   []mdRef{{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
-	productSpec = &mdSpec{entity: "product", table: "products", keys: []string{"code"}, cols: []string{"name", "unit", "ideal_cycle_ns"},
+	productSpec = &mdSpec{entity: "product", table: "products", keys: []string{"code"}, cols: []string{"name", "unit", "ideal_cycle_ns", "family"},
 		fields: map[string]string{"ideal_cycle_ns": "ideal_cycle_s"}}
 	bomSpec = &mdSpec{entity: "bom_item", table: "bom_items", keys: []string{"product_code", "component_code"},
 		cols:   []string{"quantity", "unit"},
@@ -70,6 +70,10 @@ var (
 		fields: map[string]string{"product_code": "product", "line_id": "line", "ideal_cycle_ns": "ideal_cycle_s", "setup_ns": "setup_s"},
 		refs: []mdRef{{col: "product_code", field: "product", table: "products", keyCol: "code", what: "product"},
 			{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
+	changeoverSpec = &mdSpec{entity: "changeover", table: "line_changeovers", keys: []string{"line_id", "from_family", "to_family"},
+		cols:   []string{"setup_ns"},
+		fields: map[string]string{"line_id": "line", "setup_ns": "setup_s"},
+		refs:   []mdRef{{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
 	userSpec = &mdSpec{entity: "user", table: "users", keys: []string{"username"}, cols: []string{"display_name", "role", "badge", "disabled"},
 		unique: []string{"badge"}}
 )
@@ -97,12 +101,14 @@ func (s *Store) rowOf(v any) (mdRow, error) {
 	case domain.PlannedStop:
 		return mdRow{spec: stopSpec, keys: []any{x.ID}, vals: []any{x.Line, nanos(x.Start), nanos(x.End), x.Reason}}, nil
 	case domain.Product:
-		return mdRow{spec: productSpec, keys: []any{x.Code}, vals: []any{x.Name, x.Unit, int64(x.IdealCycle)}}, nil
+		return mdRow{spec: productSpec, keys: []any{x.Code}, vals: []any{x.Name, x.Unit, int64(x.IdealCycle), x.Family}}, nil
 	case domain.BOMItem:
 		return mdRow{spec: bomSpec, keys: []any{x.Product, x.Component}, vals: []any{x.Quantity, x.Unit}}, nil
 	case domain.RoutingOp:
 		return mdRow{spec: routingSpec, keys: []any{x.ProductCode, x.Seq},
 			vals: []any{x.Name, x.LineID, int64(x.IdealCycle), int64(x.Setup)}}, nil
+	case domain.Changeover:
+		return mdRow{spec: changeoverSpec, keys: []any{x.Line, x.From, x.To}, vals: []any{int64(x.Setup)}}, nil
 	case domain.User:
 		return mdRow{spec: userSpec, keys: []any{x.Username}, vals: []any{x.DisplayName, string(x.Role), nullString(x.Badge), boolInt(x.Disabled)},
 			insertCols: []string{"password_hash", "created_at"}, insertVals: []any{x.PasswordHash, nanos(s.now())}}, nil
@@ -147,6 +153,9 @@ func (s *Store) readRow(ctx context.Context, q dbtx, r mdRow) (map[string]any, e
 		v := vals[i]
 		if b, ok := v.([]byte); ok {
 			v = string(b)
+		}
+		if n, ok := v.(int64); ok && strings.HasSuffix(c, "_ns") {
+			v = time.Duration(n).Seconds() // the field says _s: show seconds, as the API does
 		}
 		out[r.spec.field(c)] = v
 	}
@@ -480,7 +489,7 @@ func (s *Store) ListStations(ctx context.Context) ([]domain.Station, error) {
 
 // ListProducts returns every product by code.
 func (s *Store) ListProducts(ctx context.Context) ([]domain.Product, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT code, name, unit, ideal_cycle_ns FROM products ORDER BY code`)
+	rows, err := s.db.QueryContext(ctx, `SELECT code, name, unit, ideal_cycle_ns, family FROM products ORDER BY code`)
 	if err != nil {
 		return nil, fmt.Errorf("store: list products: %w", err)
 	}
@@ -489,7 +498,7 @@ func (s *Store) ListProducts(ctx context.Context) ([]domain.Product, error) {
 	for rows.Next() {
 		var x domain.Product
 		var cycle int64
-		if err := rows.Scan(&x.Code, &x.Name, &x.Unit, &cycle); err != nil {
+		if err := rows.Scan(&x.Code, &x.Name, &x.Unit, &cycle, &x.Family); err != nil {
 			return nil, fmt.Errorf("store: list products: %w", err)
 		}
 		x.IdealCycle = time.Duration(cycle)
@@ -502,8 +511,8 @@ func (s *Store) ListProducts(ctx context.Context) ([]domain.Product, error) {
 func (s *Store) GetProduct(ctx context.Context, code string) (domain.Product, error) {
 	var x domain.Product
 	var cycle int64
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT code, name, unit, ideal_cycle_ns FROM products WHERE code = ?`), code).
-		Scan(&x.Code, &x.Name, &x.Unit, &cycle)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT code, name, unit, ideal_cycle_ns, family FROM products WHERE code = ?`), code).
+		Scan(&x.Code, &x.Name, &x.Unit, &cycle, &x.Family)
 	x.IdealCycle = time.Duration(cycle)
 	return x, notFoundIf("store: product "+code, err)
 }
@@ -575,6 +584,63 @@ func routingAudit(ops []domain.RoutingOp) []map[string]any {
 	for i, op := range ops {
 		out[i] = map[string]any{"seq": op.Seq, "name": op.Name, "line": op.LineID,
 			"ideal_cycle_s": op.IdealCycle.Seconds(), "setup_s": op.Setup.Seconds()}
+	}
+	return out
+}
+
+// Changeovers returns the changeover matrices of every line (line "") or
+// of one line, by line, from family and to family.
+func (s *Store) Changeovers(ctx context.Context, line string) ([]domain.Changeover, error) {
+	where, args := "", []any{}
+	if line != "" {
+		where, args = " WHERE line_id = ?", []any{line}
+	}
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT line_id, from_family, to_family, setup_ns FROM line_changeovers`+where+
+		` ORDER BY line_id, from_family, to_family`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: changeovers: %w", err)
+	}
+	defer rows.Close()
+	out := []domain.Changeover{}
+	for rows.Next() {
+		var x domain.Changeover
+		var setup int64
+		if err := rows.Scan(&x.Line, &x.From, &x.To, &setup); err != nil {
+			return nil, fmt.Errorf("store: changeovers: %w", err)
+		}
+		x.Setup = time.Duration(setup)
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// ReplaceChangeovers sets a line's changeover matrix, audited as one
+// change; domain.ErrNotFound for an unknown line, domain.ErrConflict for a
+// pair listed twice.
+func (s *Store) ReplaceChangeovers(ctx context.Context, line string, cs []domain.Changeover, actor domain.Actor) error {
+	if _, err := s.GetLine(ctx, line); err != nil {
+		return err
+	}
+	before, err := s.Changeovers(ctx, line)
+	if err != nil {
+		return err
+	}
+	rows := make([]mdRow, len(cs))
+	for i, c := range cs {
+		c.Line = line
+		cs[i] = c
+		rows[i], _ = s.rowOf(c)
+	}
+	return s.replaceRows(ctx, "changeovers", line, changeoverAudit(before), changeoverAudit(cs),
+		[]string{`DELETE FROM line_changeovers WHERE line_id = ?`}, rows, actor)
+}
+
+// changeoverAudit shows setup times in the audit trail (Changeover hides
+// them from JSON).
+func changeoverAudit(cs []domain.Changeover) []map[string]any {
+	out := make([]map[string]any, len(cs))
+	for i, c := range cs {
+		out[i] = map[string]any{"from_family": c.From, "to_family": c.To, "setup_s": c.Setup.Seconds()}
 	}
 	return out
 }

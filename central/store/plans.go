@@ -23,7 +23,7 @@ func (s *Store) PlanningWork(ctx context.Context) ([]domain.PlanWork, error) {
 			w.status, w.planned_start, w.planned_end, w.actual_start,
 			o.status, o.due_at, o.priority, o.product_code, p.name,
 			CASE WHEN COALESCE(r.ideal_cycle_ns, 0) > 0 THEN r.ideal_cycle_ns ELSE p.ideal_cycle_ns END,
-			COALESCE(r.setup_ns, 0)
+			COALESCE(r.setup_ns, 0), CASE WHEN p.family <> '' THEN p.family ELSE p.code END
 		FROM work_orders w
 		JOIN orders o ON o.number = w.order_number
 		JOIN products p ON p.code = o.product_code
@@ -43,7 +43,7 @@ func (s *Store) PlanningWork(ctx context.Context) ([]domain.PlanWork, error) {
 		var ps, pe, as, due sql.NullInt64
 		var cycle, setup int64
 		if err := rows.Scan(&w.WorkOrderID, &w.OrderNumber, &w.OperationSeq, &w.LineID, &w.Quantity, &w.Good,
-			&status, &ps, &pe, &as, &ostatus, &due, &w.Priority, &w.ProductCode, &w.ProductName, &cycle, &setup); err != nil {
+			&status, &ps, &pe, &as, &ostatus, &due, &w.Priority, &w.ProductCode, &w.ProductName, &cycle, &setup, &w.Family); err != nil {
 			return nil, fmt.Errorf("store: planning work: %w", err)
 		}
 		w.Status, w.OrderStatus = domain.OrderStatus(status), domain.OrderStatus(ostatus)

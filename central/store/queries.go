@@ -37,8 +37,8 @@ func (s *Store) CreateLine(ctx context.Context, l domain.Line) error {
 
 // CreateProduct adds a product.
 func (s *Store) CreateProduct(ctx context.Context, p domain.Product) error {
-	return s.insert(ctx, "product "+p.Code, `INSERT INTO products (code, name, unit, ideal_cycle_ns) VALUES (?, ?, ?, ?)`,
-		p.Code, p.Name, p.Unit, int64(p.IdealCycle))
+	return s.insert(ctx, "product "+p.Code, `INSERT INTO products (code, name, unit, ideal_cycle_ns, family) VALUES (?, ?, ?, ?, ?)`,
+		p.Code, p.Name, p.Unit, int64(p.IdealCycle), p.Family)
 }
 
 // CreateOrder adds a production order.
