@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -101,7 +102,7 @@ func TestDashboardShowsExceptionsLiveInChromium(t *testing.T) {
 	}
 	b.shoot("/tmp/dashboard-exception.png", false)
 
-	b.do("acknowledge", chromedp.Click(chromedp.CSS(`section.tile[data-line="L1"] .x[data-kind="machine_down"] button.ack`)))
+	clickIn(b, "acknowledge", `section.tile[data-line="L1"] .x[data-kind="machine_down"] button.ack`)
 	b.waitFor("acknowledged on the tile", x+`.dataset.status === "acknowledged" && `+x+`.querySelector("button.ack") === null`)
 	xs, err := a.Store().ListExceptions(context.Background(), domain.ExceptionFilter{Line: "L1", Kind: []domain.ExceptionKind{domain.ExceptionMachineDown}})
 	if err != nil || len(xs) != 1 || xs[0].Status != domain.ExceptionAcknowledged || xs[0].AcknowledgedBy != "super" {
@@ -158,7 +159,7 @@ func TestDashboardShowsExceptionsLiveInChromium(t *testing.T) {
 			_, _ = chromedp.Call(b.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true, PromptText: "  infeed cleared  "})
 		}
 	}()
-	b.do("resolve", chromedp.Click(chromedp.CSS(`section.tile[data-line="L1"] .x[data-kind="machine_down"] button.resolve`)))
+	clickIn(b, "resolve", `section.tile[data-line="L1"] .x[data-kind="machine_down"] button.resolve`)
 	select {
 	case got := <-prompts:
 		if !strings.HasPrefix(got, "prompt: ") || !strings.Contains(got, "Note") {
@@ -178,4 +179,13 @@ func TestDashboardShowsExceptionsLiveInChromium(t *testing.T) {
 	if b.eval(x+` === null ? 1 : 0`) != 1 {
 		t.Fatal("the resolved exception came back on the tile")
 	}
+}
+
+// clickIn clicks the element sel finds, in one evaluation: the dashboard
+// redraws its tiles on every push (each second), so a node found by one
+// command may be gone by the next, as chromedp.Click's query-then-click
+// would find now and then.
+func clickIn(b *browser, what, sel string) {
+	b.t.Helper()
+	b.waitFor(what, `(() => { const e = document.querySelector(`+strconv.Quote(sel)+`); if (!e) return false; e.click(); return true; })()`)
 }
