@@ -242,13 +242,7 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, evs []wire.Event, 
 	var q strings.Builder
 	q.WriteString(`INSERT INTO events (edge_id, seq, line_id, type, source_time, received_at, payload, work_order_id) VALUES `)
 	args := make([]any, 0, 8*len(evs))
-	// Seq is stored as BIGINT: a uint64 above 2^63 wraps negative but stays
-	// unique, which is all deduplication needs.
-	type key struct {
-		edge string
-		seq  int64
-	}
-	index := make(map[key]int, len(evs)) // first position of each (edge, seq)
+	index := make(map[eventKey]int, len(evs)) // first position of each (edge, seq)
 	var buf []byte
 	for i := range evs {
 		ev := &evs[i]
@@ -262,8 +256,8 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, evs []wire.Event, 
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, ev.EdgeID, int64(ev.Seq), ev.Line, ev.Type, nanos(ev.SourceTime), received, string(payload), wos[i])
-		if _, ok := index[key{ev.EdgeID, int64(ev.Seq)}]; !ok {
-			index[key{ev.EdgeID, int64(ev.Seq)}] = i
+		if _, ok := index[eventKey{ev.EdgeID, int64(ev.Seq)}]; !ok {
+			index[eventKey{ev.EdgeID, int64(ev.Seq)}] = i
 		}
 	}
 	q.WriteString(` ON CONFLICT (edge_id, seq) DO NOTHING RETURNING edge_id, seq`)
@@ -271,9 +265,23 @@ func (s *Store) insertEvents(ctx context.Context, tx *sql.Tx, evs []wire.Event, 
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
+	return markStored(rows, index, stored)
+}
+
+// eventKey identifies a stored event. Seq is stored as BIGINT: a uint64
+// above 2^63 wraps negative but stays unique, which is all deduplication
+// needs.
+type eventKey struct {
+	edge string
+	seq  int64
+}
+
+// markStored reads the (edge_id, seq) rows an INSERT ... RETURNING gave
+// back and marks those events stored.
+func markStored(rows *sql.Rows, index map[eventKey]int, stored []bool) error {
 	defer rows.Close()
 	for rows.Next() {
-		var k key
+		var k eventKey
 		if err := rows.Scan(&k.edge, &k.seq); err != nil {
 			return fmt.Errorf("insert: %w", err)
 		}
@@ -302,11 +310,7 @@ func (s *Store) insertEventsPG(ctx context.Context, tx *sql.Tx, evs []wire.Event
 	edges, lines, types, payloads := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 	seqs, times, recv := make([]int64, n), make([]int64, n), make([]int64, n)
 	wo := make([]*string, n)
-	type key struct {
-		edge string
-		seq  int64
-	}
-	index := make(map[key]int, n) // first position of each (edge, seq)
+	index := make(map[eventKey]int, n) // first position of each (edge, seq)
 	repeated := false
 	var buf []byte
 	for i := range evs {
@@ -321,8 +325,8 @@ func (s *Store) insertEventsPG(ctx context.Context, tx *sql.Tx, evs []wire.Event
 		if wos[i].Valid {
 			wo[i] = &wos[i].String
 		}
-		if _, ok := index[key{ev.EdgeID, int64(ev.Seq)}]; !ok {
-			index[key{ev.EdgeID, int64(ev.Seq)}] = i
+		if _, ok := index[eventKey{ev.EdgeID, int64(ev.Seq)}]; !ok {
+			index[eventKey{ev.EdgeID, int64(ev.Seq)}] = i
 		} else {
 			repeated = true
 		}
@@ -352,20 +356,7 @@ func (s *Store) insertEventsPG(ctx context.Context, tx *sql.Tx, evs []wire.Event
 	if err != nil {
 		return fmt.Errorf("insert: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var k key
-		if err := rows.Scan(&k.edge, &k.seq); err != nil {
-			return fmt.Errorf("insert: %w", err)
-		}
-		if i, ok := index[k]; ok {
-			stored[i] = true
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("insert: %w", err)
-	}
-	return nil
+	return markStored(rows, index, stored)
 }
 
 // insertAllNewPG inserts every row, or nothing and reports false if one of
