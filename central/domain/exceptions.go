@@ -9,19 +9,32 @@ import (
 // ExceptionKind is what went wrong on a line.
 type ExceptionKind string
 
-// Exception kinds. The first four are raised by central from events and
-// time; material_short is raised by a person.
+// Exception kinds. Most are raised by central from events and time;
+// material_short is raised by a person.
 const (
 	ExceptionBehindPlan     ExceptionKind = "behind_plan"
 	ExceptionMachineDown    ExceptionKind = "machine_down"
 	ExceptionNoData         ExceptionKind = "no_data"
 	ExceptionQualityFailure ExceptionKind = "quality_failure"
 	ExceptionMaterialShort  ExceptionKind = "material_short"
+	// ExceptionQuarantinedEvent: central (or an edge) refused an impossible
+	// event; it was kept with its reason and changed no count.
+	ExceptionQuarantinedEvent ExceptionKind = "quarantined_event"
+	// ExceptionEdgeStalled: an edge's backlog grows while nothing commits.
+	ExceptionEdgeStalled ExceptionKind = "edge_stalled"
+	// ExceptionCounterAmbiguous: a falling counter could be a wrap or a
+	// reset; the conservative count was taken and a person must confirm.
+	ExceptionCounterAmbiguous ExceptionKind = "counter_ambiguous"
+	// ExceptionClockSkew: a device's clock is off by more than the tolerance.
+	ExceptionClockSkew ExceptionKind = "clock_skew"
+	// ExceptionOverrun: a work order's output passed its quantity plus tolerance.
+	ExceptionOverrun ExceptionKind = "overrun"
 )
 
 // ExceptionKinds lists every kind.
 func ExceptionKinds() []ExceptionKind {
-	return []ExceptionKind{ExceptionBehindPlan, ExceptionMachineDown, ExceptionNoData, ExceptionQualityFailure, ExceptionMaterialShort}
+	return []ExceptionKind{ExceptionBehindPlan, ExceptionMachineDown, ExceptionNoData, ExceptionQualityFailure, ExceptionMaterialShort,
+		ExceptionQuarantinedEvent, ExceptionEdgeStalled, ExceptionCounterAmbiguous, ExceptionClockSkew, ExceptionOverrun}
 }
 
 // Valid reports a known kind.
@@ -47,7 +60,7 @@ const (
 // there are critical; the rest need attention before they become so.
 func (k ExceptionKind) Severity() Severity {
 	switch k {
-	case ExceptionMachineDown, ExceptionMaterialShort:
+	case ExceptionMachineDown, ExceptionMaterialShort, ExceptionEdgeStalled:
 		return SeverityCritical
 	}
 	return SeverityWarning
