@@ -83,9 +83,18 @@ func code(errs []*FieldError, field, v string) []*FieldError {
 	return errs
 }
 
+// maxLen checks v as text (TextRule) of at most n characters.
 func maxLen(errs []*FieldError, field, v string, n int) []*FieldError {
-	if len(v) > n {
-		return append(errs, &FieldError{Field: field, Rule: fmt.Sprintf("must be at most %d characters", n)})
+	if e := CheckText(field, v, n); e != nil {
+		return append(errs, e)
+	}
+	return errs
+}
+
+// duration checks a cycle, setup or changeover time against MaxDuration.
+func duration(errs []*FieldError, field string, d time.Duration) []*FieldError {
+	if d > MaxDuration {
+		return append(errs, &FieldError{Field: field, Rule: fmt.Sprintf("must be at most %g seconds (%s)", MaxDuration.Seconds(), MaxDuration)})
 	}
 	return errs
 }
@@ -144,9 +153,13 @@ func CheckPlannedStop(ps PlannedStop) []*FieldError {
 	errs = code(errs, "line", ps.Line)
 	if ps.Start.IsZero() {
 		errs = append(errs, &FieldError{Field: "start", Rule: "is required"})
+	} else if e := CheckTime("start", ps.Start); e != nil {
+		errs = append(errs, e)
 	}
 	if ps.End.IsZero() {
 		errs = append(errs, &FieldError{Field: "end", Rule: "is required"})
+	} else if e := CheckTime("end", ps.End); e != nil {
+		errs = append(errs, e)
 	} else if !ps.Start.IsZero() && !ps.End.After(ps.Start) {
 		errs = append(errs, &FieldError{Field: "end", Rule: "must be after start"})
 	}
@@ -163,6 +176,7 @@ func CheckProduct(p Product) []*FieldError {
 	if p.IdealCycle < 0 {
 		errs = append(errs, &FieldError{Field: "ideal_cycle_s", Rule: "must not be negative"})
 	}
+	errs = duration(errs, "ideal_cycle_s", p.IdealCycle)
 	if p.Family != "" {
 		errs = code(errs, "family", p.Family)
 	}
@@ -180,7 +194,7 @@ func CheckChangeover(c Changeover) []*FieldError {
 	if c.Setup < 0 {
 		errs = append(errs, &FieldError{Field: "setup_s", Rule: "must not be negative"})
 	}
-	return errs
+	return duration(errs, "setup_s", c.Setup)
 }
 
 // CheckBOMItem lists every rule b breaks (components must exist: the store's).
@@ -190,8 +204,8 @@ func CheckBOMItem(b BOMItem) []*FieldError {
 	if b.Product != "" && b.Product == b.Component {
 		errs = append(errs, &FieldError{Field: "component", Rule: "a product cannot be its own component"})
 	}
-	if !(b.Quantity > 0) || math.IsInf(b.Quantity, 0) {
-		errs = append(errs, &FieldError{Field: "quantity", Rule: "must be a number greater than 0"})
+	if !(b.Quantity > 0) || math.IsInf(b.Quantity, 0) || b.Quantity > MaxQuantity {
+		errs = append(errs, &FieldError{Field: "quantity", Rule: fmt.Sprintf("must be a number greater than 0 and at most %d", MaxQuantity)})
 	}
 	return maxLen(errs, "unit", b.Unit, 20)
 }
@@ -210,7 +224,8 @@ func CheckRoutingOp(op RoutingOp) []*FieldError {
 	if op.Setup < 0 {
 		errs = append(errs, &FieldError{Field: "setup_s", Rule: "must not be negative"})
 	}
-	return errs
+	errs = duration(errs, "ideal_cycle_s", op.IdealCycle)
+	return duration(errs, "setup_s", op.Setup)
 }
 
 // CheckUser lists every rule u breaks (the password is checked where it is set).

@@ -22,12 +22,20 @@ func OrderTypes() []string { return []string{OrderTypeStandard, OrderTypeRework,
 type FieldError struct {
 	Field string
 	Rule  string
+	// Conflict marks a value another record already holds (a badge): the
+	// request is fine in itself but collides with the data (HTTP 409).
+	Conflict bool
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Rule }
 
-// Unwrap makes every field error an ErrInvalid.
-func (e *FieldError) Unwrap() error { return ErrInvalid }
+// Unwrap makes every field error an ErrInvalid, or ErrConflict if it is one.
+func (e *FieldError) Unwrap() error {
+	if e.Conflict {
+		return ErrConflict
+	}
+	return ErrInvalid
+}
 
 // Invalid builds a *FieldError.
 func Invalid(field, format string, args ...any) error {
@@ -57,8 +65,11 @@ func ValidateNewOrder(o Order) error {
 	if strings.TrimSpace(o.ProductCode) == "" {
 		return Invalid("product", "is required")
 	}
-	if o.Quantity <= 0 {
-		return Invalid("quantity", "must be a whole number greater than 0")
+	if e := CheckText("product", o.ProductCode, 40); e != nil {
+		return e
+	}
+	if e := CheckQuantity("quantity", o.Quantity); e != nil {
+		return e
 	}
 	if o.Priority < 0 || o.Priority > 9 {
 		return Invalid("priority", "must be from 0 (normal) to 9 (most urgent)")
@@ -67,8 +78,13 @@ func ValidateNewOrder(o Order) error {
 		return Invalid("order_type", "must be one of %s", strings.Join(OrderTypes(), ", "))
 	}
 	for _, f := range []struct{ name, v string }{{"unit", o.Unit}, {"customer_ref", o.CustomerRef}, {"site", o.Site}} {
-		if len(f.v) > 100 {
-			return Invalid(f.name, "must be at most 100 characters")
+		if e := CheckText(f.name, f.v, 100); e != nil {
+			return e
+		}
+	}
+	if o.Due != nil {
+		if e := CheckTime("due", *o.Due); e != nil {
+			return e
 		}
 	}
 	return nil

@@ -1,15 +1,9 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
-	"reflect"
 	"strings"
-
-	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
 )
@@ -30,7 +24,11 @@ func apiError(err error) error {
 	case errors.As(err, &ms):
 		return &Problem{Status: http.StatusConflict, Field: "signoff." + string(ms.Missing[0]), Detail: ms.Error()}
 	case errors.As(err, &fe):
-		return &Problem{Status: http.StatusBadRequest, Field: fe.Field, Detail: fe.Field + " " + fe.Rule}
+		status := http.StatusBadRequest
+		if fe.Conflict {
+			status = http.StatusConflict
+		}
+		return &Problem{Status: status, Field: fe.Field, Detail: fe.Field + " " + fe.Rule}
 	case errors.Is(err, domain.ErrForbidden):
 		return &Problem{Status: http.StatusForbidden, Field: "role", Detail: cleanMessage(err)}
 	case errors.Is(err, domain.ErrNotFound):
@@ -56,35 +54,4 @@ func cleanMessage(err error) string {
 		msg = strings.Join(parts[len(parts)-2:], ": ")
 	}
 	return msg
-}
-
-// bindJSON decodes a JSON body strictly: unknown fields and wrong types are
-// 400s that name the field.
-func bindJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(io.LimitReader(c.Request().Body, 1<<20))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil || errors.Is(err, io.EOF) {
-		return nil // an empty body is an empty object
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		kind := "value of another type"
-		switch te.Type.Kind() {
-		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-			kind = "whole number"
-		case reflect.Float32, reflect.Float64:
-			kind = "number"
-		case reflect.String:
-			kind = "string"
-		case reflect.Bool:
-			kind = "boolean"
-		}
-		return invalid(te.Field, fmt.Sprintf("%s must be a %s", te.Field, kind))
-	}
-	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		f = strings.Trim(f, `"`)
-		return invalid(f, fmt.Sprintf("unknown field %q", f))
-	}
-	return invalid("body", "body must be a JSON object: "+err.Error())
 }

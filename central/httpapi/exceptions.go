@@ -88,7 +88,7 @@ func (s *Server) listExceptions(c echo.Context) error {
 	}
 	if v := c.QueryParam("cursor"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) == 0 {
+		if err != nil || len(b) == 0 || domain.TextRule(string(b), maxParamChars) != "" {
 			return invalid("cursor", "cursor must be a value from a previous page's X-Next-Cursor")
 		}
 		f.After = string(b)

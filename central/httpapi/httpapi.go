@@ -124,6 +124,9 @@ func New(o Options) *Server {
 	// s.handle (routes.go); routes added with e.GET/e.POST directly bring
 	// their own authentication (ingest) or none (metrics).
 	e.Use(s.authenticate)
+	// checkParams refuses path and query parameters that are not text
+	// (params.go); JSON bodies get the same rules in bindJSON (decode.go).
+	e.Use(checkParams)
 	// The dashboard's reads stay open (no login) so the walking skeleton and
 	// wall screens keep working.
 	s.handle(http.MethodGet, "/", s.dashboard, Open, "supervisor dashboard (HTML)")

@@ -1,11 +1,8 @@
 package httpapi
 
 import (
-	"encoding/csv"
-	"errors"
 	"fmt"
-	"io"
-	"mime"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -43,8 +40,9 @@ func floatCell(col, v string, errs *[]*domain.FieldError) float64 {
 		return 0
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
 		*errs = append(*errs, &domain.FieldError{Field: col, Rule: fmt.Sprintf("%q is not a number", v)})
+		return 0 // the column's own error; no "negative" or "too large" besides
 	}
 	return f
 }
@@ -215,23 +213,17 @@ func (s *Server) importCSV(c echo.Context) error {
 		}
 		partial = b
 	}
-	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
-	if mt != "text/csv" && mt != "application/csv" {
-		return &Problem{Status: http.StatusUnsupportedMediaType, Field: "Content-Type", Detail: "send the file as text/csv"}
-	}
-	r := csv.NewReader(io.LimitReader(c.Request().Body, maxImportBytes))
-	r.FieldsPerRecord = -1 // a short or long row is that row's error, not the file's
-	r.TrimLeadingSpace = true
-	header, err := r.Read()
-	if errors.Is(err, io.EOF) {
-		return invalid("header", "the file is empty; the first line names the columns: "+name+"("+strings.Join(kind.required, ",")+")")
-	}
+	t, err := readTable(c, name, kind.required)
 	if err != nil {
-		return invalid("header", "the header line is not CSV: "+err.Error())
+		return err
 	}
+	header := t.header
 	col := map[string]int{}
 	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		h = strings.ToLower(strings.TrimSpace(h))
+		if rule := domain.TextRule(h, 100); rule != "" {
+			return invalid("header", fmt.Sprintf("column %d's name %s", i+1, rule))
+		}
 		if !slices.Contains(kind.required, h) && !slices.Contains(kind.optional, h) {
 			return invalid("header", fmt.Sprintf("unknown column %q; %s takes %s and optionally %s", h, name,
 				strings.Join(kind.required, ", "), strings.Join(kind.optional, ", ")))
@@ -248,22 +240,8 @@ func (s *Server) importCSV(c echo.Context) error {
 	}
 	var rows []domain.ImportRow
 	seen := map[string]int{}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return invalid("body", fmt.Sprintf("line %d is not valid CSV: %v", pe.StartLine, pe.Err))
-			}
-			return invalid("body", "the file cannot be read: "+err.Error())
-		}
-		line, _ := r.FieldPos(0)
-		if len(rows) >= maxImportRows {
-			return &Problem{Status: http.StatusRequestEntityTooLarge, Field: "body", Detail: fmt.Sprintf("at most %d rows per import", maxImportRows)}
-		}
+	for _, tr := range t.rows {
+		rec, line := tr.cells, tr.line
 		row := domain.ImportRow{Row: line}
 		if len(rec) != len(header) {
 			row.Errors = append(row.Errors, &domain.FieldError{Field: "row", Rule: fmt.Sprintf("has %d cells, the header %d", len(rec), len(header))})
@@ -276,7 +254,23 @@ func (s *Server) importCSV(c echo.Context) error {
 			}
 			return ""
 		}
-		v, key := kind.parse(get, &row.Errors)
+		// Every cell is text first (valid UTF-8, no NUL or control
+		// characters, a sane length); the kind's rules then name the rest.
+		bad := map[string]bool{}
+		for h, i := range col {
+			if rule := domain.TextRule(strings.TrimSpace(rec[i]), domain.MaxText); rule != "" {
+				row.Errors = append(row.Errors, &domain.FieldError{Field: h, Rule: rule})
+				bad[h] = true
+			}
+		}
+		slices.SortFunc(row.Errors, func(a, b *domain.FieldError) int { return col[a.Field] - col[b.Field] })
+		var errs []*domain.FieldError
+		v, key := kind.parse(get, &errs)
+		for _, e := range errs {
+			if !bad[e.Field] {
+				row.Errors = append(row.Errors, e)
+			}
+		}
 		row.Value = v
 		if prev, dup := seen[key]; dup && len(row.Errors) == 0 {
 			row.Errors = append(row.Errors, &domain.FieldError{Field: kind.required[0], Rule: fmt.Sprintf("repeats the key of row %d", prev)})
@@ -306,6 +300,7 @@ func (s *Server) importCSV(c echo.Context) error {
 			Errors: rep.Errors}
 	}
 	s.Notify()
+	c.Response().Header().Set("X-Import-Format", t.format)
 	return c.JSON(http.StatusOK, rep)
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -75,8 +74,6 @@ type routingOpJSON struct {
 	SetupS      float64 `json:"setup_s"`
 }
 
-func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
-
 // resource is one kind of master record served at /api/v1/<plural>/:key
 // with GET, POST (on the collection), PUT (replace) and PATCH (merge the
 // fields sent into the stored record). W is its wire shape.
@@ -112,7 +109,10 @@ func (r resource[W]) save(s *Server, c echo.Context, v W, mode domain.SaveMode) 
 	ctx := c.Request().Context()
 	err := s.opts.Store.SaveMaster(ctx, r.value(v), mode, principal(c).Actor())
 	var la *domain.LastAdminError
+	var fe *domain.FieldError
 	switch {
+	case errors.As(err, &fe):
+		return apiError(err) // a bad reference (400) or a value another record holds (409)
 	case errors.As(err, &la):
 		return &Problem{Status: http.StatusConflict, Field: la.Field, Detail: la.Rule()}
 	case errors.Is(err, domain.ErrConflict):

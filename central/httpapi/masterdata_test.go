@@ -176,7 +176,7 @@ func TestMasterDataCRUD(t *testing.T) {
 
 	// Users: the admin's.
 	res, body = e.do(admin, "PATCH", "/api/v1/users/planner", map[string]any{"badge": "B-1001"})
-	e.problem(res, body, 400, "badge")
+	e.problem(res, body, 409, "badge") // another user holds it
 	res, body = e.do(admin, "PATCH", "/api/v1/users/planner", map[string]any{"display_name": "Pat", "role": "supervisor"})
 	ok(res, body, 200)
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,15 +33,19 @@ type OrderStore interface {
 
 const maxPage = 1000
 
-// parseTime accepts RFC 3339 or a date (midnight UTC).
+// parseTime accepts RFC 3339 or a date (midnight UTC), from
+// domain.MinTime to before domain.MaxTime.
 func parseTime(field, v string) (*time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-		return &t, nil
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		if t, err = time.Parse("2006-01-02", v); err != nil {
+			return nil, invalid(field, field+" must be an RFC 3339 time (2026-03-02T06:00:00Z) or a date (2026-03-02)")
+		}
 	}
-	if t, err := time.Parse("2006-01-02", v); err == nil {
-		return &t, nil
+	if rule := domain.TimeRule(t); rule != "" {
+		return nil, invalid(field, field+" "+rule)
 	}
-	return nil, invalid(field, field+" must be an RFC 3339 time (2026-03-02T06:00:00Z) or a date (2026-03-02)")
+	return &t, nil
 }
 
 // orderFilter reads the list filters shared by the JSON list and the exports.
@@ -84,7 +89,7 @@ func orderFilter(c echo.Context) (domain.OrderFilter, error) {
 	}
 	if v := c.QueryParam("cursor"); v != "" {
 		b, err := base64.RawURLEncoding.DecodeString(v)
-		if err != nil || len(b) == 0 {
+		if err != nil || len(b) == 0 || domain.TextRule(string(b), maxParamChars) != "" {
 			return f, invalid("cursor", "cursor must be a value from a previous page's X-Next-Cursor")
 		}
 		f.After = string(b)
@@ -167,6 +172,9 @@ func (s *Server) createOrder(c echo.Context) error {
 	if err := domain.ValidateNewOrder(o); err != nil {
 		return apiError(err)
 	}
+	if err := s.checkWork(c.Request().Context(), o.ProductCode, o.Quantity); err != nil {
+		return err
+	}
 	created, err := s.opts.Store.CreateDraftOrder(c.Request().Context(), o, principal(c).Actor())
 	if err != nil {
 		if p := apiError(err); p != err {
@@ -179,6 +187,36 @@ func (s *Server) createOrder(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderLocation, "/api/v1/orders/"+url.PathEscape(created.Number))
 	return c.JSON(http.StatusCreated, created)
+}
+
+// checkWork refuses a quantity whose work on the product's slowest
+// operation planning could not add up (domain.CheckWork). An unknown
+// product is left to the store, which names it.
+func (s *Server) checkWork(ctx context.Context, product string, quantity int64) error {
+	p, err := s.opts.Store.GetProduct(ctx, product)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ops, err := s.opts.Store.Routing(ctx, product)
+	if err != nil {
+		return err
+	}
+	if e := domain.CheckWork("quantity", quantity, longestCycle(ops, p.IdealCycle)); e != nil {
+		return apiError(e)
+	}
+	return nil
+}
+
+// longestCycle is the slowest operation's ideal cycle, else fallback.
+func longestCycle(ops []domain.RoutingOp, fallback time.Duration) time.Duration {
+	longest := fallback
+	for _, op := range ops {
+		longest = max(longest, op.IdealCycle)
+	}
+	return longest
 }
 
 type transitionRequest struct {
@@ -292,8 +330,10 @@ func (s *Server) patchOrder(c echo.Context) error {
 	if strings.TrimSpace(req.Reason) == "" {
 		return invalid("reason", "reason is required for a change")
 	}
-	if req.Quantity != nil && *req.Quantity <= 0 {
-		return invalid("quantity", "quantity must be a whole number greater than 0")
+	if req.Quantity != nil {
+		if e := domain.CheckQuantity("quantity", *req.Quantity); e != nil {
+			return apiError(e)
+		}
 	}
 	var due *time.Time
 	if req.Due != nil {
@@ -311,6 +351,9 @@ func (s *Server) patchOrder(c echo.Context) error {
 				if !domain.Editable(rec.Status, "quantity") {
 					return domain.OrderChange{}, &Problem{Status: http.StatusConflict, Field: "quantity",
 						Detail: "quantity cannot change once the order is " + string(rec.Status)}
+				}
+				if e := domain.CheckWork("quantity", *req.Quantity, longestCycle(rec.Routing, 0)); e != nil {
+					return domain.OrderChange{}, e
 				}
 				what = append(what, "quantity "+itoa(rec.Quantity)+" → "+itoa(*req.Quantity))
 				rec.Quantity = *req.Quantity

@@ -191,7 +191,7 @@ func TestCreatePatchDelete(t *testing.T) {
 		e.problem(res, body, 400, b.field)
 	}
 	res, body = e.do(planner, "POST", "/api/v1/orders", map[string]any{"number": "SO-77", "product": "P", "quantity": 1})
-	e.problem(res, body, 400, "number")
+	e.problem(res, body, 409, "number") // taken
 
 	res, body = e.do(planner, "PATCH", "/api/v1/orders/SO-77", map[string]any{"quantity": 8})
 	e.problem(res, body, 400, "reason")

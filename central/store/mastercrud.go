@@ -221,7 +221,7 @@ func (s *Store) checkRefs(ctx context.Context, q dbtx, r mdRow) ([]*domain.Field
 			return nil, fmt.Errorf("store: check %s of %s %s: %w", col, r.spec.entity, r.id(), err)
 		}
 		if taken {
-			errs = append(errs, &domain.FieldError{Field: r.spec.field(col), Rule: fmt.Sprintf("%q is already taken", v)})
+			errs = append(errs, &domain.FieldError{Field: r.spec.field(col), Rule: fmt.Sprintf("%q is already taken", v), Conflict: true})
 		}
 	}
 	return errs, nil
@@ -270,6 +270,10 @@ func (s *Store) writeRow(ctx context.Context, tx *sql.Tx, r mdRow, mode domain.S
 		}
 		_, err = tx.ExecContext(ctx, s.q(`UPDATE `+r.spec.table+` SET `+strings.Join(sets, ", ")+` WHERE `+r.where()),
 			append(append([]any{}, r.vals...), r.keys...)...)
+	}
+	if isUnique(err) {
+		// Another writer created it (or took its badge) since readRow.
+		return false, nil, fmt.Errorf("store: %s %s collides with an existing record: %w", r.spec.entity, r.id(), domain.ErrConflict)
 	}
 	if err != nil {
 		return false, nil, fmt.Errorf("store: write %s %s: %w", r.spec.entity, r.id(), err)

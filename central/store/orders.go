@@ -115,7 +115,7 @@ func (s *Store) CreateDraftOrder(ctx context.Context, o domain.Order, actor doma
 		o.Number, o.ProductCode, o.Quantity, nullNanos(o.Due), o.Priority, string(o.Status), nanos(now),
 		o.Unit, o.CustomerRef, o.OrderType, o.Site, nanos(now))
 	if isUnique(err) {
-		return o, &domain.FieldError{Field: "number", Rule: fmt.Sprintf("order %s already exists", o.Number)}
+		return o, &domain.FieldError{Field: "number", Rule: fmt.Sprintf("%s already exists", o.Number), Conflict: true}
 	}
 	if err != nil {
 		return o, fmt.Errorf("store: create order %s: %w", o.Number, err)

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers driver "pgx"
 	_ "modernc.org/sqlite"             // registers driver "sqlite"
 
@@ -298,10 +299,23 @@ func fromNull(n sql.NullInt64) *time.Time {
 	return &t
 }
 
-// isUnique reports a primary key or unique violation, on either database.
+// isUnique reports a primary key or unique violation, on either database:
+// PostgreSQL's SQLSTATE 23505, SQLite's extended codes
+// SQLITE_CONSTRAINT_UNIQUE (2067) and SQLITE_CONSTRAINT_PRIMARYKEY (1555),
+// else by the drivers' message text.
 func isUnique(err error) bool {
 	if err == nil {
 		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "23505"
+	}
+	var se interface{ Code() int }
+	if errors.As(err, &se) {
+		if c := se.Code(); c == 2067 || c == 1555 {
+			return true
+		}
 	}
 	msg := strings.ToLower(err.Error())
 	return strings.Contains(msg, "unique constraint") || strings.Contains(msg, "duplicate key")
