@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -52,9 +51,9 @@ func (s *Server) edgeHeartbeat(c echo.Context) error {
 	if id := c.Param("id"); id != edge {
 		return &Problem{Status: http.StatusForbidden, Field: "id", Detail: "the token is edge " + edge + "'s, not " + id + "'s"}
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, 4096))
+	body, err := readBody(c, 4096) // a longer status is a 413, not a truncated 400
 	if err != nil {
-		return &Problem{Status: http.StatusBadRequest, Detail: "reading the request body failed"}
+		return err
 	}
 	if err := s.opts.Ingest.Status(edge, body); err != nil {
 		if errors.Is(err, ingest.ErrMalformed) {

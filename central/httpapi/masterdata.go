@@ -278,7 +278,7 @@ func (s *Server) registerMasterData() {
 	s.handle(http.MethodPut, "/api/v1/calendars/:line", s.putCalendar, Authenticated,
 		"replace a line's shifts and planned stops (audited); planning uses them instead of the configured shifts", structureWriters...)
 	s.handle(http.MethodPost, "/api/v1/import/:kind", s.importCSV, Authenticated,
-		"import master data from text/csv: "+importKindsDoc+"; all-or-nothing unless ?partial=true; per-row error report", importWriters...)
+		"import master data from CSV (UTF-8, GB18030 or Latin-1) or XLSX: "+importKindsDoc+"; all-or-nothing unless ?partial=true; per-row error report", importWriters...)
 }
 
 func renameField(errs []*domain.FieldError, from, to string) []*domain.FieldError {
