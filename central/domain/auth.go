@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -91,7 +92,7 @@ func (e *LastAdminError) Unwrap() error { return ErrConflict }
 // ValidPassword is the rule for passwords users choose; the demo seed's
 // short ones predate it and are not checked.
 func ValidPassword(password string) error {
-	if len(password) < 10 {
+	if utf8.RuneCountInString(password) < 10 { // characters, as everywhere (limits.go)
 		return Invalid("password", "must be at least 10 characters")
 	}
 	return nil

@@ -157,8 +157,8 @@ const MaxExceptionDetail = 500
 // CleanDetail trims a detail and checks its length.
 func CleanDetail(field, s string) (string, error) {
 	s = strings.TrimSpace(s)
-	if len(s) > MaxExceptionDetail {
-		return "", &FieldError{Field: field, Rule: fmt.Sprintf("must be at most %d characters", MaxExceptionDetail)}
+	if e := CheckText(field, s, MaxExceptionDetail); e != nil {
+		return "", e
 	}
 	return s, nil
 }

@@ -175,6 +175,9 @@ func checkStrings(v reflect.Value, path string) error {
 			}
 		}
 	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil // raw bytes (json.RawMessage), not text
+		}
 		for i := range v.Len() {
 			if err := checkStrings(v.Index(i), path+"["+strconv.Itoa(i)+"]"); err != nil {
 				return err

@@ -44,6 +44,13 @@ func (e *env) send(c *http.Client, method, path, contentType string, body io.Rea
 	return res, out
 }
 
+// on is e reporting to t, for a subtest.
+func (e *env) on(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 func (e *env) orderCount() int {
 	e.t.Helper()
 	res, body := e.do(e.as[domain.RolePlanner], "GET", "/api/v1/orders", nil)
@@ -93,6 +100,7 @@ func TestInputRefusesNULAndInvalidUTF8(t *testing.T) {
 			{"NUL in a cursor", "GET", "/api/v1/orders?cursor=UE8tAA", "", "cursor", "", planner},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				e := e.on(t)
 				var body io.Reader
 				if tc.body != "" {
 					body = strings.NewReader(tc.body)
@@ -173,6 +181,7 @@ func TestImportEncodings(t *testing.T) {
 			{"latin-1", latin1, "csv (windows-1252)", map[string][2]string{"DE-1": {"Müller Schraube Ø4", "Stück"}}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				e := e.on(t)
 				res, body := e.raw(planner, "POST", "/api/v1/import/products", "text/csv", tc.body)
 				if res.StatusCode != 200 {
 					t.Fatalf("import: %d %s", res.StatusCode, body)
@@ -290,6 +299,7 @@ func TestJSONBodyShape(t *testing.T) {
 		{"array for an object", "POST", "/api/v1/orders", `[{"product":"P"}]`, "body", "JSON object"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			e := e.on(t)
 			res, body := e.send(planner, tc.method, tc.path, "application/json", strings.NewReader(tc.body), int64(len(tc.body)))
 			wantDetail(t, e.problem(res, body, 400, tc.field), tc.says)
 		})
@@ -355,6 +365,7 @@ func TestRanges(t *testing.T) {
 			{"token expiring in 2300", "POST", "/api/v1/tokens", map[string]any{"name": "t1", "role": "operator", "expires_at": "2300-01-01T00:00:00Z"}, "expires_at", "2200-01-01", admin},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
+				e := e.on(t)
 				res, body := e.do(tc.c, tc.method, tc.path, tc.body)
 				wantDetail(t, e.problem(res, body, 400, tc.field), tc.says)
 			})
@@ -377,4 +388,22 @@ func TestRanges(t *testing.T) {
 			t.Errorf("import report: %s", body)
 		}
 	})
+}
+
+// TestJSONPathAt: the invalid byte of a body is named by the path of the
+// value or key that holds it, at any depth, as checkStrings names fields.
+func TestJSONPathAt(t *testing.T) {
+	for _, tc := range []struct{ body, want string }{
+		{"{\"a\":\"x\xff\"}", "a"},
+		{"{\"a\":1,\"b\":[true,null,\"ok\",{\"c\":\"\xff\"}]}", "b[3].c"},
+		{"[{\"a\":\"ok\"},{\"a\":[1,2],\"b\":\"\xfe\"}]", "[1].b"},
+		{"{\"x\xff\":1}", "x\ufffd"},
+		{"{\"a\":{\"b\":{}},\"c\":[[],[\"\xff\"]]}", "c[1][0]"},
+		{"\"\xff\"", "body"},
+		{"{\"a\":\xff}", "body"},
+	} {
+		if got := jsonPathAt([]byte(tc.body), firstInvalidUTF8([]byte(tc.body))); got != tc.want {
+			t.Errorf("jsonPathAt(%q) = %q, want %q", tc.body, got, tc.want)
+		}
+	}
 }
