@@ -379,6 +379,9 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
+	// Domain errors a handler returned as they came (a field error, a
+	// conflict, a missing record) get the same problem as through apiError.
+	err = apiError(err)
 	var p *Problem
 	var he *echo.HTTPError
 	switch {
@@ -390,10 +393,6 @@ func (s *Server) handleError(err error, c echo.Context) {
 		if msg, ok := he.Message.(string); ok && he.Code < 500 {
 			p.Detail = msg
 		}
-	case errors.Is(err, domain.ErrNotFound):
-		p = &Problem{Status: http.StatusNotFound}
-	case errors.Is(err, domain.ErrConflict):
-		p = &Problem{Status: http.StatusConflict, Detail: err.Error()}
 	case errors.Is(err, context.Canceled):
 		return // the client went away
 	default:
