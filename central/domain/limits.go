@@ -35,16 +35,23 @@ var (
 // TextRule says what is wrong with s as text of at most max characters
 // (runes, so a Chinese name gets as many as a Latin one), or "" if
 // nothing is: it must be valid UTF-8 without NUL or other control
-// characters but tab, line feed and carriage return.
-func TextRule(s string, max int) string {
+// characters but tab, line feed and carriage return. Names, references
+// and units are held to it (a control character breaks exports).
+func TextRule(s string, max int) string { return textRule(s, max, true) }
+
+// RawTextRule is TextRule allowing control characters but NUL: what any
+// string may carry, such as a raw barcode (GS1 codes hold GS, 0x1D).
+func RawTextRule(s string, max int) string { return textRule(s, max, false) }
+
+func textRule(s string, max int, noControls bool) string {
 	if !utf8.ValidString(s) {
 		return "is not valid UTF-8 text"
 	}
 	for _, r := range s {
-		if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
-			if r == 0 {
-				return "must not contain NUL (\\u0000) characters"
-			}
+		switch {
+		case r == 0:
+			return "must not contain NUL (\\u0000) characters"
+		case noControls && (r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f):
 			return fmt.Sprintf("must not contain control characters (found U+%04X)", r)
 		}
 	}

@@ -24,9 +24,8 @@ const maxJSONBytes = 1 << 20
 // bindJSON decodes a JSON body strictly into v (a pointer to a struct or
 // slice) and answers a 400 problem naming the field for: a wrong type, an
 // unknown field, a `null` body, data after the JSON value, invalid UTF-8,
-// and any string (at any depth) holding NUL or control characters or
-// longer than domain.MaxText characters, or a time outside
-// domain.MinTime..MaxTime. A body over maxJSONBytes is a 413. An empty
+// and any string (at any depth) holding NUL or longer than domain.MaxText
+// characters, or a time outside domain.MinTime..MaxTime. A body over maxJSONBytes is a 413. An empty
 // body is an empty object (transitions without a reason send none).
 func bindJSON(c echo.Context, v any) error {
 	body, err := readBody(c, maxJSONBytes)
@@ -126,7 +125,9 @@ func decodeProblem(err error, want string) error {
 var timeType = reflect.TypeFor[time.Time]()
 
 // checkStrings walks a decoded request and refuses the first string that is
-// not text (domain.TextRule, at most domain.MaxText characters) and the
+// not text (domain.RawTextRule: valid UTF-8 without NUL, at most
+// domain.MaxText characters; names and references get the stricter
+// domain.TextRule from their own checks) and the
 // first non-zero time outside domain.MinTime..MaxTime, naming it by its
 // JSON path (customer_ref, shifts[0].name, [2].component). Each field's own
 // rules (shorter limits, ranges) stay with the handler and the domain.
@@ -142,7 +143,7 @@ func checkStrings(v reflect.Value, path string) error {
 		}
 		return checkStrings(v.Elem(), path)
 	case reflect.String:
-		if rule := domain.TextRule(v.String(), domain.MaxText); rule != "" {
+		if rule := domain.RawTextRule(v.String(), domain.MaxText); rule != "" {
 			return invalid(name, name+" "+rule)
 		}
 	case reflect.Struct:

@@ -254,11 +254,11 @@ func (s *Server) importCSV(c echo.Context) error {
 			}
 			return ""
 		}
-		// Every cell is text first (valid UTF-8, no NUL or control
-		// characters, a sane length); the kind's rules then name the rest.
+		// Every cell is text first (valid UTF-8, no NUL, a sane length);
+		// the kind's rules then name the rest.
 		bad := map[string]bool{}
 		for h, i := range col {
-			if rule := domain.TextRule(strings.TrimSpace(rec[i]), domain.MaxText); rule != "" {
+			if rule := domain.RawTextRule(strings.TrimSpace(rec[i]), domain.MaxText); rule != "" {
 				row.Errors = append(row.Errors, &domain.FieldError{Field: h, Rule: rule})
 				bad[h] = true
 			}

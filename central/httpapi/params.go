@@ -14,15 +14,15 @@ import (
 const maxParamChars = 500
 
 // checkParams refuses a request whose path or query parameters are not
-// text (invalid UTF-8, NUL or other control characters, over
-// maxParamChars characters) with a 400 naming the parameter, so no handler
-// passes such a value to the store (PostgreSQL refuses NUL with an error).
+// text (invalid UTF-8, NUL, over maxParamChars characters) with a 400
+// naming the parameter, so no handler passes such a value to the store
+// (PostgreSQL refuses NUL with an error).
 func checkParams(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		values := c.ParamValues()
 		for i, name := range c.ParamNames() {
 			if i < len(values) {
-				if rule := domain.TextRule(values[i], maxParamChars); rule != "" {
+				if rule := domain.RawTextRule(values[i], maxParamChars); rule != "" {
 					return invalid(name, name+" "+rule)
 				}
 			}
@@ -38,7 +38,7 @@ func checkParams(next echo.HandlerFunc) echo.HandlerFunc {
 				return invalid("query", "a query parameter name "+rule)
 			}
 			for _, v := range q[name] {
-				if rule := domain.TextRule(v, maxParamChars); rule != "" {
+				if rule := domain.RawTextRule(v, maxParamChars); rule != "" {
 					return invalid(name, name+" "+rule)
 				}
 			}
