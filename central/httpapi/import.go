@@ -95,9 +95,9 @@ var importKinds = map[string]importKind{
 				if get(f.col) == "" {
 					continue // CheckPlannedStop reports it
 				}
-				t, err := parseTime(f.col, get(f.col))
-				if err != nil {
-					*errs = append(*errs, &domain.FieldError{Field: f.col, Rule: fmt.Sprintf("%q is not an RFC 3339 time or a date", get(f.col))})
+				t, rule := timeValue(get(f.col))
+				if rule != "" {
+					*errs = append(*errs, &domain.FieldError{Field: f.col, Rule: fmt.Sprintf("%q %s", get(f.col), rule)})
 					continue
 				}
 				*f.t = t.UTC()

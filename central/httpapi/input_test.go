@@ -387,6 +387,12 @@ func TestRanges(t *testing.T) {
 		if len(p.Errors) != 2 || p.Errors[0].Row != 2 || p.Errors[1].Row != 3 {
 			t.Errorf("import report: %s", body)
 		}
+		// A planned stop in 2300 from a spreadsheet: the row names the date.
+		res, body = e.raw(admin, "POST", "/api/v1/import/planned_stops", "text/csv", "id,line,start,end\nPS-1,L1,2300-01-01,2300-01-02\n")
+		p = e.problem(res, body, 422, "start")
+		if len(p.Errors) != 2 || !strings.Contains(p.Errors[0].Rule, "before 2200-01-01") || p.Errors[1].Field != "end" {
+			t.Errorf("planned stop report: %s", body)
+		}
 	})
 }
 

@@ -36,16 +36,22 @@ const maxPage = 1000
 // parseTime accepts RFC 3339 or a date (midnight UTC), from
 // domain.MinTime to before domain.MaxTime.
 func parseTime(field, v string) (*time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, v)
-	if err != nil {
-		if t, err = time.Parse("2006-01-02", v); err != nil {
-			return nil, invalid(field, field+" must be an RFC 3339 time (2026-03-02T06:00:00Z) or a date (2026-03-02)")
-		}
-	}
-	if rule := domain.TimeRule(t); rule != "" {
+	t, rule := timeValue(v)
+	if rule != "" {
 		return nil, invalid(field, field+" "+rule)
 	}
 	return &t, nil
+}
+
+// timeValue is parseTime's value, or the rule v breaks.
+func timeValue(v string) (time.Time, string) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		if t, err = time.Parse("2006-01-02", v); err != nil {
+			return t, "must be an RFC 3339 time (2026-03-02T06:00:00Z) or a date (2026-03-02)"
+		}
+	}
+	return t, domain.TimeRule(t)
 }
 
 // orderFilter reads the list filters shared by the JSON list and the exports.
