@@ -267,49 +267,51 @@ func TestImportXLSX(t *testing.T) {
 // TestBodyLimits: a 5 MiB JSON body (declared or chunked) is a 413 saying
 // the 1 MiB limit; an import over 16 MiB likewise.
 func TestBodyLimits(t *testing.T) {
-	e := newEnv(t)
-	planner := e.as[domain.RolePlanner]
-	before := e.orderCount()
-	big := `{"product":"P","quantity":1,"customer_ref":"` + strings.Repeat("x", 5<<20) + `"}`
-	res, body := e.send(planner, "POST", "/api/v1/orders", "application/json", strings.NewReader(big), int64(len(big)))
-	wantDetail(t, e.problem(res, body, 413, "body"), "1 MiB", "1048576 bytes")
-	res, body = e.send(planner, "POST", "/api/v1/orders", "application/json", io.MultiReader(strings.NewReader(big)), -1)
-	wantDetail(t, e.problem(res, body, 413, "body"), "1 MiB")
-	csv := "code,name,unit\n" + strings.Repeat("A,B,C\n", (17<<20)/6)
-	res, body = e.send(planner, "POST", "/api/v1/import/products", "text/csv", io.MultiReader(strings.NewReader(csv)), -1)
-	wantDetail(t, e.problem(res, body, 413, "body"), "16 MiB")
-	if n := e.orderCount(); n != before {
-		t.Errorf("%d orders, want %d", n, before)
-	}
+	onBothStores(t, func(t *testing.T, e *env) {
+		planner := e.as[domain.RolePlanner]
+		before := e.orderCount()
+		big := `{"product":"P","quantity":1,"customer_ref":"` + strings.Repeat("x", 5<<20) + `"}`
+		res, body := e.send(planner, "POST", "/api/v1/orders", "application/json", strings.NewReader(big), int64(len(big)))
+		wantDetail(t, e.problem(res, body, 413, "body"), "1 MiB", "1048576 bytes")
+		res, body = e.send(planner, "POST", "/api/v1/orders", "application/json", io.MultiReader(strings.NewReader(big)), -1)
+		wantDetail(t, e.problem(res, body, 413, "body"), "1 MiB")
+		csv := "code,name,unit\n" + strings.Repeat("A,B,C\n", (17<<20)/6)
+		res, body = e.send(planner, "POST", "/api/v1/import/products", "text/csv", io.MultiReader(strings.NewReader(csv)), -1)
+		wantDetail(t, e.problem(res, body, 413, "body"), "16 MiB")
+		if n := e.orderCount(); n != before {
+			t.Errorf("%d orders, want %d", n, before)
+		}
+	})
 }
 
 // TestJSONBodyShape: a client that sends `null`, two objects, or an
 // object with trailing garbage gets a 400 saying so; nothing is created.
 func TestJSONBodyShape(t *testing.T) {
-	e := newEnv(t)
-	planner := e.as[domain.RolePlanner]
-	before := e.orderCount()
-	for _, tc := range []struct{ name, method, path, body, field, says string }{
-		{"null order", "POST", "/api/v1/orders", `null`, "body", "not null"},
-		{"null patch", "PATCH", "/api/v1/products/P", ` null `, "body", "not null"},
-		{"null list", "PUT", "/api/v1/products/P/bom", `null`, "body", "JSON array, not null"},
-		{"two objects", "POST", "/api/v1/orders", `{"product":"P","quantity":1} {"product":"P","quantity":2}`, "body", "more data after it"},
-		{"trailing garbage", "POST", "/api/v1/orders", `{"product":"P","quantity":1}]`, "body", "more data after it"},
-		{"unknown field", "POST", "/api/v1/orders", `{"product":"P","quantity":1,"qty":2}`, "qty", "unknown field"},
-		{"array for an object", "POST", "/api/v1/orders", `[{"product":"P"}]`, "body", "JSON object"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := e.on(t)
-			res, body := e.send(planner, tc.method, tc.path, "application/json", strings.NewReader(tc.body), int64(len(tc.body)))
-			wantDetail(t, e.problem(res, body, 400, tc.field), tc.says)
-		})
-	}
-	if n := e.orderCount(); n != before {
-		t.Errorf("%d orders, want %d", n, before)
-	}
-	if res, body := e.do(planner, "GET", "/api/v1/products/P", nil); !strings.Contains(string(body), `"name":"Part"`) {
-		t.Errorf("P after a null patch: %d %s", res.StatusCode, body)
-	}
+	onBothStores(t, func(t *testing.T, e *env) {
+		planner := e.as[domain.RolePlanner]
+		before := e.orderCount()
+		for _, tc := range []struct{ name, method, path, body, field, says string }{
+			{"null order", "POST", "/api/v1/orders", `null`, "body", "not null"},
+			{"null patch", "PATCH", "/api/v1/products/P", ` null `, "body", "not null"},
+			{"null list", "PUT", "/api/v1/products/P/bom", `null`, "body", "JSON array, not null"},
+			{"two objects", "POST", "/api/v1/orders", `{"product":"P","quantity":1} {"product":"P","quantity":2}`, "body", "more data after it"},
+			{"trailing garbage", "POST", "/api/v1/orders", `{"product":"P","quantity":1}]`, "body", "more data after it"},
+			{"unknown field", "POST", "/api/v1/orders", `{"product":"P","quantity":1,"qty":2}`, "qty", "unknown field"},
+			{"array for an object", "POST", "/api/v1/orders", `[{"product":"P"}]`, "body", "JSON object"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				e := e.on(t)
+				res, body := e.send(planner, tc.method, tc.path, "application/json", strings.NewReader(tc.body), int64(len(tc.body)))
+				wantDetail(t, e.problem(res, body, 400, tc.field), tc.says)
+			})
+		}
+		if n := e.orderCount(); n != before {
+			t.Errorf("%d orders, want %d", n, before)
+		}
+		if res, body := e.do(planner, "GET", "/api/v1/products/P", nil); !strings.Contains(string(body), `"name":"Part"`) {
+			t.Errorf("P after a null patch: %d %s", res.StatusCode, body)
+		}
+	})
 }
 
 // TestDuplicatesConflict: creating an order or a product under a key that
