@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/goburrow/modbus"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"gopkg.in/yaml.v3"
 )
@@ -54,7 +55,7 @@ func NewConfig() Config {
 // over the defaults, fills per-signal defaults and validates.
 func DecodeConfig(node *yaml.Node) (Config, error) {
 	cfg := NewConfig()
-	err := devices.DecodeStrict(node, &cfg, "name", "driver")
+	err := configerr.DecodeStrict(node, &cfg, "name", "driver")
 	for i := range cfg.Signals {
 		cfg.Signals[i] = cfg.Signals[i].withDefaults()
 	}
@@ -101,58 +102,58 @@ func isBitTable(t string) bool { return t == "coil" || t == "discrete" }
 func (c Config) Validate() error {
 	var errs []error
 	if c.Address == "" {
-		errs = append(errs, devices.Field("address", "required (host:port)"))
+		errs = append(errs, configerr.Field("address", "required (host:port)"))
 	} else if _, _, err := net.SplitHostPort(c.Address); err != nil {
-		errs = append(errs, devices.Field("address", "want host:port, got %q", c.Address))
+		errs = append(errs, configerr.Field("address", "want host:port, got %q", c.Address))
 	}
 	if c.UnitID < 0 || c.UnitID > 255 {
-		errs = append(errs, devices.Field("unit_id", "must be 0..255, got %d", c.UnitID))
+		errs = append(errs, configerr.Field("unit_id", "must be 0..255, got %d", c.UnitID))
 	}
 	if c.PollInterval <= 0 {
-		errs = append(errs, devices.Field("poll_interval", "must be > 0"))
+		errs = append(errs, configerr.Field("poll_interval", "must be > 0"))
 	}
 	if c.Timeout <= 0 {
-		errs = append(errs, devices.Field("timeout", "must be > 0"))
+		errs = append(errs, configerr.Field("timeout", "must be > 0"))
 	}
 	if len(c.Signals) == 0 {
-		errs = append(errs, devices.Field("signals", "at least one signal required"))
+		errs = append(errs, configerr.Field("signals", "at least one signal required"))
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Signals {
 		p := fmt.Sprintf("signals[%d].", i)
 		if s.Name == "" {
-			errs = append(errs, devices.Field(p+"name", "required"))
+			errs = append(errs, configerr.Field(p+"name", "required"))
 		} else if seen[s.Name] {
-			errs = append(errs, devices.Field(p+"name", "duplicate signal name %q", s.Name))
+			errs = append(errs, configerr.Field(p+"name", "duplicate signal name %q", s.Name))
 		}
 		seen[s.Name] = true
 		switch s.Table {
 		case "holding", "input", "coil", "discrete":
 		default:
-			errs = append(errs, devices.Field(p+"table", "must be holding, input, coil or discrete, got %q", s.Table))
+			errs = append(errs, configerr.Field(p+"table", "must be holding, input, coil or discrete, got %q", s.Table))
 		}
 		n, ok := typeRegs[s.Type]
 		if !ok {
-			errs = append(errs, devices.Field(p+"type", "must be one of int16, uint16, int32, uint32, float32, int64, uint64, float64, bool; got %q", s.Type))
+			errs = append(errs, configerr.Field(p+"type", "must be one of int16, uint16, int32, uint32, float32, int64, uint64, float64, bool; got %q", s.Type))
 		} else if isBitTable(s.Table) && s.Type != "bool" {
-			errs = append(errs, devices.Field(p+"type", "%s table holds bits: type must be bool, got %q", s.Table, s.Type))
+			errs = append(errs, configerr.Field(p+"type", "%s table holds bits: type must be bool, got %q", s.Table, s.Type))
 		}
 		if s.Address == nil {
-			errs = append(errs, devices.Field(p+"address", "required (0-based)"))
+			errs = append(errs, configerr.Field(p+"address", "required (0-based)"))
 		} else if *s.Address < 0 || *s.Address+max(n, 1)-1 > 65535 {
-			errs = append(errs, devices.Field(p+"address", "must be 0..65535 (for its whole width), got %d", *s.Address))
+			errs = append(errs, configerr.Field(p+"address", "must be 0..65535 (for its whole width), got %d", *s.Address))
 		}
 		if s.ByteOrder != "big" && s.ByteOrder != "little" {
-			errs = append(errs, devices.Field(p+"byte_order", "must be big or little, got %q", s.ByteOrder))
+			errs = append(errs, configerr.Field(p+"byte_order", "must be big or little, got %q", s.ByteOrder))
 		}
 		if s.WordOrder != "big" && s.WordOrder != "little" {
-			errs = append(errs, devices.Field(p+"word_order", "must be big or little, got %q", s.WordOrder))
+			errs = append(errs, configerr.Field(p+"word_order", "must be big or little, got %q", s.WordOrder))
 		}
 		if s.Type == "bool" && (s.Scale != nil || s.Offset != nil) {
-			errs = append(errs, devices.Field(p+"scale", "scale and offset do not apply to bool"))
+			errs = append(errs, configerr.Field(p+"scale", "scale and offset do not apply to bool"))
 		}
 		if s.Scale != nil && (*s.Scale == 0 || math.IsNaN(*s.Scale) || math.IsInf(*s.Scale, 0)) {
-			errs = append(errs, devices.Field(p+"scale", "must be a finite non-zero number"))
+			errs = append(errs, configerr.Field(p+"scale", "must be a finite non-zero number"))
 		}
 	}
 	return errors.Join(errs...)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"gopkg.in/yaml.v3"
 )
@@ -84,7 +85,7 @@ func NewConfig() Config {
 // driver) over the defaults and validates it.
 func DecodeConfig(node *yaml.Node) (Config, error) {
 	cfg := NewConfig()
-	err := devices.DecodeStrict(node, &cfg, "name", "driver")
+	err := configerr.DecodeStrict(node, &cfg, "name", "driver")
 	return cfg, errors.Join(err, cfg.Validate())
 }
 
@@ -101,37 +102,37 @@ func (c Config) SignalNames() []string {
 func (c Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.Endpoint); c.Endpoint == "" || err != nil || u.Scheme != "opc.tcp" || u.Host == "" {
-		errs = append(errs, devices.Field("endpoint", "want opc.tcp://host:port, got %q", c.Endpoint))
+		errs = append(errs, configerr.Field("endpoint", "want opc.tcp://host:port, got %q", c.Endpoint))
 	}
 	if c.Mode != "" && c.Mode != "poll" && c.Mode != "subscribe" {
-		errs = append(errs, devices.Field("mode", "must be poll or subscribe, got %q", c.Mode))
+		errs = append(errs, configerr.Field("mode", "must be poll or subscribe, got %q", c.Mode))
 	}
 	if c.PollInterval <= 0 {
-		errs = append(errs, devices.Field("poll_interval", "must be > 0"))
+		errs = append(errs, configerr.Field("poll_interval", "must be > 0"))
 	}
 	if c.Timeout <= 0 {
-		errs = append(errs, devices.Field("timeout", "must be > 0"))
+		errs = append(errs, configerr.Field("timeout", "must be > 0"))
 	}
 	if (c.Username == "") != (c.Password == "") {
-		errs = append(errs, devices.Field("username", "username and password go together (both empty: anonymous)"))
+		errs = append(errs, configerr.Field("username", "username and password go together (both empty: anonymous)"))
 	}
 	errs = append(errs, c.validateSecurity()...)
 	if len(c.Signals) == 0 {
-		errs = append(errs, devices.Field("signals", "at least one signal required"))
+		errs = append(errs, configerr.Field("signals", "at least one signal required"))
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Signals {
 		p := fmt.Sprintf("signals[%d].", i)
 		if s.Name == "" {
-			errs = append(errs, devices.Field(p+"name", "required"))
+			errs = append(errs, configerr.Field(p+"name", "required"))
 		} else if seen[s.Name] {
-			errs = append(errs, devices.Field(p+"name", "duplicate signal name %q", s.Name))
+			errs = append(errs, configerr.Field(p+"name", "duplicate signal name %q", s.Name))
 		}
 		seen[s.Name] = true
 		if s.Node == "" {
-			errs = append(errs, devices.Field(p+"node", "required (like ns=1;s=L1.GoodCount)"))
+			errs = append(errs, configerr.Field(p+"node", "required (like ns=1;s=L1.GoodCount)"))
 		} else if _, _, err := ParseNode(s.Node); err != nil {
-			errs = append(errs, devices.Field(p+"node", "invalid node id %q: %v", s.Node, err))
+			errs = append(errs, configerr.Field(p+"node", "invalid node id %q: %v", s.Node, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -18,6 +18,7 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 )
 
@@ -53,22 +54,22 @@ func (c *Config) Defaults() {
 func (c *Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.URL); c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, devices.Field("url", "%q is not an http(s)://host:port URL", c.URL))
+		errs = append(errs, configerr.Field("url", "%q is not an http(s)://host:port URL", c.URL))
 	}
 	if c.Bucket == "" {
-		errs = append(errs, devices.Field("bucket", "missing (for InfluxDB 1.8: database/retention-policy, e.g. linewise/autogen)"))
+		errs = append(errs, configerr.Field("bucket", "missing (for InfluxDB 1.8: database/retention-policy, e.g. linewise/autogen)"))
 	}
 	if c.BatchSize < 1 || c.BatchSize > 50_000 {
-		errs = append(errs, devices.Field("batch_size", "%d is outside 1..50000", c.BatchSize))
+		errs = append(errs, configerr.Field("batch_size", "%d is outside 1..50000", c.BatchSize))
 	}
 	if c.FlushInterval < 10*time.Millisecond {
-		errs = append(errs, devices.Field("flush_interval", "%s is below 10ms", c.FlushInterval))
+		errs = append(errs, configerr.Field("flush_interval", "%s is below 10ms", c.FlushInterval))
 	}
 	if c.MaxBuffer < c.BatchSize {
-		errs = append(errs, devices.Field("max_buffer", "%d is below batch_size %d", c.MaxBuffer, c.BatchSize))
+		errs = append(errs, configerr.Field("max_buffer", "%d is below batch_size %d", c.MaxBuffer, c.BatchSize))
 	}
 	if c.RateInterval < time.Second {
-		errs = append(errs, devices.Field("rate_interval", "%s is below 1s", c.RateInterval))
+		errs = append(errs, configerr.Field("rate_interval", "%s is below 1s", c.RateInterval))
 	}
 	return errors.Join(errs...)
 }
