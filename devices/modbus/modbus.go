@@ -4,8 +4,13 @@
 //
 // goburrow/modbus does not discard a reply that arrives after a timeout, so
 // every later answer would be off by one: after any transport error or
-// timeout the driver drops the connection and dials afresh on the next Poll.
-// It must never reuse a connection whose last request did not complete.
+// timeout the driver drops the connection and dials afresh. It must never
+// reuse a connection whose last request did not complete.
+//
+// While a device is away the driver does not dial on every Poll: attempts
+// back off (capped at maxBackoff, jittered) and Poll returns Bad readings at
+// once in between. It logs one WARN when the device is lost and one INFO
+// when it is back, not a line per poll.
 package modbus
 
 import (
@@ -225,7 +230,15 @@ type Driver struct {
 	mu      sync.Mutex
 	handler *modbus.TCPClientHandler
 	client  modbus.Client
+	rc      *devices.Reconnect
 }
+
+// Reconnect pacing: the first retry after a failure comes within minBackoff,
+// then the wait doubles up to maxBackoff (jittered down to half of it).
+const (
+	minBackoff = 200 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
 
 var _ devices.Poller = (*Driver)(nil)
 
@@ -240,7 +253,8 @@ func New(name string, cfg Config, log *slog.Logger) (*Driver, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Driver{name: name, cfg: cfg, log: log, blocks: plan(cfg.Signals)}, nil
+	rc := devices.NewReconnect(log, "modbus", minBackoff, maxBackoff, "device", name, "address", cfg.Address)
+	return &Driver{name: name, cfg: cfg, log: log, blocks: plan(cfg.Signals), rc: rc}, nil
 }
 
 // Poll reads every signal once. Failures become Bad readings.
@@ -273,13 +287,18 @@ func (d *Driver) Poll(ctx context.Context) []Reading {
 			break
 		}
 		if d.client == nil {
+			if wait := d.rc.Wait(); wait > 0 {
+				fail(d.blocks[bi:], fmt.Errorf("not connected to %s (retry in %v): %w", d.cfg.Address, wait.Round(time.Millisecond), d.rc.LastErr()))
+				break
+			}
 			h := modbus.NewTCPClientHandler(d.cfg.Address)
 			h.SlaveId = byte(d.cfg.UnitID)
 			h.IdleTimeout = 0
 			h.Timeout = timeout
 			if err := h.Connect(); err != nil {
-				d.log.Warn("modbus connect failed", "device", d.name, "address", d.cfg.Address, "err", err)
-				fail(d.blocks[bi:], fmt.Errorf("connect %s: %w", d.cfg.Address, err))
+				err = fmt.Errorf("connect %s: %w", d.cfg.Address, err)
+				d.rc.Failed(err)
+				fail(d.blocks[bi:], err)
 				break
 			}
 			d.handler, d.client = h, modbus.NewClient(h)
@@ -290,13 +309,15 @@ func (d *Driver) Poll(ctx context.Context) []Reading {
 			var me *modbus.ModbusError
 			if errors.As(err, &me) {
 				// A complete exception reply: the connection is still in step.
+				d.rc.OK()
 				d.log.Debug("modbus exception", "device", d.name, "table", b.table, "start", b.start, "err", err)
 				fail([]block{b}, fmt.Errorf("read %s %d+%d: %w", b.table, b.start, b.qty, err))
 				continue
 			}
-			d.log.Warn("modbus read failed; reconnecting", "device", d.name, "address", d.cfg.Address, "err", err)
+			err = fmt.Errorf("read %s %d+%d: %w", b.table, b.start, b.qty, err)
 			d.drop()
-			fail(d.blocks[bi:], fmt.Errorf("read %s %d+%d: %w", b.table, b.start, b.qty, err))
+			d.rc.Failed(err)
+			fail(d.blocks[bi:], err)
 			break
 		}
 		want := int(b.qty) * 2
@@ -305,11 +326,12 @@ func (d *Driver) Poll(ctx context.Context) []Reading {
 		}
 		if len(data) != want {
 			err := fmt.Errorf("read %s %d+%d: got %d bytes, want %d", b.table, b.start, b.qty, len(data), want)
-			d.log.Warn("modbus short reply; reconnecting", "device", d.name, "err", err)
 			d.drop()
+			d.rc.Failed(err)
 			fail(d.blocks[bi:], err)
 			break
 		}
+		d.rc.OK()
 		now := time.Now()
 		for _, i := range b.members {
 			s := d.cfg.Signals[i]

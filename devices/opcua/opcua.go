@@ -9,8 +9,10 @@
 //
 // gopcua's own auto-reconnect gives up for good after a refused connection,
 // so the driver owns reconnecting: after a failure it throws the client away
-// and dials a new one, with capped exponential backoff. While it waits, Poll
-// returns Bad readings at once; it must never hang on a dead server.
+// and dials a new one, with capped, jittered exponential backoff. While it
+// waits, Poll returns Bad readings at once; it must never hang on a dead
+// server. It logs one WARN when the server is lost and one INFO when it is
+// back (devices.Reconnect), not a line per attempt.
 package opcua
 
 import (
@@ -138,6 +140,8 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// Reconnect pacing: the first retry after a failure comes within minBackoff,
+// then the wait doubles up to maxBackoff (jittered down to half of it).
 const (
 	minBackoff = 200 * time.Millisecond
 	maxBackoff = 10 * time.Second
@@ -151,12 +155,10 @@ type Driver struct {
 	nodes []nodeRef
 	creds *credentials // nil with security None
 
-	mu      sync.Mutex
-	req     *ua.ReadRequest // node ids resolved for the current connection
-	client  *opcua.Client
-	backoff time.Duration
-	retryAt time.Time
-	lastErr error
+	mu     sync.Mutex
+	req    *ua.ReadRequest // node ids resolved for the current connection
+	client *opcua.Client
+	rc     *devices.Reconnect
 }
 
 var _ devices.Poller = (*Driver)(nil)
@@ -178,7 +180,8 @@ func New(name string, cfg Config, log *slog.Logger) (*Driver, error) {
 		log.Warn("opcua server certificate will not be verified (insecure_skip_verify: true): any server, or anyone in between, can pose as this device",
 			"device", name, "endpoint", cfg.Endpoint)
 	}
-	d := &Driver{name: name, cfg: cfg, log: log, creds: creds}
+	d := &Driver{name: name, cfg: cfg, log: log, creds: creds,
+		rc: devices.NewReconnect(log, "opcua", minBackoff, maxBackoff, "device", name, "endpoint", cfg.Endpoint)}
 	for _, s := range cfg.Signals {
 		uri, id, _ := ParseNode(s.Node) // checked by Validate
 		d.nodes = append(d.nodes, nodeRef{uri: uri, id: id})
@@ -285,13 +288,7 @@ func (d *Driver) failed(err error) {
 		}()
 		d.client = nil
 	}
-	if d.backoff == 0 {
-		d.backoff = minBackoff
-	} else {
-		d.backoff = min(d.backoff*2, maxBackoff)
-	}
-	d.retryAt = time.Now().Add(d.backoff)
-	d.lastErr = err
+	d.rc.Failed(err)
 }
 
 // Poll reads every signal once in one Read request.
@@ -301,26 +298,25 @@ func (d *Driver) Poll(ctx context.Context) []devices.Reading {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
 	if d.client == nil {
-		if wait := time.Until(d.retryAt); wait > 0 {
-			return d.bad(fmt.Errorf("not connected to %s (retry in %v): %w", d.cfg.Endpoint, wait.Round(time.Millisecond), d.lastErr))
+		if wait := d.rc.Wait(); wait > 0 {
+			return d.bad(fmt.Errorf("not connected to %s (retry in %v): %w", d.cfg.Endpoint, wait.Round(time.Millisecond), d.rc.LastErr()))
 		}
 		c, req, err := d.connect(ctx)
 		if err != nil {
 			d.client = c // may be nil; failed closes it
+			err = fmt.Errorf("%s: %w", d.cfg.Endpoint, err)
 			d.failed(err)
-			d.log.Warn("opcua connect failed", "device", d.name, "endpoint", d.cfg.Endpoint, "retry_in", d.backoff, "err", err)
-			return d.bad(fmt.Errorf("%s: %w", d.cfg.Endpoint, err))
+			return d.bad(err)
 		}
-		d.log.Info("opcua connected", "device", d.name, "endpoint", d.cfg.Endpoint)
 		d.client, d.req = c, req
 	}
 	resp, err := d.client.Read(ctx, d.req)
 	if err != nil {
+		err = fmt.Errorf("read %s: %w", d.cfg.Endpoint, err)
 		d.failed(err)
-		d.log.Warn("opcua read failed; reconnecting", "device", d.name, "endpoint", d.cfg.Endpoint, "err", err)
-		return d.bad(fmt.Errorf("read %s: %w", d.cfg.Endpoint, err))
+		return d.bad(err)
 	}
-	d.backoff = 0
+	d.rc.OK()
 	if resp == nil || len(resp.Results) != len(d.cfg.Signals) {
 		n := 0
 		if resp != nil {
