@@ -32,6 +32,10 @@ type Config struct {
 	FlushInterval time.Duration `yaml:"flush_interval"` // longest a point waits for its batch
 	MaxBuffer     int           `yaml:"max_buffer"`     // queue bound; beyond it the oldest points are dropped
 	RateInterval  time.Duration `yaml:"rate_interval"`  // how often line rates are written
+	// CreateBucket lets the writer create the database (1.x: CREATE
+	// DATABASE) or bucket (2.x: buckets API) when it is missing. Off, a
+	// missing one makes every write fail (logged, counted, retried).
+	CreateBucket bool `yaml:"create_bucket"`
 }
 
 // Defaults fills unset fields.
@@ -74,9 +78,17 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Stats are the writer's running totals.
+// Stats are the writer's running totals. Failed counts failed write
+// attempts (each is retried with backoff; its points stay queued).
 type Stats struct {
 	Queued, Written, Dropped, Failed atomic.Int64
+}
+
+// Buffered is how many points wait to be written.
+func (w *Writer) Buffered() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.queue)
 }
 
 // Writer queues points and writes them in batches from its own goroutine.
@@ -188,6 +200,8 @@ func (w *Writer) run(ctx context.Context) {
 	rates := time.NewTicker(w.cfg.RateInterval)
 	defer rates.Stop()
 	backoff := time.Duration(0)
+	ensured := !w.cfg.CreateBucket // true: nothing to create, or created
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -204,11 +218,32 @@ func (w *Writer) run(ctx context.Context) {
 			case <-time.After(backoff):
 			}
 		}
-		if err := w.flushOnce(ctx); err != nil {
+		err := error(nil)
+		if !ensured {
+			if err = w.ensureBucket(ctx); err == nil {
+				ensured = true
+				w.log.Info("telemetry database/bucket ready (created if it was missing)", "url", w.cfg.URL, "bucket", w.cfg.Bucket)
+			}
+		}
+		if err == nil {
+			err = w.flushOnce(ctx)
+		}
+		if err != nil {
 			w.Stats.Failed.Add(1)
 			backoff = min(max(2*backoff, 500*time.Millisecond), 30*time.Second)
-			w.log.Warn("telemetry write failed; retrying", "url", w.cfg.URL, "retry_in", backoff, "err", err)
+			ensured = !w.cfg.CreateBucket // it may have been dropped
+			if !failing {
+				failing = true
+				w.log.Warn("telemetry writes failing; retrying with backoff, oldest points dropped when the buffer is full (logged again when writes work)",
+					"url", w.cfg.URL, "bucket", w.cfg.Bucket, "create_bucket", w.cfg.CreateBucket, "err", err)
+			} else {
+				w.log.Debug("telemetry write failed", "retry_in", backoff, "err", err)
+			}
 			continue
+		}
+		if failing {
+			failing = false
+			w.log.Info("telemetry writes work again", "url", w.cfg.URL, "bucket", w.cfg.Bucket)
 		}
 		backoff = 0
 	}
