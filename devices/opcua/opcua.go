@@ -159,6 +159,10 @@ type Driver struct {
 	req    *ua.ReadRequest // node ids resolved for the current connection
 	client *opcua.Client
 	rc     *devices.Reconnect
+	// oddType holds the signals already logged for a value of an
+	// unsupported type: logged once, not on every poll. Only the goroutine
+	// that reads (Poll under mu, or the Subscriber's loop) touches it.
+	oddType map[string]bool
 }
 
 var _ devices.Poller = (*Driver)(nil)
@@ -361,7 +365,13 @@ func (d *Driver) reading(s Signal, dv *ua.DataValue) devices.Reading {
 	}
 	v, ok := Convert(raw)
 	if !ok {
-		d.log.Warn("opcua value of unsupported type", "device", d.name, "signal", s.Name, "type", fmt.Sprintf("%T", raw))
+		if d.oddType == nil {
+			d.oddType = map[string]bool{}
+		}
+		if !d.oddType[s.Name] {
+			d.oddType[s.Name] = true
+			d.log.Warn("opcua value of unsupported type (logged once per signal; its readings are Bad)", "device", d.name, "signal", s.Name, "type", fmt.Sprintf("%T", raw))
+		}
 		r.Quality, r.Value = devices.Bad, nil
 		r.Err = fmt.Errorf("device %s signal %s (%s): unsupported value type %T", d.name, s.Name, s.Node, raw)
 		return r
