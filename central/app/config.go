@@ -22,7 +22,7 @@ import (
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/throttle"
-	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -141,11 +141,11 @@ func (c *Config) validateEdges() []error {
 	for i, e := range c.Edges {
 		p := fmt.Sprintf("edges[%d]", i)
 		if err := wire.ValidID(e.ID); err != nil {
-			errs = append(errs, devices.Field(p+".id", "%v", err))
+			errs = append(errs, configerr.Field(p+".id", "%v", err))
 		} else if ids[e.ID] {
-			errs = append(errs, devices.Field(p+".id", "edge %q is listed twice", e.ID))
+			errs = append(errs, configerr.Field(p+".id", "edge %q is listed twice", e.ID))
 		} else if e.ID == c.centralUsername() {
-			errs = append(errs, devices.Field(p+".id", "%q is central's own MQTT username", e.ID))
+			errs = append(errs, configerr.Field(p+".id", "%q is central's own MQTT username", e.ID))
 		}
 		ids[e.ID] = true
 		key := p + ".token"
@@ -153,18 +153,18 @@ func (c *Config) validateEdges() []error {
 			key = p + ".token_sha256"
 		}
 		if h, err := e.tokenHash(); err != nil {
-			errs = append(errs, devices.Field(key, "%v", err))
+			errs = append(errs, configerr.Field(key, "%v", err))
 		} else if other, dup := tokens[h]; dup {
-			errs = append(errs, devices.Field(key, "same token as edge %q; each edge needs its own", other))
+			errs = append(errs, configerr.Field(key, "same token as edge %q; each edge needs its own", other))
 		} else {
 			tokens[h] = e.ID
 		}
 		if len(e.Lines) == 0 {
-			errs = append(errs, devices.Field(p+".lines", "at least one line is required"))
+			errs = append(errs, configerr.Field(p+".lines", "at least one line is required"))
 		}
 		for j, l := range e.Lines {
 			if err := wire.ValidID(l); err != nil {
-				errs = append(errs, devices.Field(fmt.Sprintf("%s.lines[%d]", p, j), "%v", err))
+				errs = append(errs, configerr.Field(fmt.Sprintf("%s.lines[%d]", p, j), "%v", err))
 			}
 		}
 	}
@@ -212,46 +212,46 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := checkHostPort(c.HTTP); err != nil {
-		errs = append(errs, devices.Field("http", "%v", err))
+		errs = append(errs, configerr.Field("http", "%v", err))
 	}
 	switch c.Database.Driver {
 	case store.DriverSQLite:
 		if c.Database.DSN == "" && strings.TrimSpace(c.DataDir) == "" {
-			errs = append(errs, devices.Field("data_dir", "must be set when database.dsn is empty"))
+			errs = append(errs, configerr.Field("data_dir", "must be set when database.dsn is empty"))
 		}
 	case store.DriverPostgres:
 		if strings.TrimSpace(c.Database.DSN) == "" {
-			errs = append(errs, devices.Field("database.dsn", "is required when database.driver is postgres"))
+			errs = append(errs, configerr.Field("database.dsn", "is required when database.driver is postgres"))
 		}
 	default:
-		errs = append(errs, devices.Field("database.driver", "%q is not one of sqlite, postgres", c.Database.Driver))
+		errs = append(errs, configerr.Field("database.driver", "%q is not one of sqlite, postgres", c.Database.Driver))
 	}
 	if c.MQTT.Embedded.Enabled {
 		if err := checkHostPort(c.MQTT.Embedded.Listen); err != nil {
-			errs = append(errs, devices.Field("mqtt.embedded.listen", "%v", err))
+			errs = append(errs, configerr.Field("mqtt.embedded.listen", "%v", err))
 		}
 	}
 	for i, f := range c.MQTT.Embedded.AnonymousTopics {
 		if err := broker.ValidAnonymousTopic(f); err != nil {
-			errs = append(errs, devices.Field(fmt.Sprintf("mqtt.embedded.anonymous_topics[%d]", i), "%v", err))
+			errs = append(errs, configerr.Field(fmt.Sprintf("mqtt.embedded.anonymous_topics[%d]", i), "%v", err))
 		}
 	}
 	if c.MQTT.BrokerURL == "" && !c.MQTT.Embedded.Enabled {
-		errs = append(errs, devices.Field("mqtt.broker_url", "must be set when mqtt.embedded.enabled is false"))
+		errs = append(errs, configerr.Field("mqtt.broker_url", "must be set when mqtt.embedded.enabled is false"))
 	}
 	if c.MQTT.BrokerURL != "" {
 		u, err := url.Parse(c.MQTT.BrokerURL)
 		switch {
 		case err != nil:
-			errs = append(errs, devices.Field("mqtt.broker_url", "%v", err))
+			errs = append(errs, configerr.Field("mqtt.broker_url", "%v", err))
 		case u.Scheme != "tcp" && u.Scheme != "mqtt" && u.Scheme != "ssl" && u.Scheme != "tls":
-			errs = append(errs, devices.Field("mqtt.broker_url", "scheme %q is not one of tcp, mqtt, ssl, tls", u.Scheme))
+			errs = append(errs, configerr.Field("mqtt.broker_url", "scheme %q is not one of tcp, mqtt, ssl, tls", u.Scheme))
 		case u.Host == "":
-			errs = append(errs, devices.Field("mqtt.broker_url", "missing host:port"))
+			errs = append(errs, configerr.Field("mqtt.broker_url", "missing host:port"))
 		}
 	}
 	if err := wire.ValidID(c.MQTT.ClientID); err != nil {
-		errs = append(errs, devices.Field("mqtt.client_id", "%v", err))
+		errs = append(errs, configerr.Field("mqtt.client_id", "%v", err))
 	}
 	errs = append(errs, c.validateEdges()...)
 	return errors.Join(errs...)
@@ -288,7 +288,7 @@ func LoadConfig(path string) (Config, error) {
 		return cfg, prefixed(path, &root, cfg.Validate())
 	}
 	// Both at once: a typo and a bad value are fixed in one edit, not two runs.
-	err = errors.Join(devices.DecodeStrict(&root, &cfg), cfg.Validate())
+	err = errors.Join(configerr.DecodeStrict(&root, &cfg), cfg.Validate())
 	return cfg, prefixed(path, &root, err)
 }
 
@@ -298,8 +298,8 @@ func prefixed(path string, root *yaml.Node, err error) error {
 		return nil
 	}
 	var out []error
-	for _, e := range devices.Locate(root, err) {
-		var fe *devices.FieldError
+	for _, e := range configerr.Locate(root, err) {
+		var fe *configerr.FieldError
 		switch {
 		case errors.As(e, &fe) && fe.Line > 0:
 			out = append(out, fmt.Errorf("%s:%d: %s: %s", path, fe.Line, fe.Path, fe.Msg))

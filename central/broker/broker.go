@@ -36,7 +36,7 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 
 // StartWith listens on addr and serves with the given options.
 func StartWith(addr string, o Options, log *slog.Logger) (*Broker, error) {
-	s := mqtt.New(&mqtt.Options{InlineClient: false, Logger: log})
+	s := mqtt.New(&mqtt.Options{InlineClient: false, Logger: quietLogger(log)})
 	var err error
 	if o.Auth != nil {
 		err = s.AddHook(&authHook{auth: *o.Auth}, nil)

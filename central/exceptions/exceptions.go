@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
-	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -64,22 +64,22 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	var errs []error
 	if c.BehindAttainment <= 0 || c.BehindAttainment > 100 {
-		errs = append(errs, devices.Field("exceptions.behind_attainment", "%v must be a percentage above 0 and at most 100", c.BehindAttainment))
+		errs = append(errs, configerr.Field("exceptions.behind_attainment", "%v must be a percentage above 0 and at most 100", c.BehindAttainment))
 	}
 	if c.BehindMinExpected < 0 {
-		errs = append(errs, devices.Field("exceptions.behind_min_expected", "must not be negative"))
+		errs = append(errs, configerr.Field("exceptions.behind_min_expected", "must not be negative"))
 	}
 	if c.DownGrace < 0 {
-		errs = append(errs, devices.Field("exceptions.down_grace", "must not be negative"))
+		errs = append(errs, configerr.Field("exceptions.down_grace", "must not be negative"))
 	}
 	if c.NoDataGrace < 0 {
-		errs = append(errs, devices.Field("exceptions.no_data_grace", "must not be negative"))
+		errs = append(errs, configerr.Field("exceptions.no_data_grace", "must not be negative"))
 	}
 	if c.EdgeSilentAfter < 100*time.Millisecond {
-		errs = append(errs, devices.Field("exceptions.edge_silent_after", "%v is too short; at least 100ms", c.EdgeSilentAfter))
+		errs = append(errs, configerr.Field("exceptions.edge_silent_after", "%v is too short; at least 100ms", c.EdgeSilentAfter))
 	}
 	if c.Poll < 100*time.Millisecond {
-		errs = append(errs, devices.Field("exceptions.poll", "%v is too short; at least 100ms", c.Poll))
+		errs = append(errs, configerr.Field("exceptions.poll", "%v is too short; at least 100ms", c.Poll))
 	}
 	return errors.Join(errs...)
 }

@@ -117,6 +117,7 @@ func (s *Server) registerRoutes() {
 	s.registerExceptions() // exceptions.go
 	s.registerEdges()      // edges.go
 	s.registerMasterData() // masterdata.go, import.go
+	s.registerTotals()     // totals.go
 	s.registerPages()
 }
 

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/configerr"
 )
 
 // Config is the sign_in section of central's configuration.
@@ -42,13 +42,13 @@ func (c Config) Enabled() bool { return c.MaxFailures > 0 || c.IPMaxFailures > 0
 func (c Config) Validate(prefix string) error {
 	var errs []error
 	if c.MaxFailures < 0 {
-		errs = append(errs, devices.Field(prefix+".max_failures", "must not be negative (0 turns the limit off)"))
+		errs = append(errs, configerr.Field(prefix+".max_failures", "must not be negative (0 turns the limit off)"))
 	}
 	if c.IPMaxFailures < 0 {
-		errs = append(errs, devices.Field(prefix+".ip_max_failures", "must not be negative (0 turns the limit off)"))
+		errs = append(errs, configerr.Field(prefix+".ip_max_failures", "must not be negative (0 turns the limit off)"))
 	}
 	if c.Enabled() && c.Window < time.Second {
-		errs = append(errs, devices.Field(prefix+".window", "%v is too short; at least 1s", c.Window))
+		errs = append(errs, configerr.Field(prefix+".window", "%v is too short; at least 1s", c.Window))
 	}
 	return errors.Join(errs...)
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/configerr"
 	"gopkg.in/yaml.v3"
 )
 
@@ -83,8 +83,8 @@ signals:
 			}
 			var paths []string
 			var text []string
-			for _, e := range devices.Locate(node, err) {
-				var fe *devices.FieldError
+			for _, e := range configerr.Locate(node, err) {
+				var fe *configerr.FieldError
 				if errors.As(e, &fe) {
 					paths = append(paths, fe.Path)
 				}
@@ -118,7 +118,7 @@ signals:
 				t.Fatal("invalid config opened")
 			}
 			var all []string
-			for _, e := range devices.Locate(node, err) {
+			for _, e := range configerr.Locate(node, err) {
 				all = append(all, e.Error())
 			}
 			if !strings.Contains(strings.Join(all, "\n"), "line 4: signals[0].name: required") {
@@ -130,7 +130,7 @@ signals:
 
 func TestOpenUnknownDriver(t *testing.T) {
 	_, err := Open("nope", "x", parse(t, "name: x\n"), quiet)
-	var fe *devices.FieldError
+	var fe *configerr.FieldError
 	if !errors.As(err, &fe) || fe.Path != "driver" {
 		t.Fatalf("unknown driver: %v", err)
 	}

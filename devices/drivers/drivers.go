@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"github.com/linewise/linewise/devices/modbus"
 	"github.com/linewise/linewise/devices/mqtt"
@@ -32,7 +33,7 @@ type Device struct {
 
 // Factory decodes and validates one device's YAML mapping (which also holds
 // the common keys name, driver and poll_interval) and builds its driver.
-// Problems come back as devices.FieldError with paths relative to the node.
+// Problems come back as configerr.FieldError with paths relative to the node.
 type Factory func(name string, node *yaml.Node, log *slog.Logger) (Device, error)
 
 // registry is filled in one place, here, not by init side effects.
@@ -133,7 +134,7 @@ func Names() []string {
 func Open(driver, name string, node *yaml.Node, log *slog.Logger) (Device, error) {
 	f, ok := registry[driver]
 	if !ok {
-		return Device{}, devices.Field("driver", "unknown driver %q (one of %s)", driver, strings.Join(Names(), ", "))
+		return Device{}, configerr.Field("driver", "unknown driver %q (one of %s)", driver, strings.Join(Names(), ", "))
 	}
 	d, err := f(name, node, log)
 	if err != nil {

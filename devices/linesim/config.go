@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/configerr"
 	"gopkg.in/yaml.v3"
 )
 
@@ -160,116 +160,116 @@ func (l LineConfig) withDefaults() LineConfig {
 	return l
 }
 
-// Validate reports every problem at once, each as a devices.FieldError.
+// Validate reports every problem at once, each as a configerr.FieldError.
 func (c Config) Validate() error {
 	var errs []error
 	if c.Speed <= 0 || c.Speed > 10000 {
-		errs = append(errs, devices.Field("speed", "must be > 0 and <= 10000, got %v", c.Speed))
+		errs = append(errs, configerr.Field("speed", "must be > 0 and <= 10000, got %v", c.Speed))
 	}
 	if c.HTTP == "" {
-		errs = append(errs, devices.Field("http", "listen address required"))
+		errs = append(errs, configerr.Field("http", "listen address required"))
 	} else if _, _, err := net.SplitHostPort(c.HTTP); err != nil {
-		errs = append(errs, devices.Field("http", "not host:port: %v", err))
+		errs = append(errs, configerr.Field("http", "not host:port: %v", err))
 	}
 	if c.OPCUA.Port < 0 || c.OPCUA.Port > 65535 {
-		errs = append(errs, devices.Field("opcua.port", "must be 0..65535, got %d", c.OPCUA.Port))
+		errs = append(errs, configerr.Field("opcua.port", "must be 0..65535, got %d", c.OPCUA.Port))
 	}
 	seenMode := map[string]bool{}
 	for i, m := range c.OPCUA.Security {
 		if m != "Sign" && m != "SignAndEncrypt" {
-			errs = append(errs, devices.Field(fmt.Sprintf("opcua.security[%d]", i), "must be Sign or SignAndEncrypt (of Basic256Sha256), got %q", m))
+			errs = append(errs, configerr.Field(fmt.Sprintf("opcua.security[%d]", i), "must be Sign or SignAndEncrypt (of Basic256Sha256), got %q", m))
 		} else if seenMode[m] {
-			errs = append(errs, devices.Field(fmt.Sprintf("opcua.security[%d]", i), "duplicate mode %q", m))
+			errs = append(errs, configerr.Field(fmt.Sprintf("opcua.security[%d]", i), "duplicate mode %q", m))
 		}
 		seenMode[m] = true
 	}
 	if (c.OPCUA.CertFile == "") != (c.OPCUA.KeyFile == "") {
-		errs = append(errs, devices.Field("opcua.cert_file", "cert_file and key_file go together"))
+		errs = append(errs, configerr.Field("opcua.cert_file", "cert_file and key_file go together"))
 	}
 	if c.OPCUA.CertFile != "" && len(c.OPCUA.Security) == 0 {
-		errs = append(errs, devices.Field("opcua.cert_file", "only used with opcua.security"))
+		errs = append(errs, configerr.Field("opcua.cert_file", "only used with opcua.security"))
 	}
 	if len(c.OPCUA.Users) > 0 && len(c.OPCUA.Security) == 0 {
-		errs = append(errs, devices.Field("opcua.users", "need opcua.security (the password is encrypted with the server certificate)"))
+		errs = append(errs, configerr.Field("opcua.users", "need opcua.security (the password is encrypted with the server certificate)"))
 	}
 	if c.BenchTags < 0 || c.BenchTags > MaxBenchTags {
-		errs = append(errs, devices.Field("bench_tags", "must be 0..%d, got %d", MaxBenchTags, c.BenchTags))
+		errs = append(errs, configerr.Field("bench_tags", "must be 0..%d, got %d", MaxBenchTags, c.BenchTags))
 	}
 	if c.Modbus.Address != "" {
 		if _, _, err := net.SplitHostPort(c.Modbus.Address); err != nil {
-			errs = append(errs, devices.Field("modbus.address", "not host:port: %v", err))
+			errs = append(errs, configerr.Field("modbus.address", "not host:port: %v", err))
 		}
 	}
 	if c.MQTT.Broker != "" {
 		u, err := url.Parse(c.MQTT.Broker)
 		if err != nil || u.Host == "" || (u.Scheme != "tcp" && u.Scheme != "mqtt" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "ws") {
-			errs = append(errs, devices.Field("mqtt.broker", "want tcp://host:port, got %q", c.MQTT.Broker))
+			errs = append(errs, configerr.Field("mqtt.broker", "want tcp://host:port, got %q", c.MQTT.Broker))
 		}
 		if strings.ContainsAny(c.MQTT.Prefix, "#+") {
-			errs = append(errs, devices.Field("mqtt.prefix", "must not contain MQTT wildcards"))
+			errs = append(errs, configerr.Field("mqtt.prefix", "must not contain MQTT wildcards"))
 		}
 	}
 	if len(c.Lines) == 0 {
-		errs = append(errs, devices.Field("lines", "at least one line required"))
+		errs = append(errs, configerr.Field("lines", "at least one line required"))
 	}
 	if len(c.Lines) > 600 {
-		errs = append(errs, devices.Field("lines", "at most 600 lines fit the Modbus register map"))
+		errs = append(errs, configerr.Field("lines", "at most 600 lines fit the Modbus register map"))
 	}
 	seen := map[string]bool{}
 	for i, l := range c.Lines {
 		p := fmt.Sprintf("lines[%d].", i)
 		switch {
 		case l.ID == "":
-			errs = append(errs, devices.Field(p+"id", "required"))
+			errs = append(errs, configerr.Field(p+"id", "required"))
 		case strings.ContainsAny(l.ID, "/#+ ."):
-			errs = append(errs, devices.Field(p+"id", "%q must not contain '/', '#', '+', '.' or spaces", l.ID))
+			errs = append(errs, configerr.Field(p+"id", "%q must not contain '/', '#', '+', '.' or spaces", l.ID))
 		case seen[l.ID]:
-			errs = append(errs, devices.Field(p+"id", "duplicate line id %q", l.ID))
+			errs = append(errs, configerr.Field(p+"id", "duplicate line id %q", l.ID))
 		}
 		seen[l.ID] = true
 		if l.IdealCycle <= 0 {
-			errs = append(errs, devices.Field(p+"ideal_cycle", "must be > 0"))
+			errs = append(errs, configerr.Field(p+"ideal_cycle", "must be > 0"))
 		}
 		if l.ScrapRate < 0 || l.ScrapRate > 1 {
-			errs = append(errs, devices.Field(p+"scrap_rate", "must be between 0 and 1, got %v", l.ScrapRate))
+			errs = append(errs, configerr.Field(p+"scrap_rate", "must be between 0 and 1, got %v", l.ScrapRate))
 		}
 		if l.ShortStopRate < 0 || l.ShortStopRate > 1 {
-			errs = append(errs, devices.Field(p+"short_stop_rate", "must be between 0 and 1, got %v", l.ShortStopRate))
+			errs = append(errs, configerr.Field(p+"short_stop_rate", "must be between 0 and 1, got %v", l.ShortStopRate))
 		}
 		if l.ShortStop < 0 {
-			errs = append(errs, devices.Field(p+"short_stop", "must be >= 0"))
+			errs = append(errs, configerr.Field(p+"short_stop", "must be >= 0"))
 		}
 		if l.CounterBits != 16 && l.CounterBits != 32 {
-			errs = append(errs, devices.Field(p+"counter_bits", "must be 16 or 32, got %d", l.CounterBits))
+			errs = append(errs, configerr.Field(p+"counter_bits", "must be 16 or 32, got %d", l.CounterBits))
 		}
 		co := l.Changeover
 		if co.OrderQty < 0 {
-			errs = append(errs, devices.Field(p+"changeover.order_qty", "must be >= 0, got %d", co.OrderQty))
+			errs = append(errs, configerr.Field(p+"changeover.order_qty", "must be >= 0, got %d", co.OrderQty))
 		}
 		if co.Setup < 0 {
-			errs = append(errs, devices.Field(p+"changeover.setup", "must be >= 0"))
+			errs = append(errs, configerr.Field(p+"changeover.setup", "must be >= 0"))
 		}
 		if co.OrderQty == 0 && (co.Setup != 0 || len(co.Products) > 1) {
-			errs = append(errs, devices.Field(p+"changeover.order_qty", "required (> 0) for setup or several products"))
+			errs = append(errs, configerr.Field(p+"changeover.order_qty", "required (> 0) for setup or several products"))
 		}
 		for j, code := range co.Orders {
 			if code == "" || strings.ContainsAny(code, "\r\n") {
-				errs = append(errs, devices.Field(fmt.Sprintf("%schangeover.orders[%d]", p, j), "must be a non-empty single-line code"))
+				errs = append(errs, configerr.Field(fmt.Sprintf("%schangeover.orders[%d]", p, j), "must be a non-empty single-line code"))
 			}
 		}
 		if a := l.Scanner.Address; a != "" {
 			if _, _, err := net.SplitHostPort(a); err != nil {
-				errs = append(errs, devices.Field(p+"scanner.address", "not host:port: %v", err))
+				errs = append(errs, configerr.Field(p+"scanner.address", "not host:port: %v", err))
 			}
 		}
 		if l.Scanner.MQTT && c.MQTT.Broker == "" {
-			errs = append(errs, devices.Field(p+"scanner.mqtt", "needs mqtt.broker"))
+			errs = append(errs, configerr.Field(p+"scanner.mqtt", "needs mqtt.broker"))
 		}
 		if l.QC.Every < 0 {
-			errs = append(errs, devices.Field(p+"qc.every", "must be >= 0, got %d", l.QC.Every))
+			errs = append(errs, configerr.Field(p+"qc.every", "must be >= 0, got %d", l.QC.Every))
 		}
 		if l.QC.Every > 0 && (l.QC.Tolerance < 0 || l.QC.Sigma < 0) {
-			errs = append(errs, devices.Field(p+"qc", "tolerance and sigma must be >= 0"))
+			errs = append(errs, configerr.Field(p+"qc", "tolerance and sigma must be >= 0"))
 		}
 	}
 	return errors.Join(errs...)
@@ -296,7 +296,7 @@ func ParseConfig(name string, data []byte) (Config, error) {
 		return Config{}, fmt.Errorf("%s: empty config", name)
 	}
 	var errs []error
-	if err := devices.DecodeStrict(&root, &cfg); err != nil {
+	if err := configerr.DecodeStrict(&root, &cfg); err != nil {
 		errs = append(errs, err)
 	}
 	for i := range cfg.Lines {
@@ -309,8 +309,8 @@ func ParseConfig(name string, data []byte) (Config, error) {
 		return cfg, nil
 	}
 	var out []error
-	for _, e := range devices.Locate(&root, errors.Join(errs...)) {
-		var fe *devices.FieldError
+	for _, e := range configerr.Locate(&root, errors.Join(errs...)) {
+		var fe *configerr.FieldError
 		if errors.As(e, &fe) && fe.Line > 0 {
 			out = append(out, fmt.Errorf("%s:%d: %s: %s", name, fe.Line, fe.Path, fe.Msg))
 			continue

@@ -4,8 +4,13 @@
 //
 // goburrow/modbus does not discard a reply that arrives after a timeout, so
 // every later answer would be off by one: after any transport error or
-// timeout the driver drops the connection and dials afresh on the next Poll.
-// It must never reuse a connection whose last request did not complete.
+// timeout the driver drops the connection and dials afresh. It must never
+// reuse a connection whose last request did not complete.
+//
+// While a device is away the driver does not dial on every Poll: attempts
+// back off (capped at maxBackoff, jittered) and Poll returns Bad readings at
+// once in between. It logs one WARN when the device is lost and one INFO
+// when it is back, not a line per poll.
 package modbus
 
 import (
@@ -20,6 +25,7 @@ import (
 	"time"
 
 	"github.com/goburrow/modbus"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"gopkg.in/yaml.v3"
 )
@@ -54,7 +60,7 @@ func NewConfig() Config {
 // over the defaults, fills per-signal defaults and validates.
 func DecodeConfig(node *yaml.Node) (Config, error) {
 	cfg := NewConfig()
-	err := devices.DecodeStrict(node, &cfg, "name", "driver")
+	err := configerr.DecodeStrict(node, &cfg, "name", "driver")
 	for i := range cfg.Signals {
 		cfg.Signals[i] = cfg.Signals[i].withDefaults()
 	}
@@ -101,58 +107,58 @@ func isBitTable(t string) bool { return t == "coil" || t == "discrete" }
 func (c Config) Validate() error {
 	var errs []error
 	if c.Address == "" {
-		errs = append(errs, devices.Field("address", "required (host:port)"))
+		errs = append(errs, configerr.Field("address", "required (host:port)"))
 	} else if _, _, err := net.SplitHostPort(c.Address); err != nil {
-		errs = append(errs, devices.Field("address", "want host:port, got %q", c.Address))
+		errs = append(errs, configerr.Field("address", "want host:port, got %q", c.Address))
 	}
 	if c.UnitID < 0 || c.UnitID > 255 {
-		errs = append(errs, devices.Field("unit_id", "must be 0..255, got %d", c.UnitID))
+		errs = append(errs, configerr.Field("unit_id", "must be 0..255, got %d", c.UnitID))
 	}
 	if c.PollInterval <= 0 {
-		errs = append(errs, devices.Field("poll_interval", "must be > 0"))
+		errs = append(errs, configerr.Field("poll_interval", "must be > 0"))
 	}
 	if c.Timeout <= 0 {
-		errs = append(errs, devices.Field("timeout", "must be > 0"))
+		errs = append(errs, configerr.Field("timeout", "must be > 0"))
 	}
 	if len(c.Signals) == 0 {
-		errs = append(errs, devices.Field("signals", "at least one signal required"))
+		errs = append(errs, configerr.Field("signals", "at least one signal required"))
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Signals {
 		p := fmt.Sprintf("signals[%d].", i)
 		if s.Name == "" {
-			errs = append(errs, devices.Field(p+"name", "required"))
+			errs = append(errs, configerr.Field(p+"name", "required"))
 		} else if seen[s.Name] {
-			errs = append(errs, devices.Field(p+"name", "duplicate signal name %q", s.Name))
+			errs = append(errs, configerr.Field(p+"name", "duplicate signal name %q", s.Name))
 		}
 		seen[s.Name] = true
 		switch s.Table {
 		case "holding", "input", "coil", "discrete":
 		default:
-			errs = append(errs, devices.Field(p+"table", "must be holding, input, coil or discrete, got %q", s.Table))
+			errs = append(errs, configerr.Field(p+"table", "must be holding, input, coil or discrete, got %q", s.Table))
 		}
 		n, ok := typeRegs[s.Type]
 		if !ok {
-			errs = append(errs, devices.Field(p+"type", "must be one of int16, uint16, int32, uint32, float32, int64, uint64, float64, bool; got %q", s.Type))
+			errs = append(errs, configerr.Field(p+"type", "must be one of int16, uint16, int32, uint32, float32, int64, uint64, float64, bool; got %q", s.Type))
 		} else if isBitTable(s.Table) && s.Type != "bool" {
-			errs = append(errs, devices.Field(p+"type", "%s table holds bits: type must be bool, got %q", s.Table, s.Type))
+			errs = append(errs, configerr.Field(p+"type", "%s table holds bits: type must be bool, got %q", s.Table, s.Type))
 		}
 		if s.Address == nil {
-			errs = append(errs, devices.Field(p+"address", "required (0-based)"))
+			errs = append(errs, configerr.Field(p+"address", "required (0-based)"))
 		} else if *s.Address < 0 || *s.Address+max(n, 1)-1 > 65535 {
-			errs = append(errs, devices.Field(p+"address", "must be 0..65535 (for its whole width), got %d", *s.Address))
+			errs = append(errs, configerr.Field(p+"address", "must be 0..65535 (for its whole width), got %d", *s.Address))
 		}
 		if s.ByteOrder != "big" && s.ByteOrder != "little" {
-			errs = append(errs, devices.Field(p+"byte_order", "must be big or little, got %q", s.ByteOrder))
+			errs = append(errs, configerr.Field(p+"byte_order", "must be big or little, got %q", s.ByteOrder))
 		}
 		if s.WordOrder != "big" && s.WordOrder != "little" {
-			errs = append(errs, devices.Field(p+"word_order", "must be big or little, got %q", s.WordOrder))
+			errs = append(errs, configerr.Field(p+"word_order", "must be big or little, got %q", s.WordOrder))
 		}
 		if s.Type == "bool" && (s.Scale != nil || s.Offset != nil) {
-			errs = append(errs, devices.Field(p+"scale", "scale and offset do not apply to bool"))
+			errs = append(errs, configerr.Field(p+"scale", "scale and offset do not apply to bool"))
 		}
 		if s.Scale != nil && (*s.Scale == 0 || math.IsNaN(*s.Scale) || math.IsInf(*s.Scale, 0)) {
-			errs = append(errs, devices.Field(p+"scale", "must be a finite non-zero number"))
+			errs = append(errs, configerr.Field(p+"scale", "must be a finite non-zero number"))
 		}
 	}
 	return errors.Join(errs...)
@@ -224,7 +230,15 @@ type Driver struct {
 	mu      sync.Mutex
 	handler *modbus.TCPClientHandler
 	client  modbus.Client
+	rc      *devices.Reconnect
 }
+
+// Reconnect pacing: the first retry after a failure comes within minBackoff,
+// then the wait doubles up to maxBackoff (jittered down to half of it).
+const (
+	minBackoff = 200 * time.Millisecond
+	maxBackoff = 10 * time.Second
+)
 
 var _ devices.Poller = (*Driver)(nil)
 
@@ -239,7 +253,8 @@ func New(name string, cfg Config, log *slog.Logger) (*Driver, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Driver{name: name, cfg: cfg, log: log, blocks: plan(cfg.Signals)}, nil
+	rc := devices.NewReconnect(log, "modbus", minBackoff, maxBackoff, "device", name, "address", cfg.Address)
+	return &Driver{name: name, cfg: cfg, log: log, blocks: plan(cfg.Signals), rc: rc}, nil
 }
 
 // Poll reads every signal once. Failures become Bad readings.
@@ -272,13 +287,18 @@ func (d *Driver) Poll(ctx context.Context) []Reading {
 			break
 		}
 		if d.client == nil {
+			if wait := d.rc.Wait(); wait > 0 {
+				fail(d.blocks[bi:], fmt.Errorf("not connected to %s (retry in %v): %w", d.cfg.Address, wait.Round(time.Millisecond), d.rc.LastErr()))
+				break
+			}
 			h := modbus.NewTCPClientHandler(d.cfg.Address)
 			h.SlaveId = byte(d.cfg.UnitID)
 			h.IdleTimeout = 0
 			h.Timeout = timeout
 			if err := h.Connect(); err != nil {
-				d.log.Warn("modbus connect failed", "device", d.name, "address", d.cfg.Address, "err", err)
-				fail(d.blocks[bi:], fmt.Errorf("connect %s: %w", d.cfg.Address, err))
+				err = fmt.Errorf("connect %s: %w", d.cfg.Address, err)
+				d.rc.Failed(err)
+				fail(d.blocks[bi:], err)
 				break
 			}
 			d.handler, d.client = h, modbus.NewClient(h)
@@ -289,13 +309,15 @@ func (d *Driver) Poll(ctx context.Context) []Reading {
 			var me *modbus.ModbusError
 			if errors.As(err, &me) {
 				// A complete exception reply: the connection is still in step.
+				d.rc.OK()
 				d.log.Debug("modbus exception", "device", d.name, "table", b.table, "start", b.start, "err", err)
 				fail([]block{b}, fmt.Errorf("read %s %d+%d: %w", b.table, b.start, b.qty, err))
 				continue
 			}
-			d.log.Warn("modbus read failed; reconnecting", "device", d.name, "address", d.cfg.Address, "err", err)
+			err = fmt.Errorf("read %s %d+%d: %w", b.table, b.start, b.qty, err)
 			d.drop()
-			fail(d.blocks[bi:], fmt.Errorf("read %s %d+%d: %w", b.table, b.start, b.qty, err))
+			d.rc.Failed(err)
+			fail(d.blocks[bi:], err)
 			break
 		}
 		want := int(b.qty) * 2
@@ -304,11 +326,12 @@ func (d *Driver) Poll(ctx context.Context) []Reading {
 		}
 		if len(data) != want {
 			err := fmt.Errorf("read %s %d+%d: got %d bytes, want %d", b.table, b.start, b.qty, len(data), want)
-			d.log.Warn("modbus short reply; reconnecting", "device", d.name, "err", err)
 			d.drop()
+			d.rc.Failed(err)
 			fail(d.blocks[bi:], err)
 			break
 		}
+		d.rc.OK()
 		now := time.Now()
 		for _, i := range b.members {
 			s := d.cfg.Signals[i]

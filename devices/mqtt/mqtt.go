@@ -20,6 +20,7 @@ import (
 	"unicode/utf8"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"gopkg.in/yaml.v3"
 )
@@ -56,7 +57,7 @@ func NewConfig() Config { return Config{QoS: 1} }
 // driver) over the defaults, fills per-signal defaults and validates.
 func DecodeConfig(node *yaml.Node) (Config, error) {
 	cfg := NewConfig()
-	err := devices.DecodeStrict(node, &cfg, "name", "driver", "poll_interval")
+	err := configerr.DecodeStrict(node, &cfg, "name", "driver", "poll_interval")
 	cfg.defaults()
 	return cfg, errors.Join(err, cfg.Validate())
 }
@@ -83,21 +84,21 @@ func (c Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.Broker); c.Broker == "" || err != nil || u.Host == "" ||
 		(u.Scheme != "tcp" && u.Scheme != "mqtt" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "ws" && u.Scheme != "wss") {
-		errs = append(errs, devices.Field("broker", "want tcp://host:port, got %q", c.Broker))
+		errs = append(errs, configerr.Field("broker", "want tcp://host:port, got %q", c.Broker))
 	}
 	if c.QoS < 0 || c.QoS > 2 {
-		errs = append(errs, devices.Field("qos", "must be 0, 1 or 2, got %d", c.QoS))
+		errs = append(errs, configerr.Field("qos", "must be 0, 1 or 2, got %d", c.QoS))
 	}
 	if len(c.Signals) == 0 {
-		errs = append(errs, devices.Field("signals", "at least one signal required"))
+		errs = append(errs, configerr.Field("signals", "at least one signal required"))
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Signals {
 		p := fmt.Sprintf("signals[%d].", i)
 		if s.Name == "" {
-			errs = append(errs, devices.Field(p+"name", "required"))
+			errs = append(errs, configerr.Field(p+"name", "required"))
 		} else if seen[s.Name] {
-			errs = append(errs, devices.Field(p+"name", "duplicate signal name %q", s.Name))
+			errs = append(errs, configerr.Field(p+"name", "duplicate signal name %q", s.Name))
 		}
 		seen[s.Name] = true
 		if s.Payload == "sparkplug" {
@@ -105,21 +106,21 @@ func (c Config) Validate() error {
 			continue
 		}
 		if err := validFilter(s.Topic); err != nil {
-			errs = append(errs, devices.Field(p+"topic", "%v", err))
+			errs = append(errs, configerr.Field(p+"topic", "%v", err))
 		}
 		for k, v := range map[string]string{"group": s.Group, "edge_node": s.EdgeNode, "device": s.Device, "metric": s.Metric} {
 			if v != "" {
-				errs = append(errs, devices.Field(p+k, "only applies to payload: sparkplug"))
+				errs = append(errs, configerr.Field(p+k, "only applies to payload: sparkplug"))
 			}
 		}
 		switch s.Payload {
 		case "number", "text", "":
 			if s.Field != "" {
-				errs = append(errs, devices.Field(p+"field", "only applies to payload: json"))
+				errs = append(errs, configerr.Field(p+"field", "only applies to payload: json"))
 			}
 		case "json":
 		default:
-			errs = append(errs, devices.Field(p+"payload", "must be number, json, text or sparkplug, got %q", s.Payload))
+			errs = append(errs, configerr.Field(p+"payload", "must be number, json, text or sparkplug, got %q", s.Payload))
 		}
 	}
 	return errors.Join(errs...)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"github.com/linewise/linewise/devices/mqtt/sparkplug"
 )
@@ -38,24 +39,24 @@ type spNode struct {
 func (s Signal) validateSparkplug(p string) []error {
 	var errs []error
 	if s.Topic != "" {
-		errs = append(errs, devices.Field(p+"topic", "does not apply to payload: sparkplug (the topic follows from group, edge_node and device)"))
+		errs = append(errs, configerr.Field(p+"topic", "does not apply to payload: sparkplug (the topic follows from group, edge_node and device)"))
 	}
 	if s.Field != "" {
-		errs = append(errs, devices.Field(p+"field", "only applies to payload: json"))
+		errs = append(errs, configerr.Field(p+"field", "only applies to payload: json"))
 	}
 	if err := sparkplug.ValidID(s.Group); err != nil {
-		errs = append(errs, devices.Field(p+"group", "%v", err))
+		errs = append(errs, configerr.Field(p+"group", "%v", err))
 	}
 	if err := sparkplug.ValidID(s.EdgeNode); err != nil {
-		errs = append(errs, devices.Field(p+"edge_node", "%v", err))
+		errs = append(errs, configerr.Field(p+"edge_node", "%v", err))
 	}
 	if s.Device != "" {
 		if err := sparkplug.ValidID(s.Device); err != nil {
-			errs = append(errs, devices.Field(p+"device", "%v", err))
+			errs = append(errs, configerr.Field(p+"device", "%v", err))
 		}
 	}
 	if s.Metric == "" {
-		errs = append(errs, devices.Field(p+"metric", "required (the metric name in the BIRTH)"))
+		errs = append(errs, configerr.Field(p+"metric", "required (the metric name in the BIRTH)"))
 	}
 	return errs
 }

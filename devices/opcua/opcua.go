@@ -9,8 +9,10 @@
 //
 // gopcua's own auto-reconnect gives up for good after a refused connection,
 // so the driver owns reconnecting: after a failure it throws the client away
-// and dials a new one, with capped exponential backoff. While it waits, Poll
-// returns Bad readings at once; it must never hang on a dead server.
+// and dials a new one, with capped, jittered exponential backoff. While it
+// waits, Poll returns Bad readings at once; it must never hang on a dead
+// server. It logs one WARN when the server is lost and one INFO when it is
+// back (devices.Reconnect), not a line per attempt.
 package opcua
 
 import (
@@ -26,6 +28,7 @@ import (
 
 	"github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"gopkg.in/yaml.v3"
 )
@@ -84,7 +87,7 @@ func NewConfig() Config {
 // driver) over the defaults and validates it.
 func DecodeConfig(node *yaml.Node) (Config, error) {
 	cfg := NewConfig()
-	err := devices.DecodeStrict(node, &cfg, "name", "driver")
+	err := configerr.DecodeStrict(node, &cfg, "name", "driver")
 	return cfg, errors.Join(err, cfg.Validate())
 }
 
@@ -101,42 +104,44 @@ func (c Config) SignalNames() []string {
 func (c Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.Endpoint); c.Endpoint == "" || err != nil || u.Scheme != "opc.tcp" || u.Host == "" {
-		errs = append(errs, devices.Field("endpoint", "want opc.tcp://host:port, got %q", c.Endpoint))
+		errs = append(errs, configerr.Field("endpoint", "want opc.tcp://host:port, got %q", c.Endpoint))
 	}
 	if c.Mode != "" && c.Mode != "poll" && c.Mode != "subscribe" {
-		errs = append(errs, devices.Field("mode", "must be poll or subscribe, got %q", c.Mode))
+		errs = append(errs, configerr.Field("mode", "must be poll or subscribe, got %q", c.Mode))
 	}
 	if c.PollInterval <= 0 {
-		errs = append(errs, devices.Field("poll_interval", "must be > 0"))
+		errs = append(errs, configerr.Field("poll_interval", "must be > 0"))
 	}
 	if c.Timeout <= 0 {
-		errs = append(errs, devices.Field("timeout", "must be > 0"))
+		errs = append(errs, configerr.Field("timeout", "must be > 0"))
 	}
 	if (c.Username == "") != (c.Password == "") {
-		errs = append(errs, devices.Field("username", "username and password go together (both empty: anonymous)"))
+		errs = append(errs, configerr.Field("username", "username and password go together (both empty: anonymous)"))
 	}
 	errs = append(errs, c.validateSecurity()...)
 	if len(c.Signals) == 0 {
-		errs = append(errs, devices.Field("signals", "at least one signal required"))
+		errs = append(errs, configerr.Field("signals", "at least one signal required"))
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Signals {
 		p := fmt.Sprintf("signals[%d].", i)
 		if s.Name == "" {
-			errs = append(errs, devices.Field(p+"name", "required"))
+			errs = append(errs, configerr.Field(p+"name", "required"))
 		} else if seen[s.Name] {
-			errs = append(errs, devices.Field(p+"name", "duplicate signal name %q", s.Name))
+			errs = append(errs, configerr.Field(p+"name", "duplicate signal name %q", s.Name))
 		}
 		seen[s.Name] = true
 		if s.Node == "" {
-			errs = append(errs, devices.Field(p+"node", "required (like ns=1;s=L1.GoodCount)"))
+			errs = append(errs, configerr.Field(p+"node", "required (like ns=1;s=L1.GoodCount)"))
 		} else if _, _, err := ParseNode(s.Node); err != nil {
-			errs = append(errs, devices.Field(p+"node", "invalid node id %q: %v", s.Node, err))
+			errs = append(errs, configerr.Field(p+"node", "invalid node id %q: %v", s.Node, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// Reconnect pacing: the first retry after a failure comes within minBackoff,
+// then the wait doubles up to maxBackoff (jittered down to half of it).
 const (
 	minBackoff = 200 * time.Millisecond
 	maxBackoff = 10 * time.Second
@@ -150,12 +155,14 @@ type Driver struct {
 	nodes []nodeRef
 	creds *credentials // nil with security None
 
-	mu      sync.Mutex
-	req     *ua.ReadRequest // node ids resolved for the current connection
-	client  *opcua.Client
-	backoff time.Duration
-	retryAt time.Time
-	lastErr error
+	mu     sync.Mutex
+	req    *ua.ReadRequest // node ids resolved for the current connection
+	client *opcua.Client
+	rc     *devices.Reconnect
+	// oddType holds the signals already logged for a value of an
+	// unsupported type: logged once, not on every poll. Only the goroutine
+	// that reads (Poll under mu, or the Subscriber's loop) touches it.
+	oddType map[string]bool
 }
 
 var _ devices.Poller = (*Driver)(nil)
@@ -177,7 +184,8 @@ func New(name string, cfg Config, log *slog.Logger) (*Driver, error) {
 		log.Warn("opcua server certificate will not be verified (insecure_skip_verify: true): any server, or anyone in between, can pose as this device",
 			"device", name, "endpoint", cfg.Endpoint)
 	}
-	d := &Driver{name: name, cfg: cfg, log: log, creds: creds}
+	d := &Driver{name: name, cfg: cfg, log: log, creds: creds,
+		rc: devices.NewReconnect(log, "opcua", minBackoff, maxBackoff, "device", name, "endpoint", cfg.Endpoint)}
 	for _, s := range cfg.Signals {
 		uri, id, _ := ParseNode(s.Node) // checked by Validate
 		d.nodes = append(d.nodes, nodeRef{uri: uri, id: id})
@@ -284,13 +292,7 @@ func (d *Driver) failed(err error) {
 		}()
 		d.client = nil
 	}
-	if d.backoff == 0 {
-		d.backoff = minBackoff
-	} else {
-		d.backoff = min(d.backoff*2, maxBackoff)
-	}
-	d.retryAt = time.Now().Add(d.backoff)
-	d.lastErr = err
+	d.rc.Failed(err)
 }
 
 // Poll reads every signal once in one Read request.
@@ -300,26 +302,25 @@ func (d *Driver) Poll(ctx context.Context) []devices.Reading {
 	ctx, cancel := context.WithTimeout(ctx, d.cfg.Timeout)
 	defer cancel()
 	if d.client == nil {
-		if wait := time.Until(d.retryAt); wait > 0 {
-			return d.bad(fmt.Errorf("not connected to %s (retry in %v): %w", d.cfg.Endpoint, wait.Round(time.Millisecond), d.lastErr))
+		if wait := d.rc.Wait(); wait > 0 {
+			return d.bad(fmt.Errorf("not connected to %s (retry in %v): %w", d.cfg.Endpoint, wait.Round(time.Millisecond), d.rc.LastErr()))
 		}
 		c, req, err := d.connect(ctx)
 		if err != nil {
 			d.client = c // may be nil; failed closes it
+			err = fmt.Errorf("%s: %w", d.cfg.Endpoint, err)
 			d.failed(err)
-			d.log.Warn("opcua connect failed", "device", d.name, "endpoint", d.cfg.Endpoint, "retry_in", d.backoff, "err", err)
-			return d.bad(fmt.Errorf("%s: %w", d.cfg.Endpoint, err))
+			return d.bad(err)
 		}
-		d.log.Info("opcua connected", "device", d.name, "endpoint", d.cfg.Endpoint)
 		d.client, d.req = c, req
 	}
 	resp, err := d.client.Read(ctx, d.req)
 	if err != nil {
+		err = fmt.Errorf("read %s: %w", d.cfg.Endpoint, err)
 		d.failed(err)
-		d.log.Warn("opcua read failed; reconnecting", "device", d.name, "endpoint", d.cfg.Endpoint, "err", err)
-		return d.bad(fmt.Errorf("read %s: %w", d.cfg.Endpoint, err))
+		return d.bad(err)
 	}
-	d.backoff = 0
+	d.rc.OK()
 	if resp == nil || len(resp.Results) != len(d.cfg.Signals) {
 		n := 0
 		if resp != nil {
@@ -364,7 +365,13 @@ func (d *Driver) reading(s Signal, dv *ua.DataValue) devices.Reading {
 	}
 	v, ok := Convert(raw)
 	if !ok {
-		d.log.Warn("opcua value of unsupported type", "device", d.name, "signal", s.Name, "type", fmt.Sprintf("%T", raw))
+		if d.oddType == nil {
+			d.oddType = map[string]bool{}
+		}
+		if !d.oddType[s.Name] {
+			d.oddType[s.Name] = true
+			d.log.Warn("opcua value of unsupported type (logged once per signal; its readings are Bad)", "device", d.name, "signal", s.Name, "type", fmt.Sprintf("%T", raw))
+		}
 		r.Quality, r.Value = devices.Bad, nil
 		r.Err = fmt.Errorf("device %s signal %s (%s): unsupported value type %T", d.name, s.Name, s.Node, raw)
 		return r

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gopcua/opcua/ua"
-	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/configerr"
 )
 
 // ErrNotTrusted is the cause in every reading's Err when the server's
@@ -56,7 +56,7 @@ func (c Config) validateSecurity() []error {
 	switch c.SecurityPolicy {
 	case "", policyNone:
 		if c.SecurityMode != "" && c.SecurityMode != modeNone {
-			errs = append(errs, devices.Field("security_mode", "%s needs security_policy: %s (security_policy is None)", c.SecurityMode, policyBasic256Sha256))
+			errs = append(errs, configerr.Field("security_mode", "%s needs security_policy: %s (security_policy is None)", c.SecurityMode, policyBasic256Sha256))
 		}
 		for _, k := range []struct {
 			key string
@@ -64,28 +64,28 @@ func (c Config) validateSecurity() []error {
 		}{{"cert_file", c.CertFile != ""}, {"key_file", c.KeyFile != ""},
 			{"trusted_dir", c.TrustedDir != ""}, {"insecure_skip_verify", c.InsecureSkipVerify}} {
 			if k.set {
-				errs = append(errs, devices.Field(k.key, "only used with security_policy: %s (security_policy is None)", policyBasic256Sha256))
+				errs = append(errs, configerr.Field(k.key, "only used with security_policy: %s (security_policy is None)", policyBasic256Sha256))
 			}
 		}
 		return errs
 	case policyBasic256Sha256:
 	default:
-		return []error{devices.Field("security_policy", "must be None or %s, got %q", policyBasic256Sha256, c.SecurityPolicy)}
+		return []error{configerr.Field("security_policy", "must be None or %s, got %q", policyBasic256Sha256, c.SecurityPolicy)}
 	}
 	if c.SecurityMode != modeSign && c.SecurityMode != modeSignAndEncrypt {
-		errs = append(errs, devices.Field("security_mode", "must be Sign or SignAndEncrypt with security_policy %s, got %q", policyBasic256Sha256, c.SecurityMode))
+		errs = append(errs, configerr.Field("security_mode", "must be Sign or SignAndEncrypt with security_policy %s, got %q", policyBasic256Sha256, c.SecurityMode))
 	}
 	if c.CertFile == "" {
-		errs = append(errs, devices.Field("cert_file", "required with security_policy %s (the client certificate, PEM or DER)", policyBasic256Sha256))
+		errs = append(errs, configerr.Field("cert_file", "required with security_policy %s (the client certificate, PEM or DER)", policyBasic256Sha256))
 	}
 	if c.KeyFile == "" {
-		errs = append(errs, devices.Field("key_file", "required with security_policy %s (the client's RSA private key, PEM or DER)", policyBasic256Sha256))
+		errs = append(errs, configerr.Field("key_file", "required with security_policy %s (the client's RSA private key, PEM or DER)", policyBasic256Sha256))
 	}
 	switch {
 	case c.TrustedDir == "" && !c.InsecureSkipVerify:
-		errs = append(errs, devices.Field("trusted_dir", "required with security_policy %s: a folder with the server certificates to trust (or insecure_skip_verify: true to trust any)", policyBasic256Sha256))
+		errs = append(errs, configerr.Field("trusted_dir", "required with security_policy %s: a folder with the server certificates to trust (or insecure_skip_verify: true to trust any)", policyBasic256Sha256))
 	case c.TrustedDir != "" && c.InsecureSkipVerify:
-		errs = append(errs, devices.Field("insecure_skip_verify", "contradicts trusted_dir: set one of them"))
+		errs = append(errs, configerr.Field("insecure_skip_verify", "contradicts trusted_dir: set one of them"))
 	}
 	return errs
 }
@@ -105,24 +105,24 @@ func loadSecurity(c Config) (*credentials, error) {
 	var errs []error
 	cert, err := readCertificates(c.CertFile)
 	if err != nil {
-		errs = append(errs, devices.Field("cert_file", "%v", err))
+		errs = append(errs, configerr.Field("cert_file", "%v", err))
 	}
 	key, err := readPrivateKey(c.KeyFile)
 	if err != nil {
-		errs = append(errs, devices.Field("key_file", "%v", err))
+		errs = append(errs, configerr.Field("key_file", "%v", err))
 	}
 	if cert != nil && key != nil {
 		if pub, ok := cert[0].PublicKey.(*rsa.PublicKey); !ok {
-			errs = append(errs, devices.Field("cert_file", "%s: certificate key is %T, OPC UA needs RSA", c.CertFile, cert[0].PublicKey))
+			errs = append(errs, configerr.Field("cert_file", "%s: certificate key is %T, OPC UA needs RSA", c.CertFile, cert[0].PublicKey))
 		} else if !pub.Equal(&key.PublicKey) {
-			errs = append(errs, devices.Field("key_file", "%s does not belong to the certificate in cert_file %s", c.KeyFile, c.CertFile))
+			errs = append(errs, configerr.Field("key_file", "%s does not belong to the certificate in cert_file %s", c.KeyFile, c.CertFile))
 		}
 	}
 	if c.TrustedDir != "" {
 		if st, err := os.Stat(c.TrustedDir); err != nil {
-			errs = append(errs, devices.Field("trusted_dir", "%v", err))
+			errs = append(errs, configerr.Field("trusted_dir", "%v", err))
 		} else if !st.IsDir() {
-			errs = append(errs, devices.Field("trusted_dir", "%s is not a folder", c.TrustedDir))
+			errs = append(errs, configerr.Field("trusted_dir", "%s is not a folder", c.TrustedDir))
 		}
 	}
 	if len(errs) > 0 {

@@ -19,6 +19,7 @@ import (
 // delivers one Bad reading per signal when a connection is lost.
 type Subscriber struct {
 	poll *Driver // for config, logging and value conversion
+	rc   *devices.Reconnect
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -33,7 +34,8 @@ func NewSubscriber(name string, cfg Config, log *slog.Logger) (*Subscriber, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Subscriber{poll: d}, nil
+	rc := devices.NewReconnect(d.log, "opcua", minBackoff, maxBackoff, "device", name, "endpoint", cfg.Endpoint, "mode", "subscribe")
+	return &Subscriber{poll: d, rc: rc}, nil
 }
 
 // Start launches the connect-subscribe loop and returns at once.
@@ -69,19 +71,15 @@ func (s *Subscriber) Stop(ctx context.Context) error {
 func (s *Subscriber) run(ctx context.Context, sink devices.Sink) {
 	defer close(s.done)
 	d := s.poll
-	backoff := time.Duration(0)
 	badSent := false
 	for ctx.Err() == nil {
-		subscribed, err := s.session(ctx, sink, &badSent)
+		_, err := s.session(ctx, sink, &badSent)
 		if ctx.Err() != nil {
 			return
 		}
-		if subscribed || backoff == 0 {
-			backoff = minBackoff
-		} else {
-			backoff = min(backoff*2, maxBackoff)
-		}
-		d.log.Warn("opcua subscription lost; reconnecting", "device", d.name, "endpoint", d.cfg.Endpoint, "retry_in", backoff, "err", err)
+		// A session that subscribed called rc.OK, so its loss starts the
+		// backoff afresh and is logged as a new loss.
+		wait := s.rc.Failed(fmt.Errorf("subscription to %s: %w", d.cfg.Endpoint, err))
 		if !badSent {
 			badSent = true
 			for _, r := range d.bad(fmt.Errorf("subscription to %s: %w", d.cfg.Endpoint, err)) {
@@ -91,7 +89,7 @@ func (s *Subscriber) run(ctx context.Context, sink devices.Sink) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(backoff):
+		case <-time.After(wait):
 		}
 	}
 }
@@ -133,7 +131,8 @@ func (s *Subscriber) session(ctx context.Context, sink devices.Sink, badSent *bo
 				Err: fmt.Errorf("device %s signal %s (%s): monitor: %v", d.name, sig.Name, sig.Node, r.StatusCode)})
 		}
 	}
-	d.log.Info("opcua subscribed", "device", d.name, "endpoint", d.cfg.Endpoint)
+	d.log.Debug("opcua subscribed", "device", d.name, "endpoint", d.cfg.Endpoint)
+	s.rc.OK()
 	*badSent = false
 
 	// A server that vanishes without closing the socket sends no error and

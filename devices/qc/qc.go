@@ -20,6 +20,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"github.com/linewise/linewise/devices/mqtt"
 	"gopkg.in/yaml.v3"
@@ -49,7 +50,7 @@ func NewConfig() Config { return Config{QoS: 1} }
 // driver) over the defaults and validates it.
 func DecodeConfig(node *yaml.Node) (Config, error) {
 	cfg := NewConfig()
-	err := devices.DecodeStrict(node, &cfg, "name", "driver", "poll_interval")
+	err := configerr.DecodeStrict(node, &cfg, "name", "driver", "poll_interval")
 	return cfg, errors.Join(err, cfg.Validate())
 }
 

@@ -25,6 +25,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"gopkg.in/yaml.v3"
 )
@@ -55,7 +56,7 @@ func NewConfig() Config {
 // driver) over the defaults and validates it.
 func DecodeConfig(node *yaml.Node) (Config, error) {
 	cfg := NewConfig()
-	err := devices.DecodeStrict(node, &cfg, "name", "driver")
+	err := configerr.DecodeStrict(node, &cfg, "name", "driver")
 	return cfg, errors.Join(err, cfg.Validate())
 }
 
@@ -95,32 +96,32 @@ func TerminatorBytes(s string) ([]byte, error) {
 func (c Config) Validate() error {
 	var errs []error
 	if c.Address == "" {
-		errs = append(errs, devices.Field("address", "required (host:port of the scanner)"))
+		errs = append(errs, configerr.Field("address", "required (host:port of the scanner)"))
 	} else if _, _, err := net.SplitHostPort(c.Address); err != nil {
-		errs = append(errs, devices.Field("address", "want host:port, got %q", c.Address))
+		errs = append(errs, configerr.Field("address", "want host:port, got %q", c.Address))
 	}
 	if _, err := TerminatorBytes(c.Terminator); err != nil {
-		errs = append(errs, devices.Field("terminator", "%v", err))
+		errs = append(errs, configerr.Field("terminator", "%v", err))
 	}
 	if c.Pattern != "" {
 		if re, err := regexp.Compile(c.Pattern); err != nil {
-			errs = append(errs, devices.Field("pattern", "invalid regexp: %v", err))
+			errs = append(errs, configerr.Field("pattern", "invalid regexp: %v", err))
 		} else if re.NumSubexp() > 1 {
-			errs = append(errs, devices.Field("pattern", "at most one group (the code), got %d", re.NumSubexp()))
+			errs = append(errs, configerr.Field("pattern", "at most one group (the code), got %d", re.NumSubexp()))
 		}
 	}
 	if c.MaxLength < 1 || c.MaxLength > 1<<16 {
-		errs = append(errs, devices.Field("max_length", "must be 1..65536, got %d", c.MaxLength))
+		errs = append(errs, configerr.Field("max_length", "must be 1..65536, got %d", c.MaxLength))
 	}
 	if c.DialTimeout <= 0 {
-		errs = append(errs, devices.Field("dial_timeout", "must be > 0"))
+		errs = append(errs, configerr.Field("dial_timeout", "must be > 0"))
 	}
 	if len(c.Signals) != 1 {
-		errs = append(errs, devices.Field("signals", "exactly one signal required (the scans), got %d", len(c.Signals)))
+		errs = append(errs, configerr.Field("signals", "exactly one signal required (the scans), got %d", len(c.Signals)))
 	}
 	for i, s := range c.Signals {
 		if s.Name == "" {
-			errs = append(errs, devices.Field(fmt.Sprintf("signals[%d].name", i), "required"))
+			errs = append(errs, configerr.Field(fmt.Sprintf("signals[%d].name", i), "required"))
 		}
 	}
 	return errors.Join(errs...)

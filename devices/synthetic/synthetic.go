@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 	"gopkg.in/yaml.v3"
 )
@@ -50,7 +51,7 @@ func NewConfig() Config { return Config{Rate: 1000, Tick: time.Millisecond, Bits
 // driver) over the defaults and validates it.
 func DecodeConfig(node *yaml.Node) (Config, error) {
 	cfg := NewConfig()
-	err := devices.DecodeStrict(node, &cfg, "name", "driver", "poll_interval")
+	err := configerr.DecodeStrict(node, &cfg, "name", "driver", "poll_interval")
 	return cfg, errors.Join(err, cfg.Validate())
 }
 
@@ -58,26 +59,26 @@ func DecodeConfig(node *yaml.Node) (Config, error) {
 func (c Config) Validate() error {
 	var errs []error
 	if c.Rate <= 0 || c.Rate > 10_000_000 {
-		errs = append(errs, devices.Field("rate", "must be above 0 and at most 10000000 increments per second, got %v", c.Rate))
+		errs = append(errs, configerr.Field("rate", "must be above 0 and at most 10000000 increments per second, got %v", c.Rate))
 	}
 	if c.Tick < 100*time.Microsecond || c.Tick > time.Second {
-		errs = append(errs, devices.Field("tick", "must be between 100µs and 1s, got %s", c.Tick))
+		errs = append(errs, configerr.Field("tick", "must be between 100µs and 1s, got %s", c.Tick))
 	}
 	switch c.Bits {
 	case 16, 32, 64:
 	default:
-		errs = append(errs, devices.Field("bits", "must be 16, 32 or 64, got %d", c.Bits))
+		errs = append(errs, configerr.Field("bits", "must be 16, 32 or 64, got %d", c.Bits))
 	}
 	if len(c.Signals) == 0 {
-		errs = append(errs, devices.Field("signals", "at least one signal is required"))
+		errs = append(errs, configerr.Field("signals", "at least one signal is required"))
 	}
 	seen := map[string]bool{}
 	for i, s := range c.Signals {
 		switch {
 		case s.Name == "":
-			errs = append(errs, devices.Field(fmt.Sprintf("signals[%d].name", i), "required"))
+			errs = append(errs, configerr.Field(fmt.Sprintf("signals[%d].name", i), "required"))
 		case seen[s.Name]:
-			errs = append(errs, devices.Field(fmt.Sprintf("signals[%d].name", i), "duplicate signal %q", s.Name))
+			errs = append(errs, configerr.Field(fmt.Sprintf("signals[%d].name", i), "duplicate signal %q", s.Name))
 		}
 		seen[s.Name] = true
 	}

@@ -32,6 +32,13 @@ func (a *Agent) metrics() *prometheus.Registry {
 		}
 		return 0
 	})
+	if t := a.tel; t != nil {
+		counter("linewise_edge_telemetry_points_queued_total", "Telemetry points (readings, line rates) queued for InfluxDB.", func() float64 { return float64(t.Stats.Queued.Load()) })
+		counter("linewise_edge_telemetry_points_written_total", "Telemetry points InfluxDB accepted.", func() float64 { return float64(t.Stats.Written.Load()) })
+		counter("linewise_edge_telemetry_points_dropped_total", "Telemetry points dropped, oldest first, because the buffer (max_buffer) was full; counting is never affected.", func() float64 { return float64(t.Stats.Dropped.Load()) })
+		counter("linewise_edge_telemetry_write_failures_total", "Failed InfluxDB writes (or database creations); each is retried with backoff, its points kept.", func() float64 { return float64(t.Stats.Failed.Load()) })
+		gauge("linewise_edge_telemetry_buffer_points", "Telemetry points waiting to be written.", func() float64 { return float64(t.Buffered()) })
+	}
 	perDevice := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "linewise_edge_device_good", Help: "1 if the device's last reading was good quality.", ConstLabels: labels}, []string{"device"})
 	reg.MustRegister(deviceCollector{a: a, desc: perDevice})
 	return reg

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices/drivers"
 	"github.com/linewise/linewise/edge/telemetry"
 	"github.com/linewise/linewise/edge/wire"
@@ -188,7 +188,7 @@ func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
 	}
 	cfg := Default()
 	l := &Loaded{Path: path, signalsDev: map[string]string{}, polled: map[string]bool{}}
-	errs := []error{devices.DecodeStrict(&root, &cfg)}
+	errs := []error{configerr.DecodeStrict(&root, &cfg)}
 	if log == nil {
 		log = slog.Default()
 	}
@@ -199,21 +199,21 @@ func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
 		name, driver := scalar(n, "name"), scalar(n, "driver")
 		p := fmt.Sprintf("devices[%d]", i)
 		if err := wire.ValidID(name); err != nil {
-			errs = append(errs, devices.Field(p+".name", "%v", err))
+			errs = append(errs, configerr.Field(p+".name", "%v", err))
 			continue
 		}
 		if driver == "" {
-			errs = append(errs, devices.Field(p+".driver", "missing (one of %s)", strings.Join(drivers.Names(), ", ")))
+			errs = append(errs, configerr.Field(p+".driver", "missing (one of %s)", strings.Join(drivers.Names(), ", ")))
 			continue
 		}
 		d, err := drivers.Open(driver, name, n, log) // drivers tag their logger with the device
 		if err != nil {
-			errs = append(errs, devices.Prefix(p, err))
+			errs = append(errs, configerr.Prefix(p, err))
 			continue
 		}
 		for _, s := range d.Signals {
 			if other, dup := l.signalsDev[s]; dup {
-				errs = append(errs, devices.Field(p, "signal %q is also delivered by device %q", s, other))
+				errs = append(errs, configerr.Field(p, "signal %q is also delivered by device %q", s, other))
 			}
 			l.signalsDev[s] = name
 			if d.Poller != nil {
@@ -225,7 +225,7 @@ func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
 	errs = append(errs, cfg.validate(l.signalsDev, l.polled))
 	l.Config = cfg
 	var out []string
-	for _, e := range devices.Locate(&root, errors.Join(errs...)) {
+	for _, e := range configerr.Locate(&root, errors.Join(errs...)) {
 		out = append(out, path+":"+strings.TrimPrefix(e.Error(), "line "))
 	}
 	if len(out) > 0 {
@@ -250,7 +250,7 @@ var machineStates = []string{wire.StateRunning, wire.StateIdle, wire.StateDown, 
 
 func (c *Config) validate(signals map[string]string, polled map[string]bool) error {
 	var errs []error
-	f := func(path, format string, args ...any) { errs = append(errs, devices.Field(path, format, args...)) }
+	f := func(path, format string, args ...any) { errs = append(errs, configerr.Field(path, format, args...)) }
 	if err := wire.ValidID(c.EdgeID); err != nil {
 		f("edge_id", "%v", err)
 	}
@@ -386,7 +386,7 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 	}
 	if t := c.Telemetry.InfluxDB; t != nil {
 		t.Defaults()
-		errs = append(errs, devices.Prefix("telemetry.influxdb", t.Validate()))
+		errs = append(errs, configerr.Prefix("telemetry.influxdb", t.Validate()))
 	}
 	for i := range c.Scans {
 		m, p := &c.Scans[i], fmt.Sprintf("scans[%d]", i)

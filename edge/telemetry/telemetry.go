@@ -18,6 +18,7 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
+	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
 )
 
@@ -31,6 +32,10 @@ type Config struct {
 	FlushInterval time.Duration `yaml:"flush_interval"` // longest a point waits for its batch
 	MaxBuffer     int           `yaml:"max_buffer"`     // queue bound; beyond it the oldest points are dropped
 	RateInterval  time.Duration `yaml:"rate_interval"`  // how often line rates are written
+	// CreateBucket lets the writer create the database (1.x: CREATE
+	// DATABASE) or bucket (2.x: buckets API) when it is missing. Off, a
+	// missing one makes every write fail (logged, counted, retried).
+	CreateBucket bool `yaml:"create_bucket"`
 }
 
 // Defaults fills unset fields.
@@ -53,29 +58,37 @@ func (c *Config) Defaults() {
 func (c *Config) Validate() error {
 	var errs []error
 	if u, err := url.Parse(c.URL); c.URL == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		errs = append(errs, devices.Field("url", "%q is not an http(s)://host:port URL", c.URL))
+		errs = append(errs, configerr.Field("url", "%q is not an http(s)://host:port URL", c.URL))
 	}
 	if c.Bucket == "" {
-		errs = append(errs, devices.Field("bucket", "missing (for InfluxDB 1.8: database/retention-policy, e.g. linewise/autogen)"))
+		errs = append(errs, configerr.Field("bucket", "missing (for InfluxDB 1.8: database/retention-policy, e.g. linewise/autogen)"))
 	}
 	if c.BatchSize < 1 || c.BatchSize > 50_000 {
-		errs = append(errs, devices.Field("batch_size", "%d is outside 1..50000", c.BatchSize))
+		errs = append(errs, configerr.Field("batch_size", "%d is outside 1..50000", c.BatchSize))
 	}
 	if c.FlushInterval < 10*time.Millisecond {
-		errs = append(errs, devices.Field("flush_interval", "%s is below 10ms", c.FlushInterval))
+		errs = append(errs, configerr.Field("flush_interval", "%s is below 10ms", c.FlushInterval))
 	}
 	if c.MaxBuffer < c.BatchSize {
-		errs = append(errs, devices.Field("max_buffer", "%d is below batch_size %d", c.MaxBuffer, c.BatchSize))
+		errs = append(errs, configerr.Field("max_buffer", "%d is below batch_size %d", c.MaxBuffer, c.BatchSize))
 	}
 	if c.RateInterval < time.Second {
-		errs = append(errs, devices.Field("rate_interval", "%s is below 1s", c.RateInterval))
+		errs = append(errs, configerr.Field("rate_interval", "%s is below 1s", c.RateInterval))
 	}
 	return errors.Join(errs...)
 }
 
-// Stats are the writer's running totals.
+// Stats are the writer's running totals. Failed counts failed write
+// attempts (each is retried with backoff; its points stay queued).
 type Stats struct {
 	Queued, Written, Dropped, Failed atomic.Int64
+}
+
+// Buffered is how many points wait to be written.
+func (w *Writer) Buffered() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.queue)
 }
 
 // Writer queues points and writes them in batches from its own goroutine.
@@ -187,6 +200,8 @@ func (w *Writer) run(ctx context.Context) {
 	rates := time.NewTicker(w.cfg.RateInterval)
 	defer rates.Stop()
 	backoff := time.Duration(0)
+	ensured := !w.cfg.CreateBucket // true: nothing to create, or created
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -203,11 +218,32 @@ func (w *Writer) run(ctx context.Context) {
 			case <-time.After(backoff):
 			}
 		}
-		if err := w.flushOnce(ctx); err != nil {
+		err := error(nil)
+		if !ensured {
+			if err = w.ensureBucket(ctx); err == nil {
+				ensured = true
+				w.log.Info("telemetry database/bucket ready (created if it was missing)", "url", w.cfg.URL, "bucket", w.cfg.Bucket)
+			}
+		}
+		if err == nil {
+			err = w.flushOnce(ctx)
+		}
+		if err != nil {
 			w.Stats.Failed.Add(1)
 			backoff = min(max(2*backoff, 500*time.Millisecond), 30*time.Second)
-			w.log.Warn("telemetry write failed; retrying", "url", w.cfg.URL, "retry_in", backoff, "err", err)
+			ensured = !w.cfg.CreateBucket // it may have been dropped
+			if !failing {
+				failing = true
+				w.log.Warn("telemetry writes failing; retrying with backoff, oldest points dropped when the buffer is full (logged again when writes work)",
+					"url", w.cfg.URL, "bucket", w.cfg.Bucket, "create_bucket", w.cfg.CreateBucket, "err", err)
+			} else {
+				w.log.Debug("telemetry write failed", "retry_in", backoff, "err", err)
+			}
 			continue
+		}
+		if failing {
+			failing = false
+			w.log.Info("telemetry writes work again", "url", w.cfg.URL, "bucket", w.cfg.Bucket)
 		}
 		backoff = 0
 	}

@@ -29,7 +29,9 @@ func main() {
 		fmt.Printf("%s: ok (%d lines)\n", *path, len(cfg.Lines))
 		return
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil)).With("component", "linesim")
+	base := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	linesim.RouteStdlog(base) // gopcua's server prints "doing objects." and the like there
+	log := base.With("component", "linesim")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := linesim.Run(ctx, cfg, log); err != nil {

@@ -1,4 +1,9 @@
-package devices
+// Package configerr is how every linewise program reports a configuration
+// problem: a FieldError names the key's path (and, once located, its YAML
+// line), and DecodeStrict refuses keys nobody reads. Device drivers, the edge
+// agent and central all use it, so it lives apart from each of them and
+// imports nothing of linewise. It must never touch the network or the disk.
+package configerr
 
 import (
 	"errors"
