@@ -107,7 +107,8 @@ func (s *Store) markPausedByOrder(ctx context.Context, tx *sql.Tx, id string) er
 // ClaimStationAction records that a station is about to carry out a, or
 // finds the action it repeats: the same client id at the station, or
 // (window > 0, a scan) the same code scanned at the station within
-// window. claimed is true when a is new and the caller must carry it out
+// window that was carried out (a refused scan is not repeated by a
+// bounce: scanning again after fixing what was wrong must work). claimed is true when a is new and the caller must carry it out
 // and then Finish (or Release) it; otherwise prev is the earlier action,
 // whose Status is 0 while it is still being carried out. The check and
 // the insert are one transaction under a per-station lock (PostgreSQL;
@@ -149,6 +150,7 @@ func (s *Store) ClaimStationAction(ctx context.Context, a domain.StationAction, 
 	}
 	if window > 0 && a.Code != "" {
 		prev, err = scan(tx.QueryRowContext(ctx, s.q(`SELECT `+cols+` WHERE station_id = ? AND kind = ? AND code = ? AND created_at >= ?
+			AND (status = 0 OR (status >= 200 AND status < 300))
 			ORDER BY created_at DESC LIMIT 1`), a.Station, a.Kind, a.Code, nanos(a.At.Add(-window))))
 		if err == nil {
 			return prev, false, nil
