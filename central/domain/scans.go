@@ -114,9 +114,10 @@ type ScanTx interface {
 	SignInAtStation(station, username string, at, until time.Time) error
 	WorkOrder(id string) (WorkOrder, error)
 	OrderRecord(number string) (OrderRecord, error)
-	// LastAppliedScan is the latest scan applied at station with code
-	// whose source time is in [from, to]; ok false if none.
-	LastAppliedScan(station, code string, from, to time.Time) (rec ScanRecord, ok bool, err error)
+	// LastAppliedScan is the latest scan applied at station with code and
+	// the same requested action whose source time is in [from, to]; ok
+	// false if none.
+	LastAppliedScan(station, code, requested string, from, to time.Time) (rec ScanRecord, ok bool, err error)
 	// LastRunBoundary is the latest start or end of a run on line (zero
 	// if none): a scan's run must not begin before it.
 	LastRunBoundary(line string) (time.Time, error)

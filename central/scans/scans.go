@@ -275,7 +275,7 @@ func (a *Applier) apply(tx domain.ScanTx, sc domain.PendingScan) (domain.ScanRec
 		return rec, err
 	}
 	if a.o.RepeatWindow > 0 {
-		first, ok, err := tx.LastAppliedScan(st.ID, code, sc.SourceTime.Add(-a.o.RepeatWindow), sc.SourceTime)
+		first, ok, err := tx.LastAppliedScan(st.ID, code, sc.Action, sc.SourceTime.Add(-a.o.RepeatWindow), sc.SourceTime)
 		if err != nil {
 			return rec, err
 		}

@@ -276,12 +276,12 @@ func (t *scanTx) OrderRecord(number string) (domain.OrderRecord, error) {
 	return t.s.loadOrderRecord(t.ctx, t.tx, number)
 }
 
-func (t *scanTx) LastAppliedScan(station, code string, from, to time.Time) (domain.ScanRecord, bool, error) {
+func (t *scanTx) LastAppliedScan(station, code, requested string, from, to time.Time) (domain.ScanRecord, bool, error) {
 	var r domain.ScanRecord
 	var seq, at int64
 	err := t.tx.QueryRowContext(t.ctx, t.s.q(`SELECT edge_id, seq, action, work_order_id, message, source_time FROM scan_results
-		WHERE station_id = ? AND code = ? AND result = ? AND source_time >= ? AND source_time <= ?
-		ORDER BY source_time DESC, edge_id DESC, seq DESC LIMIT 1`), station, code, string(domain.ScanApplied), nanos(from), nanos(to)).
+		WHERE station_id = ? AND code = ? AND requested = ? AND result = ? AND source_time >= ? AND source_time <= ?
+		ORDER BY source_time DESC, edge_id DESC, seq DESC LIMIT 1`), station, code, requested, string(domain.ScanApplied), nanos(from), nanos(to)).
 		Scan(&r.EdgeID, &seq, &r.Action, &r.WorkOrder, &r.Message, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, false, nil
