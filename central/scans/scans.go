@@ -226,7 +226,9 @@ func (a *Applier) done(sc domain.PendingScan, rec domain.ScanRecord) {
 	a.mu.Unlock()
 	a.results.WithLabelValues(string(rec.Result)).Inc()
 	log := a.o.Log.With("edge", sc.EdgeID, "seq", sc.Seq, "station", sc.Station, "code", sc.Code)
-	if rec.Result == domain.ScanApplied {
+	if rec.Result == domain.ScanRepeat {
+		log.Info("scan repeated within the repeat window: not applied again", "message", rec.Message)
+	} else if rec.Result == domain.ScanApplied {
 		log.Info("scan applied", "action", rec.Action, "actor", rec.Actor, "message", rec.Message)
 	} else {
 		log.Warn("scan not applied", "result", rec.Result, "reason", rec.Message)

@@ -46,8 +46,8 @@ func (s *Store) checkStart(ctx context.Context, tx *sql.Tx, id, order, line stri
 	var started int64
 	var ended sql.NullInt64
 	err := tx.QueryRowContext(ctx, s.q(`SELECT work_order_id, started_at, ended_at FROM wo_runs
-		WHERE (work_order_id = ? OR line_id = ?) AND (started_at >= ? OR ended_at > ?)
-		ORDER BY started_at DESC LIMIT 1`), id, line, ts, ts).Scan(&other, &started, &ended)
+		WHERE (work_order_id = ? AND (started_at >= ? OR ended_at > ?)) OR (line_id = ? AND (started_at > ? OR ended_at > ?))
+		ORDER BY started_at DESC LIMIT 1`), id, ts, ts, line, ts, ts).Scan(&other, &started, &ended)
 	switch {
 	case err == nil:
 		end := "still open"
