@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -274,6 +275,32 @@ func TestOrderGoodIsLastOperation(t *testing.T) {
 		if got.Good != 100 || got.Reject != 5 || len(got.Operations) != 3 || got.Operations[0].YieldPct == nil ||
 			*got.Operations[0].YieldPct < 96.1 || *got.Operations[0].YieldPct > 96.2 || got.Operations[1].Good != 100 {
 			t.Errorf("order shows good %d reject %d operations %s", got.Good, got.Reject, body)
+		}
+	})
+}
+
+// The operator at the second line scans operation 20's traveler while
+// operation 10 has not started: refused with a reason naming operation 10.
+func TestStationRefusesOperationBeforeItsPredecessor(t *testing.T) {
+	bothDBs(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		sys := domain.Actor{Name: "t", Role: domain.RoleAdmin}
+		if err := e.st.ReplaceRouting(ctx, "P", []domain.RoutingOp{{Seq: 10, LineID: "L1"}, {Seq: 20, LineID: "L2"}}, sys); err != nil {
+			t.Fatal(err)
+		}
+		n := e.draft("P")
+		e.force(n, domain.StatusReleased)
+		station := e.client()
+		if res, body := e.do(station, "POST", "/api/v1/stations/ST-L2/scan", map[string]string{"code": "B-1001"}); res.StatusCode != 200 {
+			t.Fatalf("badge: %d %s", res.StatusCode, body)
+		}
+		res, body := e.do(station, "POST", "/api/v1/stations/ST-L2/scan", map[string]string{"code": domain.WorkOrderID(n, 20)})
+		p := e.problem(res, body, 409, "code")
+		if !strings.Contains(p.Detail, "operation 10") {
+			t.Errorf("refusal says %q", p.Detail)
+		}
+		if w := e.order(n).WorkOrders[1]; w.Status != domain.StatusReleased {
+			t.Errorf("operation 20 is %s after a refused scan", w.Status)
 		}
 	})
 }
