@@ -89,6 +89,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if a.store, err = OpenStore(ctx, a.cfg); err != nil {
 		return err
 	}
+	a.store.SetExecutionRules(a.cfg.Execution)
 	// Before the demo seed, so an admin password from the environment wins
 	// over the demo's public one.
 	if err := a.bootstrapAdmin(ctx); err != nil {
@@ -144,7 +145,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
-		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil)})
+		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/linewise/linewise/central/broker"
+	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/exceptions"
 	"github.com/linewise/linewise/central/ingest"
 	"github.com/linewise/linewise/central/planning"
@@ -37,6 +38,9 @@ type Config struct {
 	Planning planning.Config `yaml:"planning"`
 	// Exceptions tunes when exceptions are raised (see exceptions.Config).
 	Exceptions exceptions.Config `yaml:"exceptions"`
+	// Execution holds the shop-floor execution rules (scan repeat window,
+	// predecessor overlap, overrun tolerance; see domain.ExecutionRules).
+	Execution domain.ExecutionRules `yaml:"execution"`
 	// SignIn limits wrong guesses at sign-in, password change and badge
 	// scans (see throttle.Config); counted in memory per replica.
 	SignIn throttle.Config `yaml:"sign_in"`
@@ -194,6 +198,7 @@ func DefaultConfig() Config {
 		Demo:       true,
 		Planning:   planning.DefaultConfig(),
 		Exceptions: exceptions.DefaultConfig(),
+		Execution:  domain.DefaultExecutionRules(),
 		SignIn:     throttle.DefaultConfig(),
 	}
 }
@@ -206,6 +211,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Exceptions.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Execution.Validate("execution"); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {

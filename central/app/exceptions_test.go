@@ -220,15 +220,23 @@ func TestBehindPlanWithInjectedClock(t *testing.T) {
 	if xs := e.list(domain.ExceptionBehindPlan); len(xs) != 0 {
 		t.Fatalf("behind plan with 30 expected: %+v", xs)
 	}
-	// 100 s in with 20 good: 20 %.
-	e.send(wire.Event{Type: wire.TypeCount, SourceTime: e.start.Add(5 * time.Second), Count: &wire.Count{Counter: "parts", Good: 20}})
+	// 100 s in with 20 good: 20 %, but not yet for behind_min_duration (5m).
 	e.clock.Set(e.start.Add(100 * time.Second))
+	e.send(wire.Event{Type: wire.TypeCount, SourceTime: e.start.Add(5 * time.Second), Count: &wire.Count{Counter: "parts", Good: 20}})
+	if err := e.a.Exceptions().Evaluate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if xs := e.list(domain.ExceptionBehindPlan); len(xs) != 0 {
+		t.Fatalf("behind plan before behind_min_duration: %+v", xs)
+	}
+	// Still behind 5 minutes later: 20 of 400.
+	e.clock.Set(e.start.Add(400 * time.Second))
 	xs := e.until("behind_plan", domain.ExceptionBehindPlan, func(xs []domain.Exception) bool { return len(xs) > 0 })
-	if x := xs[0]; len(xs) != 1 || x.WorkOrder != "WO-1001-10" || x.Status != domain.ExceptionOpen || !strings.Contains(x.Detail, "20 good of 100 expected") {
+	if x := xs[0]; len(xs) != 1 || x.WorkOrder != "WO-1001-10" || x.Status != domain.ExceptionOpen || !strings.Contains(x.Detail, "20 good of 400 expected") {
 		t.Fatalf("behind_plan: %+v", xs)
 	}
-	// Catching up to 90 of 100 (above 85 %): resolved.
-	e.send(wire.Event{Type: wire.TypeCount, SourceTime: e.start.Add(6 * time.Second), Count: &wire.Count{Counter: "parts", Good: 70}})
+	// Catching up to 370 of 400 (92.5 %, above 85 % + the 5 point margin): resolved.
+	e.send(wire.Event{Type: wire.TypeCount, SourceTime: e.start.Add(6 * time.Second), Count: &wire.Count{Counter: "parts", Good: 350}})
 	xs = e.until("recovered", domain.ExceptionBehindPlan, func(xs []domain.Exception) bool {
 		return len(xs) == 1 && xs[0].Status == domain.ExceptionResolved
 	})

@@ -25,7 +25,11 @@ type scanRunner struct {
 // counts already stored between work orders and the line's unattributed
 // counts, so what follows a committed batch follows an applied scan too.
 func (a *App) startScans() error {
-	svc, err := scans.New(scans.Options{Store: a.store, Log: a.base.With("component", "scans"),
+	repeat := a.cfg.Execution.ScanRepeatWindow
+	if repeat == 0 {
+		repeat = -1 // off
+	}
+	svc, err := scans.New(scans.Options{Store: a.store, Log: a.base.With("component", "scans"), RepeatWindow: repeat,
 		Changed: func() { a.api.Notify(); a.plan.poke(); a.exc.poke() }})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)

@@ -101,6 +101,9 @@ type WorkOrder struct {
 	Status       OrderStatus `json:"status"`
 	Good         int64       `json:"good"`
 	Reject       int64       `json:"reject"`
+	// PausedByOrder: an order-level pause stopped it, so the order's
+	// resume starts it again.
+	PausedByOrder bool `json:"paused_by_order,omitempty"`
 }
 
 // OrderDetail is an order with its work orders in operation order.

@@ -111,6 +111,9 @@ type RoutingOp struct {
 	LineID      string        `json:"line"`
 	IdealCycle  time.Duration `json:"-"`
 	Setup       time.Duration `json:"-"`
+	// OverlapQty, when set, is how many good parts the operation before
+	// this one must have made before it may start (ExecutionRules).
+	OverlapQty *int64 `json:"-"`
 }
 
 // Station is where an operator scans, on one line.

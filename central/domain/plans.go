@@ -11,6 +11,12 @@ const (
 	ProposalPending  = "pending"
 	ProposalApproved = "approved"
 	ProposalRejected = "rejected"
+	// ProposalSuperseded: a newer proposal about the same line replaced
+	// it while it was pending; it can no longer be approved.
+	ProposalSuperseded = "superseded"
+	// ProposalExpired: it stayed pending longer than planning.proposal_ttl;
+	// it can no longer be approved.
+	ProposalExpired = "expired"
 )
 
 // Proposal kinds: why a plan was computed.
@@ -64,8 +70,10 @@ type PlanProposal struct {
 	CreatedAt   time.Time
 	DecidedAt   *time.Time
 	DecidedBy   string
-	Plan        json.RawMessage
-	Diff        json.RawMessage
+	// SupersededBy names the proposal that superseded it.
+	SupersededBy string
+	Plan         json.RawMessage
+	Diff         json.RawMessage
 }
 
 // CurrentPlan is the approved plan in force.

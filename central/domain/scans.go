@@ -65,6 +65,10 @@ const (
 	ScanFailed ScanOutcome = "failed"
 	// ScanSkipped: stored before central applied scans; never applied late.
 	ScanSkipped ScanOutcome = "skipped"
+	// ScanRepeat: the same code at the same station within the scan
+	// repeat window after an applied scan (a scanner's bounce): one
+	// action, the first's result stands, nothing changed.
+	ScanRepeat ScanOutcome = "repeat"
 )
 
 // PendingScan is a stored scan event not yet applied.
@@ -110,6 +114,10 @@ type ScanTx interface {
 	SignInAtStation(station, username string, at, until time.Time) error
 	WorkOrder(id string) (WorkOrder, error)
 	OrderRecord(number string) (OrderRecord, error)
+	// LastAppliedScan is the latest scan applied at station with code and
+	// the same requested action whose source time is in [from, to]; ok
+	// false if none.
+	LastAppliedScan(station, code, requested string, from, to time.Time) (rec ScanRecord, ok bool, err error)
 	// LastRunBoundary is the latest start or end of a run on line (zero
 	// if none): a scan's run must not begin before it.
 	LastRunBoundary(line string) (time.Time, error)

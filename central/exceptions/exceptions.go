@@ -1,5 +1,5 @@
 // Package exceptions raises and auto-resolves central's exceptions: behind
-// plan, machine down, no data and quality failure, from the events ingest
+// plan, machine down, no data, quality failure and overrun, from the events ingest
 // has committed and from time passing (a grace running out, a plan moving
 // on). It reads lines through a small Store interface and has an injected
 // clock, so its rules are tested without waiting.
@@ -30,10 +30,16 @@ import (
 type Config struct {
 	// BehindAttainment (percent) and BehindMinExpected: the running work
 	// order of a line whose attainment of expected-by-now is below the
-	// first, with more than the second parts expected, is behind plan. It
-	// is resolved once attainment is back at or above the threshold.
+	// first, with more than the second parts expected, is behind plan.
 	BehindAttainment  float64 `yaml:"behind_attainment"`
 	BehindMinExpected int64   `yaml:"behind_min_expected"`
+	// BehindMinDuration: behind plan opens only after attainment has
+	// stayed below the threshold this long (no exception for a dip).
+	BehindMinDuration time.Duration `yaml:"behind_min_duration"`
+	// BehindClearMargin (percentage points): an open behind plan resolves
+	// only once attainment is at or above the threshold plus this, so a
+	// line hovering at the threshold does not open and close it by turns.
+	BehindClearMargin float64 `yaml:"behind_clear_margin"`
 	// DownGrace: a line down this long (by the state's source time) raises
 	// machine_down. Zero raises it at once.
 	DownGrace time.Duration `yaml:"down_grace"`
@@ -52,12 +58,12 @@ type Config struct {
 }
 
 // DefaultConfig: behind below 85 % with more than 50 expected (the
-// rescheduler's trigger thresholds), down for 2 minutes, no data for 2
-// minutes, an edge silent for 30 seconds (three missed heartbeats),
-// evaluated every second.
+// rescheduler's trigger thresholds) for 5 minutes, resolved at 90 %, down
+// for 2 minutes, no data for 2 minutes, an edge silent for 30 seconds
+// (three missed heartbeats), evaluated every second.
 func DefaultConfig() Config {
-	return Config{BehindAttainment: 85, BehindMinExpected: 50, DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute,
-		EdgeSilentAfter: 30 * time.Second, Poll: time.Second}
+	return Config{BehindAttainment: 85, BehindMinExpected: 50, BehindMinDuration: 5 * time.Minute, BehindClearMargin: 5,
+		DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute, EdgeSilentAfter: 30 * time.Second, Poll: time.Second}
 }
 
 // Validate reports every problem at once, each naming its key.
@@ -68,6 +74,12 @@ func (c Config) Validate() error {
 	}
 	if c.BehindMinExpected < 0 {
 		errs = append(errs, configerr.Field("exceptions.behind_min_expected", "must not be negative"))
+	}
+	if c.BehindMinDuration < 0 {
+		errs = append(errs, configerr.Field("exceptions.behind_min_duration", "must not be negative"))
+	}
+	if c.BehindClearMargin < 0 || c.BehindAttainment+c.BehindClearMargin > 100 {
+		errs = append(errs, configerr.Field("exceptions.behind_clear_margin", "%v must not be negative, and behind_attainment plus it at most 100", c.BehindClearMargin))
 	}
 	if c.DownGrace < 0 {
 		errs = append(errs, configerr.Field("exceptions.down_grace", "must not be negative"))
@@ -105,6 +117,9 @@ type Options struct {
 	Changed func()
 	// Queue is how many observed events may wait; default 4096.
 	Queue int
+	// Rules are the execution rules (the overrun tolerance); nil:
+	// domain.DefaultExecutionRules.
+	Rules *domain.ExecutionRules
 }
 
 // Service evaluates the rules.
@@ -120,6 +135,15 @@ type Service struct {
 	qc      []wire.Event // failed QC events waiting
 	queue   int
 	dropped atomic.Int64
+	rules   domain.ExecutionRules
+
+	// below is when each line's running work order (line/work order)
+	// was first seen below the behind-plan threshold in the current
+	// stretch, for BehindMinDuration. Kept in memory: after a restart,
+	// or on another replica, the stretch starts anew (later, never
+	// earlier).
+	belowMu sync.Mutex
+	below   map[string]time.Time
 }
 
 var system = domain.Actor{Name: domain.SystemActor}
@@ -141,8 +165,12 @@ func New(o Options) (*Service, error) {
 	if o.Queue <= 0 {
 		o.Queue = 4096
 	}
+	rules := domain.DefaultExecutionRules()
+	if o.Rules != nil {
+		rules = *o.Rules
+	}
 	return &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, changed: o.Changed,
-		poke: make(chan struct{}, 1), queue: o.Queue}, nil
+		poke: make(chan struct{}, 1), queue: o.Queue, rules: rules, below: map[string]time.Time{}}, nil
 }
 
 // Observe takes the events of a batch ingest has committed (duplicates may
@@ -240,7 +268,7 @@ func (s *Service) Evaluate(ctx context.Context) error {
 
 	open, err := s.st.ListExceptions(ctx, domain.ExceptionFilter{
 		Status: []domain.ExceptionStatus{domain.ExceptionOpen, domain.ExceptionAcknowledged},
-		Kind:   []domain.ExceptionKind{domain.ExceptionBehindPlan, domain.ExceptionMachineDown, domain.ExceptionNoData}})
+		Kind:   []domain.ExceptionKind{domain.ExceptionBehindPlan, domain.ExceptionMachineDown, domain.ExceptionNoData, domain.ExceptionOverrun}})
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -248,7 +276,7 @@ func (s *Service) Evaluate(ctx context.Context) error {
 	for _, l := range lines {
 		want := s.conditions(l, now)
 		for _, c := range want {
-			if covered(open, c) {
+			if c.holdOnly || covered(open, c) {
 				continue // already raised: no write while a line stays down
 			}
 			_, o, err := s.st.RaiseException(ctx, c.x, c.occurrence, system)
@@ -259,8 +287,8 @@ func (s *Service) Evaluate(ctx context.Context) error {
 			note(o)
 		}
 		for _, x := range open {
-			if x.Line != l.ID || holds(want, x) {
-				continue
+			if x.Line != l.ID || x.Kind == domain.ExceptionOverrun || holds(want, x) {
+				continue // an overrun stays until a person resolves it
 			}
 			at, why := now, "condition cleared"
 			switch x.Kind {
@@ -305,6 +333,9 @@ func (s *Service) requeue(evs []wire.Event) {
 type condition struct {
 	x          domain.Exception
 	occurrence string
+	// holdOnly: keeps an open exception open (hysteresis) but does not
+	// open one.
+	holdOnly bool
 }
 
 // holds reports whether x's condition still holds (is in want). A stop
@@ -353,8 +384,8 @@ func (s *Service) conditions(l domain.LineView, now time.Time) []condition {
 		if l.Reason != "" {
 			detail = l.Reason + " (" + detail + ")"
 		}
-		out = append(out, condition{domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionMachineDown,
-			OpenedAt: since, Detail: detail}, occ})
+		out = append(out, condition{x: domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionMachineDown,
+			OpenedAt: since, Detail: detail}, occurrence: occ})
 	case l.State == wire.StateNoData && l.StateSince != nil && now.Sub(since) >= s.cfg.NoDataGrace:
 		// A line that never reported has no state at all: that is a line
 		// without an edge, not an edge that lost its devices.
@@ -364,18 +395,67 @@ func (s *Service) conditions(l domain.LineView, now time.Time) []condition {
 		} else if l.Reason != "" {
 			detail += ": " + l.Reason
 		}
-		out = append(out, condition{domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionNoData,
-			OpenedAt: since, Detail: detail}, occ})
+		out = append(out, condition{x: domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionNoData,
+			OpenedAt: since, Detail: detail}, occurrence: occ})
 	}
-	if a := l.Active; a != nil && a.Status == domain.StatusInProgress {
-		exp, pct := a.Progress(now)
-		if pct != nil && exp > s.cfg.BehindMinExpected && *pct < s.cfg.BehindAttainment {
-			out = append(out, condition{domain.Exception{Line: l.ID, WorkOrder: a.WorkOrderID, Kind: domain.ExceptionBehindPlan,
-				OpenedAt: now, Detail: fmt.Sprintf("%s at %.0f%% of plan: %d good of %d expected by now (threshold %.0f%%)",
-					a.WorkOrderID, *pct, a.Good, exp, s.cfg.BehindAttainment)}, ""})
-		}
+	if c, ok := s.behind(l, now); ok {
+		out = append(out, c)
+	}
+	if a := l.Active; a != nil && s.rules.Overrun(a.PlannedQty, a.Good) {
+		limit := s.rules.OverrunLimit(a.PlannedQty)
+		out = append(out, condition{x: domain.Exception{Line: l.ID, WorkOrder: a.WorkOrderID, Kind: domain.ExceptionOverrun, OpenedAt: now,
+			Detail: fmt.Sprintf("%s made %d good of %d ordered, past the %g%% tolerance (%d): stop it or change the quantity",
+				a.WorkOrderID, a.Good, a.PlannedQty, s.rules.OverrunTolerancePct, limit)},
+			occurrence: fmt.Sprintf("overrun/%s/%d", a.WorkOrderID, a.PlannedQty)})
 	}
 	return out
+}
+
+// behind is the behind-plan condition of l's running work order, with
+// hysteresis: below the threshold it opens once it has been below for
+// BehindMinDuration (until then, and between the threshold and the
+// threshold plus BehindClearMargin, it only keeps an open one open).
+func (s *Service) behind(l domain.LineView, now time.Time) (condition, bool) {
+	s.belowMu.Lock()
+	defer s.belowMu.Unlock()
+	a := l.Active
+	key := l.ID + "/"
+	if a != nil {
+		key += a.WorkOrderID
+	}
+	for k := range s.below {
+		if strings.HasPrefix(k, l.ID+"/") && k != key {
+			delete(s.below, k) // another work order runs now
+		}
+	}
+	if a == nil || a.Status != domain.StatusInProgress {
+		delete(s.below, key)
+		return condition{}, false
+	}
+	exp, pct := a.Progress(now)
+	if pct == nil || exp <= s.cfg.BehindMinExpected || *pct >= s.cfg.BehindAttainment+s.cfg.BehindClearMargin {
+		delete(s.below, key)
+		return condition{}, false
+	}
+	c := condition{x: domain.Exception{Line: l.ID, WorkOrder: a.WorkOrderID, Kind: domain.ExceptionBehindPlan,
+		OpenedAt: now, Detail: fmt.Sprintf("%s at %.0f%% of plan: %d good of %d expected by now (threshold %.0f%%)",
+			a.WorkOrderID, *pct, a.Good, exp, s.cfg.BehindAttainment)}}
+	if *pct >= s.cfg.BehindAttainment {
+		delete(s.below, key) // in the margin: not below, but not recovered either
+		c.holdOnly = true
+		return c, true
+	}
+	since, ok := s.below[key]
+	if !ok {
+		since = now
+		s.below[key] = now
+	}
+	if now.Sub(since) < s.cfg.BehindMinDuration {
+		c.holdOnly = true
+	} else {
+		c.x.OpenedAt = since
+	}
+	return c, true
 }
 
 // qcException is the quality_failure a failed QC event raises.

@@ -43,6 +43,7 @@ type Store interface {
 	ExceptionStore
 	ScanStore
 	TotalsStore // totals.go
+	StationActionStore
 }
 
 // Options configure a Server. Store, Hub and Log are required.
@@ -71,6 +72,9 @@ type Options struct {
 	SecureCookies bool
 	// PasswordCost is the bcrypt cost for new passwords; 0 is bcrypt's default.
 	PasswordCost int
+	// Execution is the execution rules (scan repeat window, overrun
+	// tolerance); nil: domain.DefaultExecutionRules.
+	Execution *domain.ExecutionRules
 	// Throttle limits wrong guesses at sign-in, password change and badge
 	// scans (throttle.go); nil: throttle.DefaultConfig on the Now clock.
 	// throttle.New(throttle.Config{}, nil) turns it off.
@@ -209,21 +213,25 @@ type activeJSON struct {
 }
 
 type lineJSON struct {
-	ID                 string      `json:"id"`
-	Name               string      `json:"name"`
-	Site               string      `json:"site,omitempty"`
-	State              string      `json:"state"`
-	Reason             string      `json:"reason"`
-	StateSince         *time.Time  `json:"state_since"`
-	LastEventAt        *time.Time  `json:"last_event_at"`
-	ActiveWorkOrder    *activeJSON `json:"active_work_order"`
-	Good               int64       `json:"good"`
-	Reject             int64       `json:"reject"`
-	PlannedQty         int64       `json:"planned_qty"`
-	ExpectedNow        int64       `json:"expected_now"`
-	Attainment         *float64    `json:"attainment"`
-	UnattributedGood   int64       `json:"unattributed_good"`
-	UnattributedReject int64       `json:"unattributed_reject"`
+	ID              string      `json:"id"`
+	Name            string      `json:"name"`
+	Site            string      `json:"site,omitempty"`
+	State           string      `json:"state"`
+	Reason          string      `json:"reason"`
+	StateSince      *time.Time  `json:"state_since"`
+	LastEventAt     *time.Time  `json:"last_event_at"`
+	ActiveWorkOrder *activeJSON `json:"active_work_order"`
+	Good            int64       `json:"good"`
+	Reject          int64       `json:"reject"`
+	PlannedQty      int64       `json:"planned_qty"`
+	// OverrunAt is the good count past which the active work order is an
+	// overrun (quantity + tolerance); Overrun says it has passed it.
+	OverrunAt          int64    `json:"overrun_at,omitempty"`
+	Overrun            bool     `json:"overrun,omitempty"`
+	ExpectedNow        int64    `json:"expected_now"`
+	Attainment         *float64 `json:"attainment"`
+	UnattributedGood   int64    `json:"unattributed_good"`
+	UnattributedReject int64    `json:"unattributed_reject"`
 }
 
 func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
@@ -243,6 +251,9 @@ func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
 			l.ActiveWorkOrder = &activeJSON{ID: a.WorkOrderID, Order: a.OrderNumber, Barcode: a.Barcode,
 				Product: a.ProductCode, ProductName: a.ProductName, Status: string(a.Status)}
 			l.Good, l.Reject, l.PlannedQty = a.Good, a.Reject, a.PlannedQty
+			if a.PlannedQty > 0 {
+				l.OverrunAt, l.Overrun = s.rules().OverrunLimit(a.PlannedQty), s.rules().Overrun(a.PlannedQty, a.Good)
+			}
 			var p *float64
 			l.ExpectedNow, p = a.Progress(now)
 			if p != nil {

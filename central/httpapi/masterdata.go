@@ -14,6 +14,9 @@ import (
 // MasterStore reads and writes master data (see store.SaveMaster).
 type MasterStore interface {
 	SaveMaster(ctx context.Context, v any, mode domain.SaveMode, actor domain.Actor) error
+	// SaveMasterIfMatch and MasterETag: see etag.go.
+	SaveMasterIfMatch(ctx context.Context, v any, mode domain.SaveMode, actor domain.Actor, ifMatch string) error
+	MasterETag(ctx context.Context, v any) (string, error)
 	ImportMaster(ctx context.Context, kind string, rows []domain.ImportRow, partial bool, actor domain.Actor) (domain.ImportReport, error)
 	ListSites(ctx context.Context) ([]domain.Site, error)
 	GetSite(ctx context.Context, id string) (domain.Site, error)
@@ -72,6 +75,9 @@ type routingOpJSON struct {
 	Line        string  `json:"line"`
 	IdealCycleS float64 `json:"ideal_cycle_s"`
 	SetupS      float64 `json:"setup_s"`
+	// OverlapQty: good parts the previous operation must have made before
+	// this one may start; absent: execution.overlap_quantity.
+	OverlapQty *int64 `json:"overlap_qty,omitempty"`
 }
 
 // resource is one kind of master record served at /api/v1/<plural>/:key
@@ -91,13 +97,16 @@ func (r resource[W]) notFound(id string) error {
 	return &Problem{Status: http.StatusNotFound, Field: r.key, Detail: r.name + " " + id + " does not exist"}
 }
 
-func (r resource[W]) read(c echo.Context) error {
+func (r resource[W]) read(s *Server, c echo.Context) error {
 	v, err := r.get(c.Request().Context(), c.Param(r.key))
 	if errors.Is(err, domain.ErrNotFound) {
 		return r.notFound(c.Param(r.key))
 	}
 	if err != nil {
 		return err
+	}
+	if tag, err := s.opts.Store.MasterETag(c.Request().Context(), r.value(v)); err == nil {
+		setETag(c, tag)
 	}
 	return c.JSON(http.StatusOK, v)
 }
@@ -107,10 +116,17 @@ func (r resource[W]) save(s *Server, c echo.Context, v W, mode domain.SaveMode) 
 		return apiError(errs[0])
 	}
 	ctx := c.Request().Context()
-	err := s.opts.Store.SaveMaster(ctx, r.value(v), mode, principal(c).Actor())
+	var err error
+	if mode == domain.SaveUpdate {
+		err = s.opts.Store.SaveMasterIfMatch(ctx, r.value(v), mode, principal(c).Actor(), ifMatch(c))
+	} else {
+		err = s.opts.Store.SaveMaster(ctx, r.value(v), mode, principal(c).Actor())
+	}
 	var la *domain.LastAdminError
 	var fe *domain.FieldError
 	switch {
+	case errors.Is(err, domain.ErrStale):
+		return staleProblem(r.name + " " + r.keyOf(v))
 	case errors.As(err, &fe):
 		return apiError(err) // a bad reference (400) or a value another record holds (409)
 	case errors.As(err, &la):
@@ -130,6 +146,9 @@ func (r resource[W]) save(s *Server, c echo.Context, v W, mode domain.SaveMode) 
 	if mode == domain.SaveCreate {
 		status = http.StatusCreated
 		c.Response().Header().Set(echo.HeaderLocation, c.Request().URL.Path+"/"+url.PathEscape(r.keyOf(v)))
+	}
+	if tag, err := s.opts.Store.MasterETag(ctx, r.value(out)); err == nil {
+		setETag(c, tag)
 	}
 	return c.JSON(status, out)
 }
@@ -181,7 +200,7 @@ func (r resource[W]) routes(s *Server, plural string, list echo.HandlerFunc, rea
 		s.handle(http.MethodGet, base, list, Authenticated, "list "+plural, readers...)
 	}
 	if s.routeIndex[http.MethodGet+" "+item].Path == "" {
-		s.handle(http.MethodGet, item, r.read, Authenticated, "one "+r.name, readers...)
+		s.handle(http.MethodGet, item, func(c echo.Context) error { return r.read(s, c) }, Authenticated, "one "+r.name, readers...)
 	}
 	s.handle(http.MethodPost, base, r.create(s), Authenticated, "create a "+r.name+" (audited)", writers...)
 	s.handle(http.MethodPut, item, r.update(s, false), Authenticated, "replace a "+r.name+" (audited)", writers...)
@@ -256,7 +275,7 @@ func (s *Server) registerMasterData() {
 		value: func(v userJSON) any { return v.domain() },
 	}
 	// POST /api/v1/users (with a password) and the list are in routes.go.
-	s.handle(http.MethodGet, "/api/v1/users/:username", users.read, Authenticated, "one user", adminOnly...)
+	s.handle(http.MethodGet, "/api/v1/users/:username", func(c echo.Context) error { return users.read(s, c) }, Authenticated, "one user", adminOnly...)
 	s.handle(http.MethodPut, "/api/v1/users/:username", users.update(s, false), Authenticated,
 		"replace a user's name, role, badge and disabled flag (audited; disabling ends their sessions; the password has its own route)", adminOnly...)
 	s.handle(http.MethodPatch, "/api/v1/users/:username", users.update(s, true), Authenticated,
@@ -371,7 +390,8 @@ func (s *Server) getRouting(c echo.Context) error {
 	}
 	out := make([]routingOpJSON, len(ops))
 	for i, op := range ops {
-		out[i] = routingOpJSON{Seq: op.Seq, Name: op.Name, Line: op.LineID, IdealCycleS: op.IdealCycle.Seconds(), SetupS: op.Setup.Seconds()}
+		out[i] = routingOpJSON{Seq: op.Seq, Name: op.Name, Line: op.LineID, IdealCycleS: op.IdealCycle.Seconds(), SetupS: op.Setup.Seconds(),
+			OverlapQty: op.OverlapQty}
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -389,7 +409,11 @@ func (s *Server) putRouting(c echo.Context) error {
 	ops := make([]domain.RoutingOp, len(in))
 	seen := map[int]bool{}
 	for i, r := range in {
-		op := domain.RoutingOp{ProductCode: sku, Seq: r.Seq, Name: r.Name, LineID: r.Line, IdealCycle: seconds(r.IdealCycleS), Setup: seconds(r.SetupS)}
+		op := domain.RoutingOp{ProductCode: sku, Seq: r.Seq, Name: r.Name, LineID: r.Line, IdealCycle: seconds(r.IdealCycleS), Setup: seconds(r.SetupS),
+			OverlapQty: r.OverlapQty}
+		if r.OverlapQty != nil && *r.OverlapQty < 0 {
+			return invalid("["+itoa(int64(i))+"].overlap_qty", "overlap_qty must not be negative")
+		}
 		if errs := domain.CheckRoutingOp(op); len(errs) > 0 {
 			return invalid("["+itoa(int64(i))+"]."+errs[0].Field, errs[0].Field+" "+errs[0].Rule)
 		}

@@ -139,14 +139,24 @@ func (s *Server) getOrder(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, orderWithSettlement{OrderRecord: rec, Settlement: st})
+	setETag(c, domain.OrderETag(rec))
+	return c.JSON(http.StatusOK, orderWithSettlement{OrderRecord: rec, Operations: domain.Yields(rec.WorkOrders), Settlement: st})
 }
 
-// orderWithSettlement is GET /api/v1/orders/:number: the order record and
-// its settlement (live roll-up while open, frozen once closed).
+// orderWithSettlement is GET /api/v1/orders/:number: the order record,
+// each operation's good, reject and yield (the order's good is its last
+// operation's), and its settlement (live roll-up while open, frozen once
+// closed).
 type orderWithSettlement struct {
 	domain.OrderRecord
-	Settlement domain.Settlement `json:"settlement"`
+	Operations []domain.OperationYield `json:"operations"`
+	Settlement domain.Settlement       `json:"settlement"`
+}
+
+// orderChanged answers a change with the order and its new ETag.
+func orderChanged(c echo.Context, rec domain.OrderRecord) error {
+	setETag(c, domain.OrderETag(rec))
+	return c.JSON(http.StatusOK, rec)
 }
 
 type createOrderRequest struct {
@@ -247,25 +257,45 @@ func (s *Server) transition(action domain.Action) echo.HandlerFunc {
 		p := principal(c)
 		number := c.Param("number")
 		now := s.opts.Now()
-		if action == domain.ActionPause || action == domain.ActionComplete || action == domain.ActionCancel {
+		checkInFn := true
+		switch action {
+		case domain.ActionPause, domain.ActionComplete, domain.ActionCancel:
 			// Close open runs first so counts stop being attributed; the
-			// transition itself then checks nothing runs any more.
+			// transition itself then checks nothing runs any more. A pause
+			// marks what it stopped, for the order's resume.
 			rec, err := s.opts.Store.GetOrderRecord(ctx, number)
 			if err != nil {
 				return apiError(err)
 			}
+			if err := checkMatch(c, domain.OrderETag(rec)); err != nil {
+				return staleOr(err, "order "+number)
+			}
+			checkInFn = false // stopping the runs changes the version
 			if _, err := domain.Authorize(p.Role, action, rec.Status); err != nil {
 				return apiError(err)
 			}
+			stop := "stop"
+			if action == domain.ActionPause {
+				stop = domain.ActionPauseOrder
+			}
 			for _, w := range rec.WorkOrders {
 				if w.Status == domain.StatusInProgress {
-					if _, err := s.opts.Store.StopWorkOrderAs(ctx, w.ID, now, p.Actor(), "stop"); err != nil {
+					if _, err := s.opts.Store.StopWorkOrderAs(ctx, w.ID, now, p.Actor(), stop); err != nil {
 						return apiError(err)
 					}
 				}
 			}
+		case domain.ActionResume:
+			if done, err := s.resumeOrder(c, number, now); done || err != nil {
+				return err
+			}
 		}
 		rec, err := s.opts.Store.ChangeOrder(ctx, number, p.Actor(), func(rec *domain.OrderRecord) (domain.OrderChange, error) {
+			if checkInFn {
+				if err := checkMatch(c, domain.OrderETag(*rec)); err != nil {
+					return domain.OrderChange{}, err
+				}
+			}
 			t, err := domain.Authorize(p.Role, action, rec.Status)
 			if err != nil {
 				return domain.OrderChange{}, err
@@ -281,11 +311,50 @@ func (s *Server) transition(action domain.Action) echo.HandlerFunc {
 			return domain.OrderChange{Action: string(action), Reason: reason}, nil
 		})
 		if err != nil {
-			return apiError(err)
+			return staleOr(err, "order "+number)
 		}
 		s.Notify()
-		return c.JSON(http.StatusOK, rec)
+		return orderChanged(c, rec)
 	}
+}
+
+// resumeOrder resumes a paused order by starting again the work orders
+// its pause stopped (each audited as resume; the first moves the order
+// to in progress). done is false when its pause stopped none, and the
+// order's own transition does the resume.
+func (s *Server) resumeOrder(c echo.Context, number string, now time.Time) (done bool, err error) {
+	ctx := c.Request().Context()
+	p := principal(c)
+	rec, err := s.opts.Store.GetOrderRecord(ctx, number)
+	if err != nil {
+		return true, apiError(err)
+	}
+	if err := checkMatch(c, domain.OrderETag(rec)); err != nil {
+		return true, staleOr(err, "order "+number)
+	}
+	if _, err := domain.Authorize(p.Role, domain.ActionResume, rec.Status); err != nil {
+		return true, apiError(err)
+	}
+	var ids []string
+	for _, w := range rec.WorkOrders {
+		if w.PausedByOrder && w.Status == domain.StatusPaused {
+			ids = append(ids, w.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return false, nil
+	}
+	for _, id := range ids {
+		if _, err := s.opts.Store.StartWorkOrderAs(ctx, id, now, p.Actor(), string(domain.ActionResume)); err != nil {
+			return true, apiError(err)
+		}
+	}
+	rec, err = s.opts.Store.GetOrderRecord(ctx, number)
+	if err != nil {
+		return true, err
+	}
+	s.Notify()
+	return true, orderChanged(c, rec)
 }
 
 type signoffRequest struct {
@@ -306,6 +375,9 @@ func (s *Server) signoff(c echo.Context) error {
 	now := s.opts.Now()
 	rec, err := s.opts.Store.ChangeOrder(c.Request().Context(), c.Param("number"), p.Actor(),
 		func(rec *domain.OrderRecord) (domain.OrderChange, error) {
+			if err := checkMatch(c, domain.OrderETag(*rec)); err != nil {
+				return domain.OrderChange{}, err
+			}
 			if err := domain.CheckSignoff(p.Role, kind, rec.Status, rec.ReviewRound, rec.Signoffs); err != nil {
 				return domain.OrderChange{}, err
 			}
@@ -314,9 +386,9 @@ func (s *Server) signoff(c echo.Context) error {
 			return domain.OrderChange{Action: "signoff:" + string(kind), Reason: req.Comment}, nil
 		})
 	if err != nil {
-		return apiError(err)
+		return staleOr(err, "order "+c.Param("number"))
 	}
-	return c.JSON(http.StatusOK, rec)
+	return orderChanged(c, rec)
 }
 
 type patchOrderRequest struct {
@@ -353,6 +425,9 @@ func (s *Server) patchOrder(c echo.Context) error {
 	rec, err := s.opts.Store.ChangeOrder(c.Request().Context(), c.Param("number"), p.Actor(),
 		func(rec *domain.OrderRecord) (domain.OrderChange, error) {
 			what = what[:0] // ChangeOrder may call again
+			if err := checkMatch(c, domain.OrderETag(*rec)); err != nil {
+				return domain.OrderChange{}, err
+			}
 			if req.Quantity != nil && *req.Quantity != rec.Quantity {
 				if !domain.Editable(rec.Status, "quantity") {
 					return domain.OrderChange{}, &Problem{Status: http.StatusConflict, Field: "quantity",
@@ -388,7 +463,7 @@ func (s *Server) patchOrder(c echo.Context) error {
 			return domain.OrderChange{Action: "edit", Reason: req.Reason}, nil
 		})
 	if err != nil {
-		return apiError(err)
+		return staleOr(err, "order "+c.Param("number"))
 	}
 	if s.planner != nil && len(what) > 0 {
 		// The change is committed whatever planning makes of it: a failed
@@ -402,12 +477,15 @@ func (s *Server) patchOrder(c echo.Context) error {
 			c.Response().Header().Add("Link", `</api/v1/schedule/proposals/`+url.PathEscape(prop.ID)+`>; rel="reschedule-proposal"`)
 		}
 	}
-	return c.JSON(http.StatusOK, rec)
+	return orderChanged(c, rec)
 }
 
 func (s *Server) deleteOrder(c echo.Context) error {
 	err := s.opts.Store.DeleteOrder(c.Request().Context(), c.Param("number"), principal(c).Actor(),
 		func(rec domain.OrderRecord) error {
+			if err := checkMatch(c, domain.OrderETag(rec)); err != nil {
+				return err
+			}
 			if rec.Status != domain.StatusDraft {
 				return &Problem{Status: http.StatusConflict, Field: "status",
 					Detail: "only a draft can be deleted; this order is " + string(rec.Status) + " (cancel it instead)"}
@@ -415,7 +493,7 @@ func (s *Server) deleteOrder(c echo.Context) error {
 			return nil
 		})
 	if err != nil {
-		return apiError(err)
+		return staleOr(err, "order "+c.Param("number"))
 	}
 	return c.NoContent(http.StatusNoContent)
 }

@@ -56,11 +56,28 @@ type ScanResult struct {
 	WorkOrder *domain.WorkOrder `json:"work_order,omitempty"`
 	Operator  string            `json:"operator,omitempty"`
 	Message   string            `json:"message"`
+	// Overrun: the work order's good passed its quantity plus the
+	// tolerance (OverrunAt); the station warns.
+	Overrun   bool  `json:"overrun,omitempty"`
+	OverrunAt int64 `json:"overrun_at,omitempty"`
+}
+
+// result is a ScanResult about work order w, with its overrun warning.
+func (s *Server) result(action string, w *domain.WorkOrder, operator, msg string) ScanResult {
+	r := ScanResult{Action: action, WorkOrder: w, Operator: operator, Message: msg}
+	if w != nil && w.Quantity > 0 {
+		r.OverrunAt = s.rules().OverrunLimit(w.Quantity)
+		r.Overrun = s.rules().Overrun(w.Quantity, w.Good)
+	}
+	return r
 }
 
 type scanRequest struct {
 	Code     string `json:"code"`
 	Operator string `json:"operator"` // badge or username, for fixed scanners with an API token
+	// ClientID is made by the sender for each scan: a repeat of it (a
+	// retry) is one scan and gets the first's answer.
+	ClientID string `json:"client_id"`
 }
 
 // actorAt works out who acts at a station: the signed-in user, or for an
@@ -149,21 +166,32 @@ func (s *Server) scan(c echo.Context) error {
 		}
 		return err
 	}
+	// A scanner's bounce (the same code again within the window) or a
+	// retried request (the same client id) is one scan, not start then
+	// pause: the repeat gets the first's answer.
+	return s.stationOnce(c, "scan", req.ClientID, code, func() (any, error) {
+		return s.scanWorkOrder(c, st, code, actor, keys)
+	})
+}
+
+// scanWorkOrder toggles the work order a scan names.
+func (s *Server) scanWorkOrder(c echo.Context, st domain.Station, code string, actor domain.Actor, keys []throttle.Key) (any, error) {
+	ctx := c.Request().Context()
 	w, err := s.opts.Store.GetWorkOrder(ctx, code)
 	if errors.Is(err, domain.ErrNotFound) {
 		s.failed(c, "scans", keys...)
-		return &Problem{Status: http.StatusNotFound, Field: "code", Detail: "unknown code " + code + ": not a badge or a work order"}
+		return nil, &Problem{Status: http.StatusNotFound, Field: "code", Detail: "unknown code " + code + ": not a badge or a work order"}
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	rec, err := s.opts.Store.GetOrderRecord(ctx, w.OrderNumber)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	action, err := domain.DecideScan(st.LineID, w, rec.Status)
 	if err != nil {
-		return &Problem{Status: http.StatusConflict, Field: "code", Detail: cleanMessage(err)}
+		return nil, &Problem{Status: http.StatusConflict, Field: "code", Detail: cleanMessage(err)}
 	}
 	now := s.opts.Now()
 	var msg string
@@ -181,17 +209,18 @@ func (s *Server) scan(c echo.Context) error {
 	if err != nil {
 		if p, ok := apiError(err).(*Problem); ok {
 			p.Field = "code"
-			return p
+			return nil, p
 		}
-		return err
+		return nil, err
 	}
 	s.Notify()
-	return c.JSON(http.StatusOK, ScanResult{Action: string(action), WorkOrder: &w, Operator: actor.Name, Message: msg})
+	return s.result(string(action), &w, actor.Name, msg), nil
 }
 
 type completeRequest struct {
 	WorkOrder string `json:"work_order"`
 	Operator  string `json:"operator"`
+	ClientID  string `json:"client_id"` // a repeat of it is one completion
 }
 
 // stationWorkOrder loads a work order named in a station request and checks
@@ -227,15 +256,19 @@ func (s *Server) stationComplete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := s.stationWorkOrder(c, st, req.WorkOrder)
+	return s.stationOnce(c, "complete", req.ClientID, "", func() (any, error) { return s.completeAt(c, st, actor, req.WorkOrder) })
+}
+
+func (s *Server) completeAt(c echo.Context, st domain.Station, actor domain.Actor, id string) (any, error) {
+	w, err := s.stationWorkOrder(c, st, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ctx := c.Request().Context()
 	now := s.opts.Now()
 	if w.Status == domain.StatusInProgress {
 		if _, err := s.opts.Store.StopWorkOrderAs(ctx, w.ID, now, actor, "stop"); err != nil {
-			return apiError(err)
+			return nil, apiError(err)
 		}
 	}
 	var orderDone bool
@@ -247,9 +280,9 @@ func (s *Server) stationComplete(c echo.Context) error {
 	if err != nil {
 		if p, ok := apiError(err).(*Problem); ok {
 			p.Field = "work_order"
-			return p
+			return nil, p
 		}
-		return err
+		return nil, err
 	}
 	for _, x := range rec.WorkOrders {
 		if x.ID == w.ID {
@@ -261,7 +294,7 @@ func (s *Server) stationComplete(c echo.Context) error {
 		msg += "; order " + rec.Number + " is complete"
 	}
 	s.Notify()
-	return c.JSON(http.StatusOK, ScanResult{Action: "complete", WorkOrder: &w, Operator: actor.Name, Message: msg})
+	return s.result("complete", &w, actor.Name, msg), nil
 }
 
 type scrapRequest struct {
@@ -269,6 +302,7 @@ type scrapRequest struct {
 	Quantity  int64  `json:"quantity"`
 	Reason    string `json:"reason"`
 	Operator  string `json:"operator"`
+	ClientID  string `json:"client_id"` // a repeat of it books once
 }
 
 func (s *Server) stationScrap(c echo.Context) error {
@@ -290,20 +324,21 @@ func (s *Server) stationScrap(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := s.stationWorkOrder(c, st, req.WorkOrder)
-	if err != nil {
-		return err
-	}
-	switch w.Status {
-	case domain.StatusInProgress, domain.StatusPaused, domain.StatusCompleted:
-	default:
-		return &Problem{Status: http.StatusConflict, Field: "work_order", Detail: "work order " + w.ID + " is " + string(w.Status) + "; scrap is booked on started work"}
-	}
-	w, err = s.opts.Store.RecordScrap(c.Request().Context(), w.ID, req.Quantity, strings.TrimSpace(req.Reason), actor)
-	if err != nil {
-		return apiError(err)
-	}
-	s.Notify()
-	return c.JSON(http.StatusOK, ScanResult{Action: "scrap", WorkOrder: &w, Operator: actor.Name,
-		Message: "scrapped " + itoa(req.Quantity) + " on " + w.ID})
+	return s.stationOnce(c, "scrap", req.ClientID, "", func() (any, error) {
+		w, err := s.stationWorkOrder(c, st, req.WorkOrder)
+		if err != nil {
+			return nil, err
+		}
+		switch w.Status {
+		case domain.StatusInProgress, domain.StatusPaused, domain.StatusCompleted:
+		default:
+			return nil, &Problem{Status: http.StatusConflict, Field: "work_order", Detail: "work order " + w.ID + " is " + string(w.Status) + "; scrap is booked on started work"}
+		}
+		w, err = s.opts.Store.RecordScrap(c.Request().Context(), w.ID, req.Quantity, strings.TrimSpace(req.Reason), actor)
+		if err != nil {
+			return nil, apiError(err)
+		}
+		s.Notify()
+		return s.result("scrap", &w, actor.Name, "scrapped "+itoa(req.Quantity)+" on "+w.ID), nil
+	})
 }

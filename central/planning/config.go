@@ -69,6 +69,9 @@ type Config struct {
 	BehindMinExpected int64   `yaml:"behind_min_expected"`
 	// Cooldown is the least time between two automatic proposals for a line.
 	Cooldown time.Duration `yaml:"cooldown"`
+	// ProposalTTL: a proposal pending longer expires (it can no longer be
+	// approved and blocks nothing).
+	ProposalTTL time.Duration `yaml:"proposal_ttl"`
 	// Auto turns the automatic proposals on.
 	Auto bool `yaml:"auto"`
 }
@@ -87,6 +90,7 @@ func DefaultConfig() Config {
 		BehindAttainment:  85,
 		BehindMinExpected: 50,
 		Cooldown:          15 * time.Minute,
+		ProposalTTL:       30 * time.Minute,
 		Auto:              true,
 	}
 }
@@ -187,6 +191,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Cooldown < 0 {
 		add("cooldown", "must not be negative")
+	}
+	if c.ProposalTTL < time.Minute {
+		add("proposal_ttl", "must be at least 1m")
 	}
 	return errors.Join(errs...)
 }

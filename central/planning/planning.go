@@ -36,6 +36,8 @@ type Store interface {
 	GetProposal(ctx context.Context, id string) (domain.PlanProposal, error)
 	ListProposals(ctx context.Context, status string, limit int) ([]domain.PlanProposal, error)
 	HasPendingProposal(ctx context.Context, line string, kinds ...string) (bool, error)
+	// ExpireProposals marks the proposals pending since before before expired.
+	ExpireProposals(ctx context.Context, before, at time.Time) (int, error)
 	ApproveProposal(ctx context.Context, a domain.PlanApproval) (int64, error)
 	RejectProposal(ctx context.Context, id string, by domain.Actor, at time.Time) error
 	// Calendars and sites are master data: a line's shifts there replace
@@ -113,19 +115,21 @@ type Request struct {
 
 // Proposal is a stored proposal as the API shows it.
 type Proposal struct {
-	ID          string        `json:"id"`
-	Kind        string        `json:"kind"`
-	Reason      string        `json:"reason"`
-	Line        string        `json:"line,omitempty"`
-	Status      string        `json:"status"`
-	Stale       bool          `json:"stale"` // another plan was approved since it was computed
-	BaseVersion int64         `json:"base_version"`
-	Rush        *RushView     `json:"rush,omitempty"`
-	CreatedAt   time.Time     `json:"created_at"`
-	DecidedAt   *time.Time    `json:"decided_at"`
-	DecidedBy   string        `json:"decided_by,omitempty"`
-	Diff        DiffView      `json:"diff"`
-	Schedule    *ScheduleView `json:"schedule,omitempty"`
+	ID          string     `json:"id"`
+	Kind        string     `json:"kind"`
+	Reason      string     `json:"reason"`
+	Line        string     `json:"line,omitempty"`
+	Status      string     `json:"status"`
+	Stale       bool       `json:"stale"` // another plan was approved since it was computed
+	BaseVersion int64      `json:"base_version"`
+	Rush        *RushView  `json:"rush,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+	DecidedAt   *time.Time `json:"decided_at"`
+	DecidedBy   string     `json:"decided_by,omitempty"`
+	// SupersededBy names the newer proposal that replaced it (status superseded).
+	SupersededBy string        `json:"superseded_by,omitempty"`
+	Diff         DiffView      `json:"diff"`
+	Schedule     *ScheduleView `json:"schedule,omitempty"`
 	// AppliedVersion is the plan version an approval made it.
 	AppliedVersion int64 `json:"applied_version,omitempty"`
 }
@@ -204,6 +208,9 @@ func (s *Service) Propose(ctx context.Context, r Request) (*Proposal, error) {
 	s.solve.Lock()
 	defer s.solve.Unlock()
 	now := s.now().UTC()
+	if err := s.expire(ctx, now); err != nil {
+		return nil, err
+	}
 	work, err := s.st.PlanningWork(ctx)
 	if err != nil {
 		return nil, err
@@ -333,8 +340,20 @@ func (s *Service) Rush(ctx context.Context, order string, priority *int, due *ti
 		rush: &rushSpec{Order: order, Priority: priority, Due: due}})
 }
 
+// expire marks the proposals pending longer than ProposalTTL expired.
+func (s *Service) expire(ctx context.Context, now time.Time) error {
+	n, err := s.st.ExpireProposals(ctx, now.Add(-s.cfg.ProposalTTL), now)
+	if n > 0 {
+		s.log.Info("schedule proposals expired", "count", n, "ttl", s.cfg.ProposalTTL)
+	}
+	return err
+}
+
 // Get returns a proposal with its diff and plan.
 func (s *Service) Get(ctx context.Context, id string) (*Proposal, error) {
+	if err := s.expire(ctx, s.now().UTC()); err != nil {
+		return nil, err
+	}
 	p, err := s.st.GetProposal(ctx, id)
 	if err != nil {
 		return nil, err
@@ -353,6 +372,9 @@ func (s *Service) Get(ctx context.Context, id string) (*Proposal, error) {
 // List returns proposals with the status ("" for all), newest first, without
 // their plans.
 func (s *Service) List(ctx context.Context, status string) ([]*Proposal, error) {
+	if err := s.expire(ctx, s.now().UTC()); err != nil {
+		return nil, err
+	}
 	ps, err := s.st.ListProposals(ctx, status, 50)
 	if err != nil {
 		return nil, err
@@ -383,7 +405,7 @@ func (s *Service) version(ctx context.Context) (int64, error) {
 func (s *Service) present(p domain.PlanProposal, lines []domain.LineView, version int64, now time.Time, withPlan bool) (*Proposal, error) {
 	v := &Proposal{ID: p.ID, Kind: p.Kind, Reason: p.Reason, Line: p.LineID, Status: p.Status, BaseVersion: p.BaseVersion,
 		Stale: p.Status == domain.ProposalPending && p.BaseVersion != version, CreatedAt: p.CreatedAt, DecidedAt: p.DecidedAt,
-		DecidedBy: p.DecidedBy}
+		DecidedBy: p.DecidedBy, SupersededBy: p.SupersededBy}
 	if p.RushOrder != "" {
 		v.Rush = &RushView{Order: p.RushOrder, Priority: p.RushPriority, Due: p.RushDue}
 	}
@@ -406,12 +428,22 @@ func (s *Service) present(p domain.PlanProposal, lines []domain.LineView, versio
 // domain.ErrConflict if it is not pending or another plan was approved after
 // it was computed.
 func (s *Service) Approve(ctx context.Context, id string, by domain.Actor) (*Proposal, error) {
+	if err := s.expire(ctx, s.now().UTC()); err != nil {
+		return nil, err
+	}
 	p, err := s.st.GetProposal(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	if p.Status != domain.ProposalPending {
-		return nil, fmt.Errorf("planning: proposal %s is %s: %w", id, p.Status, domain.ErrConflict)
+		why := ""
+		switch {
+		case p.Status == domain.ProposalSuperseded && p.SupersededBy != "":
+			why = " by " + p.SupersededBy + "; review that one"
+		case p.Status == domain.ProposalExpired:
+			why = " (pending longer than " + s.cfg.ProposalTTL.String() + "); ask for a new one"
+		}
+		return nil, fmt.Errorf("planning: proposal %s is %s%s: %w", id, p.Status, why, domain.ErrConflict)
 	}
 	d, err := decodeDoc(p.Plan)
 	if err != nil {

@@ -106,9 +106,17 @@ func (s *Service) CheckTriggers(ctx context.Context) ([]*Proposal, error) {
 		if cool {
 			continue
 		}
-		pending, err := s.st.HasPendingProposal(ctx, t.line, domain.ProposalLineDown, domain.ProposalBehindPlan)
-		if err != nil {
+		// Expired proposals block nothing; a new breakdown always gets its
+		// proposal (it supersedes the pending one of the line).
+		if err := s.expire(ctx, now); err != nil {
 			return out, err
+		}
+		pending := false
+		if t.kind != domain.ProposalLineDown {
+			var err error
+			if pending, err = s.st.HasPendingProposal(ctx, t.line, domain.ProposalLineDown, domain.ProposalBehindPlan); err != nil {
+				return out, err
+			}
 		}
 		mark := func() {
 			s.mu.Lock()

@@ -48,6 +48,11 @@ type Options struct {
 	// SignIn is how long a badge scanned at a fixed scanner keeps its
 	// owner signed in at the station. Default 12h.
 	SignIn time.Duration
+	// RepeatWindow: the same code at the same station within this time
+	// after an applied scan is its repeat (a scanner's bounce), recorded
+	// as such and not applied again (execution.scan_repeat_window).
+	// Default 2s; negative turns it off.
+	RepeatWindow time.Duration
 	// MaxAttempts is how often a scan may fail for a reason that is not
 	// its own (the database) before it is recorded as failed so the
 	// line's later scans go on. Default 5.
@@ -90,6 +95,9 @@ func New(o Options) (*Applier, error) {
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 5
+	}
+	if o.RepeatWindow == 0 {
+		o.RepeatWindow = 2 * time.Second
 	}
 	return &Applier{o: o, poke: make(chan struct{}, 1), attempts: map[string]int{},
 		results: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -218,7 +226,9 @@ func (a *Applier) done(sc domain.PendingScan, rec domain.ScanRecord) {
 	a.mu.Unlock()
 	a.results.WithLabelValues(string(rec.Result)).Inc()
 	log := a.o.Log.With("edge", sc.EdgeID, "seq", sc.Seq, "station", sc.Station, "code", sc.Code)
-	if rec.Result == domain.ScanApplied {
+	if rec.Result == domain.ScanRepeat {
+		log.Info("scan repeated within the repeat window: not applied again", "message", rec.Message)
+	} else if rec.Result == domain.ScanApplied {
 		log.Info("scan applied", "action", rec.Action, "actor", rec.Actor, "message", rec.Message)
 	} else {
 		log.Warn("scan not applied", "result", rec.Result, "reason", rec.Message)
@@ -265,6 +275,16 @@ func (a *Applier) apply(tx domain.ScanTx, sc domain.PendingScan) (domain.ScanRec
 			Message: "signed in as " + name + " at " + st.ID}, nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return rec, err
+	}
+	if a.o.RepeatWindow > 0 {
+		first, ok, err := tx.LastAppliedScan(st.ID, code, sc.Action, sc.SourceTime.Add(-a.o.RepeatWindow), sc.SourceTime)
+		if err != nil {
+			return rec, err
+		}
+		if ok {
+			return domain.ScanRecord{Result: domain.ScanRepeat, Action: first.Action, WorkOrder: first.WorkOrder,
+				Message: fmt.Sprintf("repeat of scan %s/%d within %s (scanner bounce): %s", first.EdgeID, first.Seq, a.o.RepeatWindow, first.Message)}, nil
+		}
 	}
 	actor, reason, err := a.actor(tx, st, sc)
 	if err != nil {

@@ -66,7 +66,7 @@ var (
 		refs: []mdRef{{col: "product_code", field: "product", table: "products", keyCol: "code", what: "product"},
 			{col: "component_code", field: "component", table: "products", keyCol: "code", what: "component product"}}}
 	routingSpec = &mdSpec{entity: "routing_op", table: "routings", keys: []string{"product_code", "seq"},
-		cols:   []string{"name", "line_id", "ideal_cycle_ns", "setup_ns"},
+		cols:   []string{"name", "line_id", "ideal_cycle_ns", "setup_ns", "overlap_qty"},
 		fields: map[string]string{"product_code": "product", "line_id": "line", "ideal_cycle_ns": "ideal_cycle_s", "setup_ns": "setup_s"},
 		refs: []mdRef{{col: "product_code", field: "product", table: "products", keyCol: "code", what: "product"},
 			{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
@@ -106,7 +106,7 @@ func (s *Store) rowOf(v any) (mdRow, error) {
 		return mdRow{spec: bomSpec, keys: []any{x.Product, x.Component}, vals: []any{x.Quantity, x.Unit}}, nil
 	case domain.RoutingOp:
 		return mdRow{spec: routingSpec, keys: []any{x.ProductCode, x.Seq},
-			vals: []any{x.Name, x.LineID, int64(x.IdealCycle), int64(x.Setup)}}, nil
+			vals: []any{x.Name, x.LineID, int64(x.IdealCycle), int64(x.Setup), nullInt(x.OverlapQty)}}, nil
 	case domain.Changeover:
 		return mdRow{spec: changeoverSpec, keys: []any{x.Line, x.From, x.To}, vals: []any{int64(x.Setup)}}, nil
 	case domain.User:
@@ -588,6 +588,9 @@ func routingAudit(ops []domain.RoutingOp) []map[string]any {
 	for i, op := range ops {
 		out[i] = map[string]any{"seq": op.Seq, "name": op.Name, "line": op.LineID,
 			"ideal_cycle_s": op.IdealCycle.Seconds(), "setup_s": op.Setup.Seconds()}
+		if op.OverlapQty != nil {
+			out[i]["overlap_qty"] = *op.OverlapQty
+		}
 	}
 	return out
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func (s *Store) routing(ctx context.Context, q dbtx, product string) ([]domain.RoutingOp, error) {
-	rows, err := q.QueryContext(ctx, s.q(`SELECT product_code, seq, name, line_id, ideal_cycle_ns, setup_ns
+	rows, err := q.QueryContext(ctx, s.q(`SELECT product_code, seq, name, line_id, ideal_cycle_ns, setup_ns, overlap_qty
 		FROM routings WHERE product_code = ? ORDER BY seq`), product)
 	if err != nil {
 		return nil, fmt.Errorf("store: routing of product %s: %w", product, err)
@@ -21,8 +21,12 @@ func (s *Store) routing(ctx context.Context, q dbtx, product string) ([]domain.R
 	for rows.Next() {
 		var op domain.RoutingOp
 		var cycle, setup int64
-		if err := rows.Scan(&op.ProductCode, &op.Seq, &op.Name, &op.LineID, &cycle, &setup); err != nil {
+		var overlap sql.NullInt64
+		if err := rows.Scan(&op.ProductCode, &op.Seq, &op.Name, &op.LineID, &cycle, &setup, &overlap); err != nil {
 			return nil, fmt.Errorf("store: routing of product %s: %w", product, err)
+		}
+		if overlap.Valid {
+			op.OverlapQty = &overlap.Int64
 		}
 		op.IdealCycle, op.Setup = time.Duration(cycle), time.Duration(setup)
 		out = append(out, op)
@@ -46,8 +50,8 @@ func (s *Store) SetRouting(ctx context.Context, product string, ops []domain.Rou
 		return fmt.Errorf("store: set routing of %s: %w", product, err)
 	}
 	for _, op := range ops {
-		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO routings (product_code, seq, name, line_id, ideal_cycle_ns, setup_ns)
-			VALUES (?, ?, ?, ?, ?, ?)`), product, op.Seq, op.Name, op.LineID, int64(op.IdealCycle), int64(op.Setup))
+		_, err := tx.ExecContext(ctx, s.q(`INSERT INTO routings (product_code, seq, name, line_id, ideal_cycle_ns, setup_ns, overlap_qty)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`), product, op.Seq, op.Name, op.LineID, int64(op.IdealCycle), int64(op.Setup), nullInt(op.OverlapQty))
 		if err != nil {
 			if isUnique(err) {
 				return fmt.Errorf("store: routing of %s has operation %d twice: %w", product, op.Seq, domain.ErrConflict)
@@ -166,7 +170,15 @@ func (s *Store) startWorkOrderAsTx(ctx context.Context, tx *sql.Tx, id string, a
 }
 
 func (s *Store) stopWorkOrderAsTx(ctx context.Context, tx *sql.Tx, id string, at time.Time, actor domain.Actor, action, reason string) (domain.WorkOrder, error) {
-	return s.runAudited(ctx, tx, id, actor, action, reason, func() error { return s.stopWorkOrderTx(ctx, tx, id, at) })
+	return s.runAudited(ctx, tx, id, actor, action, reason, func() error {
+		if err := s.stopWorkOrderTx(ctx, tx, id, at); err != nil {
+			return err
+		}
+		if action == domain.ActionPauseOrder {
+			return s.markPausedByOrder(ctx, tx, id)
+		}
+		return nil
+	})
 }
 
 func (s *Store) runAudited(ctx context.Context, tx *sql.Tx, id string, actor domain.Actor, action, reason string, do func() error) (domain.WorkOrder, error) {

@@ -13,8 +13,10 @@ import (
 )
 
 // fullOrderColumns reads an order with the lifecycle columns of migration 2.
+// An order's good is its last operation's (the parts that left the routing),
+// not the sum over operations; its reject is every operation's scrap.
 const fullOrderColumns = `o.number, o.product_code, p.name, o.quantity, o.due_at, o.priority, o.status,
-	COALESCE((SELECT SUM(w.good) FROM work_orders w WHERE w.order_number = o.number), 0),
+	COALESCE((SELECT w.good FROM work_orders w WHERE w.order_number = o.number AND w.status <> 'cancelled' ORDER BY w.operation_seq DESC, w.id DESC LIMIT 1), 0),
 	COALESCE((SELECT SUM(w.reject) FROM work_orders w WHERE w.order_number = o.number), 0),
 	o.unit, o.customer_ref, o.order_type, o.site, o.review_round, o.created_at, o.updated_at
 	FROM orders o JOIN products p ON p.code = o.product_code`

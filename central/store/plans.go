@@ -83,16 +83,103 @@ func (s *Store) CreateProposal(ctx context.Context, p domain.PlanProposal) (doma
 	if p.RushPriority != nil {
 		prio = sql.NullInt64{Int64: int64(*p.RushPriority), Valid: true}
 	}
-	err := s.insert(ctx, "proposal "+p.ID, `INSERT INTO plan_proposals
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return p, fmt.Errorf("store: proposal %s: %w", p.ID, err)
+	}
+	defer tx.Rollback()
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO plan_proposals
 		(id, kind, reason, line_id, rush_order, rush_priority, rush_due, base_version, status, created_at, plan_json, diff_json)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		p.ID, p.Kind, p.Reason, p.LineID, p.RushOrder, prio, nullNanos(p.RushDue), p.BaseVersion, p.Status,
 		nanos(p.CreatedAt), string(p.Plan), string(p.Diff))
-	return p, err
+	if isUnique(err) {
+		return p, fmt.Errorf("store: proposal %s already exists: %w", p.ID, domain.ErrConflict)
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: proposal %s: %w", p.ID, err)
+	}
+	// A newer proposal about a line (a breakdown, behind plan) supersedes
+	// the pending ones about the same line: a stale one never blocks the
+	// plan a breakdown needs. Proposals about no line (asked for by a
+	// planner, an order change, a rush) stand side by side until decided
+	// or expired.
+	if p.LineID != "" {
+		if err := s.closePending(ctx, tx, `line_id = ? AND id <> ?`, []any{p.LineID, p.ID}, domain.ProposalSuperseded, p.ID, p.CreatedAt,
+			"superseded by "+p.ID); err != nil {
+			return p, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return p, fmt.Errorf("store: proposal %s: %w", p.ID, err)
+	}
+	return p, nil
+}
+
+// ExpireProposals marks every proposal still pending that was created
+// before before as expired, audited; it returns how many.
+func (s *Store) ExpireProposals(ctx context.Context, before, at time.Time) (int, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("store: expire proposals: %w", err)
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM plan_proposals WHERE status = ? AND created_at < ?`),
+		domain.ProposalPending, nanos(before)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: expire proposals: %w", err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := s.closePending(ctx, tx, `created_at < ?`, []any{nanos(before)}, domain.ProposalExpired, "", at,
+		"pending since before "+before.UTC().Format(time.RFC3339)); err != nil {
+		return 0, err
+	}
+	return n, tx.Commit()
+}
+
+// closePending moves the pending proposals matching where to status, each
+// audited against the system with why.
+func (s *Store) closePending(ctx context.Context, tx *sql.Tx, where string, args []any, status, by string, at time.Time, why string) error {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id FROM plan_proposals WHERE status = ? AND `+where), append([]any{domain.ProposalPending}, args...)...)
+	if err != nil {
+		return fmt.Errorf("store: close pending proposals: %w", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: close pending proposals: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: close pending proposals: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE plan_proposals SET status = ?, superseded_by = ?, decided_at = ?, decided_by = ?
+			WHERE id = ? AND status = ?`), status, by, nanos(at), domain.SystemActor, id, domain.ProposalPending); err != nil {
+			return fmt.Errorf("store: close proposal %s: %w", id, err)
+		}
+		action := "supersede"
+		if status == domain.ProposalExpired {
+			action = "expire"
+		}
+		after, _ := json.Marshal(map[string]any{"status": status, "superseded_by": by})
+		before, _ := json.Marshal(map[string]any{"status": domain.ProposalPending})
+		if err := s.writeAudit(ctx, tx, domain.AuditEntry{At: at, Actor: domain.SystemActor, Entity: "plan_proposal",
+			EntityID: id, Action: action, Reason: why, Before: before, After: after}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 const proposalColumns = `id, kind, reason, line_id, rush_order, rush_priority, rush_due, base_version, status,
-	created_at, decided_at, decided_by, plan_json, diff_json FROM plan_proposals`
+	created_at, decided_at, decided_by, superseded_by, plan_json, diff_json FROM plan_proposals`
 
 func scanProposal(sc interface{ Scan(...any) error }) (domain.PlanProposal, error) {
 	var p domain.PlanProposal
@@ -100,7 +187,7 @@ func scanProposal(sc interface{ Scan(...any) error }) (domain.PlanProposal, erro
 	var created int64
 	var plan, diff string
 	err := sc.Scan(&p.ID, &p.Kind, &p.Reason, &p.LineID, &p.RushOrder, &prio, &due, &p.BaseVersion, &p.Status,
-		&created, &decided, &p.DecidedBy, &plan, &diff)
+		&created, &decided, &p.DecidedBy, &p.SupersededBy, &plan, &diff)
 	if prio.Valid {
 		v := int(prio.Int64)
 		p.RushPriority = &v

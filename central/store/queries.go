@@ -133,7 +133,7 @@ func (s *Store) ListLines(ctx context.Context) ([]domain.LineView, error) {
 }
 
 const orderColumns = `o.number, o.product_code, p.name, o.quantity, o.due_at, o.priority, o.status,
-	CAST(COALESCE((SELECT SUM(w.good) FROM work_orders w WHERE w.order_number = o.number), 0) AS BIGINT),
+	CAST(COALESCE((SELECT w.good FROM work_orders w WHERE w.order_number = o.number AND w.status <> 'cancelled' ORDER BY w.operation_seq DESC, w.id DESC LIMIT 1), 0) AS BIGINT),
 	CAST(COALESCE((SELECT SUM(w.reject) FROM work_orders w WHERE w.order_number = o.number), 0) AS BIGINT)
 	FROM orders o JOIN products p ON p.code = o.product_code`
 
@@ -187,14 +187,16 @@ func (s *Store) GetOrder(ctx context.Context, number string) (domain.OrderDetail
 }
 
 const workOrderColumns = `id, order_number, operation_seq, line_id, barcode, quantity,
-	planned_start, planned_end, actual_start, actual_end, status, good, reject FROM work_orders`
+	planned_start, planned_end, actual_start, actual_end, status, good, reject, paused_by_order FROM work_orders`
 
 func scanWorkOrder(sc interface{ Scan(...any) error }) (domain.WorkOrder, error) {
 	var w domain.WorkOrder
 	var ps, pe, as, ae sql.NullInt64
 	var status string
+	var byOrder int64
 	err := sc.Scan(&w.ID, &w.OrderNumber, &w.OperationSeq, &w.LineID, &w.Barcode, &w.Quantity,
-		&ps, &pe, &as, &ae, &status, &w.Good, &w.Reject)
+		&ps, &pe, &as, &ae, &status, &w.Good, &w.Reject, &byOrder)
+	w.PausedByOrder = byOrder != 0
 	w.PlannedStart, w.PlannedEnd, w.ActualStart, w.ActualEnd = fromNull(ps), fromNull(pe), fromNull(as), fromNull(ae)
 	w.Status = domain.OrderStatus(status)
 	return w, err
@@ -277,12 +279,15 @@ func (s *Store) startWorkOrderTx(ctx context.Context, tx *sql.Tx, id string, at 
 		return fmt.Errorf("store: start work order %s: %w", id, err)
 	}
 	ts := nanos(at)
+	if err := s.checkStart(ctx, tx, id, order, line, ts); err != nil {
+		return err
+	}
 	steps := []struct {
 		query string
 		args  []any
 	}{
 		{`INSERT INTO wo_runs (work_order_id, line_id, started_at) VALUES (?, ?, ?)`, []any{id, line, ts}},
-		{`UPDATE work_orders SET status = ?, actual_start = COALESCE(actual_start, ?) WHERE id = ?`,
+		{`UPDATE work_orders SET status = ?, actual_start = COALESCE(actual_start, ?), paused_by_order = 0 WHERE id = ?`,
 			[]any{string(domain.StatusInProgress), ts, id}},
 		{`UPDATE orders SET status = ? WHERE number = ? AND status IN (?, ?, ?)`,
 			[]any{string(domain.StatusInProgress), order, string(domain.StatusScheduled), string(domain.StatusReleased), string(domain.StatusPaused)}},

@@ -276,6 +276,23 @@ func (t *scanTx) OrderRecord(number string) (domain.OrderRecord, error) {
 	return t.s.loadOrderRecord(t.ctx, t.tx, number)
 }
 
+func (t *scanTx) LastAppliedScan(station, code, requested string, from, to time.Time) (domain.ScanRecord, bool, error) {
+	var r domain.ScanRecord
+	var seq, at int64
+	err := t.tx.QueryRowContext(t.ctx, t.s.q(`SELECT edge_id, seq, action, work_order_id, message, source_time FROM scan_results
+		WHERE station_id = ? AND code = ? AND requested = ? AND result = ? AND source_time >= ? AND source_time <= ?
+		ORDER BY source_time DESC, edge_id DESC, seq DESC LIMIT 1`), station, code, requested, string(domain.ScanApplied), nanos(from), nanos(to)).
+		Scan(&r.EdgeID, &seq, &r.Action, &r.WorkOrder, &r.Message, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	if err != nil {
+		return r, false, fmt.Errorf("store: scans at station %s: %w", station, err)
+	}
+	r.Seq, r.At = uint64(seq), fromNanos(at)
+	return r, true, nil
+}
+
 func (t *scanTx) LastRunBoundary(line string) (time.Time, error) {
 	var started, ended int64
 	err := t.tx.QueryRowContext(t.ctx, t.s.q(`SELECT COALESCE(MAX(started_at), 0), COALESCE(MAX(ended_at), 0) FROM wo_runs WHERE line_id = ?`),

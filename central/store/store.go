@@ -43,6 +43,7 @@ type Store struct {
 	db       *sql.DB
 	postgres bool
 	now      func() time.Time
+	rules    domain.ExecutionRules // execution.go
 }
 
 // SQLiteDSN builds the DSN for a SQLite file: WAL so readers do not block the
@@ -72,7 +73,7 @@ func open(ctx context.Context, driver, dsn string, upTo int) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)
 	}
-	s := &Store{db: db, postgres: driver == DriverPostgres, now: time.Now}
+	s := &Store{db: db, postgres: driver == DriverPostgres, now: time.Now, rules: domain.DefaultExecutionRules()}
 	if s.postgres {
 		// Several central replicas may share the database; each keeps a
 		// small pool and PostgreSQL arbitrates.
