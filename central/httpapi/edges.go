@@ -44,10 +44,9 @@ func (s *Server) edgeHeartbeat(c echo.Context) error {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="linewise"`)
 		return &Problem{Status: http.StatusUnauthorized, Detail: "an edge token is required: Authorization: Bearer <token>"}
 	}
-	edge, ok := s.opts.Ingest.Identify(token)
-	if !ok {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="linewise", error="invalid_token"`)
-		return &Problem{Status: http.StatusUnauthorized, Detail: "the edge token is not valid"}
+	edge, err := s.edgeToken(c, token, c.Param("id"))
+	if err != nil {
+		return err
 	}
 	if id := c.Param("id"); id != edge {
 		return &Problem{Status: http.StatusForbidden, Field: "id", Detail: "the token is edge " + edge + "'s, not " + id + "'s"}

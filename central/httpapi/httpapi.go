@@ -74,6 +74,9 @@ type Options struct {
 	// scans (throttle.go); nil: throttle.DefaultConfig on the Now clock.
 	// throttle.New(throttle.Config{}, nil) turns it off.
 	Throttle *throttle.Limiter
+	// EdgeGuard throttles failed edge tokens at /api/v1/ingest and the
+	// heartbeat (edgeauth.go); nil: not throttled.
+	EdgeGuard *throttle.EdgeGuard
 }
 
 // Server serves the API.
