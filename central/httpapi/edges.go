@@ -21,7 +21,7 @@ type EdgeLister interface {
 // like ingest, outside the role table).
 func (s *Server) registerEdges() {
 	s.handle(http.MethodGet, "/api/v1/edges", s.listEdges, Authenticated,
-		"configured edges with their lines and liveness: online, last_seen (any batch, heartbeat or status), offline_since, version, started_at",
+		"configured edges with their lines and liveness: online, last_seen (any batch, heartbeat or status), offline_since, version, started_at; stalled and stall (heartbeats arrive but the backlog waits while nothing new commits), outbox_depth and oldest_unacked_s (its last heartbeat), last_commit",
 		domain.RoleSupervisor, domain.RoleAdmin)
 	if s.opts.Ingest != nil {
 		s.echo.POST("/api/v1/edges/:id/heartbeat", s.edgeHeartbeat)

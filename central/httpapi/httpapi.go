@@ -223,6 +223,8 @@ type lineJSON struct {
 	Attainment         *float64    `json:"attainment"`
 	UnattributedGood   int64       `json:"unattributed_good"`
 	UnattributedReject int64       `json:"unattributed_reject"`
+	// EdgeStalled: the line's edge is up but its events do not commit.
+	EdgeStalled *domain.EdgeStall `json:"edge_stalled,omitempty"`
 }
 
 func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
@@ -234,7 +236,8 @@ func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
 	out := make([]lineJSON, 0, len(views))
 	for _, v := range views {
 		l := lineJSON{ID: v.ID, Name: v.Name, Site: v.Site, State: v.State, Reason: v.Reason, StateSince: v.StateSince,
-			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject}
+			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject,
+			EdgeStalled: v.Stall}
 		if l.State == "" {
 			l.State = wire.StateNoData // never reported: we know nothing about the machine
 		}
