@@ -70,6 +70,17 @@ func (a *Agent) sendLoop(ctx context.Context) {
 	// session another client took over) counts as broken after
 	// stall_after ack timeouts in a row without ack progress.
 	timeouts := 0
+	noProgress := func() {
+		timeouts++
+		if n := a.cfg.Central.StallAfter; n > 0 && timeouts >= n && a.up.Connected() && a.ob.Depth() > 0 {
+			a.log.Warn("link stalled: connected but no ack progress; reconnecting", "ack_timeouts", timeouts, "outbox_depth", a.ob.Depth())
+			a.stats.Stalls.Add(1)
+			a.stalled.Store(true)
+			timeouts = 0
+			window, sentTo = nil, 0
+			a.up.Reconnect()
+		}
+	}
 	onAck := func(ack wire.Ack) {
 		if a.handleAck(ctx, ack) > 0 {
 			timeouts = 0
@@ -98,14 +109,7 @@ func (a *Agent) sendLoop(ctx context.Context) {
 			a.log.Warn("no ack from central in time; resending from the oldest event", "from", window[0].from, "timeout", r.timeout())
 			a.stats.Resends.Add(1)
 			window, sentTo = nil, 0
-			timeouts++
-			if n := a.cfg.Central.StallAfter; n > 0 && timeouts >= n && a.up.Connected() && a.ob.Depth() > 0 {
-				a.log.Warn("link stalled: connected but no ack progress; reconnecting", "ack_timeouts", timeouts, "outbox_depth", a.ob.Depth())
-				a.stats.Stalls.Add(1)
-				a.stalled.Store(true)
-				timeouts = 0
-				a.up.Reconnect()
-			}
+			noProgress()
 			limit = 1
 			if r.timeout() < 16*r.base {
 				r.backoff++
@@ -130,6 +134,11 @@ func (a *Agent) sendLoop(ctx context.Context) {
 					sentTo, sentEver = b.To, max(sentEver, b.To)
 					continue // fill the window without waiting
 				case errors.Is(err, uplink.ErrNotConnected), ctx.Err() != nil:
+				case errors.Is(err, context.DeadlineExceeded):
+					// Up, but the transport did not take the batch within
+					// an ack timeout (a half-open connection): no progress.
+					a.log.Warn("publish not confirmed within the ack timeout", "from", b.From)
+					noProgress()
 				default:
 					a.log.Warn("publish failed", "err", err)
 				}

@@ -83,6 +83,8 @@ type MQTT struct {
 	Reconnects atomic.Int64
 	stop       chan struct{}
 	stopOnce   sync.Once
+	// reconnecting: a Reconnect is under way.
+	reconnecting atomic.Bool
 }
 
 var _ Uplink = (*MQTT)(nil)
@@ -205,10 +207,30 @@ func (m *MQTT) Reconnect() {
 		return
 	default:
 	}
+	if !m.reconnecting.CompareAndSwap(false, true) {
+		return
+	}
 	m.connected.Store(false)
 	m.Reconnects.Add(1)
-	m.client.Disconnect(0)
-	m.client.Connect() // with ConnectRetry it keeps trying in the background
+	go func() {
+		defer m.reconnecting.Store(false)
+		// paho's Disconnect may return before it is done, and Connect on a
+		// client still disconnecting does nothing: wait until it is down.
+		m.client.Disconnect(100)
+		for i := 0; i < 100 && m.client.IsConnected(); i++ {
+			select {
+			case <-m.stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		select {
+		case <-m.stop:
+			return
+		default:
+		}
+		m.client.Connect() // with ConnectRetry it keeps trying in the background
+	}()
 }
 
 // Close says "offline" (a clean disconnect sends no will) and disconnects,
