@@ -94,8 +94,8 @@ type mqttClient struct {
 func mqttDial(t *testing.T, addr, clientID, user, pass string) (*mqttClient, error) {
 	t.Helper()
 	mc := &mqttClient{lost: make(chan struct{}), msgs: make(chan string, 100)}
-	opts := paho.NewClientOptions().AddBroker("tcp://"+addr).SetClientID(clientID).SetUsername(user).SetPassword(pass).
-		SetCleanSession(false).SetAutoReconnect(false).SetConnectTimeout(5*time.Second).
+	opts := paho.NewClientOptions().AddBroker("tcp://" + addr).SetClientID(clientID).SetUsername(user).SetPassword(pass).
+		SetCleanSession(false).SetAutoReconnect(false).SetConnectTimeout(5 * time.Second).
 		SetConnectionLostHandler(func(paho.Client, error) { close(mc.lost) }).
 		SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { mc.msgs <- m.Topic() + " " + string(m.Payload()) })
 	mc.c = paho.NewClient(opts)
