@@ -2,7 +2,12 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -19,6 +24,7 @@ import (
 type stuckUplink struct {
 	acks       chan wire.Ack
 	healthy    atomic.Bool
+	manualHeal bool // Reconnect does not heal it: the test does
 	reconnects atomic.Int64
 	mu         sync.Mutex
 	published  int
@@ -35,8 +41,13 @@ func (u *stuckUplink) Publish(_ context.Context, b wire.EncodedBatch) error {
 }
 func (u *stuckUplink) Acks() <-chan wire.Ack { return u.acks }
 func (u *stuckUplink) Connected() bool       { return true }
-func (u *stuckUplink) Reconnect()            { u.reconnects.Add(1); u.healthy.Store(true) }
-func (u *stuckUplink) Close()                {}
+func (u *stuckUplink) Reconnect() {
+	u.reconnects.Add(1)
+	if !u.manualHeal {
+		u.healthy.Store(true)
+	}
+}
+func (u *stuckUplink) Close() {}
 
 func senderAgent(t *testing.T, up *stuckUplink, stallAfter int) *Agent {
 	t.Helper()
@@ -58,12 +69,16 @@ func senderAgent(t *testing.T, up *stuckUplink, stallAfter int) *Agent {
 	return &Agent{cfg: cfg, log: slog.New(slog.DiscardHandler), ob: ob, up: up, wake: make(chan struct{}, 1)}
 }
 
-func runSender(t *testing.T, a *Agent) {
+func startSender(t *testing.T, a *Agent) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); a.sendLoop(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+}
+
+func drained(t *testing.T, a *Agent) {
+	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for a.ob.Depth() > 0 {
 		if time.Now().After(deadline) {
@@ -78,7 +93,8 @@ func runSender(t *testing.T, a *Agent) {
 func TestSenderStallReconnects(t *testing.T) {
 	up := &stuckUplink{acks: make(chan wire.Ack, 100)}
 	a := senderAgent(t, up, 3)
-	runSender(t, a)
+	startSender(t, a)
+	drained(t, a)
 	if up.reconnects.Load() != 1 || a.Stalls() != 1 {
 		t.Errorf("reconnects %d, stalls %d; want 1 each", up.reconnects.Load(), a.Stalls())
 	}
@@ -95,8 +111,59 @@ func TestSenderHealthyNoStall(t *testing.T) {
 	up := &stuckUplink{acks: make(chan wire.Ack, 100)}
 	up.healthy.Store(true)
 	a := senderAgent(t, up, 3)
-	runSender(t, a)
+	startSender(t, a)
+	drained(t, a)
 	if up.reconnects.Load() != 0 || a.Stalls() != 0 || a.Stalled() {
 		t.Errorf("reconnects %d, stalls %d, stalled %v on a healthy link", up.reconnects.Load(), a.Stalls(), a.Stalled())
+	}
+}
+
+// While stalled, /healthz says degraded and /metrics counts the stall;
+// once acks flow again, ok.
+func TestSenderStallOnHealthAndMetrics(t *testing.T) {
+	up := &stuckUplink{acks: make(chan wire.Ack, 100), manualHeal: true}
+	a := senderAgent(t, up, 2)
+	srv := httptest.NewServer(a.routes())
+	defer srv.Close()
+	health := func() map[string]any {
+		res, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var h map[string]any
+		json.NewDecoder(res.Body).Decode(&h)
+		return h
+	}
+	if h := health(); h["status"] != "ok" {
+		t.Fatalf("before: %v", h)
+	}
+	startSender(t, a)
+	deadline := time.Now().Add(20 * time.Second)
+	for !a.Stalled() {
+		if time.Now().After(deadline) {
+			t.Fatal("never stalled")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if h := health(); h["status"] != "degraded" || h["stalled"] != true || h["stalls"].(float64) < 1 {
+		t.Errorf("stalled: /healthz %v", h)
+	}
+	res, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	// Stalls repeat while the link stays stuck: the total is at least 1.
+	for _, want := range []string{`linewise_edge_uplink_stalls_total{edge="e1",line="L1"} `, `linewise_edge_uplink_stalled{edge="e1",line="L1"} 1`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	up.healthy.Store(true)
+	drained(t, a)
+	if h := health(); h["status"] != "ok" || h["stalled"] != false {
+		t.Errorf("after acks flowed again: /healthz %v", h)
 	}
 }
