@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
+	"regexp"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -156,8 +156,8 @@ func TestSenderStallOnHealthAndMetrics(t *testing.T) {
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	// Stalls repeat while the link stays stuck: the total is at least 1.
-	for _, want := range []string{`linewise_edge_uplink_stalls_total{edge="e1",line="L1"} `, `linewise_edge_uplink_stalled{edge="e1",line="L1"} 1`} {
-		if !strings.Contains(string(body), want) {
+	for _, want := range []string{`(?m)^linewise_edge_uplink_stalls_total\{edge="e1",line="L1"\} [1-9]`, `(?m)^linewise_edge_uplink_stalled\{edge="e1",line="L1"\} 1$`} {
+		if !regexp.MustCompile(want).Match(body) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
