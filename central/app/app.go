@@ -47,6 +47,9 @@ type App struct {
 	hub    *live.Hub
 	api    *httpapi.Server
 	live   *liveness.Tracker // edge liveness (liveness.go)
+
+	// edgeGuard throttles failed edge credentials (HTTPS and broker).
+	edgeGuard *throttle.EdgeGuard
 	// metrics is this App's own registry: no global collectors, so tests
 	// can run several Apps in one process.
 	metrics *prometheus.Registry
@@ -115,8 +118,12 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.log.Warn("edge authentication is off: no edges are configured, so any client may deliver any edge's batches; list them under edges")
 	}
 	brokerURL := a.cfg.MQTT.BrokerURL
+	a.edgeGuard = throttle.NewEdgeGuard(a.cfg.EdgeAuth, nil, a.base.With("component", "edge-auth"))
+	if !a.cfg.EdgeAuth.Enabled() {
+		a.log.Warn("edge credential throttling is off: edge_auth.max_failures and edge_auth.ip_max_failures are 0")
+	}
 	if a.cfg.MQTT.Embedded.Enabled {
-		var opts broker.Options
+		opts := broker.Options{Limits: a.cfg.MQTT.Embedded.Limits()}
 		if edges.Enabled() {
 			mqttUser = a.cfg.centralUsername()
 			if mqttPass == "" {
@@ -125,7 +132,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 				}
 			}
 			opts.Auth = &broker.Auth{CentralUsername: mqttUser, CentralPassword: mqttPass,
-				CentralClientID: a.cfg.MQTT.ClientID, Edges: edges, AnonymousTopics: a.cfg.MQTT.Embedded.AnonymousTopics}
+				CentralClientID: a.cfg.MQTT.ClientID, Edges: edges, AnonymousTopics: a.cfg.MQTT.Embedded.AnonymousTopics,
+				Guard: a.edgeGuard}
 		}
 		a.broker, err = broker.StartWith(a.cfg.MQTT.Embedded.Listen, opts, a.base.With("component", "broker"))
 		if err != nil {
@@ -143,9 +151,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 		Username: mqttUser, Password: mqttPass, Edges: edges, Liveness: a.live},
 		a.applier(), func() { a.api.Notify(); a.plan.poke(); a.exc.poke(); a.scan.poke() }, a.base.With("component", "ingest"))
 	a.metrics = prometheus.NewRegistry()
-	a.metrics.MustRegister(a.ingest, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.metrics.MustRegister(a.ingest, a.edgeGuard, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
-		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution})
+		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}

@@ -64,7 +64,7 @@ type edge struct {
 func newEdge(t *testing.T, brokerAddr, id string, token ...string) *edge {
 	t.Helper()
 	e := &edge{t: t, acks: make(chan wire.Ack, 16)}
-	opts := paho.NewClientOptions().AddBroker("tcp://" + brokerAddr).SetClientID("test-edge-" + id).SetCleanSession(true)
+	opts := paho.NewClientOptions().AddBroker("tcp://" + brokerAddr).SetClientID("linewise-edge-" + id).SetCleanSession(true)
 	if len(token) > 0 {
 		opts.SetUsername(id).SetPassword(token[0])
 	}

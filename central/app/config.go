@@ -44,6 +44,9 @@ type Config struct {
 	// SignIn limits wrong guesses at sign-in, password change and badge
 	// scans (see throttle.Config); counted in memory per replica.
 	SignIn throttle.Config `yaml:"sign_in"`
+	// EdgeAuth limits failed edge credentials at HTTPS ingest and heartbeat
+	// and at the embedded broker's CONNECT (see throttle.EdgeGuard).
+	EdgeAuth throttle.Config `yaml:"edge_auth"`
 	// Edges that may deliver batches. Empty: authentication is off and any
 	// client may publish any edge's batches (logged as a warning at start).
 	Edges []EdgeConfig `yaml:"edges"`
@@ -183,6 +186,25 @@ type EmbeddedBroker struct {
 	// credentials (the line simulator, sensor gateways) connect, limited to
 	// these topics: each exact or "prefix/#", never under linewise/.
 	AnonymousTopics []string `yaml:"anonymous_topics"`
+	// Limits: max_packet_bytes, max_inflight, max_retained and
+	// max_retained_bytes (see broker.Limits).
+	MaxPacketBytes   int `yaml:"max_packet_bytes"`
+	MaxInflight      int `yaml:"max_inflight"`
+	MaxRetained      int `yaml:"max_retained"`
+	MaxRetainedBytes int `yaml:"max_retained_bytes"`
+}
+
+// Limits are the embedded broker's limits from these keys.
+func (e EmbeddedBroker) Limits() broker.Limits {
+	return broker.Limits{MaxPacketBytes: e.MaxPacketBytes, MaxInflight: e.MaxInflight,
+		MaxRetained: e.MaxRetained, MaxRetainedBytes: e.MaxRetainedBytes}
+}
+
+// DefaultEdgeAuth: 10 failed credentials per edge id or 30 per address
+// within 15 minutes lock it out for 15 minutes. An edge with a stale token
+// retries every few seconds: it is locked out within a minute, logged once.
+func DefaultEdgeAuth() throttle.Config {
+	return throttle.Config{MaxFailures: 10, IPMaxFailures: 30, Window: 15 * time.Minute}
 }
 
 // DefaultConfig is what central runs with when the file says nothing.
@@ -192,7 +214,7 @@ func DefaultConfig() Config {
 		DataDir:  "data/central",
 		Database: DatabaseConfig{Driver: store.DriverSQLite},
 		MQTT: MQTTConfig{
-			Embedded: EmbeddedBroker{Enabled: true, Listen: "127.0.0.1:18830"},
+			Embedded: defaultEmbedded(),
 			ClientID: "linewise-central",
 		},
 		Demo:       true,
@@ -200,7 +222,14 @@ func DefaultConfig() Config {
 		Exceptions: exceptions.DefaultConfig(),
 		Execution:  domain.DefaultExecutionRules(),
 		SignIn:     throttle.DefaultConfig(),
+		EdgeAuth:   DefaultEdgeAuth(),
 	}
+}
+
+func defaultEmbedded() EmbeddedBroker {
+	l := broker.DefaultLimits()
+	return EmbeddedBroker{Enabled: true, Listen: "127.0.0.1:18830", MaxPacketBytes: l.MaxPacketBytes,
+		MaxInflight: l.MaxInflight, MaxRetained: l.MaxRetained, MaxRetainedBytes: l.MaxRetainedBytes}
 }
 
 // Validate reports every problem at once, each naming its key. It never
@@ -234,9 +263,15 @@ func (c *Config) Validate() error {
 	default:
 		errs = append(errs, configerr.Field("database.driver", "%q is not one of sqlite, postgres", c.Database.Driver))
 	}
+	if err := c.EdgeAuth.Validate("edge_auth"); err != nil {
+		errs = append(errs, err)
+	}
 	if c.MQTT.Embedded.Enabled {
 		if err := checkHostPort(c.MQTT.Embedded.Listen); err != nil {
 			errs = append(errs, configerr.Field("mqtt.embedded.listen", "%v", err))
+		}
+		if err := c.MQTT.Embedded.Limits().Validate("mqtt.embedded"); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	for i, f := range c.MQTT.Embedded.AnonymousTopics {

@@ -23,6 +23,7 @@ func (a *App) startLiveness() {
 		}
 		a.exc.poke()
 	})
+	a.live.SetStallAfter(a.cfg.Exceptions.EdgeStalledAfter)
 }
 
 // Liveness gives tests the edge liveness tracker.

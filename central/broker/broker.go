@@ -19,6 +19,9 @@ type Options struct {
 	// Auth, when set, requires every client to authenticate; nil lets every
 	// client connect and use every topic.
 	Auth *Auth
+	// Limits bound packet size, inflight messages and retained messages;
+	// the zero value means DefaultLimits.
+	Limits Limits
 }
 
 // Broker is a running embedded broker.
@@ -36,12 +39,20 @@ func Start(addr string, log *slog.Logger) (*Broker, error) {
 
 // StartWith listens on addr and serves with the given options.
 func StartWith(addr string, o Options, log *slog.Logger) (*Broker, error) {
-	s := mqtt.New(&mqtt.Options{InlineClient: false, Logger: quietLogger(log)})
+	if o.Limits == (Limits{}) {
+		o.Limits = DefaultLimits()
+	}
+	caps := mqtt.NewDefaultServerCapabilities()
+	o.Limits.apply(caps)
+	s := mqtt.New(&mqtt.Options{InlineClient: false, Logger: quietLogger(log), Capabilities: caps})
 	var err error
 	if o.Auth != nil {
-		err = s.AddHook(&authHook{auth: *o.Auth}, nil)
+		err = s.AddHook(&authHook{auth: *o.Auth, log: log}, nil)
 	} else {
 		err = s.AddHook(new(auth.AllowHook), nil)
+	}
+	if err == nil {
+		err = s.AddHook(&limitsHook{limits: o.Limits, server: s, log: log}, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("broker: %w", err)

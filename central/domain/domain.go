@@ -139,6 +139,19 @@ type LineView struct {
 	// Unattributed parts were counted while no work order ran on the line.
 	UnattributedGood   int64
 	UnattributedReject int64
+	// Stall, when set, is the line's edge being stalled: its counts here
+	// lag behind the machine (central/liveness).
+	Stall *EdgeStall
+}
+
+// EdgeStall is an edge whose backlog waits while nothing new commits: it
+// is up (its heartbeats arrive) but its events do not.
+type EdgeStall struct {
+	Edge string `json:"edge"`
+	// Since: no new event from the edge committed since then.
+	Since          time.Time `json:"since"`
+	OutboxDepth    int64     `json:"outbox_depth"`
+	OldestUnackedS float64   `json:"oldest_unacked_s"`
 }
 
 // EventRecord is a stored raw event as received from an edge.
@@ -192,4 +205,13 @@ type EdgeStatus struct {
 	Since     *time.Time `json:"offline_since,omitempty"` // when offline: since when (its will, its last word, or central's start)
 	Version   string     `json:"version,omitempty"`
 	StartedAt *time.Time `json:"started_at,omitempty"`
+	// Stalled: heartbeats arrive but its backlog waits while nothing new
+	// commits (then Online is false); Stall says since when and how much.
+	Stalled bool       `json:"stalled"`
+	Stall   *EdgeStall `json:"stall,omitempty"`
+	// The backlog its last heartbeat reported (absent: none reported) and
+	// when central last committed a new event of it.
+	OutboxDepth    *int64     `json:"outbox_depth,omitempty"`
+	OldestUnackedS *float64   `json:"oldest_unacked_s,omitempty"`
+	LastCommit     *time.Time `json:"last_commit,omitempty"`
 }

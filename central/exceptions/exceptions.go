@@ -52,6 +52,11 @@ type Config struct {
 	// raises no_data once NoDataGrace has passed since then (see
 	// central/liveness).
 	EdgeSilentAfter time.Duration `yaml:"edge_silent_after"`
+	// EdgeStalledAfter: an edge whose heartbeats report a backlog that has
+	// waited this long while no new event of it committed is stalled
+	// (shown so, not online) and each of its lines raises edge_stalled,
+	// resolved when its events commit again. 0 turns it off.
+	EdgeStalledAfter time.Duration `yaml:"edge_stalled_after"`
 	// Poll is how often time-based conditions are evaluated; events that
 	// arrive trigger an evaluation at once.
 	Poll time.Duration `yaml:"poll"`
@@ -63,7 +68,7 @@ type Config struct {
 // (three missed heartbeats), evaluated every second.
 func DefaultConfig() Config {
 	return Config{BehindAttainment: 85, BehindMinExpected: 50, BehindMinDuration: 5 * time.Minute, BehindClearMargin: 5,
-		DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute, EdgeSilentAfter: 30 * time.Second, Poll: time.Second}
+		DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute, EdgeSilentAfter: 30 * time.Second, EdgeStalledAfter: 2 * time.Minute, Poll: time.Second}
 }
 
 // Validate reports every problem at once, each naming its key.
@@ -89,6 +94,9 @@ func (c Config) Validate() error {
 	}
 	if c.EdgeSilentAfter < 100*time.Millisecond {
 		errs = append(errs, configerr.Field("exceptions.edge_silent_after", "%v is too short; at least 100ms", c.EdgeSilentAfter))
+	}
+	if c.EdgeStalledAfter != 0 && c.EdgeStalledAfter < time.Second {
+		errs = append(errs, configerr.Field("exceptions.edge_stalled_after", "%v is too short; at least 1s (0 turns it off)", c.EdgeStalledAfter))
 	}
 	if c.Poll < 100*time.Millisecond {
 		errs = append(errs, configerr.Field("exceptions.poll", "%v is too short; at least 100ms", c.Poll))
@@ -268,7 +276,8 @@ func (s *Service) Evaluate(ctx context.Context) error {
 
 	open, err := s.st.ListExceptions(ctx, domain.ExceptionFilter{
 		Status: []domain.ExceptionStatus{domain.ExceptionOpen, domain.ExceptionAcknowledged},
-		Kind:   []domain.ExceptionKind{domain.ExceptionBehindPlan, domain.ExceptionMachineDown, domain.ExceptionNoData, domain.ExceptionOverrun}})
+		Kind: []domain.ExceptionKind{domain.ExceptionBehindPlan, domain.ExceptionMachineDown, domain.ExceptionNoData, domain.ExceptionOverrun,
+			domain.ExceptionEdgeStalled}})
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -299,6 +308,11 @@ func (s *Service) Evaluate(ctx context.Context) error {
 					at = *l.StateSince
 				}
 				why = "line " + stateName(l.State)
+			case domain.ExceptionEdgeStalled:
+				why = "the edge's events commit again"
+				if l.State == wire.StateNoData && strings.HasPrefix(l.Reason, "edge ") {
+					why = "the edge went offline (see no_data)"
+				}
 			case domain.ExceptionBehindPlan:
 				why = "attainment recovered"
 				if l.Active == nil || l.Active.WorkOrderID != x.WorkOrder || l.Active.Status != domain.StatusInProgress {
@@ -397,6 +411,12 @@ func (s *Service) conditions(l domain.LineView, now time.Time) []condition {
 		}
 		out = append(out, condition{x: domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionNoData,
 			OpenedAt: since, Detail: detail}, occurrence: occ})
+	}
+	if st := l.Stall; st != nil {
+		out = append(out, condition{x: domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionEdgeStalled, OpenedAt: st.Since,
+			Detail: fmt.Sprintf("edge %s stalled: %d events wait, the oldest for %s, none new committed since %s; its counts lag",
+				st.Edge, st.OutboxDepth, (time.Duration(st.OldestUnackedS) * time.Second).String(), st.Since.UTC().Format(time.RFC3339))},
+			occurrence: strconv.FormatInt(st.Since.UnixNano(), 10)})
 	}
 	if c, ok := s.behind(l, now); ok {
 		out = append(out, c)

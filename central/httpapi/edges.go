@@ -20,7 +20,7 @@ type EdgeLister interface {
 // like ingest, outside the role table).
 func (s *Server) registerEdges() {
 	s.handle(http.MethodGet, "/api/v1/edges", s.listEdges, Authenticated,
-		"configured edges with their lines and liveness: online, last_seen (any batch, heartbeat or status), offline_since, version, started_at",
+		"configured edges with their lines and liveness: online, last_seen (any batch, heartbeat or status), offline_since, version, started_at; stalled and stall (heartbeats arrive but the backlog waits while nothing new commits), outbox_depth and oldest_unacked_s (its last heartbeat), last_commit",
 		domain.RoleSupervisor, domain.RoleAdmin)
 	if s.opts.Ingest != nil {
 		s.echo.POST("/api/v1/edges/:id/heartbeat", s.edgeHeartbeat)
@@ -43,10 +43,9 @@ func (s *Server) edgeHeartbeat(c echo.Context) error {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="linewise"`)
 		return &Problem{Status: http.StatusUnauthorized, Detail: "an edge token is required: Authorization: Bearer <token>"}
 	}
-	edge, ok := s.opts.Ingest.Identify(token)
-	if !ok {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="linewise", error="invalid_token"`)
-		return &Problem{Status: http.StatusUnauthorized, Detail: "the edge token is not valid"}
+	edge, err := s.edgeToken(c, token, c.Param("id"))
+	if err != nil {
+		return err
 	}
 	if id := c.Param("id"); id != edge {
 		return &Problem{Status: http.StatusForbidden, Field: "id", Detail: "the token is edge " + edge + "'s, not " + id + "'s"}

@@ -79,6 +79,9 @@ type Options struct {
 	// scans (throttle.go); nil: throttle.DefaultConfig on the Now clock.
 	// throttle.New(throttle.Config{}, nil) turns it off.
 	Throttle *throttle.Limiter
+	// EdgeGuard throttles failed edge tokens at /api/v1/ingest and the
+	// heartbeat (edgeauth.go); nil: not throttled.
+	EdgeGuard *throttle.EdgeGuard
 }
 
 // Server serves the API.
@@ -232,6 +235,8 @@ type lineJSON struct {
 	Attainment         *float64 `json:"attainment"`
 	UnattributedGood   int64    `json:"unattributed_good"`
 	UnattributedReject int64    `json:"unattributed_reject"`
+	// EdgeStalled: the line's edge is up but its events do not commit.
+	EdgeStalled *domain.EdgeStall `json:"edge_stalled,omitempty"`
 }
 
 func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
@@ -243,7 +248,8 @@ func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
 	out := make([]lineJSON, 0, len(views))
 	for _, v := range views {
 		l := lineJSON{ID: v.ID, Name: v.Name, Site: v.Site, State: v.State, Reason: v.Reason, StateSince: v.StateSince,
-			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject}
+			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject,
+			EdgeStalled: v.Stall}
 		if l.State == "" {
 			l.State = wire.StateNoData // never reported: we know nothing about the machine
 		}

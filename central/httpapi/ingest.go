@@ -44,24 +44,28 @@ func (s *Server) ingestBatch(c echo.Context) error {
 		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="linewise"`)
 		return &Problem{Status: http.StatusUnauthorized, Detail: "an edge token is required: Authorization: Bearer <token>"}
 	}
-	edge, ok := s.opts.Ingest.Identify(token)
-	if !ok {
-		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="linewise", error="invalid_token"`)
-		return &Problem{Status: http.StatusUnauthorized, Detail: "the edge token is not valid"}
+	if err := s.edgeLockedOut(c, ""); err != nil {
+		return err // the address is locked out: not even the body is read
 	}
 	body, err := io.ReadAll(io.LimitReader(c.Request().Body, wire.MaxBatchBytes+1))
 	if err != nil {
 		return &Problem{Status: http.StatusBadRequest, Detail: "reading the request body failed"}
 	}
-	if len(body) > wire.MaxBatchBytes {
-		return &Problem{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("a batch may be at most %d bytes", wire.MaxBatchBytes)}
-	}
-	// The token decides who the edge is: a batch naming another edge is a
-	// permission problem, not a malformed one.
+	// The token decides who the edge is; the body's edge_id is only who
+	// the request claims to be, counted when the token is wrong.
 	var head struct {
 		EdgeID string `json:"edge_id"`
 	}
-	if json.Unmarshal(body, &head) == nil && head.EdgeID != "" && head.EdgeID != edge {
+	json.Unmarshal(body, &head)
+	edge, err := s.edgeToken(c, token, head.EdgeID)
+	if err != nil {
+		return err
+	}
+	if len(body) > wire.MaxBatchBytes {
+		return &Problem{Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("a batch may be at most %d bytes", wire.MaxBatchBytes)}
+	}
+	// A batch naming another edge is a permission problem, not a malformed one.
+	if head.EdgeID != "" && head.EdgeID != edge {
 		return &Problem{Status: http.StatusForbidden, Field: "edge_id",
 			Detail: fmt.Sprintf("batch is for edge %q but the token is edge %q's", head.EdgeID, edge)}
 	}

@@ -71,11 +71,12 @@ func TestBrokerRefusesUnauthenticated(t *testing.T) {
 		ok                         bool
 	}{
 		{"anonymous", "anon", "", "", false},
-		{"wrong token", "e1", "edge-L1", "token-two-0123456789", false},
+		{"wrong token", "linewise-edge-edge-L1", "edge-L1", "token-two-0123456789", false},
+		{"another edge's client id", "linewise-edge-edge-L2", "edge-L1", "token-one-0123456789", false},
 		{"unknown edge", "e9", "edge-L9", "token-one-0123456789", false},
 		{"edge taking central's client id", "central-test", "edge-L1", "token-one-0123456789", false},
 		{"wrong central password", "c2", "central", "nope", false},
-		{"edge with its token", "e1", "edge-L1", "token-one-0123456789", true},
+		{"edge with its token", "linewise-edge-edge-L1", "edge-L1", "token-one-0123456789", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,7 +94,7 @@ func TestBrokerRefusesUnauthenticated(t *testing.T) {
 // authedEdge connects as edge id and listens on its ack topic.
 func authedEdge(t *testing.T, addr, id, token string) (paho.Client, chan wire.Ack) {
 	t.Helper()
-	c, err := connect(addr, "test-"+id, id, token)
+	c, err := connect(addr, broker.EdgeClientIDPrefix+id, id, token)
 	if err != nil {
 		t.Fatalf("connect %s: %v", id, err)
 	}

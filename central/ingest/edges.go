@@ -84,3 +84,12 @@ func (e *Edges) Allow(edge string) (func(line string) bool, error) {
 
 // Identify returns the edge a token belongs to, for HTTPS ingest.
 func (in *Ingest) Identify(token string) (string, bool) { return in.cfg.Edges.Identify(token) }
+
+// Known reports whether id is a configured edge.
+func (e *Edges) Known(id string) bool {
+	if !e.Enabled() {
+		return false
+	}
+	_, ok := e.byID[id]
+	return ok
+}

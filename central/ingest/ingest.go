@@ -48,6 +48,9 @@ type Config struct {
 type Liveness interface {
 	Seen(edge string)
 	Status(s wire.Status)
+	// Committed: new events of edge were committed (not only duplicates),
+	// which tells a draining backlog from a stalled one.
+	Committed(edge string)
 }
 
 // Stats are running totals since start.
@@ -304,6 +307,9 @@ func (in *Ingest) apply(ctx context.Context, jobs []*job) error {
 	}
 	in.seqMu.Unlock()
 	if n > 0 {
+		if in.cfg.Liveness != nil {
+			in.cfg.Liveness.Committed(jobs[0].edge)
+		}
 		in.notify()
 	}
 	return nil

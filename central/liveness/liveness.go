@@ -6,6 +6,12 @@
 // "edge <id> offline", so the dashboard stops showing a dead edge's last
 // state and the exception rules raise no_data as for any other no_data.
 //
+// An edge whose heartbeats arrive but whose backlog waits while nothing new
+// of it commits (its heartbeat reports outbox depth > 0, and neither a new
+// event has committed nor has its oldest event waited for less than the
+// stall threshold) is stalled: it is shown so, not online, and its lines
+// carry the stall (the exception rules open edge_stalled for each).
+//
 // It only overlays what lines look like; it never writes events or state:
 // when the edge is back, its lines show their stored state again (the last
 // state the edge reported, updated by whatever its outbox still holds).
@@ -33,10 +39,11 @@ type Edge struct {
 
 // Tracker holds every configured edge's liveness. Safe for concurrent use.
 type Tracker struct {
-	grace   time.Duration
-	now     func() time.Time
-	started time.Time
-	changed func()
+	grace      time.Duration
+	stallAfter time.Duration // 0: stalls are not shown
+	now        func() time.Time
+	started    time.Time
+	changed    func()
 
 	mu    sync.Mutex
 	edges map[string]*edgeState
@@ -52,6 +59,12 @@ type edgeState struct {
 	offlineSince time.Time
 	version      string
 	startedAt    time.Time
+	// The backlog of its last heartbeat that reported one (depth nil:
+	// none), when it arrived, and the last commit of a new event.
+	depth      *int64
+	oldest     float64 // seconds
+	backlogAt  time.Time
+	lastCommit time.Time
 }
 
 // New tracks edges; an edge silent or offline for grace is offline. now may
@@ -76,6 +89,51 @@ func New(edges []Edge, grace time.Duration, now func() time.Time, changed func()
 	return t
 }
 
+// SetStallAfter turns stall detection on: an edge whose backlog has waited
+// this long without a new event committing is stalled. Call before use.
+func (t *Tracker) SetStallAfter(d time.Duration) { t.stallAfter = d }
+
+// Committed records that new events of edge were committed.
+func (t *Tracker) Committed(edge string) {
+	t.mu.Lock()
+	e := t.edges[edge]
+	if e == nil {
+		t.mu.Unlock()
+		return
+	}
+	now := t.now()
+	was := t.stall(edge, e, now) != nil
+	e.lastCommit, e.lastSeen = now, now
+	changed := was != (t.stall(edge, e, now) != nil)
+	t.mu.Unlock()
+	if changed {
+		t.changed()
+	}
+}
+
+// stall is e's stall at now, or nil.
+func (t *Tracker) stall(id string, e *edgeState, now time.Time) *domain.EdgeStall {
+	if t.stallAfter <= 0 || e.depth == nil || *e.depth == 0 || e.offline {
+		return nil
+	}
+	if down, _ := t.down(e, now); down {
+		return nil // offline says more
+	}
+	// No progress since the later of the last new commit (or central's
+	// start) and when the oldest waiting event was written.
+	since := e.lastCommit
+	if since.IsZero() {
+		since = t.started
+	}
+	if waiting := e.backlogAt.Add(-time.Duration(e.oldest * float64(time.Second))); waiting.After(since) {
+		since = waiting
+	}
+	if now.Sub(since) < t.stallAfter {
+		return nil
+	}
+	return &domain.EdgeStall{Edge: id, Since: since.UTC(), OutboxDepth: *e.depth, OldestUnackedS: e.oldest}
+}
+
 // Seen records that edge spoke (a batch arrived from it).
 func (t *Tracker) Seen(edge string) {
 	t.mu.Lock()
@@ -96,7 +154,15 @@ func (t *Tracker) Status(s wire.Status) {
 	}
 	now := t.now()
 	was := e.offline
+	wasStalled := t.stall(s.EdgeID, e, now) != nil
 	e.reported = s.Status
+	if s.Status == wire.StatusOnline && s.OutboxDepth != nil {
+		d := *s.OutboxDepth
+		e.depth, e.oldest, e.backlogAt = &d, 0, now
+		if s.OldestUnackedS != nil {
+			e.oldest = *s.OldestUnackedS
+		}
+	}
 	if s.Version != "" {
 		e.version = s.Version
 	}
@@ -111,7 +177,7 @@ func (t *Tracker) Status(s wire.Status) {
 			e.offline, e.offlineSince = true, now
 		}
 	}
-	changed := was != e.offline
+	changed := was != e.offline || wasStalled != (t.stall(s.EdgeID, e, now) != nil)
 	t.mu.Unlock()
 	if changed {
 		t.changed()
@@ -150,6 +216,8 @@ func (t *Tracker) Overlay(lines []domain.LineView) []domain.LineView {
 		if down, since := t.down(e, now); down {
 			since := since.UTC()
 			l.State, l.Reason, l.StateSince = wire.StateNoData, "edge "+id+" offline", &since
+		} else {
+			l.Stall = t.stall(id, e, now)
 		}
 	}
 	return lines
@@ -172,8 +240,18 @@ func (t *Tracker) List() []domain.EdgeStatus {
 			at := e.startedAt.UTC()
 			s.StartedAt = &at
 		}
+		if !e.lastCommit.IsZero() {
+			at := e.lastCommit.UTC()
+			s.LastCommit = &at
+		}
+		if e.depth != nil {
+			d, o := *e.depth, e.oldest
+			s.OutboxDepth, s.OldestUnackedS = &d, &o
+		}
+		s.Stall = t.stall(id, e, now)
+		s.Stalled = s.Stall != nil
 		down, since := t.down(e, now)
-		s.Online = !down && !e.offline
+		s.Online = !down && !e.offline && !s.Stalled
 		if !s.Online {
 			since := since.UTC()
 			s.Since = &since

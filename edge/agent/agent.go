@@ -51,6 +51,10 @@ type Agent struct {
 
 	started time.Time // reported to central in the edge's status
 
+	// stalled: the uplink was up but central's acks stopped coming while
+	// events waited (sender.go); cleared by the next ack progress.
+	stalled atomic.Bool
+
 	stats Stats
 	devMu sync.Mutex
 	devQ  map[string]deviceHealth
@@ -59,6 +63,8 @@ type Agent struct {
 // Stats are the agent's running totals.
 type Stats struct {
 	Readings, BadReadings, Events, Batches, Acked, Resends, Rejected atomic.Int64
+	// Stalls counts links found stalled (connected, no ack progress).
+	Stalls atomic.Int64
 }
 
 type deviceHealth struct {
@@ -105,25 +111,11 @@ func (a *Agent) Start(ctx context.Context) error {
 		a.httpSrv = &http.Server{Handler: a.routes(), ReadHeaderTimeout: 5 * time.Second}
 		go a.httpSrv.Serve(ln)
 	}
-	if a.cfg.Central.Transport == "https" {
-		h := a.cfg.Central.HTTPS
-		up, err := uplink.NewHTTPS(uplink.HTTPSConfig{URL: h.URL, Token: h.Token, CAFile: h.CAFile,
-			InsecureSkipVerify: h.InsecureSkipVerify, EdgeID: a.cfg.EdgeID, Liveness: a.liveness()}, a.log.With("component", "uplink"))
-		if err != nil {
-			return err
-		}
-		a.up = up
-	} else {
-		clientID := a.cfg.Central.MQTT.ClientID
-		if clientID == "" {
-			clientID = "linewise-edge-" + a.cfg.EdgeID
-		}
-		a.up = uplink.NewMQTT(uplink.MQTTConfig{
-			Broker: a.cfg.Central.MQTT.Broker, ClientID: clientID,
-			Username: a.cfg.Central.MQTT.Username, Password: a.cfg.Central.MQTT.Password,
-			EdgeID: a.cfg.EdgeID, Liveness: a.liveness(),
-		}, a.log.With("component", "uplink"))
+	up, err := a.uplink()
+	if err != nil {
+		return err
 	}
+	a.up = up
 
 	ctx, a.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	if a.tel != nil {
@@ -138,6 +130,43 @@ func (a *Agent) Start(ctx context.Context) error {
 	a.log.Info("edge agent started", "devices", len(a.cfg.Devices), "outbox_depth", a.ob.Depth())
 	return nil
 }
+
+// uplink builds the way to central: MQTT, HTTPS, or MQTT with HTTPS as
+// its fallback.
+func (a *Agent) uplink() (uplink.Uplink, error) {
+	c := a.cfg.Central
+	log := a.log.With("component", "uplink")
+	var h *uplink.HTTPS
+	if c.Transport == "https" || c.HTTPSFallback() {
+		var err error
+		h, err = uplink.NewHTTPS(uplink.HTTPSConfig{URL: c.HTTPS.URL, Token: c.HTTPS.Token, CAFile: c.HTTPS.CAFile,
+			InsecureSkipVerify: c.HTTPS.InsecureSkipVerify, EdgeID: a.cfg.EdgeID, Liveness: a.liveness()}, log.With("transport", "https"))
+		if err != nil {
+			return nil, err
+		}
+		if c.Transport == "https" {
+			return h, nil
+		}
+	}
+	clientID := c.MQTT.ClientID
+	if clientID == "" {
+		clientID = "linewise-edge-" + a.cfg.EdgeID
+	}
+	m := uplink.NewMQTT(uplink.MQTTConfig{
+		Broker: c.MQTT.Broker, ClientID: clientID, Username: c.MQTT.Username, Password: c.MQTT.Password,
+		EdgeID: a.cfg.EdgeID, Liveness: a.liveness(),
+	}, log)
+	if h == nil {
+		return m, nil
+	}
+	return uplink.NewFailover(m, h, c.FallbackHold, log), nil
+}
+
+// Stalled reports whether the uplink is stalled: up, but no ack progress.
+func (a *Agent) Stalled() bool { return a.stalled.Load() }
+
+// Stalls is how many times the uplink was found stalled since start.
+func (a *Agent) Stalls() int64 { return a.stats.Stalls.Load() }
 
 // HTTPAddr is the health endpoint's address once started.
 func (a *Agent) HTTPAddr() string { return a.httpAddr }
@@ -354,8 +383,14 @@ func (a *Agent) routes() http.Handler {
 			devs[k] = v
 		}
 		a.devMu.Unlock()
+		status := "ok"
+		if a.stalled.Load() {
+			status = "degraded" // connected, but central's acks stopped
+		}
 		body := map[string]any{
-			"status":       "ok",
+			"status":       status,
+			"stalled":      a.stalled.Load(),
+			"stalls":       a.stats.Stalls.Load(),
 			"edge_id":      a.cfg.EdgeID,
 			"line":         a.cfg.Line,
 			"connected":    a.Connected(),
@@ -381,5 +416,17 @@ func (a *Agent) liveness() uplink.Liveness {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		v = bi.Main.Version
 	}
-	return uplink.Liveness{Version: v, StartedAt: a.started, Heartbeat: a.cfg.Central.Heartbeat}
+	return uplink.Liveness{Version: v, StartedAt: a.started, Heartbeat: a.cfg.Central.Heartbeat, Backlog: a.backlog}
+}
+
+// backlog is what the heartbeat reports: events central has not
+// acknowledged and how long the oldest has waited.
+func (a *Agent) backlog() (int64, time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	age, err := a.ob.OldestUnacked(ctx)
+	if err != nil {
+		a.log.Debug("outbox age for the heartbeat", "err", err)
+	}
+	return a.ob.Depth(), age
 }

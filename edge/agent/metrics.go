@@ -24,6 +24,13 @@ func (a *Agent) metrics() *prometheus.Registry {
 	counter("linewise_edge_events_acked_total", "Events central acknowledged as committed.", func() float64 { return float64(a.stats.Acked.Load()) })
 	counter("linewise_edge_resends_total", "Times unacknowledged events were sent again.", func() float64 { return float64(a.stats.Resends.Load()) })
 	counter("linewise_edge_events_rejected_total", "Events central refused, moved to the dead-letter table.", func() float64 { return float64(a.stats.Rejected.Load()) })
+	counter("linewise_edge_uplink_stalls_total", "Times the uplink was up but made no ack progress for central.stall_after ack timeouts with events waiting, and was reconnected.", func() float64 { return float64(a.stats.Stalls.Load()) })
+	gauge("linewise_edge_uplink_stalled", "1 from a stall until central's acks make progress again (/healthz says degraded).", func() float64 {
+		if a.stalled.Load() {
+			return 1
+		}
+		return 0
+	})
 	gauge("linewise_edge_outbox_depth", "Events not yet committed by central.", func() float64 { return float64(a.ob.Depth()) })
 	gauge("linewise_edge_outbox_capacity", "Outbox cap (max_events).", func() float64 { return float64(a.cfg.Outbox.MaxEvents) })
 	gauge("linewise_edge_uplink_connected", "1 while the uplink to central is connected.", func() float64 {

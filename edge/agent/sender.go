@@ -66,8 +66,28 @@ func (a *Agent) sendLoop(ctx context.Context) {
 	limit := maxInFlight
 	tick := time.NewTicker(max(r.base/4, 50*time.Millisecond))
 	defer tick.Stop()
+	// A link that is up but moves nothing (a half-open connection, a
+	// session another client took over) counts as broken after
+	// stall_after ack timeouts in a row without ack progress.
+	timeouts := 0
+	noProgress := func() {
+		timeouts++
+		if n := a.cfg.Central.StallAfter; n > 0 && timeouts >= n && a.up.Connected() && a.ob.Depth() > 0 {
+			a.log.Warn("link stalled: connected but no ack progress; reconnecting", "ack_timeouts", timeouts, "outbox_depth", a.ob.Depth())
+			a.stats.Stalls.Add(1)
+			a.stalled.Store(true)
+			timeouts = 0
+			window, sentTo = nil, 0
+			a.up.Reconnect()
+		}
+	}
 	onAck := func(ack wire.Ack) {
-		a.handleAck(ctx, ack)
+		if a.handleAck(ctx, ack) > 0 {
+			timeouts = 0
+			if a.stalled.Swap(false) {
+				a.log.Info("acks from central again: the link recovered")
+			}
+		}
 		var matched bool
 		window, matched = dropAcked(window, ack, r)
 		if matched && limit < maxInFlight {
@@ -89,6 +109,7 @@ func (a *Agent) sendLoop(ctx context.Context) {
 			a.log.Warn("no ack from central in time; resending from the oldest event", "from", window[0].from, "timeout", r.timeout())
 			a.stats.Resends.Add(1)
 			window, sentTo = nil, 0
+			noProgress()
 			limit = 1
 			if r.timeout() < 16*r.base {
 				r.backoff++
@@ -113,6 +134,11 @@ func (a *Agent) sendLoop(ctx context.Context) {
 					sentTo, sentEver = b.To, max(sentEver, b.To)
 					continue // fill the window without waiting
 				case errors.Is(err, uplink.ErrNotConnected), ctx.Err() != nil:
+				case errors.Is(err, context.DeadlineExceeded):
+					// Up, but the transport did not take the batch within
+					// an ack timeout (a half-open connection): no progress.
+					a.log.Warn("publish not confirmed within the ack timeout", "from", b.From)
+					noProgress()
 				default:
 					a.log.Warn("publish failed", "err", err)
 				}
@@ -129,19 +155,23 @@ func (a *Agent) sendLoop(ctx context.Context) {
 	}
 }
 
-func (a *Agent) handleAck(ctx context.Context, ack wire.Ack) {
+// handleAck applies an ack to the outbox and returns how many events it
+// removed (0 for an ack of events already gone).
+func (a *Agent) handleAck(ctx context.Context, ack wire.Ack) int64 {
 	if ack.Error != "" {
 		n, err := a.ob.Reject(ctx, ack.From, ack.To, ack.Error)
 		a.stats.Rejected.Add(n)
 		a.log.Error("central refused events; moved to the dead-letter table", "from", ack.From, "to", ack.To, "reason", ack.Error, "err", err)
-		return
+		return n
 	}
+	removed := int64(0)
 	for _, r := range ack.Rejected {
 		if r.Seq < ack.From || r.Seq > ack.To {
 			continue
 		}
 		n, err := a.ob.Reject(ctx, r.Seq, r.Seq, r.Reason)
 		a.stats.Rejected.Add(n)
+		removed += n
 		if n > 0 {
 			a.log.Error("central refused an event; moved to the dead-letter table", "seq", r.Seq, "reason", r.Reason, "err", err)
 		}
@@ -149,9 +179,10 @@ func (a *Agent) handleAck(ctx context.Context, ack wire.Ack) {
 	n, err := a.ob.Ack(ctx, ack.From, ack.To)
 	if err != nil {
 		a.log.Error("removing acknowledged events", "err", err)
-		return
+		return removed
 	}
 	a.stats.Acked.Add(n)
+	return removed + n
 }
 
 // dropAcked removes the batches an ack covers, feeding the RTT estimate

@@ -56,6 +56,18 @@ type Central struct {
 	// "online" status over MQTT, a POST over HTTPS); central shows this
 	// edge's lines as no data when it falls silent.
 	Heartbeat time.Duration `yaml:"heartbeat"`
+	// StallAfter is how many ack timeouts in a row, with the link up and
+	// events waiting, make the link count as stalled (reconnect, degraded
+	// health); 0 turns it off.
+	StallAfter int `yaml:"stall_after"`
+	// FallbackHold: with transport mqtt and https.url and token set, HTTPS
+	// carries the batches while MQTT is down and for this long after a stall.
+	FallbackHold time.Duration `yaml:"fallback_hold"`
+}
+
+// HTTPSFallback reports whether HTTPS ingest stands in for MQTT.
+func (c Central) HTTPSFallback() bool {
+	return c.Transport == "mqtt" && c.HTTPS.URL != ""
 }
 
 // MQTT is the broker connection for events and acks.
@@ -150,7 +162,7 @@ func Default() Config {
 	return Config{
 		DataDir: "data/edge",
 		HTTP:    "127.0.0.1:8491",
-		Central: Central{BatchSize: 500, AckTimeout: 5 * time.Second, Heartbeat: 10 * time.Second},
+		Central: Central{BatchSize: 500, AckTimeout: 5 * time.Second, Heartbeat: 10 * time.Second, StallAfter: 3, FallbackHold: time.Minute},
 		Outbox:  Outbox{MaxEvents: 5_000_000, WarnAt: 0.8},
 	}
 }
@@ -273,6 +285,11 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 		} else if err != nil || (u.Scheme != "tcp" && u.Scheme != "ssl" && u.Scheme != "tls" && u.Scheme != "mqtt" && u.Scheme != "mqtts") || u.Host == "" {
 			f("central.mqtt.broker", "%q is not a broker URL like tcp://host:port", c.Central.MQTT.Broker)
 		}
+		if c.Central.HTTPS.URL == "" {
+			break
+		}
+		// https.url with transport mqtt: HTTPS is the fallback.
+		fallthrough
 	case "https":
 		if u, err := url.Parse(c.Central.HTTPS.URL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			f("central.https.url", "%q is not a URL like https://central.plant:8443", c.Central.HTTPS.URL)
@@ -291,6 +308,12 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 	}
 	if c.Central.Heartbeat < 100*time.Millisecond {
 		f("central.heartbeat", "%s is below 100ms", c.Central.Heartbeat)
+	}
+	if c.Central.StallAfter < 0 || c.Central.StallAfter > 100 {
+		f("central.stall_after", "%d is outside 0..100 (ack timeouts; 0 turns it off)", c.Central.StallAfter)
+	}
+	if c.Central.FallbackHold < time.Second {
+		f("central.fallback_hold", "%s is below 1s", c.Central.FallbackHold)
 	}
 	if c.Outbox.MaxEvents < 1000 {
 		f("outbox.max_events", "%d is below 1000", c.Outbox.MaxEvents)

@@ -42,6 +42,12 @@ type opts struct {
 	https       bool          // edge sends over HTTPS POST /api/v1/ingest instead of MQTT
 	heartbeat   string        // central.heartbeat of the edge; empty: the default
 	central     func(*app.Config)
+	// uplinkVia, when set, gives the broker URL the edge's uplink uses
+	// (a proxy in front of the broker); the devices still use the broker.
+	uplinkVia func(t *testing.T, broker string) string
+	// edgeCentral gives more YAML under the edge's central: key, one
+	// "key: value" per line.
+	edgeCentral func(s *fullStack) []string
 }
 
 // fullStack is a simulator, central and an edge agent that tests can break.
@@ -191,7 +197,16 @@ func uplinkYAML(s *fullStack) string {
 	if s.o.https {
 		return fmt.Sprintf("transport: https\n  https: {url: %q, token: %q}", s.base, edgeToken) + hb
 	}
-	return fmt.Sprintf("mqtt: {broker: %q, username: %s, password: %q}", s.broker, edgeID, edgeToken) + hb
+	if s.o.edgeCentral != nil {
+		for _, l := range s.o.edgeCentral(s) {
+			hb += "\n  " + l
+		}
+	}
+	broker := s.broker
+	if s.o.uplinkVia != nil {
+		broker = s.o.uplinkVia(s.t, s.broker)
+	}
+	return fmt.Sprintf("mqtt: {broker: %q, username: %s, password: %q}", broker, edgeID, edgeToken) + hb
 }
 
 func counterBits(l linesim.LineConfig) int {

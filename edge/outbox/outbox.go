@@ -50,6 +50,7 @@ type Outbox struct {
 	nextSt  *sql.Stmt
 	ackSt   *sql.Stmt
 	pending *sql.Stmt // on rd
+	ages    ages      // when events were written (age.go)
 }
 
 // A commit's events go in with as few multi-row INSERTs of 1, 2, 4, ...,
@@ -135,6 +136,13 @@ func (o *Outbox) init() error {
 		return err
 	}
 	o.depth.Store(depth)
+	if depth > 0 {
+		var first int64
+		if err := o.db.QueryRow(`SELECT MIN(seq) FROM outbox`).Scan(&first); err != nil {
+			return err
+		}
+		o.ages.wrote(uint64(first), time.Now())
+	}
 	return nil
 }
 
@@ -279,6 +287,9 @@ func (o *Outbox) Commit(ctx context.Context, t *Tx) ([]wire.Event, error) {
 	}
 	o.nextSeq = seq
 	o.depth.Add(int64(len(out)))
+	if len(out) > 0 {
+		o.ages.wrote(out[0].Seq, time.Now())
+	}
 	return out, nil
 }
 

@@ -98,7 +98,7 @@ func (h *HTTPS) heartbeat() {
 			case <-ctx.Done():
 			}
 		}()
-		if err := h.postStatus(ctx, wire.StatusOnline); err != nil {
+		if err := h.post(ctx, h.cfg.Liveness.heartbeat(h.cfg.EdgeID, time.Now())); err != nil {
 			h.log.Debug("heartbeat failed", "err", err)
 		}
 		cancel()
@@ -112,8 +112,12 @@ func (h *HTTPS) heartbeat() {
 
 // postStatus sends our status to central, authenticated by our token.
 func (h *HTTPS) postStatus(ctx context.Context, st string) error {
+	return h.post(ctx, h.cfg.Liveness.status(h.cfg.EdgeID, st, time.Now()))
+}
+
+func (h *HTTPS) post(ctx context.Context, status []byte) error {
 	url := strings.TrimRight(h.cfg.URL, "/") + "/api/v1/edges/" + h.cfg.EdgeID + "/heartbeat"
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(h.cfg.Liveness.status(h.cfg.EdgeID, st, time.Now())))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(status))
 	if err != nil {
 		return fmt.Errorf("uplink https: %w", err)
 	}
@@ -170,6 +174,9 @@ func (h *HTTPS) Acks() <-chan wire.Ack { return h.acks }
 // Connected is always true: HTTPS has no session to wait for. A failed
 // request is an error from Publish, and the sender retries on its tick.
 func (h *HTTPS) Connected() bool { return true }
+
+// Reconnect drops idle connections: the next request opens a new one.
+func (h *HTTPS) Reconnect() { h.client.CloseIdleConnections() }
 
 // Close stops the heartbeat, tells central "offline" (bounded by a
 // second) and releases idle connections.

@@ -25,6 +25,9 @@ type Uplink interface {
 	// Acks delivers central's acknowledgements.
 	Acks() <-chan wire.Ack
 	Connected() bool
+	// Reconnect drops the connection and makes a fresh one, for a link
+	// that is up but moves nothing (the sender saw no ack progress).
+	Reconnect()
 	Close()
 }
 
@@ -46,10 +49,26 @@ type Liveness struct {
 	Version   string
 	StartedAt time.Time
 	Heartbeat time.Duration
+	// Backlog, when set, is the outbox's depth and the age of its oldest
+	// unacknowledged event, sent with every "online" heartbeat.
+	Backlog func() (depth int64, oldest time.Duration)
 }
 
 func (l Liveness) status(edge, st string, at time.Time) []byte {
-	b, _ := json.Marshal(wire.Status{EdgeID: edge, Status: st, Version: l.Version, StartedAt: l.StartedAt.UTC(), At: at.UTC()})
+	s := wire.Status{EdgeID: edge, Status: st, Version: l.Version, StartedAt: l.StartedAt.UTC(), At: at.UTC()}
+	b, _ := json.Marshal(s)
+	return b
+}
+
+// heartbeat is an "online" status with the backlog.
+func (l Liveness) heartbeat(edge string, at time.Time) []byte {
+	s := wire.Status{EdgeID: edge, Status: wire.StatusOnline, Version: l.Version, StartedAt: l.StartedAt.UTC(), At: at.UTC()}
+	if l.Backlog != nil {
+		depth, oldest := l.Backlog()
+		age := oldest.Seconds()
+		s.OutboxDepth, s.OldestUnackedS = &depth, &age
+	}
+	b, _ := json.Marshal(s)
 	return b
 }
 
@@ -64,6 +83,8 @@ type MQTT struct {
 	Reconnects atomic.Int64
 	stop       chan struct{}
 	stopOnce   sync.Once
+	// reconnecting: a Reconnect is under way.
+	reconnecting atomic.Bool
 }
 
 var _ Uplink = (*MQTT)(nil)
@@ -134,7 +155,7 @@ func (m *MQTT) heartbeat(every time.Duration) {
 			return
 		case <-t.C:
 			if m.Connected() {
-				m.publishStatus(wire.StatusOnline)
+				m.client.Publish(wire.StatusTopic(m.cfg.EdgeID), 1, true, m.cfg.Liveness.heartbeat(m.cfg.EdgeID, time.Now()))
 			}
 		}
 	}
@@ -176,6 +197,41 @@ func (m *MQTT) Acks() <-chan wire.Ack { return m.acks }
 
 // Connected reports whether the broker connection and ack subscription are up.
 func (m *MQTT) Connected() bool { return m.connected.Load() && m.client.IsConnectionOpen() }
+
+// Reconnect drops the connection (a half-open one, or one whose session a
+// client with our id took over) and connects again: a new connection with
+// our client id takes the session back.
+func (m *MQTT) Reconnect() {
+	select {
+	case <-m.stop:
+		return
+	default:
+	}
+	if !m.reconnecting.CompareAndSwap(false, true) {
+		return
+	}
+	m.connected.Store(false)
+	m.Reconnects.Add(1)
+	go func() {
+		defer m.reconnecting.Store(false)
+		// paho's Disconnect may return before it is done, and Connect on a
+		// client still disconnecting does nothing: wait until it is down.
+		m.client.Disconnect(100)
+		for i := 0; i < 100 && m.client.IsConnected(); i++ {
+			select {
+			case <-m.stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		select {
+		case <-m.stop:
+			return
+		default:
+		}
+		m.client.Connect() // with ConnectRetry it keeps trying in the background
+	}()
+}
 
 // Close says "offline" (a clean disconnect sends no will) and disconnects,
 // giving in-flight packets a moment.

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -188,6 +189,12 @@ type Status struct {
 	Version   string    `json:"version,omitempty"`
 	StartedAt time.Time `json:"started_at,omitzero"`
 	At        time.Time `json:"at,omitzero"` // when the edge sent it (the will: when it connected)
+	// The backlog, in heartbeats of edges that report it: events in the
+	// outbox central has not acknowledged, and how long (seconds) the
+	// oldest of them has waited. Central shows an edge whose backlog waits
+	// too long as stalled. Absent: not reported (an older edge, a will).
+	OutboxDepth    *int64   `json:"outbox_depth,omitempty"`
+	OldestUnackedS *float64 `json:"oldest_unacked_s,omitempty"`
 }
 
 // DecodeStatus reads a Status sent for edge (the topic's or the token's
@@ -202,6 +209,12 @@ func DecodeStatus(edge string, payload []byte) (Status, error) {
 	}
 	if s.Status != StatusOnline && s.Status != StatusOffline {
 		return s, fmt.Errorf("status: field status: %q is not online or offline", s.Status)
+	}
+	if s.OutboxDepth != nil && *s.OutboxDepth < 0 {
+		return s, fmt.Errorf("status: field outbox_depth: %d is negative", *s.OutboxDepth)
+	}
+	if a := s.OldestUnackedS; a != nil && (*a < 0 || math.IsNaN(*a) || math.IsInf(*a, 0)) {
+		return s, fmt.Errorf("status: field oldest_unacked_s: %v is not a non-negative number of seconds", *a)
 	}
 	return s, nil
 }
