@@ -252,7 +252,7 @@ func (a *Applier) apply(tx domain.ScanTx, sc domain.PendingScan) (domain.ScanRec
 	}
 	if u, err := tx.UserByBadge(code); err == nil {
 		if u.Disabled {
-			return rec, reject("badge %s is disabled", code)
+			return rec, reject("the badge of %s is disabled", u.Username)
 		}
 		if err := tx.SignInAtStation(st.ID, u.Username, sc.SourceTime, sc.SourceTime.Add(a.o.SignIn)); err != nil {
 			return rec, err
@@ -316,7 +316,9 @@ func (a *Applier) actor(tx domain.ScanTx, st domain.Station, sc domain.PendingSc
 			u, err = tx.User(op)
 		}
 		switch {
-		case errors.Is(err, domain.ErrNotFound) || (err == nil && u.Disabled):
+		case err == nil && u.Disabled:
+			return edge, fmt.Sprintf("scanner named operator %s, who is disabled", u.Username), nil
+		case errors.Is(err, domain.ErrNotFound):
 			return edge, fmt.Sprintf("scanner named operator %q, not a known badge or user", op), nil
 		case err != nil:
 			return edge, "", err

@@ -42,6 +42,7 @@ type Store struct {
 	db       *sql.DB
 	postgres bool
 	now      func() time.Time
+	badgeKey []byte // HMAC key of stored badges (credentials.go)
 }
 
 // SQLiteDSN builds the DSN for a SQLite file: WAL so readers do not block the
@@ -90,6 +91,16 @@ func open(ctx context.Context, driver, dsn string, upTo int) (*Store, error) {
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if upTo == 0 || upTo >= 290 {
+		if err := s.loadBadgeKey(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := s.hashStoredBadges(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
