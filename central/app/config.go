@@ -29,6 +29,9 @@ import (
 // Config is central's whole configuration; the yaml tags are the file's keys.
 type Config struct {
 	HTTP     string         `yaml:"http"`     // listen address of the API and dashboard
+	// TLS: central serves HTTPS itself, or says it sits behind a proxy that
+	// does; either way its cookies are Secure and it sends HSTS.
+	TLS TLSConfig `yaml:"tls"`
 	DataDir  string         `yaml:"data_dir"` // where the SQLite file lives
 	Database DatabaseConfig `yaml:"database"`
 	MQTT     MQTTConfig     `yaml:"mqtt"`
@@ -171,6 +174,37 @@ func (c *Config) validateEdges() []error {
 	return errs
 }
 
+// TLSConfig is how browsers reach central over HTTPS.
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"` // PEM certificate (chain); with key_file central serves HTTPS
+	KeyFile  string `yaml:"key_file"`
+	// BehindProxy says a TLS-terminating reverse proxy serves central to
+	// browsers: central itself speaks HTTP to the proxy.
+	BehindProxy bool `yaml:"behind_proxy"`
+}
+
+// HTTPS reports whether browsers reach central over HTTPS.
+func (t TLSConfig) HTTPS() bool { return t.CertFile != "" || t.BehindProxy }
+
+func (t TLSConfig) validate() []error {
+	var errs []error
+	switch {
+	case t.CertFile != "" && t.KeyFile == "":
+		errs = append(errs, devices.Field("tls.key_file", "is required with tls.cert_file"))
+	case t.CertFile == "" && t.KeyFile != "":
+		errs = append(errs, devices.Field("tls.cert_file", "is required with tls.key_file"))
+	}
+	for key, f := range map[string]string{"tls.cert_file": t.CertFile, "tls.key_file": t.KeyFile} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			errs = append(errs, devices.Field(key, "%v", err))
+		}
+	}
+	return errs
+}
+
 // EmbeddedBroker is the in-process MQTT broker for single-box installs.
 type EmbeddedBroker struct {
 	Enabled bool   `yaml:"enabled"`
@@ -214,6 +248,7 @@ func (c *Config) Validate() error {
 	if err := checkHostPort(c.HTTP); err != nil {
 		errs = append(errs, devices.Field("http", "%v", err))
 	}
+	errs = append(errs, c.TLS.validate()...)
 	switch c.Database.Driver {
 	case store.DriverSQLite:
 		if c.Database.DSN == "" && strings.TrimSpace(c.DataDir) == "" {
