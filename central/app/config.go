@@ -28,10 +28,10 @@ import (
 
 // Config is central's whole configuration; the yaml tags are the file's keys.
 type Config struct {
-	HTTP     string         `yaml:"http"`     // listen address of the API and dashboard
+	HTTP string `yaml:"http"` // listen address of the API and dashboard
 	// TLS: central serves HTTPS itself, or says it sits behind a proxy that
 	// does; either way its cookies are Secure and it sends HSTS.
-	TLS TLSConfig `yaml:"tls"`
+	TLS      TLSConfig      `yaml:"tls"`
 	DataDir  string         `yaml:"data_dir"` // where the SQLite file lives
 	Database DatabaseConfig `yaml:"database"`
 	MQTT     MQTTConfig     `yaml:"mqtt"`

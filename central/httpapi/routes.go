@@ -71,10 +71,14 @@ func (s *Server) mark(method, path string, f func(r *Route)) {
 	}
 }
 
-func (s *Server) lineScoped(method, path string) { s.mark(method, path, func(r *Route) { r.LineScoped = true }) }
+func (s *Server) lineScoped(method, path string) {
+	s.mark(method, path, func(r *Route) { r.LineScoped = true })
+}
 
 // stationRead lets a badge session make a read (see Route.Station).
-func (s *Server) stationRead(path string) { s.mark(http.MethodGet, path, func(r *Route) { r.Station = true }) }
+func (s *Server) stationRead(path string) {
+	s.mark(http.MethodGet, path, func(r *Route) { r.Station = true })
+}
 
 // kiosk lets a kiosk token make a read (see Route.Kiosk).
 func (s *Server) kiosk(path string) { s.mark(http.MethodGet, path, func(r *Route) { r.Kiosk = true }) }
