@@ -241,6 +241,27 @@ func (b *badgeNames) redactScan(payload json.RawMessage) (json.RawMessage, error
 	return out, nil
 }
 
+// redactScanned returns a scanned code and operator as a response or the
+// scan_results table may show them: a badge as code becomes "[badge]"
+// with its owner as operator (unless the scan named one), a badge as
+// operator becomes its owner's name.
+func (b *badgeNames) redactScanned(code, operator string) (string, string, error) {
+	if code != "" {
+		name, isBadge, err := b.name(code)
+		if err != nil {
+			return code, operator, err
+		}
+		if isBadge {
+			code = BadgeShown
+			if operator == "" {
+				operator = name
+			}
+		}
+	}
+	operator, err := b.redactField(operator)
+	return code, operator, err
+}
+
 // redactField returns v, or the operator's name (or "[badge]") if v is a
 // badge code or hash.
 func (b *badgeNames) redactField(v string) (string, error) {

@@ -152,12 +152,8 @@ func (s *Store) insertScanResult(ctx context.Context, tx *sql.Tx, sc domain.Pend
 	rec.EdgeID, rec.Seq, rec.Line, rec.Station, rec.Code = sc.EdgeID, sc.Seq, sc.Line, sc.Station, sc.Code
 	rec.Operator, rec.Requested, rec.At, rec.AppliedAt = sc.Operator, sc.Action, sc.SourceTime.UTC(), s.now().UTC()
 	// A badge is a credential: the result names its owner, never its code.
-	names := s.newBadgeNames(ctx, tx)
 	var err error
-	if rec.Code, err = names.redactField(rec.Code); err != nil {
-		return rec, err
-	}
-	if rec.Operator, err = names.redactField(rec.Operator); err != nil {
+	if rec.Code, rec.Operator, err = s.newBadgeNames(ctx, tx).redactScanned(rec.Code, rec.Operator); err != nil {
 		return rec, err
 	}
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO scan_results (edge_id, seq, line_id, station_id, code, operator, requested,
@@ -203,10 +199,7 @@ func (s *Store) StationScans(ctx context.Context, station string, limit int) ([]
 	// Results stored before migration 0290 may hold badge codes.
 	names := s.newBadgeNames(ctx, s.db)
 	for i := range out {
-		if out[i].Code, err = names.redactField(out[i].Code); err != nil {
-			return nil, err
-		}
-		if out[i].Operator, err = names.redactField(out[i].Operator); err != nil {
+		if out[i].Code, out[i].Operator, err = names.redactScanned(out[i].Code, out[i].Operator); err != nil {
 			return nil, err
 		}
 	}

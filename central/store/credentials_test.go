@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/edge/wire"
+)
+
+// TestBadgesHashedAtRest: badge codes stored before migration 0290 are
+// replaced by keyed hashes when the store opens; from then on no table
+// holds a code (users, events of fixed scanners, scan results), a badge
+// is still found by its code in one lookup, and every read path shows the
+// operator's name instead.
+func TestBadgesHashedAtRest(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, db testDB) {
+		ctx := context.Background()
+		old, err := open(ctx, db.driver, db.dsn, 250)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := old.db.ExecContext(ctx, old.q(`INSERT INTO users (username, display_name, role, password_hash, badge, disabled, created_at)
+			VALUES (?, ?, ?, '', ?, 0, 0)`), "op1", "Olga Operator", "operator", "B-1001"); err != nil {
+			t.Fatal(err)
+		}
+		old.Close()
+		s := db.open(t)
+		var stored string
+		if err := s.db.QueryRowContext(ctx, `SELECT badge FROM users WHERE username = 'op1'`).Scan(&stored); err != nil || !domain.IsBadgeHash(stored) {
+			t.Fatalf("after upgrade users.badge = %q (%v), want a hash", stored, err)
+		}
+		if u, err := s.UserByBadge(ctx, "B-1001"); err != nil || u.Username != "op1" || !u.HasBadge {
+			t.Fatalf("badge lookup after upgrade: %+v %v", u, err)
+		}
+		if _, err := s.UserByBadge(ctx, "B-1002"); err == nil {
+			t.Fatal("another code finds the user")
+		}
+		// A second open (another replica) changes nothing.
+		s2 := db.open(t)
+		if u, err := s2.UserByBadge(ctx, "B-1001"); err != nil || u.Username != "op1" {
+			t.Fatalf("second open: %+v %v", u, err)
+		}
+		// A new user's badge is hashed on the way in.
+		if err := s.CreateUser(ctx, domain.User{Username: "op2", Role: domain.RoleOperator, Badge: "B-2002"}, domain.Actor{Name: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateUser(ctx, domain.User{Username: "op3", Role: domain.RoleOperator, Badge: "B-2002"}, domain.Actor{Name: "t"}); err == nil {
+			t.Fatal("a second user got the same badge")
+		}
+		// A fixed scanner's badge scan is stored with the hash.
+		if err := s.CreateLine(ctx, domain.Line{ID: "L1", Name: "L1"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ApplyBatch(ctx, wire.Batch{Version: wire.Version, EdgeID: "e1", Events: []wire.Event{
+			{EdgeID: "e1", Seq: 1, Line: "L1", Type: wire.TypeScan, SourceTime: t0, Scan: &wire.Scan{Station: "ST-L1", Code: "B-2002"}},
+			{EdgeID: "e1", Seq: 2, Line: "L1", Type: wire.TypeScan, SourceTime: t0, Scan: &wire.Scan{Station: "ST-L1", Code: "WO-1", Operator: "B-1001"}},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := s.db.QueryContext(ctx, `SELECT payload FROM events ORDER BY seq`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var payloads []string
+		for rows.Next() {
+			var p string
+			if err := rows.Scan(&p); err != nil {
+				t.Fatal(err)
+			}
+			payloads = append(payloads, p)
+		}
+		rows.Close()
+		all := strings.Join(payloads, "\n")
+		if len(payloads) != 2 || strings.Contains(all, "B-2002") || strings.Contains(all, "B-1001") || strings.Count(all, domain.BadgeHashPrefix) != 2 {
+			t.Fatalf("stored payloads hold a code: %s", all)
+		}
+		// The applier finds the user by the stored hash.
+		var sc domain.PendingScan
+		_, _, ok, err := s.ApplyNextScan(ctx, "L1", func(tx domain.ScanTx, p domain.PendingScan) (domain.ScanRecord, error) {
+			sc = p
+			u, err := tx.UserByBadge(p.Code)
+			if err != nil || u.Username != "op2" {
+				t.Errorf("applier badge lookup: %+v %v", u, err)
+			}
+			return domain.ScanRecord{Result: domain.ScanApplied, Action: "login", Actor: u.Username}, nil
+		})
+		if err != nil || !ok {
+			t.Fatalf("apply: %v %v", ok, err)
+		}
+		list, err := s.StationScans(ctx, "ST-L1", 10)
+		if err != nil || len(list) != 1 || list[0].Code != BadgeShown || sc.Code == "B-2002" {
+			t.Fatalf("station scans: %v %+v", err, list)
+		}
+		var code string
+		if err := s.db.QueryRowContext(ctx, `SELECT code FROM scan_results`).Scan(&code); err != nil || code != BadgeShown {
+			t.Fatalf("scan_results.code = %q (%v)", code, err)
+		}
+		evs, err := s.LatestEvents(ctx, "L1", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shown []string
+		for _, e := range evs {
+			shown = append(shown, string(e.Payload))
+		}
+		got := strings.Join(shown, "\n")
+		if strings.Contains(got, domain.BadgeHashPrefix) || !strings.Contains(got, `"operator":"op2"`) || !strings.Contains(got, `"operator":"Olga Operator"`) {
+			t.Fatalf("events as read: %s", got)
+		}
+	})
+}
