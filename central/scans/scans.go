@@ -217,7 +217,12 @@ func (a *Applier) done(sc domain.PendingScan, rec domain.ScanRecord) {
 	delete(a.attempts, fmt.Sprintf("%s/%d", sc.EdgeID, sc.Seq))
 	a.mu.Unlock()
 	a.results.WithLabelValues(string(rec.Result)).Inc()
-	log := a.o.Log.With("edge", sc.EdgeID, "seq", sc.Seq, "station", sc.Station, "code", sc.Code)
+	// The recorded code: a badge is "[badge]" there, never a credential in a log.
+	code := rec.Code
+	if code == "" && !domain.IsBadgeHash(sc.Code) {
+		code = sc.Code
+	}
+	log := a.o.Log.With("edge", sc.EdgeID, "seq", sc.Seq, "station", sc.Station, "code", code)
 	if rec.Result == domain.ScanApplied {
 		log.Info("scan applied", "action", rec.Action, "actor", rec.Actor, "message", rec.Message)
 	} else {
