@@ -91,6 +91,15 @@ func TestAttackBadgeIsNoAdminCredential(t *testing.T) {
 		if !strings.Contains(string(body), `"has_badge":true`) {
 			t.Errorf("user: %s", body)
 		}
+		// Giving another user the same badge is refused without naming it.
+		res, body = e.do(e.as[domain.RoleAdmin], "PATCH", "/api/v1/users/planner", map[string]any{"badge": "B-ADMIN-7"})
+		if p := e.problem(res, body, 400, "badge"); strings.Contains(string(body), "B-ADMIN-7") || strings.Contains(string(body), domain.BadgeHashPrefix) {
+			t.Errorf("badge conflict shows the badge: %+v", p)
+		}
+		res, body = e.raw(e.as[domain.RoleAdmin], "POST", "/api/v1/import/users", "text/csv", "username,role,badge\nop9,operator,B-ADMIN-7\n")
+		if res.StatusCode < 400 || strings.Contains(string(body), "B-ADMIN-7") || strings.Contains(string(body), domain.BadgeHashPrefix) {
+			t.Errorf("import with a taken badge: %d %s", res.StatusCode, body)
+		}
 
 		// The attack: scan the admin's badge at a station, then use the session.
 		station := e.badgeAt("ST-L1", "B-ADMIN-7")
@@ -396,7 +405,10 @@ func TestKioskToken(t *testing.T) {
 // kiosk token reads exactly the kiosk routes; a badge session reaches
 // exactly the station routes.
 func TestAnonymousReads(t *testing.T) {
-	e := newEnv(t)
+	onBothStores(t, testAnonymousReads)
+}
+
+func testAnonymousReads(t *testing.T, e *env) {
 	open := []string{"GET /login", "GET /healthz", "GET /api/openapi.json", "GET /assets/session.js", "GET /station/:id"}
 	kiosk := []string{"GET /", "GET /api/v1/lines", "GET /api/v1/stream", "GET /api/v1/exceptions"}
 	tok := e.token(domain.TokenKiosk, "", "")

@@ -105,6 +105,71 @@ func (s *Store) hashStoredBadges(ctx context.Context) error {
 	return nil
 }
 
+const auditScrubbedName = "audit_badges_scrubbed"
+
+// scrubAuditBadges replaces, once per install, the badge codes that user
+// entries of the audit trail recorded before migration 0290 with true
+// ("had a badge"). The trail is append-only, but a credential has no place
+// in it: this is the one rewrite of it.
+func (s *Store) scrubAuditBadges(ctx context.Context) error {
+	var done int
+	if err := s.db.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM server_secrets WHERE name = ?`), auditScrubbedName).Scan(&done); err != nil {
+		return fmt.Errorf("store: scrub audit badges: %w", err)
+	}
+	if done > 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: scrub audit badges: %w", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, `SELECT id, COALESCE(before_json, ''), COALESCE(after_json, '') FROM audit_log
+		WHERE entity = 'user' AND (before_json LIKE '%"badge":"%' OR after_json LIKE '%"badge":"%')`)
+	if err != nil {
+		return fmt.Errorf("store: scrub audit badges: %w", err)
+	}
+	type entry struct{ id, before, after string }
+	var es []entry
+	for rows.Next() {
+		var e entry
+		if err := rows.Scan(&e.id, &e.before, &e.after); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: scrub audit badges: %w", err)
+		}
+		es = append(es, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: scrub audit badges: %w", err)
+	}
+	scrub := func(js string) sql.NullString {
+		if js == "" {
+			return sql.NullString{}
+		}
+		var m map[string]any
+		if json.Unmarshal([]byte(js), &m) != nil {
+			return sql.NullString{String: js, Valid: true}
+		}
+		if b, ok := m["badge"].(string); ok {
+			m["badge"] = b != ""
+		}
+		out, _ := json.Marshal(m)
+		return sql.NullString{String: string(out), Valid: true}
+	}
+	for _, e := range es {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE audit_log SET before_json = ?, after_json = ? WHERE id = ?`),
+			scrub(e.before), scrub(e.after), e.id); err != nil {
+			return fmt.Errorf("store: scrub audit badges: %w", err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO server_secrets (name, value) VALUES (?, '1') ON CONFLICT (name) DO NOTHING`),
+		auditScrubbedName); err != nil {
+		return fmt.Errorf("store: scrub audit badges: %w", err)
+	}
+	return tx.Commit()
+}
+
 // badgeOwner returns the user whose badge code (or stored hash) is code;
 // ok is false if it is no badge.
 func (s *Store) badgeOwner(ctx context.Context, q dbtx, code string) (u domain.User, ok bool, err error) {

@@ -25,6 +25,11 @@ func TestBadgesHashedAtRest(t *testing.T) {
 			VALUES (?, ?, ?, '', ?, 0, 0)`), "op1", "Olga Operator", "operator", "B-1001"); err != nil {
 			t.Fatal(err)
 		}
+		// The audit trail of that time recorded the code.
+		if err := old.writeAudit(ctx, old.db, domain.AuditEntry{Actor: "admin", Entity: "user", EntityID: "op1", Action: "create",
+			After: []byte(`{"username":"op1","role":"operator","badge":"B-1001"}`)}); err != nil {
+			t.Fatal(err)
+		}
 		old.Close()
 		s := db.open(t)
 		var stored string
@@ -36,6 +41,11 @@ func TestBadgesHashedAtRest(t *testing.T) {
 		}
 		if _, err := s.UserByBadge(ctx, "B-1002"); err == nil {
 			t.Fatal("another code finds the user")
+		}
+		var after string
+		if err := s.db.QueryRowContext(ctx, `SELECT after_json FROM audit_log WHERE entity_id = 'op1'`).Scan(&after); err != nil ||
+			strings.Contains(after, "B-1001") || !strings.Contains(after, `"badge":true`) || !strings.Contains(after, `"username":"op1"`) {
+			t.Fatalf("audit entry after upgrade: %s %v", after, err)
 		}
 		// A second open (another replica) changes nothing.
 		s2 := db.open(t)

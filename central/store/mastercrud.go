@@ -224,7 +224,11 @@ func (s *Store) checkRefs(ctx context.Context, q dbtx, r mdRow) ([]*domain.Field
 			return nil, fmt.Errorf("store: check %s of %s %s: %w", col, r.spec.entity, r.id(), err)
 		}
 		if taken {
-			errs = append(errs, &domain.FieldError{Field: r.spec.field(col), Rule: fmt.Sprintf("%q is already taken", v)})
+			rule := fmt.Sprintf("%q is already taken", v)
+			if r.spec == userSpec && col == "badge" {
+				rule = "is already another user's badge" // a credential: never repeated
+			}
+			errs = append(errs, &domain.FieldError{Field: r.spec.field(col), Rule: rule})
 		}
 	}
 	return errs, nil

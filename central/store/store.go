@@ -101,6 +101,10 @@ func open(ctx context.Context, driver, dsn string, upTo int) (*Store, error) {
 			db.Close()
 			return nil, err
 		}
+		if err := s.scrubAuditBadges(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
