@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -57,7 +59,7 @@ type APIToken struct {
 	Name      string     `json:"name"`
 	Kind      string     `json:"kind"` // TokenAPI or TokenKiosk
 	Role      Role       `json:"role,omitempty"`
-	LineID    string     `json:"line,omitempty"`
+	LineID    string     `json:"line,omitempty"` // its lines, comma-separated; "" for every line
 	TokenHash string     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
 	CreatedBy string     `json:"created_by,omitempty"`
@@ -100,7 +102,11 @@ type Principal struct {
 func (p Principal) Actor() Actor { return Actor{Name: p.Username, Role: p.Role} }
 
 // MayUseLine reports whether the principal's line scope admits line.
-func (p Principal) MayUseLine(line string) bool { return p.LineScope == "" || p.LineScope == line }
+// A token scoped to several lines holds them comma-separated (line ids
+// cannot contain a comma).
+func (p Principal) MayUseLine(line string) bool {
+	return p.LineScope == "" || slices.Contains(strings.Split(p.LineScope, ","), line)
+}
 
 // Actor is the who of an audit entry.
 type Actor struct {

@@ -299,6 +299,32 @@ func TestTokensLifecycle(t *testing.T) {
 		e.problem(res, body, 400, "role")
 		res, body = e.do(admin, "POST", "/api/v1/tokens", map[string]any{"name": "x", "kind": "root", "role": "admin"})
 		e.problem(res, body, 400, "kind")
+		res, body = e.do(admin, "POST", "/api/v1/tokens", map[string]any{"name": "x", "role": "operator", "lines": []string{"L1", "L9"}})
+		e.problem(res, body, 400, "line")
+		res, body = e.do(admin, "POST", "/api/v1/tokens", map[string]any{"name": "x", "role": "operator", "lines": []string{"L1", "L1"}})
+		e.problem(res, body, 400, "lines")
+
+		// A scanner token of several lines acts at their stations only.
+		n := e.draft("P") // on L1
+		e.force(n, domain.StatusReleased)
+		wo := domain.WorkOrderID(n, 10)
+		for _, tc := range []struct {
+			lines  []string
+			status int
+		}{{[]string{"L2"}, 403}, {[]string{"L2", "L1"}, 200}} {
+			res, body := e.do(admin, "POST", "/api/v1/tokens", map[string]any{"name": "scanner-" + strings.Join(tc.lines, "-"), "role": "operator", "lines": tc.lines})
+			var tok struct {
+				Token string   `json:"token"`
+				Lines []string `json:"lines"`
+			}
+			if res.StatusCode != 201 || json.Unmarshal(body, &tok) != nil || !slices.Equal(tok.Lines, tc.lines) {
+				t.Fatalf("token of %v: %d %s", tc.lines, res.StatusCode, body)
+			}
+			res, body = e.do(nil, "POST", "/api/v1/stations/ST-L1/scan", map[string]string{"code": wo}, "Authorization", "Bearer "+tok.Token, "Origin", "")
+			if res.StatusCode != tc.status {
+				t.Errorf("scan at ST-L1 with a token of %v: %d %s", tc.lines, res.StatusCode, body)
+			}
+		}
 
 		expiring := e.token(domain.TokenAPI, "supervisor", "L1", e.now.Add(time.Hour))
 		revoked := e.token(domain.TokenAPI, "planner", "")
@@ -312,7 +338,7 @@ func TestTokensLifecycle(t *testing.T) {
 			ID, Name, Kind, Role, Line, Status string
 			Token                              *string `json:"token"`
 		}
-		if res.StatusCode != 200 || json.Unmarshal(body, &list) != nil || len(list) != 2 {
+		if res.StatusCode != 200 || json.Unmarshal(body, &list) != nil || len(list) != 4 {
 			t.Fatalf("list: %d %s", res.StatusCode, body)
 		}
 		if strings.Contains(string(body), expiring) || strings.Contains(string(body), revoked) || strings.Contains(string(body), domain.HashToken(revoked)) {
@@ -322,6 +348,9 @@ func TestTokensLifecycle(t *testing.T) {
 		for _, x := range list {
 			if x.Role == "planner" {
 				revokedID = x.ID
+			}
+			if x.Token != nil {
+				t.Errorf("the list shows token %s's secret", x.ID)
 			}
 			if x.Status != "active" {
 				t.Errorf("token %+v not active", x)
@@ -345,7 +374,7 @@ func TestTokensLifecycle(t *testing.T) {
 			t.Errorf("list after: %s", body)
 		}
 		res, body = e.do(admin, "GET", "/api/v1/audit?entity=api_token", nil)
-		if res.StatusCode != 200 || strings.Count(string(body), `"action":"create"`) != 2 || strings.Count(string(body), `"action":"revoke"`) != 1 {
+		if res.StatusCode != 200 || strings.Count(string(body), `"action":"create"`) != 4 || strings.Count(string(body), `"action":"revoke"`) != 1 {
 			t.Errorf("audit: %s", body)
 		}
 		// Only admins.

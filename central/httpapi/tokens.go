@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/edge/wire"
 )
 
 // TokenStore is what the token routes need.
@@ -22,7 +24,7 @@ func (s *Server) registerTokens() {
 	s.handle(http.MethodGet, "/api/v1/tokens", s.listTokens, Authenticated,
 		"list API and kiosk tokens with their scope, expiry and status (never the secret)", adminOnly...)
 	s.handle(http.MethodPost, "/api/v1/tokens", s.createToken, Authenticated,
-		"create an API token (kind api: role, optional line, optional expires_at) or a kiosk token (kind kiosk: the dashboard only); the secret is shown once (audited)", adminOnly...)
+		"create an API token (kind api: role, optional line or lines, optional expires_at) or a kiosk token (kind kiosk: the dashboard only); the secret is shown once (audited)", adminOnly...)
 	s.handle(http.MethodDelete, "/api/v1/tokens/:id", s.revokeToken, Authenticated,
 		"revoke a token for good; it is refused with 401 from then on (audited)", adminOnly...)
 }
@@ -30,14 +32,24 @@ func (s *Server) registerTokens() {
 // tokenJSON is a token as listed: never its secret or hash.
 type tokenJSON struct {
 	domain.APIToken
-	Status string `json:"status"` // active, expired or revoked
+	Lines  []string `json:"lines,omitempty"` // the lines it may act on; none: every line
+	Status string   `json:"status"`          // active, expired or revoked
+}
+
+func tokenOut(t domain.APIToken, now time.Time) tokenJSON {
+	out := tokenJSON{APIToken: t, Status: t.Status(now)}
+	if t.LineID != "" {
+		out.Lines = strings.Split(t.LineID, ",")
+	}
+	return out
 }
 
 type tokenRequest struct {
 	Name      string     `json:"name"`
 	Kind      string     `json:"kind"`
 	Role      string     `json:"role"`
-	Line      string     `json:"line"`
+	Line      string     `json:"line"`  // one line
+	Lines     []string   `json:"lines"` // or several
 	ExpiresAt *time.Time `json:"expires_at"`
 }
 
@@ -54,6 +66,20 @@ func (s *Server) createToken(c echo.Context) error {
 	if kind == "" {
 		kind = domain.TokenAPI
 	}
+	lines := req.Lines
+	if req.Line != "" {
+		lines = append([]string{req.Line}, lines...)
+	}
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if err := wire.ValidID(l); err != nil {
+			return invalid("lines", "line "+strconv.Quote(l)+": "+err.Error())
+		}
+		if seen[l] {
+			return invalid("lines", "line "+l+" is listed twice")
+		}
+		seen[l] = true
+	}
 	role := domain.Role(req.Role)
 	switch kind {
 	case domain.TokenAPI:
@@ -64,8 +90,8 @@ func (s *Server) createToken(c echo.Context) error {
 		if req.Role != "" {
 			return invalid("role", "a kiosk token has no role: it reads the dashboard only")
 		}
-		if req.Line != "" {
-			return invalid("line", "a kiosk token shows every line; leave line empty")
+		if len(lines) > 0 {
+			return invalid("line", "a kiosk token shows every line; leave line and lines empty")
 		}
 	default:
 		return invalid("kind", "kind must be api or kiosk")
@@ -78,7 +104,7 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	actor := principal(c).Actor()
-	t := domain.APIToken{ID: "tok-" + hash[:12], Name: req.Name, Kind: kind, Role: role, LineID: req.Line, TokenHash: hash,
+	t := domain.APIToken{ID: "tok-" + hash[:12], Name: req.Name, Kind: kind, Role: role, LineID: strings.Join(lines, ","), TokenHash: hash,
 		CreatedAt: now, CreatedBy: actor.Name, ExpiresAt: req.ExpiresAt}
 	if err := s.opts.Store.CreateAPIToken(c.Request().Context(), t, actor); err != nil {
 		return apiError(err)
@@ -87,7 +113,7 @@ func (s *Server) createToken(c echo.Context) error {
 		tokenJSON
 		Token string `json:"token"`
 		URL   string `json:"url,omitempty"` // for a kiosk: the path a wall screen opens
-	}{tokenJSON{t, t.Status(now)}, tok, ""}
+	}{tokenOut(t, now), tok, ""}
 	if kind == domain.TokenKiosk {
 		out.URL = "/?kiosk=" + tok
 	}
@@ -102,7 +128,7 @@ func (s *Server) listTokens(c echo.Context) error {
 	now := s.opts.Now()
 	out := make([]tokenJSON, len(ts))
 	for i, t := range ts {
-		out[i] = tokenJSON{t, t.Status(now)}
+		out[i] = tokenOut(t, now)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -116,5 +142,5 @@ func (s *Server) revokeToken(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, tokenJSON{t, t.Status(s.opts.Now())})
+	return c.JSON(http.StatusOK, tokenOut(t, s.opts.Now()))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
@@ -144,13 +145,16 @@ func (s *Store) CreateAPIToken(ctx context.Context, t domain.APIToken, actor dom
 	if t.Kind == "" {
 		t.Kind = domain.TokenAPI
 	}
-	if t.LineID != "" {
+	for _, l := range strings.Split(t.LineID, ",") {
+		if t.LineID == "" {
+			break
+		}
 		var n int
-		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM lines WHERE id = ?`), t.LineID).Scan(&n); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM lines WHERE id = ?`), l).Scan(&n); err != nil {
 			return fmt.Errorf("store: create token %s: %w", t.Name, err)
 		}
 		if n == 0 {
-			return domain.Invalid("line", "line %q does not exist", t.LineID)
+			return domain.Invalid("line", "line %q does not exist", l)
 		}
 	}
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO api_tokens (id, name, token_hash, role, line_id, created_at, expires_at, kind, created_by)
