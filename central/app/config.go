@@ -32,6 +32,7 @@ type Config struct {
 	// TLS: central serves HTTPS itself, or says it sits behind a proxy that
 	// does; either way its cookies are Secure and it sends HSTS.
 	TLS      TLSConfig      `yaml:"tls"`
+	Security SecurityConfig `yaml:"security"`
 	DataDir  string         `yaml:"data_dir"` // where the SQLite file lives
 	Database DatabaseConfig `yaml:"database"`
 	MQTT     MQTTConfig     `yaml:"mqtt"`
@@ -183,6 +184,31 @@ type TLSConfig struct {
 	BehindProxy bool `yaml:"behind_proxy"`
 }
 
+// SecurityConfig holds secrets kept outside the database.
+type SecurityConfig struct {
+	// BadgePepperFile holds at least 16 bytes mixed into the key of stored
+	// badge hashes, so that a copy of the database alone reveals no badge
+	// code. Set it before issuing badges: central refuses to start with a
+	// different one while users have badges.
+	BadgePepperFile string `yaml:"badge_pepper_file"`
+}
+
+// BadgePepper reads the pepper file; nil without one.
+func (s SecurityConfig) BadgePepper() ([]byte, error) {
+	if s.BadgePepperFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(s.BadgePepperFile)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < 16 {
+		return nil, errors.New("must hold at least 16 bytes")
+	}
+	return b, nil
+}
+
 // HTTPS reports whether browsers reach central over HTTPS.
 func (t TLSConfig) HTTPS() bool { return t.CertFile != "" || t.BehindProxy }
 
@@ -249,6 +275,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, devices.Field("http", "%v", err))
 	}
 	errs = append(errs, c.TLS.validate()...)
+	if _, err := c.Security.BadgePepper(); err != nil {
+		errs = append(errs, devices.Field("security.badge_pepper_file", "%v", err))
+	}
 	switch c.Database.Driver {
 	case store.DriverSQLite:
 		if c.Database.DSN == "" && strings.TrimSpace(c.DataDir) == "" {

@@ -152,3 +152,32 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string) {
 	}
 	return certFile, keyFile
 }
+
+func TestBadgePepperConfig(t *testing.T) {
+	dir := t.TempDir()
+	short, good := filepath.Join(dir, "short"), filepath.Join(dir, "pepper")
+	if err := os.WriteFile(short, []byte("tiny\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte("a-pepper-of-enough-bytes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for file, want := range map[string]string{short: "at least 16 bytes", filepath.Join(dir, "none"): "no such file", good: ""} {
+		cfg := DefaultConfig()
+		cfg.Security.BadgePepperFile = file
+		err := cfg.Validate()
+		if want == "" && err != nil || want != "" && (err == nil || !strings.Contains(err.Error(), "security.badge_pepper_file: ") || !strings.Contains(err.Error(), want)) {
+			t.Errorf("%s: %v, want %q", file, err, want)
+		}
+	}
+	// Central runs with it, and a badge still signs in at a station.
+	a := startApp(t, func(c *Config) { c.Security.BadgePepperFile = good })
+	res, err := http.Post("http://"+a.HTTPAddr()+"/api/v1/stations/ST-L1/scan", "application/json", strings.NewReader(`{"code":"B-1001"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("demo badge with a pepper: %d", res.StatusCode)
+	}
+}

@@ -25,12 +25,19 @@ import (
 // brute-forced, which is why badges only ever sign in at a station (never
 // into admin pages) and the scan route is throttled.
 
-const badgeKeyName = "badge_key"
+const (
+	badgeKeyName      = "badge_key"
+	badgeKeyCheckName = "badge_key_check" // HMAC(key, badgeKeyCheck): which key the stored badges use
+	badgeKeyCheck     = "linewise badge key check"
+)
 
-// loadBadgeKey reads the install's badge key, making it on first open. Two
-// replicas starting at once both try to insert; the first wins and both
-// read it back.
-func (s *Store) loadBadgeKey(ctx context.Context) error {
+// loadBadgeKey reads the install's badge key, making it on first open, and
+// mixes in pepper (a secret kept outside the database) when there is one.
+// Two replicas starting at once both try to insert; the first wins and
+// both read it back. A key other than the one the stored badges were
+// hashed with is refused while any user has a badge: every badge would
+// silently stop signing in.
+func (s *Store) loadBadgeKey(ctx context.Context, pepper []byte) error {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return fmt.Errorf("store: badge key: %w", err)
@@ -46,6 +53,41 @@ func (s *Store) loadBadgeKey(ctx context.Context) error {
 	key, err := hex.DecodeString(v)
 	if err != nil || len(key) < 16 {
 		return errors.New("store: badge key in server_secrets is not hex of at least 16 bytes")
+	}
+	if len(pepper) > 0 {
+		m := hmac.New(sha256.New, pepper)
+		m.Write(key)
+		key = m.Sum(nil)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(badgeKeyCheck))
+	check := hex.EncodeToString(m.Sum(nil))
+	var stored string
+	err = s.db.QueryRowContext(ctx, s.q(`SELECT value FROM server_secrets WHERE name = ?`), badgeKeyCheckName).Scan(&stored)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		// First open with this schema: the stored badges (if any) are codes
+		// still, hashed next with this key.
+	case err != nil:
+		return fmt.Errorf("store: badge key: %w", err)
+	case stored != check:
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE badge IS NOT NULL`).Scan(&n); err != nil {
+			return fmt.Errorf("store: badge key: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("store: the badge pepper differs from the one the %d stored badges were hashed with "+
+				"(security.badge_pepper_file changed or removed?); restore it, or clear the users' badges first: %w", n, domain.ErrConflict)
+		}
+	}
+	if stored != check {
+		if _, err := s.db.ExecContext(ctx, s.q(`DELETE FROM server_secrets WHERE name = ?`), badgeKeyCheckName); err != nil {
+			return fmt.Errorf("store: badge key: %w", err)
+		}
+		if _, err := s.db.ExecContext(ctx, s.q(`INSERT INTO server_secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`),
+			badgeKeyCheckName, check); err != nil {
+			return fmt.Errorf("store: badge key: %w", err)
+		}
 	}
 	s.badgeKey = key
 	return nil

@@ -56,9 +56,27 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	return open(ctx, driver, dsn, 0)
 }
 
+// Options are what OpenWith takes beyond the database.
+type Options struct {
+	// BadgePepper, when set, is mixed into the key of stored badge hashes
+	// (credentials.go): kept outside the database, it keeps a copy of the
+	// database from revealing badge codes. It must not change while users
+	// have badges; OpenWith refuses a different one then.
+	BadgePepper []byte
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, driver, dsn string, o Options) (*Store, error) {
+	return openOpts(ctx, driver, dsn, 0, o)
+}
+
 // open applies migrations up to version upTo (0: all); tests use it to
 // build an older schema and then upgrade it.
 func open(ctx context.Context, driver, dsn string, upTo int) (*Store, error) {
+	return openOpts(ctx, driver, dsn, upTo, Options{})
+}
+
+func openOpts(ctx context.Context, driver, dsn string, upTo int, o Options) (*Store, error) {
 	var sqlDriver string
 	switch driver {
 	case DriverSQLite:
@@ -93,7 +111,7 @@ func open(ctx context.Context, driver, dsn string, upTo int) (*Store, error) {
 		return nil, err
 	}
 	if upTo == 0 || upTo >= 290 {
-		if err := s.loadBadgeKey(ctx); err != nil {
+		if err := s.loadBadgeKey(ctx, o.BadgePepper); err != nil {
 			db.Close()
 			return nil, err
 		}
