@@ -25,8 +25,9 @@ run: build check-config
 	sleep 3; \
 	echo ""; \
 	echo "  linewise is running:"; \
-	echo "    dashboard         http://127.0.0.1:8480/"; \
-	echo "    lines (JSON)      http://127.0.0.1:8480/api/v1/lines"; \
+	echo "    dashboard         http://127.0.0.1:8480/  (sign in as super / super-demo)"; \
+	echo "    wall screen       http://127.0.0.1:8480/?kiosk=demo-kiosk-wall-screen-token  (dashboard only, no sign-in)"; \
+	echo "    lines (JSON)      curl -H 'Authorization: Bearer demo-kiosk-wall-screen-token' http://127.0.0.1:8480/api/v1/lines"; \
 	echo "    simulator truth   http://127.0.0.1:8471/truth"; \
 	echo "    edge health       http://127.0.0.1:8491/healthz"; \
 	echo "  Ctrl-C stops everything."; \

@@ -22,7 +22,11 @@ func OpenStore(ctx context.Context, cfg Config) (*store.Store, error) {
 		}
 		dsn = store.SQLiteDSN(filepath.Join(cfg.DataDir, "central.db"))
 	}
-	st, err := store.Open(ctx, driver, dsn)
+	pepper, err := cfg.Security.BadgePepper()
+	if err != nil {
+		return nil, fmt.Errorf("central: security.badge_pepper_file: %w", err)
+	}
+	st, err := store.OpenWith(ctx, driver, dsn, store.Options{BadgePepper: pepper})
 	if err != nil {
 		return nil, fmt.Errorf("central: %w", err)
 	}

@@ -7,6 +7,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -153,7 +154,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, a.edgeGuard, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
-		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard})
+		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
+		SecureCookies: a.cfg.TLS.HTTPS()})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}
@@ -182,14 +184,26 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}
 
+	var tlsCfg *tls.Config
+	if a.cfg.TLS.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(a.cfg.TLS.CertFile, a.cfg.TLS.KeyFile)
+		if err != nil {
+			return fmt.Errorf("central: tls.cert_file/tls.key_file: %w", err)
+		}
+		tlsCfg = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	a.ln, err = net.Listen("tcp", a.cfg.HTTP)
 	if err != nil {
 		return fmt.Errorf("central: http: listen on %s: %w", a.cfg.HTTP, err)
 	}
-	a.http = &http.Server{Handler: a.api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	a.http = &http.Server{Handler: a.api.Handler(), ReadHeaderTimeout: 10 * time.Second, TLSConfig: tlsCfg}
 	a.http.RegisterOnShutdown(a.api.CloseStreams) // streams never go idle by themselves
 	go func() {
-		if err := a.http.Serve(a.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		serve := func() error { return a.http.Serve(a.ln) }
+		if tlsCfg != nil {
+			serve = func() error { return a.http.ServeTLS(a.ln, "", "") }
+		}
+		if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.log.Error("http server stopped", "err", err)
 		}
 	}()

@@ -140,7 +140,7 @@ type lineOut struct {
 
 func l1(t *testing.T, a *App) lineOut {
 	t.Helper()
-	res, err := http.Get("http://" + a.HTTPAddr() + "/api/v1/lines")
+	res, err := authGet(t, a, "/api/v1/lines")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,6 +220,7 @@ func TestStreamPushesAfterIngest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+a.HTTPAddr()+"/api/v1/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+readToken(t, a))
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

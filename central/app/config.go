@@ -29,7 +29,11 @@ import (
 
 // Config is central's whole configuration; the yaml tags are the file's keys.
 type Config struct {
-	HTTP     string         `yaml:"http"`     // listen address of the API and dashboard
+	HTTP string `yaml:"http"` // listen address of the API and dashboard
+	// TLS: central serves HTTPS itself, or says it sits behind a proxy that
+	// does; either way its cookies are Secure and it sends HSTS.
+	TLS      TLSConfig      `yaml:"tls"`
+	Security SecurityConfig `yaml:"security"`
 	DataDir  string         `yaml:"data_dir"` // where the SQLite file lives
 	Database DatabaseConfig `yaml:"database"`
 	MQTT     MQTTConfig     `yaml:"mqtt"`
@@ -178,6 +182,62 @@ func (c *Config) validateEdges() []error {
 	return errs
 }
 
+// TLSConfig is how browsers reach central over HTTPS.
+type TLSConfig struct {
+	CertFile string `yaml:"cert_file"` // PEM certificate (chain); with key_file central serves HTTPS
+	KeyFile  string `yaml:"key_file"`
+	// BehindProxy says a TLS-terminating reverse proxy serves central to
+	// browsers: central itself speaks HTTP to the proxy.
+	BehindProxy bool `yaml:"behind_proxy"`
+}
+
+// SecurityConfig holds secrets kept outside the database.
+type SecurityConfig struct {
+	// BadgePepperFile holds at least 16 bytes mixed into the key of stored
+	// badge hashes, so that a copy of the database alone reveals no badge
+	// code. Set it before issuing badges: central refuses to start with a
+	// different one while users have badges.
+	BadgePepperFile string `yaml:"badge_pepper_file"`
+}
+
+// BadgePepper reads the pepper file; nil without one.
+func (s SecurityConfig) BadgePepper() ([]byte, error) {
+	if s.BadgePepperFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(s.BadgePepperFile)
+	if err != nil {
+		return nil, err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) < 16 {
+		return nil, errors.New("must hold at least 16 bytes")
+	}
+	return b, nil
+}
+
+// HTTPS reports whether browsers reach central over HTTPS.
+func (t TLSConfig) HTTPS() bool { return t.CertFile != "" || t.BehindProxy }
+
+func (t TLSConfig) validate() []error {
+	var errs []error
+	switch {
+	case t.CertFile != "" && t.KeyFile == "":
+		errs = append(errs, configerr.Field("tls.key_file", "is required with tls.cert_file"))
+	case t.CertFile == "" && t.KeyFile != "":
+		errs = append(errs, configerr.Field("tls.cert_file", "is required with tls.key_file"))
+	}
+	for key, f := range map[string]string{"tls.cert_file": t.CertFile, "tls.key_file": t.KeyFile} {
+		if f == "" {
+			continue
+		}
+		if _, err := os.Stat(f); err != nil {
+			errs = append(errs, configerr.Field(key, "%v", err))
+		}
+	}
+	return errs
+}
+
 // EmbeddedBroker is the in-process MQTT broker for single-box installs.
 type EmbeddedBroker struct {
 	Enabled bool   `yaml:"enabled"`
@@ -250,6 +310,10 @@ func (c *Config) Validate() error {
 	}
 	if err := checkHostPort(c.HTTP); err != nil {
 		errs = append(errs, configerr.Field("http", "%v", err))
+	}
+	errs = append(errs, c.TLS.validate()...)
+	if _, err := c.Security.BadgePepper(); err != nil {
+		errs = append(errs, configerr.Field("security.badge_pepper_file", "%v", err))
 	}
 	switch c.Database.Driver {
 	case store.DriverSQLite:

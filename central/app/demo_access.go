@@ -24,7 +24,15 @@ var DemoUsers = []struct {
 	{"qa", "qa-demo", "Quinn Quality", domain.RoleQuality, ""},
 }
 
-// SeedDemoAccess adds the demo users, stations ST-L1 and ST-L2, routings
+// DemoKioskToken is the demo's kiosk token: a wall screen opens
+// /?kiosk=<it> and sees the dashboard without signing in. Public like the
+// demo passwords; it exists only when the demo is enabled.
+const DemoKioskToken = "demo-kiosk-wall-screen-token"
+
+// DemoKioskPath is the dashboard address for a wall screen in the demo.
+const DemoKioskPath = "/?kiosk=" + DemoKioskToken
+
+// SeedDemoAccess adds the demo users, the demo kiosk token, stations ST-L1 and ST-L2, routings
 // for the demo products, and PO-1004 walked through review to released (so
 // WO-1004-10 can be scanned at ST-L1). Every step skips what exists, so it
 // runs on every start of a demo database.
@@ -45,6 +53,11 @@ func SeedDemoAccess(ctx context.Context, st *store.Store) error {
 		if err != nil && !errors.Is(err, domain.ErrConflict) {
 			return err
 		}
+	}
+	kiosk := domain.APIToken{ID: "tok-demo-kiosk", Name: "demo-wall", Kind: domain.TokenKiosk,
+		TokenHash: domain.HashToken(DemoKioskToken), CreatedAt: time.Now(), CreatedBy: system.Name}
+	if err := st.CreateAPIToken(ctx, kiosk, system); err != nil && !errors.Is(err, domain.ErrConflict) {
+		return err
 	}
 	for _, s := range []domain.Station{{ID: "ST-L1", LineID: "L1", Name: "Press line 1 station"}, {ID: "ST-L2", LineID: "L2", Name: "Assembly 2 station"}} {
 		if err := st.CreateStation(ctx, s); err != nil && !errors.Is(err, domain.ErrConflict) {

@@ -161,7 +161,7 @@ type lineState struct {
 
 func lineL1(t *testing.T, a *App) lineState {
 	t.Helper()
-	res, err := http.Get("http://" + a.HTTPAddr() + "/api/v1/lines")
+	res, err := authGet(t, a, "/api/v1/lines")
 	if err != nil {
 		t.Fatal(err)
 	}

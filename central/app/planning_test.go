@@ -57,7 +57,7 @@ func TestAppServesPlanner(t *testing.T) {
 	}
 	defer a.Shutdown(context.Background())
 	for _, path := range []string{"/planner", "/api/v1/schedule", "/api/v1/schedule/proposals"} {
-		res, err := http.Get("http://" + a.HTTPAddr() + path)
+		res, err := authGet(t, a, path)
 		if err != nil {
 			t.Fatal(err)
 		}

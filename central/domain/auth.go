@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -18,8 +20,27 @@ type User struct {
 	DisplayName  string `json:"display_name"`
 	Role         Role   `json:"role"`
 	PasswordHash string `json:"-"`
-	Badge        string `json:"badge,omitempty"`
-	Disabled     bool   `json:"disabled"`
+	// Badge is, going in, the badge code to store, and coming out of the
+	// store its keyed hash (see BadgeHashPrefix): a badge is a credential,
+	// so neither is ever serialised. HasBadge says whether there is one.
+	Badge    string `json:"-"`
+	HasBadge bool   `json:"has_badge"`
+	Disabled bool   `json:"disabled"`
+}
+
+// BadgeHashPrefix starts every stored badge: the store keeps only a keyed
+// hash of a badge code (HMAC-SHA-256 with a per-install key), never the
+// code. Badge codes cannot contain ':' (ValidNumber), so a value with this
+// prefix is a hash, not a code.
+const BadgeHashPrefix = "h1:"
+
+// IsBadgeHash reports whether v is a stored badge hash rather than a code.
+func IsBadgeHash(v string) bool {
+	if len(v) != len(BadgeHashPrefix)+64 || v[:len(BadgeHashPrefix)] != BadgeHashPrefix {
+		return false
+	}
+	_, err := hex.DecodeString(v[len(BadgeHashPrefix):])
+	return err == nil
 }
 
 // Session is a signed-in browser; only the token's hash is stored.
@@ -32,15 +53,36 @@ type Session struct {
 }
 
 // APIToken lets a machine (a fixed scanner, an ERP) call the API with a role,
-// optionally only for one line. Only the token's hash is stored.
+// optionally only for one line; a kiosk token lets a wall screen show the
+// dashboard and nothing else. Only the token's hash is stored.
 type APIToken struct {
 	ID        string     `json:"id"`
 	Name      string     `json:"name"`
-	Role      Role       `json:"role"`
-	LineID    string     `json:"line,omitempty"`
+	Kind      string     `json:"kind"` // TokenAPI or TokenKiosk
+	Role      Role       `json:"role,omitempty"`
+	LineID    string     `json:"line,omitempty"` // its lines, comma-separated; "" for every line
 	TokenHash string     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
+	CreatedBy string     `json:"created_by,omitempty"`
 	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// Token kinds.
+const (
+	TokenAPI   = "api"   // acts with its role (and line), like a user
+	TokenKiosk = "kiosk" // reads the dashboard only; no role
+)
+
+// Status is active, expired or revoked at now.
+func (t APIToken) Status(now time.Time) string {
+	switch {
+	case t.RevokedAt != nil:
+		return "revoked"
+	case t.ExpiresAt != nil && !t.ExpiresAt.After(now):
+		return "expired"
+	}
+	return "active"
 }
 
 // Principal is who makes a request.
@@ -48,16 +90,24 @@ type Principal struct {
 	Username    string `json:"username"` // for tokens "token:<name>"
 	DisplayName string `json:"display_name"`
 	Role        Role   `json:"role"`
-	LineScope   string `json:"line,omitempty"` // "" means every line
-	StationID   string `json:"station,omitempty"`
-	Via         string `json:"via"` // "session" or "token"
+	// LineScope is the one line a line-scoped token, or a badge session
+	// (the line of the station it signed in at), may act on; "" means every line.
+	LineScope string `json:"line,omitempty"`
+	StationID string `json:"station,omitempty"`
+	Via       string `json:"via"` // "session" or "token"
+	// Kiosk marks a kiosk token: it may read the dashboard and nothing else.
+	Kiosk bool `json:"kiosk,omitempty"`
 }
 
 // Actor is who an audited change is recorded against.
 func (p Principal) Actor() Actor { return Actor{Name: p.Username, Role: p.Role} }
 
 // MayUseLine reports whether the principal's line scope admits line.
-func (p Principal) MayUseLine(line string) bool { return p.LineScope == "" || p.LineScope == line }
+// A token scoped to several lines holds them comma-separated (line ids
+// cannot contain a comma).
+func (p Principal) MayUseLine(line string) bool {
+	return p.LineScope == "" || slices.Contains(strings.Split(p.LineScope, ","), line)
+}
 
 // Actor is the who of an audit entry.
 type Actor struct {

@@ -239,7 +239,7 @@ func CheckUser(u User) []*FieldError {
 		}
 		errs = append(errs, &FieldError{Field: "role", Rule: "must be one of " + strings.Join(names, ", ")})
 	}
-	if u.Badge != "" {
+	if u.Badge != "" && !IsBadgeHash(u.Badge) { // a hash is a badge kept as it was
 		errs = code(errs, "badge", u.Badge)
 	}
 	return errs

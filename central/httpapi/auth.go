@@ -27,6 +27,7 @@ type AccessStore interface {
 	SessionPrincipal(ctx context.Context, tokenHash string, now time.Time) (domain.Principal, error)
 	CreateAPIToken(ctx context.Context, t domain.APIToken, actor domain.Actor) error
 	TokenPrincipal(ctx context.Context, tokenHash string, now time.Time) (domain.Principal, error)
+	TokenStore // tokens.go
 }
 
 // SessionCookie is the name of the session cookie.
@@ -35,30 +36,44 @@ const SessionCookie = "lw_session"
 const principalKey = "linewise.principal"
 
 // resolve finds who calls: an API token in Authorization: Bearer, else the
-// session cookie. Unknown or expired credentials are anonymous (nil).
+// session cookie, else a kiosk cookie. A bearer token that is unknown,
+// expired or revoked is a 401 whatever the route (its holder should know);
+// an unknown or expired cookie is anonymous (nil).
 func (s *Server) resolve(c echo.Context) (*domain.Principal, error) {
 	ctx := c.Request().Context()
 	now := s.opts.Now()
 	if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
 		tok, ok := strings.CutPrefix(h, "Bearer ")
 		if !ok {
-			return nil, nil
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="linewise"`)
+			return nil, &Problem{Status: http.StatusUnauthorized, Field: "Authorization", Detail: "send Authorization: Bearer TOKEN"}
 		}
 		p, err := s.opts.Store.TokenPrincipal(ctx, domain.HashToken(strings.TrimSpace(tok)), now)
 		if errors.Is(err, domain.ErrNotFound) {
-			return nil, nil
+			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="linewise", error="invalid_token"`)
+			return nil, &Problem{Status: http.StatusUnauthorized, Field: "Authorization", Detail: "token unknown, expired or revoked"}
 		}
 		return &p, err
 	}
-	ck, err := c.Cookie(SessionCookie)
-	if err != nil || ck.Value == "" {
-		return nil, nil
+	if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
+		p, err := s.opts.Store.SessionPrincipal(ctx, domain.HashToken(ck.Value), now)
+		if err == nil {
+			return &p, nil
+		}
+		if !errors.Is(err, domain.ErrNotFound) {
+			return nil, err
+		}
 	}
-	p, err := s.opts.Store.SessionPrincipal(ctx, domain.HashToken(ck.Value), now)
-	if errors.Is(err, domain.ErrNotFound) {
-		return nil, nil
+	if ck, err := c.Cookie(KioskCookie); err == nil && ck.Value != "" {
+		p, err := s.opts.Store.TokenPrincipal(ctx, domain.HashToken(ck.Value), now)
+		if err == nil && p.Kiosk {
+			return &p, nil
+		}
+		if err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return nil, err
+		}
 	}
-	return &p, err
+	return nil, nil
 }
 
 // authenticate enforces each route's Access. Unregistered paths pass through
@@ -69,9 +84,29 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return next(c)
 		}
+		if isWrite(r.Method) {
+			if err := s.sameOrigin(c, r); err != nil { // security.go
+				return err
+			}
+		}
+		if r.Kiosk && c.QueryParam("kiosk") != "" {
+			return s.kioskSignIn(c)
+		}
 		p, err := s.resolve(c)
 		if err != nil {
 			return err
+		}
+		if p != nil && p.Kiosk && !r.Kiosk {
+			p = nil // a kiosk token opens the dashboard and nothing else
+		}
+		if p != nil && p.StationID != "" && r.Access == Authenticated && !r.Station && !r.LineScoped {
+			// A badge is a weak credential: it only works at stations, for
+			// the station's reads and actions, never for admin pages.
+			if isPageNavigation(c.Request()) {
+				return toLogin(c)
+			}
+			return &Problem{Status: http.StatusForbidden, Field: "role",
+				Detail: "signed in by badge at station " + p.StationID + "; sign in with a password for this"}
 		}
 		if p != nil {
 			c.Set(principalKey, *p)
@@ -86,14 +121,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="linewise"`)
 			return &Problem{Status: http.StatusUnauthorized, Detail: "sign in first (POST /api/v1/login) or send an API token"}
 		}
+		if p.Kiosk {
+			return next(c) // a kiosk route, and every kiosk route is a read
+		}
 		if len(r.Roles) > 0 && !slices.Contains(r.Roles, p.Role) {
 			return &Problem{Status: http.StatusForbidden, Field: "role",
 				Detail: "role " + string(p.Role) + " may not do this; needs one of: " + roleNames(r.Roles)}
-		}
-		if isWrite(r.Method) && p.StationID != "" && !r.LineScoped {
-			// A badge is a weak credential: it only works at stations.
-			return &Problem{Status: http.StatusForbidden, Field: "role",
-				Detail: "signed in by badge at station " + p.StationID + "; sign in with a password for this"}
 		}
 		if isWrite(r.Method) && p.LineScope != "" && !r.LineScoped {
 			return &Problem{Status: http.StatusForbidden, Field: "line",
@@ -256,7 +289,7 @@ func (s *Server) createUser(c echo.Context) error {
 	if err != nil {
 		return apiError(err)
 	}
-	u := domain.User{Username: req.Username, DisplayName: req.DisplayName, Role: role, PasswordHash: hash, Badge: req.Badge}
+	u := domain.User{Username: req.Username, DisplayName: req.DisplayName, Role: role, PasswordHash: hash, Badge: req.Badge, HasBadge: req.Badge != ""}
 	if err := s.opts.Store.CreateUser(c.Request().Context(), u, principal(c).Actor()); err != nil {
 		if errors.Is(err, domain.ErrConflict) {
 			return &Problem{Status: http.StatusConflict, Field: "username", Detail: "username or badge is already taken"}
@@ -264,39 +297,4 @@ func (s *Server) createUser(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, u)
-}
-
-type tokenRequest struct {
-	Name      string     `json:"name"`
-	Role      string     `json:"role"`
-	Line      string     `json:"line"`
-	ExpiresAt *time.Time `json:"expires_at"`
-}
-
-func (s *Server) createToken(c echo.Context) error {
-	var req tokenRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	if err := domain.ValidNumber("name", req.Name); err != nil {
-		return apiError(err)
-	}
-	role := domain.Role(req.Role)
-	if !role.Valid() {
-		return invalid("role", "role must be one of: "+roleNames(domain.Roles()))
-	}
-	tok, hash, err := domain.NewToken()
-	if err != nil {
-		return err
-	}
-	now := s.opts.Now()
-	t := domain.APIToken{ID: "tok-" + hash[:12], Name: req.Name, Role: role, LineID: req.Line, TokenHash: hash,
-		CreatedAt: now, ExpiresAt: req.ExpiresAt}
-	if err := s.opts.Store.CreateAPIToken(c.Request().Context(), t, principal(c).Actor()); err != nil {
-		return apiError(err)
-	}
-	return c.JSON(http.StatusCreated, struct {
-		domain.APIToken
-		Token string `json:"token"`
-	}{t, tok})
 }

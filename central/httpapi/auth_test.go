@@ -11,11 +11,16 @@ import (
 
 func TestAuthRules(t *testing.T) {
 	e := newEnv(t)
-	// Dashboard reads stay open.
-	for _, p := range []string{"/", "/healthz", "/api/v1/lines", "/api/v1/orders", "/api/v1/events?line=L1", "/api/openapi.json", "/station/ST-L1"} {
+	// Only the sign-in surfaces, liveness and the API description are open
+	// (TestAnonymousReads walks every route).
+	for _, p := range []string{"/healthz", "/api/openapi.json", "/station/ST-L1", "/login"} {
 		if res, body := e.do(nil, "GET", p, nil); res.StatusCode != 200 {
 			t.Errorf("GET %s without login: %d %s", p, res.StatusCode, body)
 		}
+	}
+	for _, p := range []string{"/", "/api/v1/lines", "/api/v1/orders", "/api/v1/events?line=L1"} {
+		res, body := e.do(nil, "GET", p, nil)
+		e.problem(res, body, 401, "")
 	}
 	// Writes and other reads need a login.
 	for _, c := range []struct{ method, path string }{

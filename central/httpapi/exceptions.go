@@ -39,8 +39,10 @@ var (
 )
 
 func (s *Server) registerExceptions() {
-	s.handle(http.MethodGet, "/api/v1/exceptions", s.listExceptions, Open,
-		"exceptions, newest first (filters: line, status and kind, comma-separated; paging: limit, offset or cursor)")
+	s.handle(http.MethodGet, "/api/v1/exceptions", s.listExceptions, Authenticated,
+		"exceptions, newest first (filters: line, status and kind, comma-separated; paging: limit, offset or cursor)", anyRole...)
+	s.kiosk("/api/v1/exceptions")
+	s.stationRead("/api/v1/exceptions")
 	s.handle(http.MethodPost, "/api/v1/exceptions", s.raiseException, Authenticated,
 		"raise material_short on a line (or a station's line) by hand; one open per line and work order (audited)", exceptionRaisers...)
 	s.lineScoped(http.MethodPost, "/api/v1/exceptions")

@@ -98,7 +98,7 @@ func TestExports(t *testing.T) {
 		{"limit=1&offset=2", "", "A-3", 1},
 	}
 	for _, tt := range tests {
-		res, body := e.do(nil, "GET", "/api/v1/orders?"+tt.query, nil)
+		res, body := e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/orders?"+tt.query, nil)
 		var list []domain.Order
 		if err := json.Unmarshal(body, &list); err != nil || res.StatusCode != 200 {
 			t.Fatalf("list %q: %d %s", tt.query, res.StatusCode, body)

@@ -115,6 +115,11 @@ func (e *env) do(c *http.Client, method, path string, body any, header ...string
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	if isWrite(method) {
+		// What the browser a session belongs to sends with every write;
+		// the CSRF tests override it.
+		req.Header.Set("Origin", e.srv.URL)
+	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

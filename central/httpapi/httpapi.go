@@ -128,20 +128,29 @@ func New(o Options) *Server {
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
 	e.Use(recoverPanics)
+	// securityHeaders sets CSP, framing, sniffing, referrer and (behind TLS)
+	// HSTS on every response, errors included (security.go).
+	e.Use(s.securityHeaders)
 	// authenticate enforces the access rule of every route added with
-	// s.handle (routes.go); routes added with e.GET/e.POST directly bring
-	// their own authentication (ingest) or none (metrics).
+	// s.handle (routes.go), and the same-origin rule of cookie writes;
+	// routes added with e.GET/e.POST directly bring their own
+	// authentication (ingest) or none (metrics).
 	e.Use(s.authenticate)
 	// checkParams refuses path and query parameters that are not text
 	// (params.go); JSON bodies get the same rules in bindJSON (decode.go).
 	e.Use(checkParams)
-	// The dashboard's reads stay open (no login) so the walking skeleton and
-	// wall screens keep working.
-	s.handle(http.MethodGet, "/", s.dashboard, Open, "supervisor dashboard (HTML)")
+	// Reads need a user or a token; a kiosk token (a wall screen) may read
+	// the dashboard, its lines and exceptions and its stream.
+	s.handle(http.MethodGet, "/", s.dashboard, Authenticated, "supervisor dashboard (HTML); ?kiosk=TOKEN signs a wall screen in with a kiosk token", anyRole...)
 	s.handle(http.MethodGet, "/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }, Open, "liveness")
-	s.handle(http.MethodGet, "/api/v1/lines", s.lines, Open, "lines with state and active work")
-	s.handle(http.MethodGet, "/api/v1/events", s.events, Open, "latest raw events of a line")
-	s.handle(http.MethodGet, "/api/v1/stream", s.stream, Open, "server-sent line snapshots")
+	s.handle(http.MethodGet, "/api/v1/lines", s.lines, Authenticated, "lines with state and active work", anyRole...)
+	s.handle(http.MethodGet, "/api/v1/events", s.events, Authenticated, "latest raw events of a line (a scan shows the operator's name, never a badge code)", anyRole...)
+	s.handle(http.MethodGet, "/api/v1/stream", s.stream, Authenticated, "server-sent line snapshots", anyRole...)
+	s.kiosk("/")
+	s.kiosk("/api/v1/lines")
+	s.kiosk("/api/v1/stream")
+	s.stationRead("/api/v1/lines")
+	s.stationRead("/api/v1/stream")
 	s.registerRoutes()
 	s.registerIngest(e)
 	s.registerMetrics(e)
@@ -287,7 +296,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.HTMLBlob(http.StatusOK, page)
+	return htmlPage(c, page)
 }
 
 func (s *Server) lines(c echo.Context) error {

@@ -52,6 +52,11 @@ func newServer(t *testing.T) (*httptest.Server, *live.Hub) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	hash := domain.HashToken(readerToken)
+	if err := st.CreateAPIToken(ctx, domain.APIToken{ID: "tok-reader", Name: "reader", Role: domain.RoleSupervisor, TokenHash: hash, CreatedAt: t0},
+		domain.Actor{Name: "test"}); err != nil {
+		t.Fatal(err)
+	}
 	hub := live.New(8)
 	api := New(Options{Store: st, Hub: hub, Log: slog.New(slog.DiscardHandler), Now: func() time.Time { return t0.Add(60 * time.Second) }})
 	srv := httptest.NewServer(api.Handler())
@@ -59,9 +64,15 @@ func newServer(t *testing.T) (*httptest.Server, *live.Hub) {
 	return srv, hub
 }
 
+// readerToken is newServer's supervisor API token: reads need one.
+const readerToken = "reader-token-of-the-httpapi-tests"
+
+// get reads url with newServer's reader token.
 func get(t *testing.T, url string) (*http.Response, []byte) {
 	t.Helper()
-	res, err := http.Get(url)
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+readerToken)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,6 +168,7 @@ func TestStreamSendsLinesAtOnceAndOnBroadcast(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/api/v1/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+readerToken)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

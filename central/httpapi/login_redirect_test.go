@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/linewise/linewise/central/domain"
@@ -37,7 +38,8 @@ func TestBrowserWithoutSessionGoesToLogin(t *testing.T) {
 		{"export link in a browser", "GET", export, chromeNavigation, exportNext},
 		{"export link, browser without fetch metadata", "GET", export, oldBrowserNavigation, exportNext},
 		{"audit page", "GET", "/audit", chromeNavigation, "/login?next=%2Faudit"},
-		{"audit page with a filter", "GET", "/audit?entity=order:PO-1", curl, "/login?next=%2Faudit%3Fentity%3Dorder%3APO-1"},
+		{"audit page with a filter", "GET", "/audit?entity=order:PO-1", oldBrowserNavigation, "/login?next=%2Faudit%3Fentity%3Dorder%3APO-1"},
+		{"audit page by curl", "GET", "/audit", curl, ""},
 		{"audit API in the address bar", "GET", "/api/v1/audit", chromeNavigation, "/login?next=%2Fapi%2Fv1%2Faudit"},
 		{"export by fetch", "GET", export, fetchFromPage, ""},
 		{"me by fetch, JSON", "GET", "/api/v1/me", fetchJSON, ""},
@@ -54,7 +56,11 @@ func TestBrowserWithoutSessionGoesToLogin(t *testing.T) {
 			}
 			res, b := e.do(noFollow, tt.method, tt.path, body, tt.header...)
 			if tt.location == "" {
-				e.problem(res, b, 401, "")
+				field := ""
+				if strings.Contains(strings.Join(tt.header, " "), "Bearer") {
+					field = "Authorization" // the token is refused as such
+				}
+				e.problem(res, b, 401, field)
 				if res.Header.Get("Location") != "" {
 					t.Errorf("a 401 with Location %q", res.Header.Get("Location"))
 				}

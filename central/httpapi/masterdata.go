@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -263,6 +264,8 @@ func (s *Server) registerMasterData() {
 	users := resource[userJSON]{name: "user", key: "username",
 		get: func(ctx context.Context, id string) (userJSON, error) {
 			u, err := st.GetUser(ctx, id)
+			// Badge is the stored hash here: written back unchanged by a PATCH
+			// that does not touch it, never shown (MarshalJSON).
 			return userJSON{Username: u.Username, DisplayName: u.DisplayName, Role: string(u.Role), Badge: u.Badge, Disabled: u.Disabled}, err
 		},
 		keyOf: func(v userJSON) string { return v.Username }, setKey: func(v *userJSON, k string) { v.Username = k },
@@ -298,6 +301,9 @@ func (s *Server) registerMasterData() {
 		"replace a line's shifts and planned stops (audited); planning uses them instead of the configured shifts", structureWriters...)
 	s.handle(http.MethodPost, "/api/v1/import/:kind", s.importCSV, Authenticated,
 		"import master data from CSV (UTF-8, GB18030 or Latin-1) or XLSX: "+importKindsDoc+"; all-or-nothing unless ?partial=true; per-row error report", importWriters...)
+	s.mark(http.MethodPost, "/api/v1/import/:kind", func(r *Route) {
+		r.Bodies = []string{"text/csv", "application/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"}
+	})
 }
 
 func renameField(errs []*domain.FieldError, from, to string) []*domain.FieldError {
@@ -318,6 +324,17 @@ type userJSON struct {
 	// Password is never read back; sent in PUT or PATCH it is refused
 	// with a pointer to the password route rather than as unknown.
 	Password string `json:"password,omitempty"`
+}
+
+// MarshalJSON shows whether a user has a badge, never the badge.
+func (u userJSON) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Username    string `json:"username"`
+		DisplayName string `json:"display_name"`
+		Role        string `json:"role"`
+		HasBadge    bool   `json:"has_badge"`
+		Disabled    bool   `json:"disabled"`
+	}{u.Username, u.DisplayName, u.Role, u.Badge != "", u.Disabled})
 }
 
 func (u userJSON) domain() domain.User {

@@ -24,6 +24,9 @@ func (e *env) raw(c *http.Client, method, path, contentType, body string) (*http
 		e.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", contentType)
+	if isWrite(method) {
+		req.Header.Set("Origin", e.srv.URL) // as the browser a session belongs to sends it
+	}
 	if c == nil {
 		c = http.DefaultClient
 	}
@@ -130,7 +133,7 @@ func TestMasterDataCRUD(t *testing.T) {
 	e.problem(res, body, 400, "line")
 	res, body = e.do(admin, "POST", "/api/v1/stations", map[string]any{"id": "ST-9", "line": "L2", "name": "Pack"})
 	ok(res, body, 201)
-	res, body = e.do(nil, "GET", "/api/v1/lines", nil)
+	res, body = e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/lines", nil)
 	if !strings.Contains(string(body), `"site":"S1"`) {
 		t.Errorf("dashboard lines do not show the site: %s", body)
 	}
@@ -345,7 +348,7 @@ func TestOrderSettlementOverAPI(t *testing.T) {
 	}
 	get := func() (domain.OrderRecord, domain.Settlement) {
 		t.Helper()
-		res, body := e.do(nil, "GET", "/api/v1/orders/"+n, nil)
+		res, body := e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/orders/"+n, nil)
 		var got struct {
 			domain.OrderRecord
 			Settlement domain.Settlement `json:"settlement"`
@@ -401,7 +404,7 @@ func TestPatchOrderProposesReschedule(t *testing.T) {
 	if res.StatusCode != 200 || id == "" || !strings.Contains(res.Header.Get("Link"), "/api/v1/schedule/proposals/"+id) {
 		t.Fatalf("released patch: %d %q %q %s", res.StatusCode, id, res.Header.Get("Link"), body)
 	}
-	res, body = e.do(nil, "GET", "/api/v1/schedule/proposals/"+id, nil)
+	res, body = e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/schedule/proposals/"+id, nil)
 	var p struct {
 		Kind, Reason, Status string
 	}

@@ -60,9 +60,17 @@ func (s *Server) OpenAPI() map[string]any {
 		case Open, Public:
 			op["security"] = []any{}
 		case Authenticated:
-			op["security"] = []any{map[string]any{"session": []any{}}, map[string]any{"bearer": []any{}}}
+			sec := []any{map[string]any{"session": []any{}}, map[string]any{"bearer": []any{}}}
+			if r.Kiosk {
+				sec = append(sec, map[string]any{"kiosk": []any{}})
+				op["x-kiosk"] = true // a kiosk token (bearer or cookie) may call it
+			}
+			op["security"] = sec
 			if len(r.Roles) > 0 {
 				op["x-roles"] = r.Roles
+			}
+			if r.Station || r.LineScoped {
+				op["x-badge-session"] = true // a badge session at a station may call it
 			}
 		default:
 			op["x-access"] = "own"
@@ -92,6 +100,7 @@ func (s *Server) OpenAPI() map[string]any {
 			"securitySchemes": map[string]any{
 				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
 				"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+				"kiosk":   map[string]any{"type": "apiKey", "in": "cookie", "name": KioskCookie},
 			},
 			"schemas": map[string]any{
 				"Problem": map[string]any{"type": "object", "properties": map[string]any{

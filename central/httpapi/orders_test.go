@@ -132,7 +132,7 @@ func TestReleaseCutsWorkOrdersFromRouting(t *testing.T) {
 		t.Fatalf("release: %d %s", res.StatusCode, body)
 	}
 	// The public read keeps the shape the dashboard relies on.
-	res, body = e.do(nil, "GET", "/api/v1/orders/"+n, nil)
+	res, body = e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/orders/"+n, nil)
 	var d struct {
 		Number     string `json:"number"`
 		Status     string `json:"status"`
@@ -214,7 +214,7 @@ func TestCreatePatchDelete(t *testing.T) {
 	if res, body := e.do(planner, "DELETE", "/api/v1/orders/SO-77", nil); res.StatusCode != 204 {
 		t.Fatalf("delete draft: %d %s", res.StatusCode, body)
 	}
-	res, _ = e.do(nil, "GET", "/api/v1/orders/SO-77", nil)
+	res, _ = e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/orders/SO-77", nil)
 	if res.StatusCode != 404 {
 		t.Errorf("deleted order still there: %d", res.StatusCode)
 	}
@@ -257,7 +257,7 @@ func TestListOrdersFilters(t *testing.T) {
 	e.force("A-2", domain.StatusScheduled)
 	list := func(q string) []string {
 		t.Helper()
-		res, body := e.do(nil, "GET", "/api/v1/orders?"+q, nil)
+		res, body := e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/orders?"+q, nil)
 		if res.StatusCode != 200 {
 			t.Fatalf("list %s: %d %s", q, res.StatusCode, body)
 		}
@@ -287,7 +287,7 @@ func TestListOrdersFilters(t *testing.T) {
 			t.Errorf("%s: %s, want %s", tt.q, got, tt.want)
 		}
 	}
-	res, _ := e.do(nil, "GET", "/api/v1/orders?limit=2", nil)
+	res, _ := e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/orders?limit=2", nil)
 	cur := res.Header.Get("X-Next-Cursor")
 	if cur == "" || !strings.Contains(res.Header.Get("Link"), `rel="next"`) {
 		t.Fatalf("no next cursor: %v", res.Header)
@@ -296,7 +296,7 @@ func TestListOrdersFilters(t *testing.T) {
 		t.Errorf("page 2: %s", got)
 	}
 	for _, q := range []string{"status=nope", "due_from=x", "limit=0", "offset=-1", "cursor=***"} {
-		res, body := e.do(nil, "GET", "/api/v1/orders?"+q, nil)
+		res, body := e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/orders?"+q, nil)
 		e.problem(res, body, 400, strings.SplitN(q, "=", 2)[0])
 	}
 

@@ -24,17 +24,12 @@ var (
 // (isPageNavigation).
 func (s *Server) registerPages() {
 	get := http.MethodGet
-	s.handle(get, "/login", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, loginPage) }, Open,
-		"sign-in page (HTML); ?next=/path returns there after signing in")
-	s.handle(get, "/audit", func(c echo.Context) error {
-		// The trail is for signed-in roles only; the page itself also sends
-		// a session that expires while it is open to /login.
-		if principal(c) == nil {
-			return toLogin(c)
-		}
-		return c.HTMLBlob(http.StatusOK, auditPage)
-	}, Open,
-		"audit trail page (HTML); sends to /login without a session")
+	s.handle(get, "/login", s.loginPage, Open,
+		"sign-in page (HTML); ?next=/path returns there after signing in (a local path only: anything else is dropped)")
+	// The trail is for signed-in roles only; the page itself also sends a
+	// session that expires while it is open to /login.
+	s.handle(get, "/audit", func(c echo.Context) error { return htmlPage(c, auditPage) }, Authenticated,
+		"audit trail page (HTML); sends to /login without a session", anyRole...)
 	s.handle(get, "/assets/session.js", func(c echo.Context) error {
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
 		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", sessionJS)

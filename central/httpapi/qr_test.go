@@ -56,7 +56,7 @@ func TestTravelerQRCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, body := e.do(nil, "GET", "/work-orders/"+id+"/traveler", nil)
+	res, body := e.do(e.as[domain.RoleSupervisor], "GET", "/work-orders/"+id+"/traveler", nil)
 	if res.StatusCode != 200 {
 		t.Fatalf("traveler: %d %s", res.StatusCode, body)
 	}

@@ -129,7 +129,13 @@ func routeTable(routes []httpapi.Route) string {
 	for _, r := range routes {
 		scope := ""
 		if r.LineScoped {
-			scope = " (a line-scoped token: its line only)"
+			scope = " (a line-scoped token or a badge session: its line only)"
+		}
+		if r.Kiosk {
+			scope += "; a kiosk token"
+		}
+		if r.Station {
+			scope += "; a badge session"
 		}
 		fmt.Fprintf(&b, "| %s | `%s` | %s%s | %s |\n", r.Method, r.Path, who(r.Access, r.Roles), scope,
 			strings.ReplaceAll(r.Summary, "|", `\|`))

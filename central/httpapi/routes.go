@@ -15,8 +15,8 @@ type Access int
 
 // Access levels.
 const (
-	// Open routes need no login: the dashboard's reads, pages that only
-	// show a login or scan box.
+	// Open routes need no login: only pages that show a login or scan box,
+	// their script, liveness and the API description (see TestAnonymousReads).
 	Open Access = iota
 	// Public writes authenticate by their body (login, a badge scan).
 	Public
@@ -33,9 +33,20 @@ type Route struct {
 	Access  Access
 	Roles   []domain.Role // for Authenticated: empty means any role
 	Summary string
-	// LineScoped routes check a line-scoped API token's line themselves;
-	// other writes refuse line-scoped tokens.
+	// LineScoped routes check a line-scoped API token's (or a badge
+	// session's) line themselves; other writes refuse line-scoped tokens.
+	// A badge session may use every line-scoped route.
 	LineScoped bool
+	// Station reads are the ones a badge session (signed in at a station)
+	// may make besides the line-scoped writes: a badge is a weak credential
+	// and opens nothing else, above all no admin page or route.
+	Station bool
+	// Kiosk routes admit a kiosk token (or its cookie): the dashboard page,
+	// the reads it makes and its stream. A kiosk token opens nothing else.
+	Kiosk bool
+	// Bodies are the media types a write accepts besides application/json
+	// from a browser session (e.g. text/csv for imports); see sameOrigin.
+	Bodies []string
 }
 
 func (s *Server) handle(method, path string, h echo.HandlerFunc, access Access, summary string, roles ...domain.Role) {
@@ -45,16 +56,32 @@ func (s *Server) handle(method, path string, h echo.HandlerFunc, access Access, 
 	s.routeIndex[method+" "+path] = r
 }
 
-func (s *Server) lineScoped(method, path string) {
-	r := s.routeIndex[method+" "+path]
-	r.LineScoped = true
+// mark changes a registered route's access details.
+func (s *Server) mark(method, path string, f func(r *Route)) {
+	r, ok := s.routeIndex[method+" "+path]
+	if !ok {
+		panic("httpapi: mark of unregistered route " + method + " " + path)
+	}
+	f(&r)
 	s.routeIndex[method+" "+path] = r
 	for i := range s.routes {
 		if s.routes[i].Method == method && s.routes[i].Path == path {
-			s.routes[i].LineScoped = true
+			s.routes[i] = r
 		}
 	}
 }
+
+func (s *Server) lineScoped(method, path string) {
+	s.mark(method, path, func(r *Route) { r.LineScoped = true })
+}
+
+// stationRead lets a badge session make a read (see Route.Station).
+func (s *Server) stationRead(path string) {
+	s.mark(http.MethodGet, path, func(r *Route) { r.Station = true })
+}
+
+// kiosk lets a kiosk token make a read (see Route.Kiosk).
+func (s *Server) kiosk(path string) { s.mark(http.MethodGet, path, func(r *Route) { r.Kiosk = true }) }
 
 // Routes lists every registered route.
 func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
@@ -76,14 +103,15 @@ func (s *Server) registerRoutes() {
 	s.handle(post, "/api/v1/login", s.login, Public, "sign in with username and password; sets the session cookie")
 	s.handle(post, "/api/v1/logout", s.logout, Public, "end the session")
 	s.handle(get, "/api/v1/me", s.me, Authenticated, "who is signed in", anyRole...)
+	s.stationRead("/api/v1/me")
 	s.handle(post, "/api/v1/me/password", s.changeOwnPassword, Authenticated,
 		"change your own password with the current one (at least 10 characters); ends your other sessions (audited)", domain.Roles()...)
 	s.handle(get, "/api/v1/users", s.listUsers, Authenticated, "list users", adminOnly...)
 	s.handle(post, "/api/v1/users", s.createUser, Authenticated, "create a user", adminOnly...)
-	s.handle(post, "/api/v1/tokens", s.createToken, Authenticated, "create an API token (shown once)", adminOnly...)
+	s.registerTokens() // tokens.go
 
-	s.handle(get, "/api/v1/orders", s.listOrders, Open, "list orders with filters and paging")
-	s.handle(get, "/api/v1/orders/:number", s.getOrder, Open, "an order with work orders and sign-offs")
+	s.handle(get, "/api/v1/orders", s.listOrders, Authenticated, "list orders with filters and paging", anyRole...)
+	s.handle(get, "/api/v1/orders/:number", s.getOrder, Authenticated, "an order with work orders and sign-offs", anyRole...)
 	s.handle(get, "/api/v1/exports/orders.csv", s.exportOrders("csv"), Authenticated, "orders as CSV, same filters as the list", anyRole...)
 	s.handle(get, "/api/v1/exports/orders.xlsx", s.exportOrders("xlsx"), Authenticated, "orders as XLSX, same filters as the list", anyRole...)
 	s.handle(get, "/api/v1/exports/work-orders.csv", s.exportWorkOrders("csv"), Authenticated,
@@ -101,18 +129,22 @@ func (s *Server) registerRoutes() {
 
 	s.handle(get, "/api/v1/audit", s.audit, Authenticated, "audit trail", auditReaders...)
 
-	s.handle(get, "/station/:id", s.stationPage, Open, "operator station page (HTML)")
-	s.handle(get, "/api/v1/stations/:id", s.getStation, Open, "a station and its line")
+	// The station page is where a badge signs in, so it opens without a
+	// session; it shows only the station's id and line until then.
+	s.handle(get, "/station/:id", s.stationPage, Open, "operator station page (HTML); a badge scanned there signs in")
+	s.handle(get, "/api/v1/stations/:id", s.getStation, Authenticated, "a station and its line", anyRole...)
+	s.stationRead("/api/v1/stations/:id")
 	s.handle(post, "/api/v1/stations/:id/scan", s.scan, Public, "a scan at a station: badge signs in, work order toggles start/pause/resume")
 	s.lineScoped(post, "/api/v1/stations/:id/scan")
 	s.handle(get, "/api/v1/stations/:id/scans", s.stationScans, Authenticated,
 		"scans from the station's fixed scanners (via the edge), newest first, with result (applied, rejected, failed, skipped) and message; limit 1-1000 (50)", anyRole...)
+	s.stationRead("/api/v1/stations/:id/scans")
 	s.handle(post, "/api/v1/stations/:id/complete", s.stationComplete, Authenticated, "complete a work order at a station", floor...)
 	s.lineScoped(post, "/api/v1/stations/:id/complete")
 	s.handle(post, "/api/v1/stations/:id/scrap", s.stationScrap, Authenticated, "record scrapped parts with a reason", floor...)
 	s.lineScoped(post, "/api/v1/stations/:id/scrap")
 
-	s.handle(get, "/work-orders/:id/traveler", s.traveler, Open, "printable traveler with the work order's barcode as Code 128 and QR code (HTML)")
+	s.handle(get, "/work-orders/:id/traveler", s.traveler, Authenticated, "printable traveler with the work order's barcode as Code 128 and QR code (HTML)", anyRole...)
 	s.handle(get, "/api/openapi.json", s.openapi, Open, "this API as OpenAPI 3")
 	s.registerExceptions() // exceptions.go
 	s.registerEdges()      // edges.go

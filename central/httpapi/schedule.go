@@ -37,12 +37,12 @@ func (s *Server) EnableSchedule(p Planner) {
 	const get, post = http.MethodGet, http.MethodPost
 	h := &scheduleHandlers{p: p}
 	s.planner = p // PATCH /api/v1/orders/:number asks it for a proposal (orders.go)
-	s.handle(get, "/planner", func(c echo.Context) error { return c.HTMLBlob(http.StatusOK, plannerPage) }, Open,
-		"planner page: Gantt per line and pending proposals (HTML)")
-	s.handle(get, "/api/v1/schedule", h.current, Open, "the current plan per line, Gantt-ready, with order summaries")
-	s.handle(get, "/api/v1/schedule/proposals", h.list, Open, "schedule proposals, newest first (?status=pending|approved|rejected)")
+	s.handle(get, "/planner", func(c echo.Context) error { return htmlPage(c, plannerPage) }, Authenticated,
+		"planner page: Gantt per line and pending proposals (HTML)", anyRole...)
+	s.handle(get, "/api/v1/schedule", h.current, Authenticated, "the current plan per line, Gantt-ready, with order summaries", anyRole...)
+	s.handle(get, "/api/v1/schedule/proposals", h.list, Authenticated, "schedule proposals, newest first (?status=pending|approved|rejected)", anyRole...)
 	s.handle(post, "/api/v1/schedule/proposals", h.propose, Authenticated, "compute a reschedule proposal with its diff", planning...)
-	s.handle(get, "/api/v1/schedule/proposals/:id", h.get, Open, "a proposal: its plan and diff against the current plan")
+	s.handle(get, "/api/v1/schedule/proposals/:id", h.get, Authenticated, "a proposal: its plan and diff against the current plan", anyRole...)
 	s.handle(post, "/api/v1/schedule/proposals/:id/approve", h.approve, Authenticated, "make a proposal the current plan", planning...)
 	s.handle(post, "/api/v1/schedule/proposals/:id/reject", h.reject, Authenticated, "reject a proposal; nothing changes", planning...)
 	s.handle(post, "/api/v1/orders/:number/rush", h.rush, Authenticated,

@@ -39,7 +39,7 @@ func (s *Server) stationPage(c echo.Context) error {
 	if err := stationTmpl.Execute(&b, st); err != nil {
 		return err
 	}
-	return c.HTMLBlob(http.StatusOK, b.Bytes())
+	return htmlPage(c, b.Bytes())
 }
 
 func (s *Server) getStation(c echo.Context) error {
@@ -89,8 +89,12 @@ func (s *Server) actorAt(c echo.Context, st domain.Station, operator string) (do
 		return domain.Actor{}, &Problem{Status: http.StatusUnauthorized, Field: "code", Detail: "scan your badge first"}
 	}
 	if !p.MayUseLine(st.LineID) {
+		who := "this token is limited to line " + p.LineScope
+		if p.StationID != "" {
+			who = "signed in by badge at station " + p.StationID + " of line " + p.LineScope
+		}
 		return domain.Actor{}, &Problem{Status: http.StatusForbidden, Field: "line",
-			Detail: "this token is limited to line " + p.LineScope + "; station " + st.ID + " is on line " + st.LineID}
+			Detail: who + "; station " + st.ID + " is on line " + st.LineID}
 	}
 	if !domain.MayWorkAtStation(p.Role) {
 		return domain.Actor{}, &Problem{Status: http.StatusForbidden, Field: "role", Detail: "role " + string(p.Role) + " may not work at a station"}
@@ -145,7 +149,7 @@ func (s *Server) scan(c echo.Context) error {
 	ctx := c.Request().Context()
 	if u, err := s.opts.Store.UserByBadge(ctx, code); err == nil {
 		if u.Disabled {
-			return &Problem{Status: http.StatusForbidden, Field: "code", Detail: "badge " + code + " is disabled"}
+			return &Problem{Status: http.StatusForbidden, Field: "code", Detail: "this badge is disabled"}
 		}
 		if _, err := s.startSession(c, u, st.ID); err != nil {
 			return err

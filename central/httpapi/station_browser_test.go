@@ -73,7 +73,7 @@ func TestStationPageInChromium(t *testing.T) {
 	}
 	b.waitFor("work order status", `document.getElementById("wo").textContent.includes("WO-1004-10") && document.getElementById("wo").textContent.includes("in progress")`)
 	var rec domain.OrderRecord
-	if code, body := e.call(t, "", "GET", "/api/v1/orders/PO-1004", nil, &rec); code != 200 {
+	if code, body := e.call(t, domain.RolePlanner, "GET", "/api/v1/orders/PO-1004", nil, &rec); code != 200 {
 		t.Fatalf("order: %d %s", code, body)
 	}
 	for _, w := range rec.WorkOrders {

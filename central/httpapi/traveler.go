@@ -60,5 +60,5 @@ func (s *Server) traveler(c echo.Context) error {
 	if err := travelerTmpl.Execute(&b, v); err != nil {
 		return err
 	}
-	return c.HTMLBlob(http.StatusOK, b.Bytes())
+	return htmlPage(c, b.Bytes())
 }

@@ -225,7 +225,12 @@ func (a *Applier) done(sc domain.PendingScan, rec domain.ScanRecord) {
 	delete(a.attempts, fmt.Sprintf("%s/%d", sc.EdgeID, sc.Seq))
 	a.mu.Unlock()
 	a.results.WithLabelValues(string(rec.Result)).Inc()
-	log := a.o.Log.With("edge", sc.EdgeID, "seq", sc.Seq, "station", sc.Station, "code", sc.Code)
+	// The recorded code: a badge is "[badge]" there, never a credential in a log.
+	code := rec.Code
+	if code == "" && !domain.IsBadgeHash(sc.Code) {
+		code = sc.Code
+	}
+	log := a.o.Log.With("edge", sc.EdgeID, "seq", sc.Seq, "station", sc.Station, "code", code)
 	if rec.Result == domain.ScanRepeat {
 		log.Info("scan repeated within the repeat window: not applied again", "message", rec.Message)
 	} else if rec.Result == domain.ScanApplied {
@@ -262,7 +267,7 @@ func (a *Applier) apply(tx domain.ScanTx, sc domain.PendingScan) (domain.ScanRec
 	}
 	if u, err := tx.UserByBadge(code); err == nil {
 		if u.Disabled {
-			return rec, reject("badge %s is disabled", code)
+			return rec, reject("the badge of %s is disabled", u.Username)
 		}
 		if err := tx.SignInAtStation(st.ID, u.Username, sc.SourceTime, sc.SourceTime.Add(a.o.SignIn)); err != nil {
 			return rec, err
@@ -336,7 +341,9 @@ func (a *Applier) actor(tx domain.ScanTx, st domain.Station, sc domain.PendingSc
 			u, err = tx.User(op)
 		}
 		switch {
-		case errors.Is(err, domain.ErrNotFound) || (err == nil && u.Disabled):
+		case err == nil && u.Disabled:
+			return edge, fmt.Sprintf("scanner named operator %s, who is disabled", u.Username), nil
+		case errors.Is(err, domain.ErrNotFound):
 			return edge, fmt.Sprintf("scanner named operator %q, not a known badge or user", op), nil
 		case err != nil:
 			return edge, "", err

@@ -85,6 +85,11 @@ func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, 
 	if err != nil {
 		return 0, fmt.Errorf("store: apply batch from edge %s: attribute: %w", b.EdgeID, err)
 	}
+	// A scan's badge is stored as its hash (credentials.go), never as the code.
+	evs, err := s.hashScanBadges(ctx, tx, b.Events)
+	if err != nil {
+		return 0, fmt.Errorf("store: apply batch from edge %s: %w", b.EdgeID, err)
+	}
 	// stored[i]: event i was new. A seq twice in one batch is stored once.
 	stored := make([]bool, len(b.Events))
 	chunk := insertChunk
@@ -93,7 +98,7 @@ func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, 
 	}
 	for from := 0; from < len(b.Events); from += chunk {
 		to := min(from+chunk, len(b.Events))
-		if err := s.insertEvents(ctx, tx, b.Events[from:to], wos[from:to], received, stored[from:to]); err != nil {
+		if err := s.insertEvents(ctx, tx, evs[from:to], wos[from:to], received, stored[from:to]); err != nil {
 			return 0, fmt.Errorf("store: apply batch from edge %s, events from %d: %w", b.EdgeID, b.Events[from].Seq, err)
 		}
 	}

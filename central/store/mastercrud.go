@@ -110,7 +110,7 @@ func (s *Store) rowOf(v any) (mdRow, error) {
 	case domain.Changeover:
 		return mdRow{spec: changeoverSpec, keys: []any{x.Line, x.From, x.To}, vals: []any{int64(x.Setup)}}, nil
 	case domain.User:
-		return mdRow{spec: userSpec, keys: []any{x.Username}, vals: []any{x.DisplayName, string(x.Role), nullString(x.Badge), boolInt(x.Disabled)},
+		return mdRow{spec: userSpec, keys: []any{x.Username}, vals: []any{x.DisplayName, string(x.Role), nullString(s.badgeHash(x.Badge)), boolInt(x.Disabled)},
 			insertCols: []string{"password_hash", "created_at"}, insertVals: []any{x.PasswordHash, nanos(s.now())}}, nil
 	}
 	return mdRow{}, fmt.Errorf("store: %T is not master data", v)
@@ -153,6 +153,9 @@ func (s *Store) readRow(ctx context.Context, q dbtx, r mdRow) (map[string]any, e
 		v := vals[i]
 		if b, ok := v.([]byte); ok {
 			v = string(b)
+		}
+		if r.spec == userSpec && c == "badge" {
+			v = v != nil // a credential: the audit trail says only whether there is one
 		}
 		if n, ok := v.(int64); ok && strings.HasSuffix(c, "_ns") {
 			v = time.Duration(n).Seconds() // the field says _s: show seconds, as the API does
@@ -221,7 +224,11 @@ func (s *Store) checkRefs(ctx context.Context, q dbtx, r mdRow) ([]*domain.Field
 			return nil, fmt.Errorf("store: check %s of %s %s: %w", col, r.spec.entity, r.id(), err)
 		}
 		if taken {
-			errs = append(errs, &domain.FieldError{Field: r.spec.field(col), Rule: fmt.Sprintf("%q is already taken", v), Conflict: true})
+			rule := fmt.Sprintf("%q is already taken", v)
+			if r.spec == userSpec && col == "badge" {
+				rule = "is already another user's badge" // a credential: never repeated
+			}
+			errs = append(errs, &domain.FieldError{Field: r.spec.field(col), Rule: rule, Conflict: true})
 		}
 	}
 	return errs, nil

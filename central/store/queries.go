@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/edge/wire"
 )
 
 // HasLines reports whether any line exists (an empty database gets the demo seed).
@@ -234,7 +235,22 @@ func (s *Store) LatestEvents(ctx context.Context, line string, limit int) ([]dom
 		}
 		out = append(out, e)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: events of line %s: %w", line, err)
+	}
+	rows.Close() // SQLite has one connection: free it for the lookups
+	// A scan shows whose badge it was, never the code (events stored
+	// before migration 0290 still hold codes; later ones hold hashes).
+	names := s.newBadgeNames(ctx, s.db)
+	for i := range out {
+		if out[i].Type != wire.TypeScan {
+			continue
+		}
+		if out[i].Payload, err = names.redactScan(out[i].Payload); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // StartWorkOrder opens a run of the work order on its line at the given

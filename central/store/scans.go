@@ -151,7 +151,12 @@ func (s *Store) takeScan(ctx context.Context, tx *sql.Tx, sc domain.PendingScan)
 func (s *Store) insertScanResult(ctx context.Context, tx *sql.Tx, sc domain.PendingScan, rec domain.ScanRecord) (domain.ScanRecord, error) {
 	rec.EdgeID, rec.Seq, rec.Line, rec.Station, rec.Code = sc.EdgeID, sc.Seq, sc.Line, sc.Station, sc.Code
 	rec.Operator, rec.Requested, rec.At, rec.AppliedAt = sc.Operator, sc.Action, sc.SourceTime.UTC(), s.now().UTC()
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO scan_results (edge_id, seq, line_id, station_id, code, operator, requested,
+	// A badge is a credential: the result names its owner, never its code.
+	var err error
+	if rec.Code, rec.Operator, err = s.newBadgeNames(ctx, tx).redactScanned(rec.Code, rec.Operator); err != nil {
+		return rec, err
+	}
+	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO scan_results (edge_id, seq, line_id, station_id, code, operator, requested,
 			source_time, result, action, work_order_id, actor, message, applied_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		rec.EdgeID, int64(rec.Seq), rec.Line, rec.Station, rec.Code, rec.Operator, rec.Requested,
@@ -187,7 +192,18 @@ func (s *Store) StationScans(ctx context.Context, station string, limit int) ([]
 		r.Seq, r.At, r.AppliedAt, r.Result = uint64(seq), fromNanos(at), fromNanos(applied), domain.ScanOutcome(result)
 		out = append(out, r)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: scans at station %s: %w", station, err)
+	}
+	rows.Close() // SQLite has one connection: free it for the lookups
+	// Results stored before migration 0290 may hold badge codes.
+	names := s.newBadgeNames(ctx, s.db)
+	for i := range out {
+		if out[i].Code, out[i].Operator, err = names.redactScanned(out[i].Code, out[i].Operator); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // scanTx is the store inside a scan's transaction (domain.ScanTx).
@@ -209,7 +225,7 @@ func (t *scanTx) Station(id string) (domain.Station, error) {
 }
 
 func (t *scanTx) UserByBadge(badge string) (domain.User, error) {
-	u, err := scanUser(t.tx.QueryRowContext(t.ctx, t.s.q(`SELECT `+userColumns+` WHERE badge = ?`), badge))
+	u, err := scanUser(t.tx.QueryRowContext(t.ctx, t.s.q(`SELECT `+userColumns+` WHERE badge = ?`), t.s.badgeHash(badge)))
 	if err != nil {
 		return u, notFound("store: badge", err)
 	}

@@ -44,6 +44,7 @@ type Store struct {
 	postgres bool
 	now      func() time.Time
 	rules    domain.ExecutionRules // execution.go
+	badgeKey []byte                // HMAC key of stored badges (credentials.go)
 }
 
 // SQLiteDSN builds the DSN for a SQLite file: WAL so readers do not block the
@@ -57,9 +58,27 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	return open(ctx, driver, dsn, 0)
 }
 
+// Options are what OpenWith takes beyond the database.
+type Options struct {
+	// BadgePepper, when set, is mixed into the key of stored badge hashes
+	// (credentials.go): kept outside the database, it keeps a copy of the
+	// database from revealing badge codes. It must not change while users
+	// have badges; OpenWith refuses a different one then.
+	BadgePepper []byte
+}
+
+// OpenWith is Open with options.
+func OpenWith(ctx context.Context, driver, dsn string, o Options) (*Store, error) {
+	return openOpts(ctx, driver, dsn, 0, o)
+}
+
 // open applies migrations up to version upTo (0: all); tests use it to
 // build an older schema and then upgrade it.
 func open(ctx context.Context, driver, dsn string, upTo int) (*Store, error) {
+	return openOpts(ctx, driver, dsn, upTo, Options{})
+}
+
+func openOpts(ctx context.Context, driver, dsn string, upTo int, o Options) (*Store, error) {
 	var sqlDriver string
 	switch driver {
 	case DriverSQLite:
@@ -92,6 +111,20 @@ func open(ctx context.Context, driver, dsn string, upTo int) (*Store, error) {
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if upTo == 0 || upTo >= 290 {
+		if err := s.loadBadgeKey(ctx, o.BadgePepper); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := s.hashStoredBadges(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := s.scrubAuditBadges(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,7 +43,7 @@ type lineView struct {
 
 func getLines(t *testing.T, base string) []lineView {
 	t.Helper()
-	resp, err := http.Get(base + "/api/v1/lines")
+	resp, err := centralGet(base, "/api/v1/lines")
 	if err != nil {
 		t.Fatalf("GET /api/v1/lines: %v", err)
 	}
@@ -208,7 +207,7 @@ func TestLineCountedExactlyEndToEnd(t *testing.T) {
 	}
 
 	// The order view agrees with the line view.
-	resp, err := http.Get(s.Base + "/api/v1/orders/PO-1001")
+	resp, err := centralGet(s.Base, "/api/v1/orders/PO-1001")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -301,7 +300,7 @@ func (s *fullStack) killEdge() {
 }
 
 func (s *fullStack) lines() []lineView {
-	resp, err := http.Get(s.base + "/api/v1/lines")
+	resp, err := centralGet(s.base, "/api/v1/lines")
 	if err != nil {
 		return nil
 	}

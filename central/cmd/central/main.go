@@ -92,7 +92,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 		log.Error("start failed", "err", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "linewise central: dashboard at http://%s/\n", a.HTTPAddr())
+	scheme := "http"
+	if cfg.TLS.CertFile != "" {
+		scheme = "https"
+	}
+	fmt.Fprintf(stdout, "linewise central: dashboard at %s://%s/ (sign in)\n", scheme, a.HTTPAddr())
+	if cfg.Demo {
+		fmt.Fprintf(stdout, "linewise central: demo sign-in super/super-demo (supervisor), admin/admin-demo; wall screen without sign-in: %s://%s%s\n",
+			scheme, a.HTTPAddr(), app.DemoKioskPath)
+	}
 	<-ctx.Done()
 	stop() // a second signal kills at once
 	log.Info("shutting down")

@@ -116,7 +116,7 @@ func runUser(ctx context.Context, configPath string, args []string, stdin io.Rea
 		case errors.Is(err, domain.ErrConflict):
 			what := fmt.Sprintf("user %q", username)
 			if badge != "" {
-				what += fmt.Sprintf(" or badge %q", badge)
+				what += " or its badge"
 			}
 			fmt.Fprintf(stderr, "central user add: %s already exists (`central user passwd` changes a password)\n", what)
 			return 1
@@ -171,7 +171,11 @@ func runUser(ctx context.Context, configPath string, args []string, stdin io.Rea
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "USERNAME\tROLE\tDISPLAY NAME\tBADGE\tDISABLED")
 		for _, u := range us {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", u.Username, u.Role, u.DisplayName, u.Badge, u.Disabled)
+			badge := "" // a credential: the list says only whether there is one
+			if u.HasBadge {
+				badge = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\n", u.Username, u.Role, u.DisplayName, badge, u.Disabled)
 		}
 		if err := tw.Flush(); err != nil {
 			return 1
