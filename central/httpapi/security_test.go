@@ -13,16 +13,8 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
-	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/edge/wire"
 )
-
-// onBothStores runs fn on an env over SQLite and over PostgreSQL.
-func onBothStores(t *testing.T, fn func(t *testing.T, e *env)) {
-	for _, d := range []string{store.DriverSQLite, store.DriverPostgres} {
-		t.Run(d, func(t *testing.T) { fn(t, newEnvOn(t, d)) })
-	}
-}
 
 // noRedirects is a client that shows redirects instead of following them.
 func noRedirects(c *http.Client) *http.Client {
