@@ -136,6 +136,11 @@ type LineView struct {
 	// Unattributed parts were counted while no work order ran on the line.
 	UnattributedGood   int64
 	UnattributedReject int64
+	// ClockSkewMS is how far a device of the line has its clock off, in
+	// milliseconds (device minus edge), as the line's latest event reports;
+	// 0 while every device is within the edge's tolerance. The edge then
+	// stamps that device's events with its own receive time.
+	ClockSkewMS int64
 }
 
 // EventRecord is a stored raw event as received from an edge.

@@ -220,6 +220,10 @@ type lineJSON struct {
 	Attainment         *float64    `json:"attainment"`
 	UnattributedGood   int64       `json:"unattributed_good"`
 	UnattributedReject int64       `json:"unattributed_reject"`
+	// ClockSkewMS: a device of the line has its clock off by this much
+	// (device minus edge, ms) beyond the edge's tolerance; its events carry
+	// the edge's receive time. 0: every clock within tolerance.
+	ClockSkewMS int64 `json:"clock_skew_ms"`
 }
 
 func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
@@ -231,7 +235,8 @@ func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
 	out := make([]lineJSON, 0, len(views))
 	for _, v := range views {
 		l := lineJSON{ID: v.ID, Name: v.Name, Site: v.Site, State: v.State, Reason: v.Reason, StateSince: v.StateSince,
-			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject}
+			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject,
+			ClockSkewMS: v.ClockSkewMS}
 		if l.State == "" {
 			l.State = wire.StateNoData // never reported: we know nothing about the machine
 		}

@@ -45,7 +45,10 @@ func (p *processor) observeClock(r devices.Reading) {
 	key := config.RawKey(r.Value)
 	last, seen := p.lastVal[r.Signal]
 	p.lastVal[r.Signal] = key
-	if !seen || last == key {
+	sample := r.SourceTime.Sub(p.received(r))
+	// A timestamp ahead of the edge is a clock ahead whatever the value
+	// (staleness only makes it smaller); one behind counts only on a change.
+	if (!seen || last == key) && sample <= 0 {
 		return
 	}
 	dev := p.cfg.DeviceOf(r.Signal)
@@ -54,7 +57,7 @@ func (p *processor) observeClock(r devices.Reading) {
 		c = &deviceClock{}
 		p.clocks[dev] = c
 	}
-	c.add(r.SourceTime.Sub(p.received(r)))
+	c.add(sample)
 	tol := p.cfg.ClockTolerance
 	switch skewed := c.offset > tol || c.offset < -tol; {
 	case skewed && !c.skewed:
