@@ -118,6 +118,7 @@ func TestStopIdempotent(t *testing.T) {
 func TestClockOffsetShiftsSourceTimes(t *testing.T) {
 	cfg := NewConfig()
 	cfg.ClockOffset = 10 * time.Minute
+	cfg.Lines = []LineConfig{{ID: "L1", IdealCycle: time.Second}}
 	s, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
