@@ -38,6 +38,8 @@ type opts struct {
 	batchSize   int
 	ackTimeout  string
 	maxRate     float64       // counters[].max_rate
+	idealCycle  string        // ideal_cycle of the edge config (edge/README.md, Counters: wrap and reset)
+	simClock    time.Duration // the simulated PLCs' clock offset
 	commitDelay time.Duration // central holds every ingest commit this long
 	https       bool          // edge sends over HTTPS POST /api/v1/ingest instead of MQTT
 	heartbeat   string        // central.heartbeat of the edge; empty: the default
@@ -122,6 +124,7 @@ func newFullStack(t *testing.T, o opts) *fullStack {
 	scfg.OPCUA.Port = 0
 	scfg.MQTT.Broker = s.broker
 	scfg.MQTT.ClientID = "linesim-" + filepath.Base(s.dir)
+	scfg.ClockOffset = o.simClock
 	line := o.line
 	line.ID = "L1"
 	scfg.Lines = []linesim.LineConfig{line}
@@ -139,9 +142,14 @@ func newFullStack(t *testing.T, o opts) *fullStack {
 	if o.maxRate > 0 {
 		maxRate = fmt.Sprintf(", max_rate: %v", o.maxRate)
 	}
+	ideal := ""
+	if o.idealCycle != "" {
+		ideal = "ideal_cycle: " + o.idealCycle
+	}
 	s.edgeYAML = fmt.Sprintf(`
 edge_id: %s
 line: L1
+%s
 data_dir: %s
 http: ""
 central:
@@ -175,7 +183,7 @@ state:
   signal: machine_state
   map: {0: idle, 1: running, 2: down, 3: setup, 4: planned_stop}
   reason_signal: fault_code
-`, edgeID, filepath.Join(s.dir, "edge"), uplinkYAML(s), o.ackTimeout, o.batchSize,
+`, edgeID, ideal, filepath.Join(s.dir, "edge"), uplinkYAML(s), o.ackTimeout, o.batchSize,
 		sim.OPCUAEndpoint(), o.poll, sim.ModbusAddr(), o.poll, s.broker, filepath.Base(s.dir),
 		counterBits(line), maxRate, maxRate)
 	s.startEdge()

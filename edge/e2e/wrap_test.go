@@ -1,0 +1,88 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/devices/linesim"
+)
+
+// wrapLine makes about 10,000 parts a real second at 100x: the 16-bit good
+// counter wraps every 6.5 s. The edge config is the one edge/README.md
+// documents: ideal_cycle set to the line's (100 µs real), so each counter's
+// maximum rate is 12,500 parts/s.
+func wrapLine() linesim.LineConfig {
+	return linesim.LineConfig{IdealCycle: 10 * time.Millisecond, ScrapRate: 0.03, CounterBits: 16}
+}
+
+// The edge is down while the counter wraps: for 4 s (about 40,000 parts,
+// one wrap at most fits 4 s at the maximum rate) it is counted exactly; the
+// counter wraps several times over the test.
+func TestCounterWrapWhileEdgeDownIsExact(t *testing.T) {
+	s := newFullStack(t, opts{db: "sqlite", speed: 100, line: wrapLine(), poll: "50ms", idealCycle: "100us"})
+	waitTruth(t, s, func(tr linesim.LineTruth) bool { return tr.Good > 65536 }, 60*time.Second)
+	for range 2 {
+		s.stopEdge()
+		time.Sleep(4 * time.Second)
+		s.startEdge()
+		time.Sleep(3 * time.Second)
+	}
+	truth := s.finish()
+	if truth.Good < 3*65536 {
+		t.Fatalf("only %d good parts: the counter did not wrap several times", truth.Good)
+	}
+	for _, x := range s.exceptions() {
+		if x.Kind == domain.ExceptionCounterAmbiguous {
+			t.Fatalf("an exact wrap raised %+v", x)
+		}
+	}
+}
+
+// Down for 9 s (about 90,000 parts): two wraps fit the time, so the fall
+// cannot be decided. One wrap is counted (never invent parts) and central
+// opens counter_ambiguous saying how many more the other reading gives.
+func TestCounterWrapTooLongToDecideIsAmbiguous(t *testing.T) {
+	s := newFullStack(t, opts{db: "sqlite", speed: 100, line: wrapLine(), poll: "50ms", idealCycle: "100us"})
+	waitTruth(t, s, func(tr linesim.LineTruth) bool { return tr.Good > 20000 }, 60*time.Second)
+	s.stopEdge()
+	time.Sleep(9 * time.Second)
+	s.startEdge()
+	var found *domain.Exception
+	deadline := time.Now().Add(30 * time.Second)
+	for found == nil && time.Now().Before(deadline) {
+		for _, x := range s.exceptions() {
+			if x.Kind == domain.ExceptionCounterAmbiguous && x.Line == "L1" {
+				found = &x
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if found == nil {
+		t.Fatal("no counter_ambiguous exception after an outage long enough for two wraps")
+	}
+	t.Logf("exception: %s", found.Detail)
+	if !strings.Contains(found.Detail, "65536 more") || found.Status != domain.ExceptionOpen {
+		t.Fatalf("exception %+v, want an open one saying 65536 more", found)
+	}
+	truth, err := s.sim.StopLine("L1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	l := findLine(s.lines(), "L1")
+	if l.Good >= int64(truth.Good) || (int64(truth.Good)-l.Good)%65536 != 0 {
+		t.Fatalf("central counted %d good, the simulator made %d: want fewer by whole wraps (the conservative reading)", l.Good, truth.Good)
+	}
+}
+
+func (s *fullStack) exceptions() []domain.Exception {
+	s.t.Helper()
+	xs, err := s.central.Store().ListExceptions(context.Background(), domain.ExceptionFilter{Line: "L1"})
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return xs
+}
