@@ -231,9 +231,12 @@ func (s *Service) Evaluate(ctx context.Context) error {
 			errs = append(errs, err)
 			break
 		}
-		x, occ := qcException(ev, wo)
+		var x domain.Exception
+		var occ string
 		if ev.Count != nil {
 			x, occ = counterException(ev, wo)
+		} else {
+			x, occ = qcException(ev, wo)
 		}
 		_, o, err := s.st.RaiseException(ctx, x, occ, system)
 		if err != nil {
