@@ -379,7 +379,8 @@ func (s *Service) conditions(l domain.LineView, now time.Time) []condition {
 			OpenedAt: since, Detail: detail}, occ})
 	}
 	if l.ClockSkewMS != 0 {
-		out = append(out, condition{domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionClockSkew, OpenedAt: now,
+		// One per line, whatever work order runs: the clock is the line's.
+		out = append(out, condition{domain.Exception{Line: l.ID, Kind: domain.ExceptionClockSkew, OpenedAt: now,
 			Detail: fmt.Sprintf("a device clock of line %s is %s: its events are stamped with the edge's receive time (the device's time is kept in each event); set the device's clock or time sync", l.ID, skewText(l.ClockSkewMS))}, ""})
 	}
 	if a := l.Active; a != nil && a.Status == domain.StatusInProgress {

@@ -11,7 +11,9 @@ import (
 // clockSamples is how many recent offsets of a device are kept. The
 // estimate is their largest: a source timestamp is the moment a value
 // changed, so it lags a reading by up to one poll plus the network; the
-// freshest sample is the closest to the clock's true offset.
+// freshest sample is the closest to the clock's true offset. A fresh
+// sample far below the estimate starts the window again (the clock was
+// set right).
 const clockSamples = 8
 
 // deviceClock is one device's measured clock offset (device minus edge).
@@ -22,7 +24,13 @@ type deviceClock struct {
 	skewed  bool
 }
 
-func (c *deviceClock) add(d time.Duration) {
+// add takes a sample. A fresh one (a changed value: at most a poll plus
+// the network old) far below the estimate means the clock was set back:
+// the older samples no longer describe it.
+func (c *deviceClock) add(d time.Duration, fresh bool, tol time.Duration) {
+	if fresh && len(c.samples) > 0 && d < c.offset-tol {
+		c.samples, c.next = c.samples[:0], 0
+	}
 	if len(c.samples) < clockSamples {
 		c.samples = append(c.samples, d)
 	} else {
@@ -48,7 +56,8 @@ func (p *processor) observeClock(r devices.Reading) {
 	sample := r.SourceTime.Sub(p.received(r))
 	// A timestamp ahead of the edge is a clock ahead whatever the value
 	// (staleness only makes it smaller); one behind counts only on a change.
-	if (!seen || last == key) && sample <= 0 {
+	fresh := seen && last != key
+	if !fresh && sample <= 0 {
 		return
 	}
 	dev := p.cfg.DeviceOf(r.Signal)
@@ -57,8 +66,8 @@ func (p *processor) observeClock(r devices.Reading) {
 		c = &deviceClock{}
 		p.clocks[dev] = c
 	}
-	c.add(sample)
 	tol := p.cfg.ClockTolerance
+	c.add(sample, fresh, tol)
 	switch skewed := c.offset > tol || c.offset < -tol; {
 	case skewed && !c.skewed:
 		p.log.Warn("device clock is off: its events get the edge's receive time", "device", dev,
