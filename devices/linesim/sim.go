@@ -57,6 +57,7 @@ type snapshot struct {
 	LineTruth
 	state                     State
 	stateAt, goodAt, rejectAt time.Time
+	goodWraps, rejectWraps    uint64
 	orderAt                   time.Time
 	changes                   uint64
 }
@@ -168,9 +169,10 @@ func (s *Sim) snapLocked(l *line) snapshot {
 			Changeovers: m.changeovers, Scans: m.events.nScan, QCResults: m.events.nQC,
 			QCPass: m.events.qcPass, QCFail: m.events.qcFail,
 		},
-		orderAt:  s.realAt(m.orderChange),
-		state:    m.state,
-		stateAt:  s.realAt(m.stateChange),
+		orderAt:   s.realAt(m.orderChange),
+		state:     m.state,
+		stateAt:   s.realAt(m.stateChange),
+		goodWraps: m.goodWraps, rejectWraps: m.rejectWraps,
 		goodAt:   s.realAt(m.goodChange),
 		rejectAt: s.realAt(m.rejChange),
 		changes:  m.changes,
