@@ -2,6 +2,8 @@ package agent
 
 import (
 	"encoding/json"
+	"strconv"
+	"time"
 
 	"github.com/linewise/linewise/devices"
 	"github.com/linewise/linewise/edge/config"
@@ -9,9 +11,16 @@ import (
 	"github.com/linewise/linewise/edge/signal"
 )
 
-// metaRestartValues persists, per counter, the restart signal's value at
-// the counter's previous read: a restart while the edge was down is seen.
-const metaRestartValues = "counter_restart_values"
+// metaEvidenceValues persists, per counter, the restart and overflow-count
+// signals' values at the counter's previous read, so a restart or a wrap
+// while the edge was down is seen.
+const metaEvidenceValues = "counter_evidence_values"
+
+// seenWith is what a counter's evidence signals said at its previous read.
+type seenWith struct {
+	Restart string `json:"restart,omitempty"`
+	Wraps   string `json:"wraps,omitempty"`
+}
 
 func (p *processor) loadEvidence() error {
 	if v, err := p.ob.Meta(metaBeforeNoData); err != nil {
@@ -19,7 +28,7 @@ func (p *processor) loadEvidence() error {
 	} else if v != "" {
 		_ = json.Unmarshal([]byte(v), &p.beforeNoData)
 	}
-	v, err := p.ob.Meta(metaRestartValues)
+	v, err := p.ob.Meta(metaEvidenceValues)
 	if err != nil {
 		return err
 	}
@@ -29,47 +38,97 @@ func (p *processor) loadEvidence() error {
 	return nil
 }
 
-// takeRestartSignals notes the restart signals' values of a batch before
-// its counters are judged: a poll reads both, in either order.
-func (p *processor) takeRestartSignals(rs []devices.Reading) {
-	if len(p.restartSig) == 0 {
+// takeEvidenceSignals notes the restart and overflow-count readings of a
+// batch before its counters are judged: a poll reads them with the counter
+// in any order, and stamps them all with the same time, which pairs them
+// even when a batch holds several polls.
+func (p *processor) takeEvidenceSignals(rs []devices.Reading) {
+	clear(p.batchEv)
+	if len(p.evidenceSig) == 0 {
 		return
 	}
 	for _, r := range rs {
-		if p.restartSig[r.Signal] && r.Quality != devices.Bad {
-			p.restartVal[r.Signal] = config.RawKey(r.Value)
+		if p.evidenceSig[r.Signal] {
+			p.batchEv[r.Signal] = append(p.batchEv[r.Signal], r)
 		}
 	}
 }
 
-// evidence is what the edge knows about c since its previous value.
-func (p *processor) evidence(c *counterRule) signal.Evidence {
-	ev := signal.Evidence{DeviceGap: p.gap[c.Signal]}
-	if c.RestartSignal == "" {
-		return ev
+// evidenceAt is sig's value read in the same poll as a reading taken at,
+// else its latest value from before this batch.
+func (p *processor) evidenceAt(sig string, at time.Time) (string, bool) {
+	for _, r := range p.batchEv[sig] {
+		if r.SourceTime.Equal(at) {
+			if r.Quality == devices.Bad {
+				return "", false
+			}
+			return config.RawKey(r.Value), true
+		}
 	}
-	now, ok := p.restartVal[c.RestartSignal]
-	before, known := p.counterRst[c.Signal]
-	switch {
-	case !ok || !known:
-	case now != before:
-		ev.Restart = signal.Restarted
-	default:
-		ev.Restart = signal.NotRestarted
+	v, ok := p.evidenceVal[sig]
+	return v, ok
+}
+
+// noteEvidence keeps an evidence signal's latest value for later batches.
+func (p *processor) noteEvidence(r devices.Reading) {
+	if r.Quality == devices.Bad {
+		delete(p.evidenceVal, r.Signal)
+	} else {
+		p.evidenceVal[r.Signal] = config.RawKey(r.Value)
+	}
+}
+
+// evidence is what the edge knows about c since its previous value.
+func (p *processor) evidence(c *counterRule, at time.Time) signal.Evidence {
+	ev := signal.Evidence{DeviceGap: p.gap[c.Signal]}
+	before := p.counterRst[c.Signal]
+	if c.RestartSignal != "" {
+		now, ok := p.evidenceAt(c.RestartSignal, at)
+		switch {
+		case !ok || before.Restart == "":
+		case now != before.Restart:
+			ev.Restart = signal.Restarted
+		default:
+			ev.Restart = signal.NotRestarted
+		}
+	}
+	if c.WrapsSignal != "" {
+		v, _ := p.evidenceAt(c.WrapsSignal, at)
+		now, err1 := strconv.ParseUint(v, 10, 64)
+		was, err2 := strconv.ParseUint(before.Wraps, 10, 64)
+		if err1 == nil && err2 == nil {
+			ev.WrapsKnown = true
+			switch {
+			case now >= was:
+				ev.WrapsDelta = now - was
+			case was < 1<<16 && now < 1<<16: // a 16-bit overflow count rolled over itself
+				ev.WrapsDelta = (now + 1<<16 - was) % (1 << 16)
+			default:
+				ev.WrapsDelta = signal.WrapsFell
+			}
+		}
 	}
 	return ev
 }
 
-// readEvidence records that c was read: its gap is over, and the restart
-// signal's value it was read with is kept (persisted when it changes).
-func (p *processor) readEvidence(tx *outbox.Tx, c *counterRule) {
+// readEvidence records that c was read: its gap is over, and the evidence
+// signals' values it was read with are kept (persisted when they change).
+func (p *processor) readEvidence(tx *outbox.Tx, c *counterRule, at time.Time) {
 	delete(p.gap, c.Signal)
-	if c.RestartSignal == "" {
+	if c.RestartSignal == "" && c.WrapsSignal == "" {
 		return
 	}
-	if v, ok := p.restartVal[c.RestartSignal]; ok && p.counterRst[c.Signal] != v {
-		p.counterRst[c.Signal] = v
+	w := p.counterRst[c.Signal]
+	now := w
+	if v, ok := p.evidenceAt(c.RestartSignal, at); ok && c.RestartSignal != "" {
+		now.Restart = v
+	}
+	if v, ok := p.evidenceAt(c.WrapsSignal, at); ok && c.WrapsSignal != "" {
+		now.Wraps = v
+	}
+	if now != w {
+		p.counterRst[c.Signal] = now
 		b, _ := json.Marshal(p.counterRst)
-		tx.SetMeta(metaRestartValues, string(b))
+		tx.SetMeta(metaEvidenceValues, string(b))
 	}
 }

@@ -60,10 +60,11 @@ type processor struct {
 
 	// Wrap-or-reset evidence (evidence.go): signals that had no data since
 	// their last good value, and each counter's restart signal.
-	gap        map[string]bool
-	restartSig map[string]bool   // configured restart signals
-	restartVal map[string]string // their latest good value
-	counterRst map[string]string // restart value at each counter's previous read (persisted)
+	gap         map[string]bool
+	evidenceSig map[string]bool              // configured restart and overflow-count signals
+	evidenceVal map[string]string            // their latest good value
+	batchEv     map[string][]devices.Reading // their readings in the batch being processed
+	counterRst  map[string]seenWith          // their values at each counter's previous read (persisted)
 	// beforeNoData is the state sent before no_data, restored when a line
 	// without a state source has data again.
 	beforeNoData wire.State
@@ -88,7 +89,7 @@ func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *
 	p := &processor{cfg: cfg, ob: ob, log: log, tel: tel, counters: map[string]*counterRule{}, bad: map[string]string{}, lastRead: map[string]time.Time{}, now: time.Now,
 		scans: map[string]config.Scan{}, qcs: map[string]config.QC{}, silent: map[string]bool{},
 		clocks: map[string]*deviceClock{}, lastVal: map[string]string{}, gap: map[string]bool{},
-		restartSig: map[string]bool{}, restartVal: map[string]string{}, counterRst: map[string]string{}}
+		evidenceSig: map[string]bool{}, evidenceVal: map[string]string{}, counterRst: map[string]seenWith{}, batchEv: map[string][]devices.Reading{}}
 	for _, m := range cfg.Scans {
 		p.scans[m.Signal] = m
 	}
@@ -97,8 +98,10 @@ func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *
 	}
 	for _, c := range cfg.Counters {
 		p.counters[c.Signal] = &counterRule{Counter: c, calc: signal.Counter{Bits: c.Bits, MaxDelta: c.MaxDelta, MaxRate: c.Rate, CountFrom: c.FirstRead == "count"}}
-		if c.RestartSignal != "" {
-			p.restartSig[c.RestartSignal] = true
+		for _, e := range []string{c.RestartSignal, c.WrapsSignal} {
+			if e != "" {
+				p.evidenceSig[e] = true
+			}
 		}
 	}
 	if s := cfg.State; s != nil && s.Infer != nil {
@@ -138,12 +141,13 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 	tx := &outbox.Tx{}
 	// Work on copies so a failed commit leaves memory as it was.
 	saved := p.snapshot()
-	p.takeRestartSignals(rs)
+	p.takeEvidenceSignals(rs)
 	for _, r := range rs {
 		p.observeClock(r)
 		var at time.Time
 		at, p.curDevice = p.stamp(r)
-		if p.restartSig[r.Signal] {
+		if p.evidenceSig[r.Signal] {
+			p.noteEvidence(r)
 			continue
 		}
 		if m, ok := p.scans[r.Signal]; ok {
@@ -238,13 +242,13 @@ func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
 	} else {
 		st := p.counterState[c.Signal]
 		at := ts(r.SourceTime)
-		d, next, err := c.calc.Next(st, v, at, p.lastRead[c.Signal], p.evidence(c))
+		d, next, err := c.calc.Next(st, v, at, p.lastRead[c.Signal], p.evidence(c, r.SourceTime))
 		if err != nil {
 			p.log.Warn("counter value refused", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "err", err)
 			return
 		}
 		p.lastRead[c.Signal] = at
-		p.readEvidence(tx, c)
+		p.readEvidence(tx, c, r.SourceTime)
 		if next != st {
 			p.counterState[c.Signal] = next
 			tx.SetCounter(c.Signal, next)
@@ -469,7 +473,7 @@ type procSnapshot struct {
 	partSeen     bool
 	planned      bool
 	gap          map[string]bool
-	counterRst   map[string]string
+	counterRst   map[string]seenWith
 	beforeNoData wire.State
 }
 

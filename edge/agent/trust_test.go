@@ -199,3 +199,57 @@ func TestClockSkewStampsReceiveTime(t *testing.T) {
 		t.Fatalf("after the clock was set right: ts %s device_ts %s offset %d", e.SourceTime, e.DeviceTime, e.ClockOffsetMS)
 	}
 }
+
+// A 16-bit counter with its overflow count on the same PLC, read in one
+// request (one source time per poll): the edge away long enough for
+// several wraps still counts exactly, and a power cycle that clears both
+// is a reset.
+const wrapsYAML = `
+edge_id: edge-T
+line: T1
+data_dir: %s
+ideal_cycle: 100ms
+central:
+  mqtt: {broker: "tcp://127.0.0.1:1"}
+devices:
+  - name: plc
+    driver: modbus
+    address: 127.0.0.1:1
+    poll_interval: 1s
+    signals:
+      - {name: good_total, table: holding, address: 0, type: uint16}
+      - {name: good_wraps, table: holding, address: 8, type: uint16}
+counters:
+  - {signal: good_total, kind: good, bits: 16, wraps_signal: good_wraps}
+`
+
+func TestOverflowCountDecidesWraps(t *testing.T) {
+	p, ob, clk := newTestProcessor(t, wrapsYAML)
+	read := func(after time.Duration, good, wraps int64) {
+		t.Helper()
+		at := clk.t.Add(after)
+		clk.t = at
+		// The counter first: the pairing is by the poll's time, not the order.
+		if _, err := p.process(context.Background(), []devices.Reading{reading("good_total", good, at), reading("good_wraps", wraps, at)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	poll := func(after time.Duration, good, wraps int64) wire.Count {
+		t.Helper()
+		read(after, good, wraps)
+		return lastCount(t, ob, "good_total")
+	}
+	read(0, 60000, 7)
+	if c := poll(time.Second, 60010, 7); c.Good != 10 {
+		t.Fatalf("increase: %+v", c)
+	}
+	// Away 4 hours: 180,000 parts fit (two or more wraps); the overflow
+	// count says 3.
+	if c := poll(4*time.Hour, 100, 10); c.Good != 3*65536+100-60010 || c.Wraps != 3 || c.Ambiguous || c.Reset {
+		t.Fatalf("after 4 hours: %+v", c)
+	}
+	// A power cycle clears both.
+	if c := poll(time.Minute, 40, 0); c.Good != 40 || !c.Reset || c.Ambiguous {
+		t.Fatalf("after a power cycle: %+v", c)
+	}
+}

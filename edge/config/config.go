@@ -119,6 +119,11 @@ type Counter struct {
 	// when the device restarts and only then (a boot counter, the OPC UA
 	// server's StartTime): evidence of a reset that time cannot give.
 	RestartSignal string `yaml:"restart_signal"`
+	// WrapsSignal, optional, is the counter's overflow count on the same
+	// device (a second counter the PLC steps each time this one rolls over,
+	// read in the same request): it tells how many times the counter
+	// wrapped however long the edge was away, and a restart that clears it.
+	WrapsSignal string `yaml:"wraps_signal"`
 
 	// Rate is the rate the edge uses: MaxRate, or derived (0: none known).
 	Rate float64 `yaml:"-"`
@@ -382,6 +387,14 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 				f(p+".restart_signal", "only a cumulative counter resets")
 			} else if d := signals[k.RestartSignal]; d != "" && signals[k.Signal] != "" && d != signals[k.Signal] {
 				f(p+".restart_signal", "%q comes from device %q, the counter from %q: the restart signal must be the counter's device", k.RestartSignal, d, signals[k.Signal])
+			}
+		}
+		if k.WrapsSignal != "" {
+			known(p+".wraps_signal", k.WrapsSignal)
+			if k.Mode != "cumulative" || k.Bits >= 64 {
+				f(p+".wraps_signal", "only a cumulative 16- or 32-bit counter wraps")
+			} else if d := signals[k.WrapsSignal]; d != "" && signals[k.Signal] != "" && d != signals[k.Signal] {
+				f(p+".wraps_signal", "%q comes from device %q, the counter from %q: the overflow count must be read with the counter", k.WrapsSignal, d, signals[k.Signal])
 			}
 		}
 		if k.FirstRead == "" {

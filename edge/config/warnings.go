@@ -48,6 +48,9 @@ func (l *Loaded) warnings() []string {
 		p := fmt.Sprintf("counters[%d]", i)
 		wrapAt := math.Ldexp(1, k.Bits)
 		if k.Rate == 0 {
+			if k.WrapsSignal != "" {
+				continue // the overflow count says how often it wrapped
+			}
 			w(p+".max_rate", "counter %q wraps at %.0f but no maximum rate is known: set ideal_cycle (the line's) or max_rate. Until then every fall of the counter is counted as a reset and raises counter_ambiguous for a person to confirm", k.Signal, wrapAt)
 			continue
 		}

@@ -44,6 +44,9 @@ counters:
   - {signal: good_total, kind: good, bits: 16, max_rate: 3}
   - {signal: reject_total, kind: reject, bits: 16}
 `, []string{`counters[1].max_rate: counter "reject_total"`}},
+		{"an overflow count stands in for the rate", "1s", `counters:
+  - {signal: good_total, kind: good, bits: 16, wraps_signal: boots}
+`, nil},
 		{"64-bit counters do not wrap", "1s", `counters:
   - {signal: good_total, kind: good, bits: 64}
 `, nil},

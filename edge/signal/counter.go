@@ -74,7 +74,17 @@ type Evidence struct {
 	// so a gap makes a restart possible.
 	DeviceGap bool
 	Restart   Restart
+	// WrapsKnown: the counter's overflow count (a second counter the PLC
+	// steps at each rollover, read in the same request) was read with this
+	// value and the previous one; WrapsDelta is how far it moved. A fall
+	// (a restart clears it) is a delta of WrapsFell or more.
+	WrapsKnown bool
+	WrapsDelta uint64
 }
+
+// WrapsFell is the smallest overflow-count delta taken as a fall: no line
+// wraps a counter 32,768 times between two reads.
+const WrapsFell = 1 << 15
 
 // Counter is one cumulative PLC counter's configuration.
 type Counter struct {
@@ -126,6 +136,8 @@ func (c Counter) bound(elapsed time.Duration) (uint64, bool) {
 // old value a, new value b and U = the most parts the line can make in the
 // time between them (elapsed × MaxRate + 1, or MaxDelta):
 //
+//   - the overflow count (wraps signal) moved by w and w·M+b−a fits U:
+//     w·M+b−a parts, whatever else; if it fell, the device restarted.
 //   - b ≥ a: b−a parts. If b−a+M ≤ U the counter may also have wrapped
 //     in between: ambiguous, b−a counted, M more if it did.
 //   - b < a, restart signal says restarted: a reset, b parts.
@@ -160,18 +172,31 @@ func (c Counter) Next(st CounterState, v int64, at, prevRead time.Time, ev Evide
 		return Delta{Why: "first value, taken as the baseline"}, next, nil
 	}
 	a := st.Last
+	elapsed := st.since(at, prevRead)
+	u, bounded := c.bound(elapsed)
+	if ev.WrapsKnown && wraps {
+		if n := ev.WrapsDelta*m + b; ev.WrapsDelta < WrapsFell && n >= a && (!bounded || n-a <= u) {
+			why := "an increase"
+			if ev.WrapsDelta > 0 {
+				why = fmt.Sprintf("the overflow count moved by %d", ev.WrapsDelta)
+			}
+			return Delta{Parts: n - a, Wraps: int(ev.WrapsDelta), Why: why}, next, nil
+		}
+		if ev.WrapsDelta >= WrapsFell && ev.Restart == RestartUnknown {
+			ev.Restart = Restarted // a restart cleared the overflow count
+		}
+		// Otherwise it does not fit (a torn read): judge without it.
+	}
 	if b == a && ev.Restart != Restarted {
 		next.At = st.At // nothing happened: keep the time of the last change
 		if next.At == 0 {
 			next.At = at.UnixNano()
 		}
 		// Even an unchanged value can hide whole wraps after a long gap.
-		return c.increase(0, m, wraps, st.since(at, prevRead)), next, nil
+		return c.increase(0, m, wraps, elapsed), next, nil
 	}
-	elapsed := st.since(at, prevRead)
-	u, bounded := c.bound(elapsed)
 	if ev.Restart == Restarted {
-		d := Delta{Parts: b, Reset: true, Why: "the restart signal changed: a reset"}
+		d := Delta{Parts: b, Reset: true, Why: "the device restarted (restart signal or overflow count): a reset"}
 		if wraps && bounded && b+m <= u {
 			d.Ambiguous, d.Alt, d.Why = true, m, d.Why+"; it may also have wrapped since"
 		}

@@ -130,6 +130,11 @@ func TestCounterWrapOrResetRule(t *testing.T) {
 		{"drop without any rate", Counter{Bits: 16}, 65500, 20, time.Second, Evidence{}, 20, true, 0, true, 36},
 		{"drop without any rate, restart signal unchanged", Counter{Bits: 16}, 65500, 20, time.Second, Evidence{Restart: NotRestarted}, 56, false, 1, false, 0},
 		{"32-bit drop, wrap needs more than the rate", Counter{Bits: 32, MaxRate: 100}, 1000, 2, time.Second, Evidence{}, 2, true, 0, false, 0},
+		{"overflow count decides two wraps", rated, 60000, 20000, 1000 * time.Second, Evidence{WrapsKnown: true, WrapsDelta: 2}, 91072, false, 2, false, 0},
+		{"overflow count decides a wrap after a gap", rated, 65000, 100, 60 * time.Second, Evidence{DeviceGap: true, WrapsKnown: true, WrapsDelta: 1}, 636, false, 1, false, 0},
+		{"overflow count decides a hidden whole wrap", rated, 1000, 1040, 700 * time.Second, Evidence{WrapsKnown: true, WrapsDelta: 1}, 65576, false, 1, false, 0},
+		{"overflow count fell: a restart", rated, 65000, 100, 60 * time.Second, Evidence{WrapsKnown: true, WrapsDelta: 65535}, 100, true, 0, false, 0},
+		{"overflow count that does not fit the rate is ignored", rated, 65500, 20, time.Second, Evidence{WrapsKnown: true, WrapsDelta: 3}, 56, false, 1, false, 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
