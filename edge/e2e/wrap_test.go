@@ -86,3 +86,33 @@ func (s *fullStack) exceptions() []domain.Exception {
 	}
 	return xs
 }
+
+// With the overflow counts configured (wraps_signal, edge/README.md), an
+// outage longer than a wrap period (14 s: some 90,000 good parts, the good
+// counter wraps at least once while the edge is away, and the rate alone
+// allows a wrap more) is counted exactly, with no exception.
+func TestCounterWrapsDuringLongOutageExactWithOverflowCount(t *testing.T) {
+	line := wrapLine()
+	line.ScrapRate = 0.35 // the reject counter wraps too
+	s := newFullStack(t, opts{db: "sqlite", speed: 100, line: line, poll: "50ms", idealCycle: "100us", modbusCounters: true})
+	waitTruth(t, s, func(tr linesim.LineTruth) bool { return tr.Good > 65536 }, 60*time.Second)
+	before := s.sim.Truth()[0]
+	s.stopEdge()
+	time.Sleep(14 * time.Second)
+	during := s.sim.Truth()[0]
+	s.startEdge()
+	time.Sleep(3 * time.Second)
+	truth := s.finish()
+	t.Logf("made %d good and %d reject parts while the edge was away", during.Good-before.Good, during.Reject-before.Reject)
+	if during.Good-before.Good < 65536 {
+		t.Fatalf("only %d good parts while the edge was away: not longer than a wrap period", during.Good-before.Good)
+	}
+	if truth.Good < 2*65536 {
+		t.Fatalf("only %d good parts: the counter did not wrap several times", truth.Good)
+	}
+	for _, x := range s.exceptions() {
+		if x.Kind == domain.ExceptionCounterAmbiguous {
+			t.Fatalf("the overflow count left %+v", x)
+		}
+	}
+}
