@@ -30,25 +30,25 @@ const (
 
 // opts describe one stack: which database, which broker, how the edge runs.
 type opts struct {
-	db          string  // "sqlite" or "postgres"
-	speed       float64 // simulated seconds per real second
-	line        linesim.LineConfig
-	mosquitto   bool   // use a test-started Mosquitto instead of central's embedded broker
-	subprocess  bool   // run the edge as its own process (so it can be SIGKILLed)
-	poll        string // edge poll interval
-	batchSize   int
-	ackTimeout  string
-	maxRate     float64       // counters[].max_rate
-	idealCycle  string        // ideal_cycle of the edge config (edge/README.md, Counters: wrap and reset)
-	simClock    time.Duration // the simulated PLCs' clock offset
+	db         string  // "sqlite" or "postgres"
+	speed      float64 // simulated seconds per real second
+	line       linesim.LineConfig
+	mosquitto  bool   // use a test-started Mosquitto instead of central's embedded broker
+	subprocess bool   // run the edge as its own process (so it can be SIGKILLed)
+	poll       string // edge poll interval
+	batchSize  int
+	ackTimeout string
+	maxRate    float64       // counters[].max_rate
+	idealCycle string        // ideal_cycle of the edge config (edge/README.md, Counters: wrap and reset)
+	simClock   time.Duration // the simulated PLCs' clock offset
 	// modbusCounters reads both 16-bit counters and their overflow counts
 	// (wraps_signal) from the Modbus PLC in one request, instead of the
 	// good counter over OPC UA.
 	modbusCounters bool
-	commitDelay time.Duration // central holds every ingest commit this long
-	https       bool          // edge sends over HTTPS POST /api/v1/ingest instead of MQTT
-	heartbeat   string        // central.heartbeat of the edge; empty: the default
-	central     func(*app.Config)
+	commitDelay    time.Duration // central holds every ingest commit this long
+	https          bool          // edge sends over HTTPS POST /api/v1/ingest instead of MQTT
+	heartbeat      string        // central.heartbeat of the edge; empty: the default
+	central        func(*app.Config)
 }
 
 // fullStack is a simulator, central and an edge agent that tests can break.
