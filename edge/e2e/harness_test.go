@@ -41,10 +41,11 @@ type opts struct {
 	maxRate    float64       // counters[].max_rate
 	idealCycle string        // ideal_cycle of the edge config (edge/README.md, Counters: wrap and reset)
 	simClock   time.Duration // the simulated PLCs' clock offset
-	// modbusCounters reads both 16-bit counters and their overflow counts
-	// (wraps_signal) from the Modbus PLC in one request, instead of the
-	// good counter over OPC UA.
+	// modbusCounters reads both 16-bit counters from the Modbus PLC in one
+	// request, instead of the good counter over OPC UA; with
+	// overflowCounts, their overflow counts too (wraps_signal).
 	modbusCounters bool
+	overflowCounts bool
 	commitDelay    time.Duration // central holds every ingest commit this long
 	https          bool          // edge sends over HTTPS POST /api/v1/ingest instead of MQTT
 	heartbeat      string        // central.heartbeat of the edge; empty: the default
@@ -192,7 +193,7 @@ state:
 		sim.OPCUAEndpoint(), o.poll, sim.ModbusAddr(), o.poll, s.broker, filepath.Base(s.dir),
 		counterBits(line), maxRate, maxRate)
 	if o.modbusCounters {
-		s.edgeYAML = modbusCounters(s.edgeYAML)
+		s.edgeYAML = modbusCounters(s.edgeYAML, o.overflowCounts)
 	}
 	s.startEdge()
 	t.Cleanup(func() { s.stopEdge() })
@@ -200,20 +201,22 @@ state:
 }
 
 // modbusCounters rewrites the edge config so that the Modbus PLC delivers
-// both counters with their overflow counts (linesim registers +8, +9).
-func modbusCounters(yml string) string {
+// both counters, and with wraps their overflow counts (linesim registers
+// +8, +9).
+func modbusCounters(yml string, wraps bool) string {
 	opcua := regexp.MustCompile(`(?s)  - name: press-plc\n.*?L1\.GoodCount"\}\]\n`)
 	if !opcua.MatchString(yml) {
 		panic("modbusCounters: the harness config changed: no press-plc device")
 	}
 	yml = opcua.ReplaceAllString(yml, "")
-	for _, r := range [][2]string{
-		{"    signals: [{name: reject_total, table: holding, address: 1, type: uint16}]",
-			"    signals:\n      - {name: good_total, table: holding, address: 0, type: uint16}\n      - {name: reject_total, table: holding, address: 1, type: uint16}\n" +
-				"      - {name: good_wraps, table: holding, address: 8, type: uint16}\n      - {name: reject_wraps, table: holding, address: 9, type: uint16}"},
-		{"  - {signal: good_total, kind: good, bits: 16,", "  - {signal: good_total, kind: good, bits: 16, wraps_signal: good_wraps,"},
-		{"  - {signal: reject_total, kind: reject, bits: 16,", "  - {signal: reject_total, kind: reject, bits: 16, wraps_signal: reject_wraps,"},
-	} {
+	rs := [][2]string{{"    signals: [{name: reject_total, table: holding, address: 1, type: uint16}]",
+		"    signals:\n      - {name: good_total, table: holding, address: 0, type: uint16}\n      - {name: reject_total, table: holding, address: 1, type: uint16}"}}
+	if wraps {
+		rs[0][1] += "\n      - {name: good_wraps, table: holding, address: 8, type: uint16}\n      - {name: reject_wraps, table: holding, address: 9, type: uint16}"
+		rs = append(rs, [2]string{"  - {signal: good_total, kind: good, bits: 16,", "  - {signal: good_total, kind: good, bits: 16, wraps_signal: good_wraps,"},
+			[2]string{"  - {signal: reject_total, kind: reject, bits: 16,", "  - {signal: reject_total, kind: reject, bits: 16, wraps_signal: reject_wraps,"})
+	}
+	for _, r := range rs {
 		if !strings.Contains(yml, r[0]) {
 			panic("modbusCounters: the harness config changed: " + r[0])
 		}

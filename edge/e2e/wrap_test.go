@@ -78,6 +78,33 @@ func TestCounterWrapTooLongToDecideIsAmbiguous(t *testing.T) {
 	}
 }
 
+// The case seen on a test plant: a 16-bit Modbus counter, the edge down
+// 45 s while the counter wraps once. Configured as edge/README.md says
+// (ideal_cycle, no max_rate): exact. At 10x the line makes about 1,000
+// parts a real second, so 45 s is some 45,000 parts; the edge stops when
+// the counter is above 30,000, so it wraps while the edge is away.
+func TestCounterWrapDuringEdgeDown45sIsExact(t *testing.T) {
+	line := linesim.LineConfig{IdealCycle: 10 * time.Millisecond, ScrapRate: 0.03, CounterBits: 16}
+	s := newFullStack(t, opts{db: "sqlite", speed: 10, line: line, poll: "100ms", idealCycle: "1ms", modbusCounters: true})
+	waitTruth(t, s, func(tr linesim.LineTruth) bool { return tr.GoodCounter > 30000 && tr.GoodCounter < 40000 }, 90*time.Second)
+	before := s.sim.Truth()[0]
+	s.stopEdge()
+	time.Sleep(45 * time.Second)
+	during := s.sim.Truth()[0]
+	s.startEdge()
+	time.Sleep(3 * time.Second)
+	s.finish()
+	t.Logf("good counter %d → %d while the edge was away (%d parts)", before.GoodCounter, during.GoodCounter, during.Good-before.Good)
+	if during.GoodCounter >= before.GoodCounter {
+		t.Fatalf("the good counter did not wrap while the edge was away: %d then %d", before.GoodCounter, during.GoodCounter)
+	}
+	for _, x := range s.exceptions() {
+		if x.Kind == domain.ExceptionCounterAmbiguous {
+			t.Fatalf("a provable wrap raised %+v", x)
+		}
+	}
+}
+
 func (s *fullStack) exceptions() []domain.Exception {
 	s.t.Helper()
 	xs, err := s.central.Store().ListExceptions(context.Background(), domain.ExceptionFilter{Line: "L1"})
@@ -94,7 +121,7 @@ func (s *fullStack) exceptions() []domain.Exception {
 func TestCounterWrapsDuringLongOutageExactWithOverflowCount(t *testing.T) {
 	line := wrapLine()
 	line.ScrapRate = 0.35 // the reject counter wraps too
-	s := newFullStack(t, opts{db: "sqlite", speed: 100, line: line, poll: "50ms", idealCycle: "100us", modbusCounters: true})
+	s := newFullStack(t, opts{db: "sqlite", speed: 100, line: line, poll: "50ms", idealCycle: "100us", modbusCounters: true, overflowCounts: true})
 	waitTruth(t, s, func(tr linesim.LineTruth) bool { return tr.Good > 65536 }, 60*time.Second)
 	before := s.sim.Truth()[0]
 	s.stopEdge()
