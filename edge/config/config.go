@@ -194,7 +194,7 @@ type Loaded struct {
 	Path    string
 	Devices []drivers.Device
 	// Warnings are what --check-config reports that does not stop the
-	// agent: each "key: message", a risk to the counts or states.
+	// agent: each "path:line: key: message", a risk to the counts or states.
 	Warnings   []string
 	signalsDev map[string]string
 	polled     map[string]bool // signals read by polling (a reading per poll)
@@ -260,7 +260,9 @@ func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
 	}
 	errs = append(errs, cfg.validate(l.signalsDev, l.polled))
 	l.Config = cfg
-	l.Warnings = l.warnings()
+	for _, e := range devices.Locate(&root, errors.Join(l.warnings()...)) {
+		l.Warnings = append(l.Warnings, path+":"+strings.TrimPrefix(e.Error(), "line "))
+	}
 	var out []string
 	for _, e := range devices.Locate(&root, errors.Join(errs...)) {
 		out = append(out, path+":"+strings.TrimPrefix(e.Error(), "line "))

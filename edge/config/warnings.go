@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/linewise/linewise/devices"
 )
 
 // rates fills each counter's Rate: its max_rate, else RateSlack parts per
@@ -36,11 +38,12 @@ func (l *Loaded) PollInterval(signal string) time.Duration {
 	return 0
 }
 
-// warnings lists the configured risks that do not stop the agent.
-func (l *Loaded) warnings() []string {
+// warnings lists the configured risks that do not stop the agent, each a
+// devices.FieldError naming its key.
+func (l *Loaded) warnings() []error {
 	l.rates()
-	var out []string
-	w := func(key, format string, args ...any) { out = append(out, key+": "+fmt.Sprintf(format, args...)) }
+	var out []error
+	w := func(key, format string, args ...any) { out = append(out, devices.Field(key, format, args...)) }
 	for i, k := range l.Counters {
 		if k.Mode != "cumulative" || k.Bits >= 64 {
 			continue

@@ -76,8 +76,8 @@ counters:
 				t.Fatalf("warnings %q, want %d like %q", l.Warnings, len(tc.want), tc.want)
 			}
 			for i, w := range tc.want {
-				if !strings.Contains(l.Warnings[i], w) {
-					t.Errorf("warning %d = %q, want it to contain %q", i, l.Warnings[i], w)
+				if !strings.HasPrefix(l.Warnings[i], "edge.yaml:") || !strings.Contains(l.Warnings[i], w) {
+					t.Errorf("warning %d = %q, want edge.yaml:<line>: and %q", i, l.Warnings[i], w)
 				}
 			}
 		})

@@ -34,7 +34,7 @@ func main() {
 	}
 	if *check {
 		for _, w := range cfg.Warnings {
-			fmt.Printf("%s: warning: %s\n", *path, w)
+			fmt.Println("warning:", w)
 		}
 		fmt.Printf("%s: ok (%d devices, %d counters, %d warnings)\n", *path, len(cfg.Devices), len(cfg.Counters), len(cfg.Warnings))
 		return
