@@ -421,7 +421,7 @@ func counterException(ev wire.Event, wo string) (domain.Exception, string) {
 	case c.Wraps > 0:
 		detail = fmt.Sprintf("counter %s at %d: counted %d %s with %d wrap(s); if it wrapped once more, %d more", c.Counter, c.Raw, n, kind, c.Wraps, c.AltParts)
 	default:
-		detail = fmt.Sprintf("counter %s at %d: counted %d %s; the time since the previous value allows a whole wrap more, %d more", c.Counter, c.Raw, n, kind, c.AltParts)
+		detail = fmt.Sprintf("counter %s at %d: counted %d %s; the time since its previous value was long enough for it to wrap unseen: if it wrapped once, %d more", c.Counter, c.Raw, n, kind, c.AltParts)
 	}
 	detail += " (edge " + ev.EdgeID + " event " + strconv.FormatUint(ev.Seq, 10) + "); confirm with the machine's own count and correct it if needed"
 	return domain.Exception{Line: ev.Line, WorkOrder: wo, Kind: domain.ExceptionCounterAmbiguous, OpenedAt: ev.SourceTime,
