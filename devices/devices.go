@@ -47,6 +47,10 @@ type Reading struct {
 	Quality    Quality
 	SourceTime time.Time
 	Err        error
+	// Received is when the agent took the reading from its driver, by the
+	// agent's clock (drivers leave it zero): what a device's SourceTime is
+	// compared with to measure the device's clock offset.
+	Received time.Time
 }
 
 // Sink receives readings from a push driver. It must return quickly; a driver

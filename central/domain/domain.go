@@ -142,6 +142,11 @@ type LineView struct {
 	// Stall, when set, is the line's edge being stalled: its counts here
 	// lag behind the machine (central/liveness).
 	Stall *EdgeStall
+	// ClockSkewMS is how far a device of the line has its clock off, in
+	// milliseconds (device minus edge), as the line's latest event reports;
+	// 0 while every device is within the edge's tolerance. The edge then
+	// stamps that device's events with its own receive time.
+	ClockSkewMS int64
 }
 
 // EdgeStall is an edge whose backlog waits while nothing new commits: it

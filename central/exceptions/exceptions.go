@@ -182,13 +182,16 @@ func New(o Options) (*Service, error) {
 }
 
 // Observe takes the events of a batch ingest has committed (duplicates may
-// be among them: raising is idempotent per event) and asks for an
+// be among them: raising is idempotent per event), keeps the failed QC
+// results and the ambiguous counts (each raises its exception) and asks for an
 // evaluation. It never blocks and never fails: when the queue is full the
 // event is dropped and counted (its count is stored regardless).
 func (s *Service) Observe(evs []wire.Event) {
 	s.qcMu.Lock()
 	for _, ev := range evs {
-		if ev.Type != wire.TypeQC || ev.QC == nil || ev.QC.Pass {
+		failed := ev.Type == wire.TypeQC && ev.QC != nil && !ev.QC.Pass
+		ambiguous := ev.Type == wire.TypeCount && ev.Count != nil && ev.Count.Ambiguous
+		if !failed && !ambiguous {
 			continue
 		}
 		if len(s.qc) >= s.queue {
@@ -264,7 +267,13 @@ func (s *Service) Evaluate(ctx context.Context) error {
 			errs = append(errs, err)
 			break
 		}
-		x, occ := qcException(ev, wo)
+		var x domain.Exception
+		var occ string
+		if ev.Count != nil {
+			x, occ = counterException(ev, wo)
+		} else {
+			x, occ = qcException(ev, wo)
+		}
 		_, o, err := s.st.RaiseException(ctx, x, occ, system)
 		if err != nil {
 			s.requeue(pending[i:])
@@ -277,7 +286,7 @@ func (s *Service) Evaluate(ctx context.Context) error {
 	open, err := s.st.ListExceptions(ctx, domain.ExceptionFilter{
 		Status: []domain.ExceptionStatus{domain.ExceptionOpen, domain.ExceptionAcknowledged},
 		Kind: []domain.ExceptionKind{domain.ExceptionBehindPlan, domain.ExceptionMachineDown, domain.ExceptionNoData, domain.ExceptionOverrun,
-			domain.ExceptionEdgeStalled}})
+			domain.ExceptionEdgeStalled, domain.ExceptionClockSkew}})
 	if err != nil {
 		return errors.Join(append(errs, err)...)
 	}
@@ -313,6 +322,8 @@ func (s *Service) Evaluate(ctx context.Context) error {
 				if l.State == wire.StateNoData && strings.HasPrefix(l.Reason, "edge ") {
 					why = "the edge went offline (see no_data)"
 				}
+			case domain.ExceptionClockSkew:
+				why = "device clocks back within the edge's tolerance"
 			case domain.ExceptionBehindPlan:
 				why = "attainment recovered"
 				if l.Active == nil || l.Active.WorkOrderID != x.WorkOrder || l.Active.Status != domain.StatusInProgress {
@@ -412,6 +423,11 @@ func (s *Service) conditions(l domain.LineView, now time.Time) []condition {
 		out = append(out, condition{x: domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionNoData,
 			OpenedAt: since, Detail: detail}, occurrence: occ})
 	}
+	if l.ClockSkewMS != 0 {
+		// One per line, whatever work order runs: the clock is the line's.
+		out = append(out, condition{x: domain.Exception{Line: l.ID, Kind: domain.ExceptionClockSkew, OpenedAt: now,
+			Detail: fmt.Sprintf("a device clock of line %s is %s: its events are stamped with the edge's receive time (the device's time is kept in each event); set the device's clock or time sync", l.ID, skewText(l.ClockSkewMS))}})
+	}
 	if st := l.Stall; st != nil {
 		out = append(out, condition{x: domain.Exception{Line: l.ID, WorkOrder: wo, Kind: domain.ExceptionEdgeStalled, OpenedAt: st.Since,
 			Detail: fmt.Sprintf("edge %s stalled: %d events wait, the oldest for %s, none new committed since %s; its counts lag",
@@ -476,6 +492,40 @@ func (s *Service) behind(l domain.LineView, now time.Time) (condition, bool) {
 		c.x.OpenedAt = since
 	}
 	return c, true
+}
+
+func skewText(ms int64) string {
+	d := (time.Duration(ms) * time.Millisecond).Round(100 * time.Millisecond)
+	if d < 0 {
+		return (-d).String() + " behind the edge's"
+	}
+	return d.String() + " ahead of the edge's"
+}
+
+// counterException is the counter_ambiguous an ambiguous count raises: what
+// was counted and what the other reading of the counter would add.
+func counterException(ev wire.Event, wo string) (domain.Exception, string) {
+	c := ev.Count
+	n := c.Good + c.Reject
+	kind := "parts"
+	switch {
+	case c.Good > 0:
+		kind = "good parts"
+	case c.Reject > 0:
+		kind = "reject parts"
+	}
+	var detail string
+	switch {
+	case c.Reset:
+		detail = fmt.Sprintf("counter %s fell to %d: counted %d %s as a reset; if it was a wrap, %d more", c.Counter, c.Raw, n, kind, c.AltParts)
+	case c.Wraps > 0:
+		detail = fmt.Sprintf("counter %s at %d: counted %d %s with %d wrap(s); if it wrapped once more, %d more", c.Counter, c.Raw, n, kind, c.Wraps, c.AltParts)
+	default:
+		detail = fmt.Sprintf("counter %s at %d: counted %d %s; the time since its previous value was long enough for it to wrap unseen: if it wrapped once, %d more", c.Counter, c.Raw, n, kind, c.AltParts)
+	}
+	detail += " (edge " + ev.EdgeID + " event " + strconv.FormatUint(ev.Seq, 10) + "); confirm with the machine's own count and correct it if needed"
+	return domain.Exception{Line: ev.Line, WorkOrder: wo, Kind: domain.ExceptionCounterAmbiguous, OpenedAt: ev.SourceTime,
+		LastAt: ev.SourceTime, Detail: detail}, ev.EdgeID + "/" + strconv.FormatUint(ev.Seq, 10)
 }
 
 // qcException is the quality_failure a failed QC event raises.

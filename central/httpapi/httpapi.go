@@ -246,6 +246,10 @@ type lineJSON struct {
 	UnattributedReject int64    `json:"unattributed_reject"`
 	// EdgeStalled: the line's edge is up but its events do not commit.
 	EdgeStalled *domain.EdgeStall `json:"edge_stalled,omitempty"`
+	// ClockSkewMS: a device of the line has its clock off by this much
+	// (device minus edge, ms) beyond the edge's tolerance; its events carry
+	// the edge's receive time. 0: every clock within tolerance.
+	ClockSkewMS int64 `json:"clock_skew_ms"`
 }
 
 func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
@@ -258,7 +262,7 @@ func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
 	for _, v := range views {
 		l := lineJSON{ID: v.ID, Name: v.Name, Site: v.Site, State: v.State, Reason: v.Reason, StateSince: v.StateSince,
 			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject,
-			EdgeStalled: v.Stall}
+			EdgeStalled: v.Stall, ClockSkewMS: v.ClockSkewMS}
 		if l.State == "" {
 			l.State = wire.StateNoData // never reported: we know nothing about the machine
 		}

@@ -74,7 +74,8 @@ func (s *Store) SetLineState(ctx context.Context, line, state, reason string, si
 // work order in progress on it (else the most recently started paused one).
 func (s *Store) ListLines(ctx context.Context) ([]domain.LineView, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT l.id, l.name, l.site_id, s.state, s.reason, s.since, s.last_event_at,
-			COALESCE(u.good, 0), COALESCE(u.reject, 0)
+			COALESCE(u.good, 0), COALESCE(u.reject, 0),
+			(SELECT e.payload FROM events e WHERE e.line_id = l.id ORDER BY e.source_time DESC LIMIT 1)
 		FROM lines l
 		LEFT JOIN line_status s ON s.line_id = l.id
 		LEFT JOIN unattributed_counts u ON u.line_id = l.id
@@ -88,12 +89,24 @@ func (s *Store) ListLines(ctx context.Context) ([]domain.LineView, error) {
 		var v domain.LineView
 		var state, reason sql.NullString
 		var since, last sql.NullInt64
-		if err := rows.Scan(&v.ID, &v.Name, &v.Site, &state, &reason, &since, &last, &v.UnattributedGood, &v.UnattributedReject); err != nil {
+		var latest sql.NullString
+		if err := rows.Scan(&v.ID, &v.Name, &v.Site, &state, &reason, &since, &last, &v.UnattributedGood, &v.UnattributedReject, &latest); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: list lines: %w", err)
 		}
 		v.State, v.Reason = state.String, reason.String
 		v.StateSince, v.LastEventAt = fromNull(since), fromNull(last)
+		if latest.Valid {
+			// The edge puts its clock report on every event of the line
+			// (wire.Event.ClockOffsetMS): the latest event says where the
+			// line's device clocks stand, with no write at ingest.
+			var clock struct {
+				Offset int64 `json:"clock_offset_ms"`
+			}
+			if json.Unmarshal([]byte(latest.String), &clock) == nil {
+				v.ClockSkewMS = clock.Offset
+			}
+		}
 		index[v.ID] = len(out)
 		out = append(out, v)
 	}

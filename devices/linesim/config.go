@@ -24,6 +24,11 @@ type Config struct {
 	Modbus ModbusConfig `yaml:"modbus"`
 	MQTT   MQTTConfig   `yaml:"mqtt"`
 	Lines  []LineConfig `yaml:"lines"`
+	// ClockOffset runs the simulated PLCs' clocks this far from the wall
+	// clock (positive: ahead): every source timestamp they serve (OPC UA,
+	// the MQTT state's ts) is off by it, as a PLC without time sync is.
+	// Sim.SetClockOffset changes it while running.
+	ClockOffset time.Duration `yaml:"clock_offset"`
 	// BenchTags adds that many extra values changing every 100ms, for load
 	// tests: OPC UA ns=1;s=Bench.T0000..., Modbus registers from BenchBase.
 	BenchTags int `yaml:"bench_tags"`

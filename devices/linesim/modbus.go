@@ -17,9 +17,11 @@ import (
 //	+2 state enum                   +3 fault code
 //	+4/+5 good counter as uint32, high word first
 //	+6/+7 reject counter as uint32, high word first
+//	+8 good counter's overflow count   +9 reject counter's overflow count
+//	   (how often each counter rolled over; a power cycle clears them)
 const (
 	regStride = 100
-	regCount  = 8
+	regCount  = 10
 )
 
 func (s *Sim) startModbus() error {
@@ -120,6 +122,10 @@ func register(sn snapshot, off int) uint16 {
 		return uint16(r >> 16)
 	case 7:
 		return uint16(r)
+	case 8:
+		return uint16(sn.goodWraps)
+	case 9:
+		return uint16(sn.rejectWraps)
 	}
 	return 0
 }

@@ -70,6 +70,8 @@ type model struct {
 	reject      uint64
 	goodCtr     uint64
 	rejectCtr   uint64
+	goodWraps   uint64 // times goodCtr rolled over since the last power cycle
+	rejectWraps uint64
 	mask        uint64
 	changes     uint64 // bumped on every observable change
 	stateChange time.Duration
@@ -315,10 +317,16 @@ func (m *model) advance(now time.Duration) {
 		if o.Scrap {
 			m.reject++
 			m.rejectCtr = (m.rejectCtr + 1) & m.mask
+			if m.rejectCtr == 0 {
+				m.rejectWraps++
+			}
 			m.rejChange = end
 		} else {
 			m.good++
 			m.goodCtr = (m.goodCtr + 1) & m.mask
+			if m.goodCtr == 0 {
+				m.goodWraps++
+			}
 			m.goodChange = end
 		}
 		m.changes++
@@ -369,6 +377,7 @@ func (m *model) breakdown(now, d time.Duration, fault int32) {
 func (m *model) powerCycle(now time.Duration) {
 	m.advance(now)
 	m.goodCtr, m.rejectCtr = 0, 0
+	m.goodWraps, m.rejectWraps = 0, 0
 	m.goodChange, m.rejChange = now, now
 	m.changes++
 }

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopcua/opcua/server"
@@ -56,6 +57,7 @@ type snapshot struct {
 	LineTruth
 	state                     State
 	stateAt, goodAt, rejectAt time.Time
+	goodWraps, rejectWraps    uint64
 	orderAt                   time.Time
 	changes                   uint64
 }
@@ -76,6 +78,8 @@ type Sim struct {
 	log   *slog.Logger
 	lines []*line
 	byID  map[string]*line
+
+	clockOffset atomic.Int64 // PLC clocks minus the wall clock, ns
 
 	mu      sync.Mutex // guards the fields below
 	started bool
@@ -110,6 +114,7 @@ func New(cfg Config, log *slog.Logger) (*Sim, error) {
 		return nil, fmt.Errorf("linesim config: %w", err)
 	}
 	s := &Sim{cfg: cfg, log: log, byID: map[string]*line{}}
+	s.clockOffset.Store(int64(cfg.ClockOffset))
 	for i, lc := range cfg.Lines {
 		l := &line{idx: i, id: lc.ID, m: newModel(cfg.Seed, lc)}
 		s.lines = append(s.lines, l)
@@ -135,10 +140,14 @@ func (s *Sim) realAt(sim time.Duration) time.Time {
 	start := s.start
 	s.mu.Unlock()
 	if start.IsZero() {
-		return time.Now()
+		return time.Now().Add(time.Duration(s.clockOffset.Load()))
 	}
-	return start.Add(time.Duration(float64(sim) / s.cfg.Speed))
+	return start.Add(time.Duration(float64(sim)/s.cfg.Speed) + time.Duration(s.clockOffset.Load()))
 }
+
+// SetClockOffset sets how far the simulated PLCs' clocks run from the wall
+// clock (positive: ahead), from now on.
+func (s *Sim) SetClockOffset(d time.Duration) { s.clockOffset.Store(int64(d)) }
 
 // snap advances l to now and returns its observable values.
 func (s *Sim) snap(l *line) snapshot {
@@ -160,9 +169,10 @@ func (s *Sim) snapLocked(l *line) snapshot {
 			Changeovers: m.changeovers, Scans: m.events.nScan, QCResults: m.events.nQC,
 			QCPass: m.events.qcPass, QCFail: m.events.qcFail,
 		},
-		orderAt:  s.realAt(m.orderChange),
-		state:    m.state,
-		stateAt:  s.realAt(m.stateChange),
+		orderAt:   s.realAt(m.orderChange),
+		state:     m.state,
+		stateAt:   s.realAt(m.stateChange),
+		goodWraps: m.goodWraps, rejectWraps: m.rejectWraps,
 		goodAt:   s.realAt(m.goodChange),
 		rejectAt: s.realAt(m.rejChange),
 		changes:  m.changes,

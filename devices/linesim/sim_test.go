@@ -112,3 +112,22 @@ func TestStopIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A PLC clock running ahead: every source timestamp the simulator serves
+// is off by the offset, from config or set while running.
+func TestClockOffsetShiftsSourceTimes(t *testing.T) {
+	cfg := NewConfig()
+	cfg.ClockOffset = 10 * time.Minute
+	cfg.Lines = []LineConfig{{ID: "L1", IdealCycle: time.Second}}
+	s, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(s.realAt(0)); d < 9*time.Minute || d > 11*time.Minute {
+		t.Fatalf("source time %s from now, want about 10 minutes ahead", d)
+	}
+	s.SetClockOffset(-time.Hour)
+	if d := time.Until(s.realAt(0)); d > -59*time.Minute || d < -61*time.Minute {
+		t.Fatalf("source time %s from now, want about an hour behind", d)
+	}
+}

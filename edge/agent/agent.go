@@ -79,6 +79,9 @@ func New(cfg *config.Loaded, log *slog.Logger) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
+	for _, w := range cfg.Warnings {
+		log.Warn("configuration: " + w)
+	}
 	a := &Agent{
 		cfg:      cfg,
 		log:      log,
@@ -214,6 +217,9 @@ func (a *Agent) startDevice(ctx context.Context, d drivers.Device) {
 // is behind (a full outbox blocks reading, by policy), but never past ctx.
 func (a *Agent) deliver(ctx context.Context, device string, r devices.Reading) {
 	a.stats.Readings.Add(1)
+	if r.Received.IsZero() {
+		r.Received = time.Now()
+	}
 	h := deviceHealth{Quality: r.Quality.String(), At: time.Now().UTC()}
 	if r.Quality != devices.Good {
 		a.stats.BadReadings.Add(1)

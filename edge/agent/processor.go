@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -49,6 +50,24 @@ type processor struct {
 	partSeen     bool // lastPart is a part, not the moment watching (re)started
 	planned      bool
 	now          func() time.Time
+
+	// Device clocks (clock.go): each device's measured offset, the last
+	// value of each signal (an offset is sampled on a change), and the
+	// device time of the reading being processed when it was replaced.
+	clocks    map[string]*deviceClock
+	lastVal   map[string]string
+	curDevice time.Time
+
+	// Wrap-or-reset evidence (evidence.go): signals that had no data since
+	// their last good value, and each counter's restart signal.
+	gap         map[string]bool
+	evidenceSig map[string]bool              // configured restart and overflow-count signals
+	evidenceVal map[string]string            // their latest good value
+	batchEv     map[string][]devices.Reading // their readings in the batch being processed
+	counterRst  map[string]seenWith          // their values at each counter's previous read (persisted)
+	// beforeNoData is the state sent before no_data, restored when a line
+	// without a state source has data again.
+	beforeNoData wire.State
 }
 
 type counterRule struct {
@@ -61,11 +80,16 @@ type stateRule struct {
 	m signal.StateMap
 }
 
-const metaLineState = "line_state"
+const (
+	metaLineState    = "line_state"
+	metaBeforeNoData = "line_state_before_no_data"
+)
 
 func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *telemetry.Writer) (*processor, error) {
 	p := &processor{cfg: cfg, ob: ob, log: log, tel: tel, counters: map[string]*counterRule{}, bad: map[string]string{}, lastRead: map[string]time.Time{}, now: time.Now,
-		scans: map[string]config.Scan{}, qcs: map[string]config.QC{}, silent: map[string]bool{}}
+		scans: map[string]config.Scan{}, qcs: map[string]config.QC{}, silent: map[string]bool{},
+		clocks: map[string]*deviceClock{}, lastVal: map[string]string{}, gap: map[string]bool{},
+		evidenceSig: map[string]bool{}, evidenceVal: map[string]string{}, counterRst: map[string]seenWith{}, batchEv: map[string][]devices.Reading{}}
 	for _, m := range cfg.Scans {
 		p.scans[m.Signal] = m
 	}
@@ -73,7 +97,12 @@ func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *
 		p.qcs[m.Signal] = m
 	}
 	for _, c := range cfg.Counters {
-		p.counters[c.Signal] = &counterRule{Counter: c, calc: signal.Counter{Bits: c.Bits, MaxDelta: c.MaxDelta, MaxRate: c.MaxRate, CountFrom: c.FirstRead == "count"}}
+		p.counters[c.Signal] = &counterRule{Counter: c, calc: signal.Counter{Bits: c.Bits, MaxDelta: c.MaxDelta, MaxRate: c.Rate, CountFrom: c.FirstRead == "count"}}
+		for _, e := range []string{c.RestartSignal, c.WrapsSignal} {
+			if e != "" {
+				p.evidenceSig[e] = true
+			}
+		}
 	}
 	if s := cfg.State; s != nil && s.Infer != nil {
 		p.infer = s.Infer
@@ -88,6 +117,9 @@ func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *
 		return nil, err
 	} else if v != "" {
 		_ = json.Unmarshal([]byte(v), &p.lastSent)
+	}
+	if err := p.loadEvidence(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -109,7 +141,15 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 	tx := &outbox.Tx{}
 	// Work on copies so a failed commit leaves memory as it was.
 	saved := p.snapshot()
+	p.takeEvidenceSignals(rs)
 	for _, r := range rs {
+		p.observeClock(r)
+		var at time.Time
+		at, p.curDevice = p.stamp(r)
+		if p.evidenceSig[r.Signal] {
+			p.noteEvidence(r)
+			continue
+		}
 		if m, ok := p.scans[r.Signal]; ok {
 			p.scan(tx, m, r)
 			continue
@@ -130,7 +170,8 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 				p.log.Warn("signal has no data", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "err", why)
 			}
 			p.bad[r.Signal] = why
-			p.emitState(tx, r.SourceTime)
+			p.gap[r.Signal] = true
+			p.emitState(tx, at)
 			continue
 		}
 		_, counter := p.counters[r.Signal]
@@ -139,11 +180,11 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 			delete(p.bad, r.Signal)
 			if counter && p.infer != nil {
 				// Nothing is known of the gap: time the next stop from here.
-				p.watchFrom(r.SourceTime)
+				p.watchFrom(at)
 			}
 		}
 		if p.infer != nil && counter && p.lastPart.IsZero() {
-			p.watchFrom(r.SourceTime)
+			p.watchFrom(at)
 		}
 		if c, ok := p.counters[r.Signal]; ok {
 			p.count(tx, c, r)
@@ -151,7 +192,7 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 		if p.infer != nil && r.Signal == p.infer.PlannedSignal {
 			was := p.planned
 			if p.planned = truthy(r.Value); was && !p.planned {
-				p.watchFrom(r.SourceTime) // no part was due during the stop
+				p.watchFrom(at) // no part was due during the stop
 			}
 		}
 		if p.state != nil && (r.Signal == p.state.Signal || r.Signal == p.state.ReasonSignal) {
@@ -162,8 +203,9 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 				p.rawFault = key
 			}
 		}
-		p.emitState(tx, r.SourceTime)
+		p.emitState(tx, at)
 	}
+	p.curDevice = time.Time{}
 	evs, err := p.ob.Commit(ctx, tx)
 	if err != nil {
 		p.restore(saved)
@@ -182,7 +224,7 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
 	if c.Mode == "per_part" {
 		// Each message is one part, whatever it carries (often a serial).
-		p.appendCount(tx, c, r, 1, wire.Count{Counter: c.Signal})
+		p.appendCount(tx, r, c, 1, wire.Count{Counter: c.Signal})
 		return
 	}
 	v, ok := devices.AsInt64(r.Value)
@@ -200,37 +242,43 @@ func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
 	} else {
 		st := p.counterState[c.Signal]
 		at := ts(r.SourceTime)
-		d, next, err := c.calc.Next(st, v, at, p.lastRead[c.Signal])
+		d, next, err := c.calc.Next(st, v, at, p.lastRead[c.Signal], p.evidence(c, r.SourceTime))
 		if err != nil {
 			p.log.Warn("counter value refused", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "err", err)
 			return
 		}
 		p.lastRead[c.Signal] = at
+		p.readEvidence(tx, c, r.SourceTime)
 		if next != st {
 			p.counterState[c.Signal] = next
 			tx.SetCounter(c.Signal, next)
 		}
-		if d.Reset {
-			p.log.Warn("counter reset detected", "signal", c.Signal, "previous", st.Last, "now", v)
+		switch {
+		case d.Ambiguous:
+			p.log.Warn("counter ambiguous: counted the smaller reading; central asks a person to confirm", "signal", c.Signal,
+				"previous", st.Last, "now", v, "counted", d.Parts, "reset", d.Reset, "wraps", d.Wraps, "or_more", d.Alt, "why", d.Why)
+		case d.Reset:
+			p.log.Warn("counter reset detected", "signal", c.Signal, "previous", st.Last, "now", v, "why", d.Why)
 		}
-		parts, ev.Reset, ev.Wraps = d.Parts, d.Reset, d.Wraps
-		if parts == 0 && !d.Reset {
+		parts, ev.Reset, ev.Wraps, ev.Ambiguous, ev.AltParts = d.Parts, d.Reset, d.Wraps, d.Ambiguous, d.Alt
+		if parts == 0 && !d.Reset && !d.Ambiguous {
 			return
 		}
 	}
-	p.appendCount(tx, c, r, parts, ev)
+	p.appendCount(tx, r, c, parts, ev)
 }
 
-func (p *processor) appendCount(tx *outbox.Tx, c *counterRule, r devices.Reading, parts uint64, ev wire.Count) {
+func (p *processor) appendCount(tx *outbox.Tx, r devices.Reading, c *counterRule, parts uint64, ev wire.Count) {
+	at, _ := p.stamp(r)
 	if c.Kind == "good" {
 		ev.Good = int64(parts)
 	} else {
 		ev.Reject = int64(parts)
 	}
 	if parts > 0 {
-		p.lastPart, p.lastPartWall, p.partSeen = ts(r.SourceTime), p.now(), true
+		p.lastPart, p.lastPartWall, p.partSeen = at, p.now(), true
 	}
-	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeCount, SourceTime: ts(r.SourceTime), Count: &ev})
+	p.appendEvent(tx, wire.Event{Line: p.cfg.Line, Type: wire.TypeCount, SourceTime: at, Count: &ev})
 }
 
 // quiet logs a scanner or QC station going without data, or coming back,
@@ -263,7 +311,8 @@ func (p *processor) scan(tx *outbox.Tx, m config.Scan, r devices.Reading) {
 		p.log.Warn("scan ignored: not a barcode", "signal", r.Signal, "device", p.cfg.DeviceOf(r.Signal), "value", fmt.Sprintf("%.60q", fmt.Sprint(r.Value)))
 		return
 	}
-	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeScan, SourceTime: ts(r.SourceTime),
+	at, _ := p.stamp(r)
+	p.appendEvent(tx, wire.Event{Line: p.cfg.Line, Type: wire.TypeScan, SourceTime: at,
 		Scan: &wire.Scan{Station: m.Station, Code: code, Action: m.Action}})
 }
 
@@ -282,7 +331,8 @@ func (p *processor) qc(tx *outbox.Tx, m config.QC, r devices.Reading) {
 	if unit == "" {
 		unit = res.Lot
 	}
-	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeQC, SourceTime: ts(r.SourceTime),
+	at, _ := p.stamp(r)
+	p.appendEvent(tx, wire.Event{Line: p.cfg.Line, Type: wire.TypeQC, SourceTime: at,
 		QC: &wire.QC{Station: m.Station, Unit: unit, Characteristic: res.Characteristic, Value: res.Value, Lower: res.Lower, Upper: res.Upper, Pass: res.Pass}})
 }
 
@@ -304,6 +354,14 @@ func (p *processor) emitState(tx *outbox.Tx, at time.Time) {
 		return
 	case p.state != nil && p.haveState:
 		next = p.state.m.Resolve(p.rawState, p.rawFault)
+	case p.state == nil && p.lastSent.State == wire.StateNoData:
+		// No state source: nothing else would end no_data. Go back to the
+		// state sent before it, or else say the line is running with data
+		// again (counts arrive; the edge cannot know more).
+		next = p.beforeNoData
+		if next.State == "" || next.State == wire.StateNoData {
+			next = wire.State{State: wire.StateRunning, Reason: "data again; no state signal configured"}
+		}
 	default:
 		return
 	}
@@ -314,11 +372,16 @@ func (p *processor) send(tx *outbox.Tx, next wire.State, at time.Time) {
 	if next == p.lastSent {
 		return
 	}
+	if next.State == wire.StateNoData && p.lastSent.State != wire.StateNoData {
+		p.beforeNoData = p.lastSent
+		b, _ := json.Marshal(p.lastSent)
+		tx.SetMeta(metaBeforeNoData, string(b))
+	}
 	p.lastSent = next
 	b, _ := json.Marshal(next)
 	tx.SetMeta(metaLineState, string(b))
 	st := next
-	tx.Append(wire.Event{Line: p.cfg.Line, Type: wire.TypeState, SourceTime: ts(at), State: &st})
+	p.appendEvent(tx, wire.Event{Line: p.cfg.Line, Type: wire.TypeState, SourceTime: ts(at), State: &st})
 }
 
 // emitInferred derives the state from the parts: planned_stop while the
@@ -409,12 +472,16 @@ type procSnapshot struct {
 	lastPartWall time.Time
 	partSeen     bool
 	planned      bool
+	gap          map[string]bool
+	counterRst   map[string]seenWith
+	beforeNoData wire.State
 }
 
 func (p *processor) snapshot() procSnapshot {
 	s := procSnapshot{counterState: map[string]signal.CounterState{}, bad: map[string]string{}, lastRead: map[string]time.Time{},
 		rawState: p.rawState, rawFault: p.rawFault, haveState: p.haveState, lastSent: p.lastSent,
-		lastPart: p.lastPart, lastPartWall: p.lastPartWall, partSeen: p.partSeen, planned: p.planned}
+		lastPart: p.lastPart, lastPartWall: p.lastPartWall, partSeen: p.partSeen, planned: p.planned,
+		gap: maps.Clone(p.gap), counterRst: maps.Clone(p.counterRst), beforeNoData: p.beforeNoData}
 	for k, v := range p.counterState {
 		s.counterState[k] = v
 	}
@@ -431,6 +498,7 @@ func (p *processor) restore(s procSnapshot) {
 	p.counterState, p.bad, p.lastRead = s.counterState, s.bad, s.lastRead
 	p.rawState, p.rawFault, p.haveState, p.lastSent = s.rawState, s.rawFault, s.haveState, s.lastSent
 	p.lastPart, p.lastPartWall, p.partSeen, p.planned = s.lastPart, s.lastPartWall, s.partSeen, s.planned
+	p.gap, p.counterRst, p.beforeNoData = s.gap, s.counterRst, s.beforeNoData
 }
 
 func ts(t time.Time) time.Time {

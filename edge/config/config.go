@@ -36,7 +36,26 @@ type Config struct {
 	Outbox   Outbox      `yaml:"outbox"`
 	// Telemetry, optional: raw readings and line rates to InfluxDB.
 	Telemetry Telemetry `yaml:"telemetry"`
+	// IdealCycle is the line's ideal (fastest) cycle per part, as on the
+	// machine's nameplate or in OEE. It bounds how many parts the line can
+	// have made between two counter reads (RateSlack / IdealCycle per
+	// second), which tells a counter's wrap from a reset or a second wrap.
+	// counters[].max_rate overrides it per counter.
+	IdealCycle time.Duration `yaml:"ideal_cycle"`
+	// ClockTolerance is how far a device's clock may be from the edge's
+	// before the edge stamps that device's events with its own receive
+	// time (keeping the device's in the event) and central shows the skew.
+	ClockTolerance time.Duration `yaml:"clock_tolerance"`
 }
+
+// RateSlack is how much faster than its ideal cycle a line is believed able
+// to run: an ideal cycle is rounded, machines are tuned, reads jitter.
+const RateSlack = 1.25
+
+// DefaultClockTolerance is larger than a poll interval plus network delay
+// (a polled value may be up to one interval old when read) and far smaller
+// than the minutes by which a work order starts or ends.
+const DefaultClockTolerance = 5 * time.Second
 
 // Telemetry configures the optional time-series side channel.
 type Telemetry struct {
@@ -103,10 +122,23 @@ type Counter struct {
 	// MaxDelta is the largest believable increase between two reads; a drop
 	// whose wrap-around increase would exceed it is a reset. 0 = half the range.
 	MaxDelta uint64 `yaml:"max_delta"`
-	// MaxRate is the fastest the machine makes parts, per second (0 = not
-	// used). With it, a drop is judged a wrap or a reset by the time since
-	// the previous reading, which tells a 16-bit reset from a wrap.
+	// MaxRate is the fastest the machine makes parts on this counter, per
+	// second, margin included (0: RateSlack / ideal_cycle of the line, or
+	// of state.infer). With it, a drop is judged a wrap or a reset by the
+	// time since the previous reading (see edge/README.md).
 	MaxRate float64 `yaml:"max_rate"`
+	// RestartSignal, optional, is a signal of the same device that changes
+	// when the device restarts and only then (a boot counter, the OPC UA
+	// server's StartTime): evidence of a reset that time cannot give.
+	RestartSignal string `yaml:"restart_signal"`
+	// WrapsSignal, optional, is the counter's overflow count on the same
+	// device (a second counter the PLC steps each time this one rolls over,
+	// read in the same request): it tells how many times the counter
+	// wrapped however long the edge was away, and a restart that clears it.
+	WrapsSignal string `yaml:"wraps_signal"`
+
+	// Rate is the rate the edge uses: MaxRate, or derived (0: none known).
+	Rate float64 `yaml:"-"`
 }
 
 // State maps a PLC enum (and optionally a fault code) to machine states.
@@ -160,18 +192,22 @@ type Outbox struct {
 // Default returns a Config with every default filled in.
 func Default() Config {
 	return Config{
-		DataDir: "data/edge",
-		HTTP:    "127.0.0.1:8491",
-		Central: Central{BatchSize: 500, AckTimeout: 5 * time.Second, Heartbeat: 10 * time.Second, StallAfter: 3, FallbackHold: time.Minute},
-		Outbox:  Outbox{MaxEvents: 5_000_000, WarnAt: 0.8},
+		DataDir:        "data/edge",
+		HTTP:           "127.0.0.1:8491",
+		ClockTolerance: DefaultClockTolerance,
+		Central:        Central{BatchSize: 500, AckTimeout: 5 * time.Second, Heartbeat: 10 * time.Second, StallAfter: 3, FallbackHold: time.Minute},
+		Outbox:         Outbox{MaxEvents: 5_000_000, WarnAt: 0.8},
 	}
 }
 
 // Loaded is a validated configuration with its devices opened (not connected).
 type Loaded struct {
 	Config
-	Path       string
-	Devices    []drivers.Device
+	Path    string
+	Devices []drivers.Device
+	// Warnings are what --check-config reports that does not stop the
+	// agent: each "path:line: key: message", a risk to the counts or states.
+	Warnings   []string
 	signalsDev map[string]string
 	polled     map[string]bool // signals read by polling (a reading per poll)
 }
@@ -236,6 +272,9 @@ func Parse(path string, b []byte, log *slog.Logger) (*Loaded, error) {
 	}
 	errs = append(errs, cfg.validate(l.signalsDev, l.polled))
 	l.Config = cfg
+	for _, e := range configerr.Locate(&root, errors.Join(l.warnings()...)) {
+		l.Warnings = append(l.Warnings, path+":"+strings.TrimPrefix(e.Error(), "line "))
+	}
 	var out []string
 	for _, e := range configerr.Locate(&root, errors.Join(errs...)) {
 		out = append(out, path+":"+strings.TrimPrefix(e.Error(), "line "))
@@ -315,6 +354,12 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 	if c.Central.FallbackHold < time.Second {
 		f("central.fallback_hold", "%s is below 1s", c.Central.FallbackHold)
 	}
+	if c.IdealCycle < 0 {
+		f("ideal_cycle", "%s is negative", c.IdealCycle)
+	}
+	if c.ClockTolerance < 100*time.Millisecond {
+		f("clock_tolerance", "%s is below 100ms", c.ClockTolerance)
+	}
 	if c.Outbox.MaxEvents < 1000 {
 		f("outbox.max_events", "%d is below 1000", c.Outbox.MaxEvents)
 	}
@@ -360,6 +405,22 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 		}
 		if k.MaxRate < 0 {
 			f(p+".max_rate", "%v is negative", k.MaxRate)
+		}
+		if k.RestartSignal != "" {
+			known(p+".restart_signal", k.RestartSignal)
+			if k.Mode != "cumulative" {
+				f(p+".restart_signal", "only a cumulative counter resets")
+			} else if d := signals[k.RestartSignal]; d != "" && signals[k.Signal] != "" && d != signals[k.Signal] {
+				f(p+".restart_signal", "%q comes from device %q, the counter from %q: the restart signal must be the counter's device", k.RestartSignal, d, signals[k.Signal])
+			}
+		}
+		if k.WrapsSignal != "" {
+			known(p+".wraps_signal", k.WrapsSignal)
+			if k.Mode != "cumulative" || k.Bits >= 64 {
+				f(p+".wraps_signal", "only a cumulative 16- or 32-bit counter wraps")
+			} else if d := signals[k.WrapsSignal]; d != "" && signals[k.Signal] != "" && d != signals[k.Signal] {
+				f(p+".wraps_signal", "%q comes from device %q, the counter from %q: the overflow count must be read with the counter", k.WrapsSignal, d, signals[k.Signal])
+			}
 		}
 		if k.FirstRead == "" {
 			k.FirstRead = "baseline"

@@ -39,6 +39,7 @@ type lineView struct {
 		Order   string `json:"order"`
 		Barcode string `json:"barcode"`
 	} `json:"active_work_order"`
+	ClockSkewMS int64 `json:"clock_skew_ms"`
 }
 
 func getLines(t *testing.T, base string) []lineView {

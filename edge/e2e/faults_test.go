@@ -137,7 +137,7 @@ func TestFaultCounterWrapsAndPowerCycle(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db string) {
 		line := linesim.LineConfig{IdealCycle: 10 * time.Millisecond, ScrapRate: 0.03, CounterBits: 16}
 		// 100x: about 10,000 parts a second, a 16-bit wrap every 6.5 s.
-		s := newFullStack(t, opts{db: db, speed: 100, line: line, poll: "50ms"})
+		s := newFullStack(t, opts{db: db, speed: 100, line: line, poll: "50ms", idealCycle: "100us"})
 		waitTruth(t, s, func(tr linesim.LineTruth) bool { return tr.Good > 3*65536 }, 60*time.Second)
 		// Power-cycle while the counter is low, so the drop cannot pass for a
 		// wrap. As on a real line, the machine stops before the power goes:

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -47,6 +48,13 @@ type opts struct {
 	// edgeCentral gives more YAML under the edge's central: key, one
 	// "key: value" per line.
 	edgeCentral func(s *fullStack) []string
+	idealCycle  string        // ideal_cycle of the edge config (edge/README.md, Counters: wrap and reset)
+	simClock    time.Duration // the simulated PLCs' clock offset
+	// modbusCounters reads both 16-bit counters from the Modbus PLC in one
+	// request, instead of the good counter over OPC UA; with
+	// overflowCounts, their overflow counts too (wraps_signal).
+	modbusCounters bool
+	overflowCounts bool
 }
 
 // fullStack is a simulator, central and an edge agent that tests can break.
@@ -127,6 +135,7 @@ func newFullStack(t *testing.T, o opts) *fullStack {
 	scfg.OPCUA.Port = 0
 	scfg.MQTT.Broker = s.broker
 	scfg.MQTT.ClientID = "linesim-" + filepath.Base(s.dir)
+	scfg.ClockOffset = o.simClock
 	line := o.line
 	line.ID = "L1"
 	scfg.Lines = []linesim.LineConfig{line}
@@ -144,9 +153,14 @@ func newFullStack(t *testing.T, o opts) *fullStack {
 	if o.maxRate > 0 {
 		maxRate = fmt.Sprintf(", max_rate: %v", o.maxRate)
 	}
+	ideal := ""
+	if o.idealCycle != "" {
+		ideal = "ideal_cycle: " + o.idealCycle
+	}
 	s.edgeYAML = fmt.Sprintf(`
 edge_id: %s
 line: L1
+%s
 data_dir: %s
 http: ""
 central:
@@ -180,12 +194,40 @@ state:
   signal: machine_state
   map: {0: idle, 1: running, 2: down, 3: setup, 4: planned_stop}
   reason_signal: fault_code
-`, edgeID, filepath.Join(s.dir, "edge"), uplinkYAML(s), o.ackTimeout, o.batchSize,
+`, edgeID, ideal, filepath.Join(s.dir, "edge"), uplinkYAML(s), o.ackTimeout, o.batchSize,
 		sim.OPCUAEndpoint(), o.poll, sim.ModbusAddr(), o.poll, s.broker, filepath.Base(s.dir),
 		counterBits(line), maxRate, maxRate)
+	if o.modbusCounters {
+		s.edgeYAML = modbusCounters(s.edgeYAML, o.overflowCounts)
+	}
 	s.startEdge()
 	t.Cleanup(func() { s.stopEdge() })
 	return s
+}
+
+// modbusCounters rewrites the edge config so that the Modbus PLC delivers
+// both counters, and with wraps their overflow counts (linesim registers
+// +8, +9).
+func modbusCounters(yml string, wraps bool) string {
+	opcua := regexp.MustCompile(`(?s)  - name: press-plc\n.*?L1\.GoodCount"\}\]\n`)
+	if !opcua.MatchString(yml) {
+		panic("modbusCounters: the harness config changed: no press-plc device")
+	}
+	yml = opcua.ReplaceAllString(yml, "")
+	rs := [][2]string{{"    signals: [{name: reject_total, table: holding, address: 1, type: uint16}]",
+		"    signals:\n      - {name: good_total, table: holding, address: 0, type: uint16}\n      - {name: reject_total, table: holding, address: 1, type: uint16}"}}
+	if wraps {
+		rs[0][1] += "\n      - {name: good_wraps, table: holding, address: 8, type: uint16}\n      - {name: reject_wraps, table: holding, address: 9, type: uint16}"
+		rs = append(rs, [2]string{"  - {signal: good_total, kind: good, bits: 16,", "  - {signal: good_total, kind: good, bits: 16, wraps_signal: good_wraps,"},
+			[2]string{"  - {signal: reject_total, kind: reject, bits: 16,", "  - {signal: reject_total, kind: reject, bits: 16, wraps_signal: reject_wraps,"})
+	}
+	for _, r := range rs {
+		if !strings.Contains(yml, r[0]) {
+			panic("modbusCounters: the harness config changed: " + r[0])
+		}
+		yml = strings.Replace(yml, r[0], r[1], 1)
+	}
+	return yml
 }
 
 func uplinkYAML(s *fullStack) string {

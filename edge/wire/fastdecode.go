@@ -217,8 +217,8 @@ func (d *fastDecoder) events(b *Batch) bool {
 }
 
 func (d *fastDecoder) event(e *Event) bool {
-	var seen uint8
-	once := func(bit uint8) bool {
+	var seen uint16
+	once := func(bit uint16) bool {
 		if seen&bit != 0 {
 			return false
 		}
@@ -272,6 +272,19 @@ func (d *fastDecoder) event(e *Event) bool {
 			}
 			e.State = new(State)
 			ok = d.state(e.State)
+		case "device_ts":
+			if !once(128) {
+				return false
+			}
+			start := d.i
+			if _, ok = d.raw(); ok {
+				ok = e.DeviceTime.UnmarshalJSON(d.p[start:d.i]) == nil
+			}
+		case "clock_offset_ms":
+			if !once(256) {
+				return false
+			}
+			e.ClockOffsetMS, ok = d.int()
 		}
 		return ok // scan, qc and anything else: encoding/json's work
 	})
@@ -314,6 +327,12 @@ func (d *fastDecoder) count(c *Count) bool {
 			n, ok = d.int()
 			ok = ok && n == int64(int(n))
 			c.Wraps = int(n)
+		case "ambiguous":
+			bit = 64
+			c.Ambiguous, ok = d.bool()
+		case "alt_parts":
+			bit = 128
+			c.AltParts, ok = d.uint()
 		}
 		if !ok || seen&bit != 0 {
 			return false

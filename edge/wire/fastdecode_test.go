@@ -24,10 +24,12 @@ func fastSeeds() [][]byte {
 		{EdgeID: "edge-1", Seq: 1, Line: "L1", Type: TypeCount, SourceTime: ts, Count: &Count{Counter: "good", Good: 3, Raw: 1<<64 - 1, Reset: true, Wraps: 2}},
 		{EdgeID: "edge-1", Seq: 2, Line: "L2", Type: TypeCount, SourceTime: ts, Count: &Count{Counter: "scrap", Reject: 1}},
 		{EdgeID: "edge-1", Seq: 3, Line: "L1", Type: TypeState, SourceTime: ts, State: &State{State: StateDown, Reason: "jam", Raw: "7"}},
-		{EdgeID: "edge-1", Seq: 4, Line: "L1", Type: TypeScan, SourceTime: ts, Scan: &Scan{Station: "S1", Code: "WO-1"}},
+		{EdgeID: "edge-1", Seq: 4, Line: "L1", Type: TypeCount, SourceTime: ts, Count: &Count{Counter: "good", Good: 9, Reset: true, Ambiguous: true, AltParts: 65000},
+			DeviceTime: ts.Add(10 * time.Minute), ClockOffsetMS: 600_000},
+		{EdgeID: "edge-1", Seq: 5, Line: "L1", Type: TypeScan, SourceTime: ts, Scan: &Scan{Station: "S1", Code: "WO-1"}},
 	} {
 		b, _ := e.AppendJSON(nil)
-		if i < 3 {
+		if i < 4 {
 			w.Add(b)
 		}
 	}
@@ -46,6 +48,8 @@ func fastSeeds() [][]byte {
 		[]byte(`{"v":1,"edge_id":"e1","events":[{"state":{"state":"idle","x":1}}]}`),
 		[]byte(`{"v":1,"edge_id":"e1","events":[{"scan":{"code":"x"}}]}`),
 		[]byte(`{"v":1,"edge_id":"é","events":[]}`),
+		[]byte(`{"v":1,"edge_id":"e1","events":[{"clock_offset_ms":1,"clock_offset_ms":2}]}`),
+		[]byte(`{"v":1,"edge_id":"e1","events":[{"device_ts":"x","count":{"ambiguous":1,"alt_parts":-1}}]}`),
 	}
 }
 

@@ -54,6 +54,16 @@ type Event struct {
 	State      *State    `json:"state,omitempty"`
 	Scan       *Scan     `json:"scan,omitempty"`
 	QC         *QC       `json:"qc,omitempty"`
+	// DeviceTime is set when the device's clock was off by more than the
+	// edge's clock_tolerance: SourceTime is then the edge's receive time
+	// and this the device's own timestamp, kept for audit.
+	DeviceTime time.Time `json:"device_ts,omitzero"`
+	// ClockOffsetMS, when not 0, says a device of the line has a clock off
+	// by more than the tolerance: its measured offset (device minus edge,
+	// milliseconds; the largest of the line's devices). Every event of the
+	// line carries it while that lasts, so central shows the skew and clears
+	// it when events arrive without it.
+	ClockOffsetMS int64 `json:"clock_offset_ms,omitempty"`
 }
 
 // Count is the parts made since the previous count event of the same counter.
@@ -64,6 +74,12 @@ type Count struct {
 	Raw     uint64 `json:"raw"`             // counter value as read, for audit
 	Reset   bool   `json:"reset,omitempty"` // the counter restarted (power cycle) before this delta
 	Wraps   int    `json:"wraps,omitempty"` // how many times it wrapped within this delta
+	// Ambiguous: the edge could not tell from the evidence whether the
+	// counter wrapped or reset (or how often it wrapped). It counted the
+	// smaller reading; AltParts is how many parts more the other reading
+	// gives. Central opens a counter_ambiguous exception for a person.
+	Ambiguous bool   `json:"ambiguous,omitempty"`
+	AltParts  uint64 `json:"alt_parts,omitempty"`
 }
 
 // State is a machine state change that began at the event's SourceTime.
@@ -402,6 +418,9 @@ func (e *Event) AppendJSON(dst []byte) ([]byte, error) {
 		off != 0 || e.SourceTime.Year() < 0 || e.SourceTime.Year() > 9999 {
 		return marshalAppend(dst, e)
 	}
+	if _, off := e.DeviceTime.Zone(); !e.DeviceTime.IsZero() && (off != 0 || e.DeviceTime.Year() < 0 || e.DeviceTime.Year() > 9999) {
+		return marshalAppend(dst, e)
+	}
 	if c := e.Count; c != nil && !plain(c.Counter) {
 		return marshalAppend(dst, e)
 	}
@@ -435,6 +454,13 @@ func (e *Event) AppendJSON(dst []byte) ([]byte, error) {
 			dst = append(dst, `,"wraps":`...)
 			dst = strconv.AppendInt(dst, int64(c.Wraps), 10)
 		}
+		if c.Ambiguous {
+			dst = append(dst, `,"ambiguous":true`...)
+		}
+		if c.AltParts != 0 {
+			dst = append(dst, `,"alt_parts":`...)
+			dst = strconv.AppendUint(dst, c.AltParts, 10)
+		}
 		dst = append(dst, '}')
 	}
 	if s := e.State; s != nil {
@@ -452,6 +478,15 @@ func (e *Event) AppendJSON(dst []byte) ([]byte, error) {
 			dst = append(dst, '"')
 		}
 		dst = append(dst, '}')
+	}
+	if !e.DeviceTime.IsZero() {
+		dst = append(dst, `,"device_ts":"`...)
+		dst = e.DeviceTime.AppendFormat(dst, time.RFC3339Nano)
+		dst = append(dst, '"')
+	}
+	if e.ClockOffsetMS != 0 {
+		dst = append(dst, `,"clock_offset_ms":`...)
+		dst = strconv.AppendInt(dst, e.ClockOffsetMS, 10)
 	}
 	return append(dst, '}'), nil
 }

@@ -109,6 +109,10 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 		{EdgeID: "e1", Seq: 9, Line: "L1", Type: TypeQC, SourceTime: ts, QC: &QC{Characteristic: "bore", Value: 1e-9, Lower: &lo}},
 		{EdgeID: "e1", Seq: 10, Line: "L1", Type: "count", SourceTime: ts, Count: &Count{}, State: &State{}},
 		{Type: TypeCount},
+		{EdgeID: "e1", Seq: 11, Line: "L1", Type: TypeCount, SourceTime: ts, Count: &Count{Counter: "good", Good: 3, Reset: true, Ambiguous: true, AltParts: 65000}},
+		{EdgeID: "e1", Seq: 12, Line: "L1", Type: TypeCount, SourceTime: ts, Count: &Count{Counter: "good", Good: 1}, DeviceTime: ts.Add(10 * time.Minute), ClockOffsetMS: 600_000},
+		{EdgeID: "e1", Seq: 13, Line: "L1", Type: TypeState, SourceTime: ts, State: &State{State: StateIdle}, ClockOffsetMS: -7000},
+		{EdgeID: "e1", Seq: 14, Line: "L1", Type: TypeState, SourceTime: ts, State: &State{State: StateIdle}, DeviceTime: ts.In(time.FixedZone("x", 3600))},
 	}
 	for i := range evs {
 		want, err := json.Marshal(evs[i])

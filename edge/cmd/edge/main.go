@@ -33,7 +33,10 @@ func main() {
 		os.Exit(2)
 	}
 	if *check {
-		fmt.Printf("%s: ok (%d devices, %d counters)\n", *path, len(cfg.Devices), len(cfg.Counters))
+		for _, w := range cfg.Warnings {
+			fmt.Println("warning:", w)
+		}
+		fmt.Printf("%s: ok (%d devices, %d counters, %d warnings)\n", *path, len(cfg.Devices), len(cfg.Counters), len(cfg.Warnings))
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
