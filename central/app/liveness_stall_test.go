@@ -31,7 +31,7 @@ func TestLivenessEdgeStalled(t *testing.T) {
 		}
 	}
 	stalledLine := func() *domain.EdgeStall {
-		res, err := http.Get("http://" + a.HTTPAddr() + "/api/v1/lines")
+		res, err := authGet(t, a, "/api/v1/lines")
 		if err != nil {
 			t.Fatal(err)
 		}

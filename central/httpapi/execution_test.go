@@ -201,7 +201,7 @@ func TestOverrunShowsAtStation(t *testing.T) {
 		}
 		lines := func() lineJSON {
 			t.Helper()
-			res, body := e.do(nil, "GET", "/api/v1/lines", nil)
+			res, body := e.do(e.as[domain.RoleSupervisor], "GET", "/api/v1/lines", nil)
 			var ls []lineJSON
 			if res.StatusCode != 200 || json.Unmarshal(body, &ls) != nil {
 				t.Fatalf("lines: %d %s", res.StatusCode, body)

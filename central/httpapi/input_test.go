@@ -35,6 +35,7 @@ func (e *env) send(c *http.Client, method, path, contentType string, body io.Rea
 	}
 	req.ContentLength = contentLength
 	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Origin", e.srv.URL) // as the browser a session belongs to sends it
 	res, err := c.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
@@ -334,7 +335,7 @@ func TestDuplicatesConflict(t *testing.T) {
 		e.problem(res, body, 409, "id")
 		// A badge another user holds.
 		res, body = e.do(admin, "PATCH", "/api/v1/users/quality", map[string]any{"badge": "B-1001"})
-		wantDetail(t, e.problem(res, body, 409, "badge"), "already taken")
+		wantDetail(t, e.problem(res, body, 409, "badge"), "already another user's badge")
 	})
 }
 

@@ -85,7 +85,7 @@ func TestAttackBadgeIsNoAdminCredential(t *testing.T) {
 		}
 		// Giving another user the same badge is refused without naming it.
 		res, body = e.do(e.as[domain.RoleAdmin], "PATCH", "/api/v1/users/planner", map[string]any{"badge": "B-ADMIN-7"})
-		if p := e.problem(res, body, 400, "badge"); strings.Contains(string(body), "B-ADMIN-7") || strings.Contains(string(body), domain.BadgeHashPrefix) {
+		if p := e.problem(res, body, 409, "badge"); strings.Contains(string(body), "B-ADMIN-7") || strings.Contains(string(body), domain.BadgeHashPrefix) {
 			t.Errorf("badge conflict shows the badge: %+v", p)
 		}
 		res, body = e.raw(e.as[domain.RoleAdmin], "POST", "/api/v1/import/users", "text/csv", "username,role,badge\nop9,operator,B-ADMIN-7\n")
