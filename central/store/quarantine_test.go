@@ -144,6 +144,8 @@ func TestQuarantineMigrationRepairs(t *testing.T) {
 			_, err := old.ApplyBatch(ctx, b)
 			must(err)
 		}
+		_, err = old.RecordScrap(ctx, "WO-1", 4, "dropped", domain.Actor{Name: "op", Role: domain.RoleOperator})
+		must(err)
 		wo, err := old.GetWorkOrder(ctx, "WO-1")
 		must(err)
 		if wo.Good >= 0 {
@@ -165,8 +167,8 @@ func TestQuarantineMigrationRepairs(t *testing.T) {
 
 		s := db.open(t)
 		wo, err = s.GetWorkOrder(ctx, "WO-1")
-		if err != nil || wo.Good != 10 || wo.Reject != 1 {
-			t.Fatalf("WO-1 after repair = %+v, %v; want 10 good (5+2+3), 1 reject", wo, err)
+		if err != nil || wo.Good != 10 || wo.Reject != 5 {
+			t.Fatalf("WO-1 after repair = %+v, %v; want 10 good (5+2+3), 5 reject (1 counted + 4 scrapped)", wo, err)
 		}
 		lines, err := s.ListLines(ctx)
 		if err != nil {

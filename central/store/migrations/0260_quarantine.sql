@@ -25,7 +25,8 @@ CREATE INDEX quarantine_line ON quarantine(line_id, received_at);
 -- not an integer in 0..1,000,000 (the default ingest.max_count_delta), or
 -- whose sum is above it. They move to quarantine, and the counts of the work
 -- orders and lines they had been added to are recomputed from the events
--- that remain (a work order's counts are the sum of its count events).
+-- that remain (a work order's good is the sum of its count events; its
+-- reject that plus the scrap operators recorded at the station).
 INSERT INTO quarantine (edge_id, seq, line_id, type, source_time, received_at, reason, payload, work_order_id, origin) -- only:sqlite
 SELECT edge_id, seq, line_id, type, source_time, received_at, -- only:sqlite
     'count: good or reject is not an integer from 0 to 1000000 (moved by migration 0260)', payload, work_order_id, 'migration' -- only:sqlite
@@ -49,11 +50,13 @@ DELETE FROM events WHERE type = 'count' AND EXISTS (
 UPDATE work_orders SET -- only:sqlite
     good = COALESCE((SELECT SUM(json_extract(e.payload, '$.count.good')) FROM events e WHERE e.work_order_id = work_orders.id AND e.type = 'count'), 0), -- only:sqlite
     reject = COALESCE((SELECT SUM(json_extract(e.payload, '$.count.reject')) FROM events e WHERE e.work_order_id = work_orders.id AND e.type = 'count'), 0) -- only:sqlite
+        + COALESCE((SELECT SUM(r.quantity) FROM scrap_records r WHERE r.work_order_id = work_orders.id), 0) -- only:sqlite
 WHERE id IN (SELECT work_order_id FROM quarantine WHERE origin = 'migration' AND work_order_id IS NOT NULL) -- only:sqlite
     OR typeof(good) <> 'integer' OR typeof(reject) <> 'integer' OR good < 0 OR reject < 0; -- only:sqlite
 UPDATE work_orders SET -- only:postgres
     good = COALESCE((SELECT SUM((e.payload::json->'count'->>'good')::bigint) FROM events e WHERE e.work_order_id = work_orders.id AND e.type = 'count'), 0), -- only:postgres
     reject = COALESCE((SELECT SUM((e.payload::json->'count'->>'reject')::bigint) FROM events e WHERE e.work_order_id = work_orders.id AND e.type = 'count'), 0) -- only:postgres
+        + COALESCE((SELECT SUM(r.quantity) FROM scrap_records r WHERE r.work_order_id = work_orders.id), 0) -- only:postgres
 WHERE id IN (SELECT work_order_id FROM quarantine WHERE origin = 'migration' AND work_order_id IS NOT NULL) -- only:postgres
     OR good < 0 OR reject < 0; -- only:postgres
 
