@@ -40,6 +40,8 @@ type Config struct {
 	// SignIn limits wrong guesses at sign-in, password change and badge
 	// scans (see throttle.Config); counted in memory per replica.
 	SignIn throttle.Config `yaml:"sign_in"`
+	// Ingest bounds the events edges deliver (see IngestConfig).
+	Ingest IngestConfig `yaml:"ingest"`
 	// Edges that may deliver batches. Empty: authentication is off and any
 	// client may publish any edge's batches (logged as a warning at start).
 	Edges []EdgeConfig `yaml:"edges"`
@@ -195,6 +197,7 @@ func DefaultConfig() Config {
 		Planning:   planning.DefaultConfig(),
 		Exceptions: exceptions.DefaultConfig(),
 		SignIn:     throttle.DefaultConfig(),
+		Ingest:     DefaultIngestConfig(),
 	}
 }
 
@@ -209,6 +212,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Ingest.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := checkHostPort(c.HTTP); err != nil {

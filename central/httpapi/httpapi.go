@@ -42,6 +42,7 @@ type Store interface {
 	AuditStore
 	ExceptionStore
 	ScanStore
+	QuarantineStore
 }
 
 // Options configure a Server. Store, Hub and Log are required.
