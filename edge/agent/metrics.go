@@ -24,6 +24,8 @@ func (a *Agent) metrics() *prometheus.Registry {
 	counter("linewise_edge_events_acked_total", "Events central acknowledged as committed.", func() float64 { return float64(a.stats.Acked.Load()) })
 	counter("linewise_edge_resends_total", "Times unacknowledged events were sent again.", func() float64 { return float64(a.stats.Resends.Load()) })
 	counter("linewise_edge_events_rejected_total", "Events central refused, moved to the dead-letter table.", func() float64 { return float64(a.stats.Rejected.Load()) })
+	counter("linewise_edge_counts_flagged_total", "Count events sent flagged as impossible (above the ceiling or max_rate × elapsed); central quarantines them and counts nothing.",
+		func() float64 { return float64(a.proc.flagged.Load()) })
 	gauge("linewise_edge_outbox_depth", "Events not yet committed by central.", func() float64 { return float64(a.ob.Depth()) })
 	gauge("linewise_edge_outbox_capacity", "Outbox cap (max_events).", func() float64 { return float64(a.cfg.Outbox.MaxEvents) })
 	gauge("linewise_edge_uplink_connected", "1 while the uplink to central is connected.", func() float64 {

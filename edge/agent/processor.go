@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/linewise/linewise/devices"
@@ -49,6 +50,9 @@ type processor struct {
 	partSeen     bool // lastPart is a part, not the moment watching (re)started
 	planned      bool
 	now          func() time.Time
+
+	bounds  boundsState  // bounds.go
+	flagged atomic.Int64 // count events sent flagged as impossible
 }
 
 type counterRule struct {
@@ -84,6 +88,7 @@ func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *
 	if p.counterState, err = ob.Counters(); err != nil {
 		return nil, err
 	}
+	p.boundsLoad()
 	if v, err := ob.Meta(metaLineState); err != nil {
 		return nil, err
 	} else if v != "" {
@@ -109,6 +114,7 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 	tx := &outbox.Tx{}
 	// Work on copies so a failed commit leaves memory as it was.
 	saved := p.snapshot()
+	p.boundsBegin()
 	for _, r := range rs {
 		if m, ok := p.scans[r.Signal]; ok {
 			p.scan(tx, m, r)
@@ -169,9 +175,10 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 		p.restore(saved)
 		return 0, err
 	}
+	p.boundsCommitted()
 	if p.tel != nil {
 		for _, e := range evs {
-			if e.Count != nil {
+			if e.Count != nil && e.Count.Refused == "" {
 				p.tel.Parts(e.SourceTime, e.Count.Good, e.Count.Reject)
 			}
 		}
@@ -222,10 +229,11 @@ func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
 }
 
 func (p *processor) appendCount(tx *outbox.Tx, c *counterRule, r devices.Reading, parts uint64, ev wire.Count) {
+	n := p.bound(c, parts, ts(r.SourceTime), &ev)
 	if c.Kind == "good" {
-		ev.Good = int64(parts)
+		ev.Good = n
 	} else {
-		ev.Reject = int64(parts)
+		ev.Reject = n
 	}
 	if parts > 0 {
 		p.lastPart, p.lastPartWall, p.partSeen = ts(r.SourceTime), p.now(), true
