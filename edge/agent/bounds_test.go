@@ -109,3 +109,25 @@ func TestImpossibleDeltaIsSentFlagged(t *testing.T) {
 		t.Errorf("after restart: %+v, want 1000 in 10s flagged", last)
 	}
 }
+
+// A device timestamp beyond 2262 (or before 1970) is never converted to
+// nanoseconds: the event carries the receive time instead.
+func TestImpossibleSourceTimeTakesReceiveTime(t *testing.T) {
+	p, ob, _ := newTestProcessor(t, boundsYAML)
+	ctx := context.Background()
+	before := time.Now().UTC()
+	for i, at := range []time.Time{time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1960, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		if _, err := p.process(ctx, []devices.Reading{reading("scrap", int64(i+1), at)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := ob.Pending(ctx, 0, 10)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("pending %d, %v", len(evs), err)
+	}
+	for _, e := range evs {
+		if e.SourceTime.Before(before) || e.SourceTime.After(time.Now().UTC()) {
+			t.Errorf("event at %v, want the receive time", e.SourceTime)
+		}
+	}
+}

@@ -442,7 +442,9 @@ func (p *processor) restore(s procSnapshot) {
 }
 
 func ts(t time.Time) time.Time {
-	if t.IsZero() {
+	// Zero, or outside what unix nanoseconds can hold (before 1970, after
+	// 2262): not a time a device's clock can mean; the receive time stands.
+	if t.IsZero() || t.Before(wire.MinTime) || t.After(wire.MaxTime) {
 		return time.Now().UTC()
 	}
 	return t.UTC()
