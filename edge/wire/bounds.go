@@ -30,6 +30,8 @@ const (
 	MaxWraps = 1 << 16
 	// maxRawBytes bounds the copy of a refused event kept in quarantine.
 	maxRawBytes = 16 << 10
+	// maxReasonChars bounds a refusal's reason (it may quote a field).
+	maxReasonChars = 1000
 )
 
 // Times an event may carry at all. time.Time.UnixNano is undefined outside
@@ -180,7 +182,9 @@ func (b *Batch) ScreenWith(now time.Time, lim Limits, allowLine func(line string
 			valid = append(valid, *e)
 			continue
 		}
-		r := Refused{Seq: e.Seq, Line: e.Line, Type: e.Type, Reason: reason}
+		// What the event claims is kept as text a database takes: reasons
+		// may quote a field, and the field may be anything.
+		r := Refused{Seq: e.Seq, Line: storable(e.Line, MaxStringChars), Type: storable(e.Type, 64), Reason: storable(reason, maxReasonChars)}
 		if inRange(e.SourceTime) {
 			r.SourceTime = e.SourceTime
 		}
@@ -203,6 +207,15 @@ func ageText(d time.Duration) string {
 }
 
 func inRange(t time.Time) bool { return !t.Before(MinTime) && !t.After(MaxTime) }
+
+// storable makes s valid UTF-8 without NUL, at most n characters.
+func storable(s string, n int) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	if len(s) > n && utf8.RuneCountInString(s) > n {
+		s = string([]rune(s)[:n]) + "…"
+	}
+	return s
+}
 
 // keepRaw makes a refused event's bytes storable as text: valid UTF-8,
 // without NUL, at most maxRawBytes.

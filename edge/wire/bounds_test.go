@@ -139,7 +139,9 @@ func FuzzDecodeAndScreen(f *testing.F) {
 			}
 		}
 		for _, r := range refused {
-			if r.Reason == "" || !utf8.Valid(r.Raw) || strings.ContainsRune(string(r.Raw), 0) || len(r.Raw) > maxRawBytes+32 {
+			text := string(r.Raw) + r.Reason + r.Type + r.Line
+			if r.Reason == "" || !utf8.ValidString(text) || strings.ContainsRune(text, 0) || len(r.Raw) > maxRawBytes+32 ||
+				utf8.RuneCountInString(r.Reason) > maxReasonChars+1 {
 				t.Fatalf("refused event not storable: %+v", r)
 			}
 			if !r.SourceTime.IsZero() && !inRange(r.SourceTime) {
@@ -147,4 +149,25 @@ func FuzzDecodeAndScreen(f *testing.F) {
 			}
 		}
 	})
+}
+
+// What a refused event claims reaches a database as text it takes: no NUL,
+// valid UTF-8, bounded.
+func TestRefusedIsStorable(t *testing.T) {
+	in := `{"v":1,"edge_id":"e1","events":[{"edge_id":"e1","seq":1,"line":"L\u0000","type":"x\u0000` + strings.Repeat("y", 5000) +
+		`","ts":"2026-11-25T11:59:00Z","state":{"state":"` + strings.Repeat("z", 9000) + `"}}]}`
+	b, err := DecodeBatch("e1", []byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, refused := b.ScreenWith(screenNow, Limits{}, nil)
+	if len(refused) != 1 {
+		t.Fatalf("refused %+v", refused)
+	}
+	r := refused[0]
+	for _, s := range []string{r.Line, r.Type, r.Reason} {
+		if strings.ContainsRune(s, 0) || !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxReasonChars+1 {
+			t.Errorf("not storable: %.80q (%d)", s, len(s))
+		}
+	}
 }
