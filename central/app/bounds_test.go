@@ -19,7 +19,8 @@ import (
 // TestImpossibleEventsAreQuarantined is issue #10's attack over the real
 // MQTT and HTTPS ingest paths, on SQLite and PostgreSQL: counts of
 // 9223372036854775807 and 1e12 (as a JSON number) over both, 10^12, a negative
-// count, a time in 2300 and an oversized string are each refused with
+// count, a time in 2300 and one two days ahead, an oversized string, a NUL,
+// invalid UTF-8 and a line the edge does not own are each refused with
 // their reason in the ack (so the edge's outbox moves on), kept in the
 // quarantine a supervisor reads, raised as one quarantined_event exception
 // on the line, and change no count: the lines, orders, schedule and export
@@ -54,7 +55,11 @@ func TestImpossibleEventsAreQuarantined(t *testing.T) {
 		https := batch(ev(6, now, `"good":-5,"reject":0`), ev(7, time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), `"good":1,"reject":0`),
 			ev(8, now, `"good":1,"reject":0`),
 			`{"edge_id":"edge-L1","seq":9,"line":"L1","type":"state","ts":"`+now.Format(time.RFC3339Nano)+`","state":{"state":"down","reason":"`+strings.Repeat("x", 300)+`"}}`,
-			ev(10, now, `"good":9223372036854775807,"reject":0`), ev(11, now, `"good":1e12,"reject":0`))
+			ev(10, now, `"good":9223372036854775807,"reject":0`), ev(11, now, `"good":1e12,"reject":0`),
+			ev(12, now.Add(48*time.Hour), `"good":1,"reject":0`),
+			`{"edge_id":"edge-L1","seq":13,"line":"L1","type":"scan","ts":"`+now.Format(time.RFC3339Nano)+`","scan":{"station":"ST-L1","code":"WO\u0000"}}`,
+			"{\"edge_id\":\"edge-L1\",\"seq\":14,\"line\":\"L1\",\"type\":\"scan\",\"ts\":\""+now.Format(time.RFC3339Nano)+"\",\"scan\":{\"station\":\"ST-L1\",\"code\":\"WO\xff\"}}",
+			`{"edge_id":"edge-L1","seq":15,"line":"L2","type":"count","ts":"`+now.Format(time.RFC3339Nano)+`","count":{"counter":"parts","good":1}}`)
 		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/ingest", bytes.NewReader(https))
 		req.Header.Set("Authorization", "Bearer "+demoToken)
 		req.Header.Set("Content-Type", "application/json")
@@ -65,15 +70,16 @@ func TestImpossibleEventsAreQuarantined(t *testing.T) {
 		var hack wire.Ack
 		err = json.NewDecoder(res.Body).Decode(&hack)
 		res.Body.Close()
-		if err != nil || res.StatusCode != 200 || hack.From != 6 || hack.To != 11 || rejectedSeqs(hack) != "6,7,9,10,11" {
-			t.Fatalf("HTTPS: %d %+v %v; want 200, 6..11 with all but 8 rejected", res.StatusCode, hack, err)
+		if err != nil || res.StatusCode != 200 || hack.From != 6 || hack.To != 15 || rejectedSeqs(hack) != "6,7,9,10,11,12,13,14,15" {
+			t.Fatalf("HTTPS: %d %+v %v; want 200, 6..15 with all but 8 rejected", res.StatusCode, hack, err)
 		}
 		reasons := map[uint64]string{}
 		for _, r := range append(ack.Rejected, hack.Rejected...) {
 			reasons[r.Seq] = r.Reason
 		}
 		for seq, want := range map[uint64]string{2: "ceiling", 3: "does not decode", 4: "ceiling", 6: "negative", 7: "1970 to 2262", 9: "state.reason: 300 characters",
-			10: "ceiling", 11: "does not decode"} {
+			10: "ceiling", 11: "does not decode", 12: "ahead of central's clock", 13: "scan.code: contains NUL", 14: "invalid UTF-8",
+			15: `"L2" is not a line edge "edge-L1" may report for`} {
 			if !strings.Contains(reasons[seq], want) {
 				t.Errorf("event %d refused for %q, want %q", seq, reasons[seq], want)
 			}
@@ -116,8 +122,8 @@ func TestImpossibleEventsAreQuarantined(t *testing.T) {
 			}
 		}
 		sort.Ints(seqs)
-		if got := joinInts(seqs); got != "2,3,4,6,7,9,10,11" {
-			t.Fatalf("quarantined seqs %s, want 2,3,4,6,7,9,10,11", got)
+		if got := joinInts(seqs); got != "2,3,4,6,7,9,10,11,12,13,14" {
+			t.Fatalf("quarantined seqs %s, want 2,3,4,6,7,9,10,11,12,13,14 (15 is L2's)", got)
 		}
 		if code, body := get(t, sup, base+"/api/v1/quarantine?limit=2&offset=0"); code != 200 || strings.Count(body, `"seq"`) != 2 {
 			t.Errorf("paged quarantine: %d %.200s", code, body)
@@ -130,13 +136,13 @@ func TestImpossibleEventsAreQuarantined(t *testing.T) {
 		if err := json.Unmarshal([]byte(body), &xs); code != 200 || err != nil || len(xs) != 1 {
 			t.Fatalf("exceptions: %d %v %.300s", code, err, body)
 		}
-		if xs[0].Occurrences != 8 || !strings.Contains(xs[0].Detail, "refused") {
-			t.Errorf("exception = %+v, want 8 occurrences and a detail naming the reason", xs[0])
+		if xs[0].Occurrences != 11 || !strings.Contains(xs[0].Detail, "refused") {
+			t.Errorf("exception = %+v, want 11 occurrences and a detail naming the reason", xs[0])
 		}
-		if st := a.IngestStats(); st.Quarantined != 8 || st.Rejected != 11 {
-			t.Errorf("stats %+v, want 8 quarantined, 11 rejected (the resend's 3 again)", st)
+		if st := a.IngestStats(); st.Quarantined != 12 || st.Rejected != 15 {
+			t.Errorf("stats %+v, want 12 quarantined, 15 rejected (the resend's 3 again)", st)
 		}
-		if _, body := get(t, http.DefaultClient, base+"/metrics"); !strings.Contains(body, "linewise_ingest_events_quarantined_total 8") {
+		if _, body := get(t, http.DefaultClient, base+"/metrics"); !strings.Contains(body, "linewise_ingest_events_quarantined_total 12") {
 			t.Errorf("metrics lack the quarantine count")
 		}
 	})
