@@ -315,8 +315,10 @@ func (b *Batch) Screen(now time.Time, allowLine func(line string) bool) (valid [
 func (e *Event) Validate() error { return e.ValidateWith(Limits{}) }
 
 // ValidateWith checks one event's fields and holds them to lim.
-func (e *Event) ValidateWith(lim Limits) error {
-	lim = lim.withDefaults()
+func (e *Event) ValidateWith(lim Limits) error { return e.validate(lim.withDefaults()) }
+
+// validate is ValidateWith for limits with their defaults filled in.
+func (e *Event) validate(lim Limits) error {
 	errs := e.checkBounds(lim)
 	if err := ValidID(e.EdgeID); err != nil {
 		errs = append(errs, fmt.Errorf("edge_id: %w", err))
