@@ -149,7 +149,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.hub = live.New(16)
 	a.startLiveness()
 	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID,
-		Username: mqttUser, Password: mqttPass, Edges: edges, Liveness: a.live},
+		Username: mqttUser, Password: mqttPass, Edges: edges, Liveness: a.live,
+		Limits: a.cfg.Ingest.Limits(), Quarantine: a.store},
 		a.applier(), func() { a.api.Notify(); a.plan.poke(); a.exc.poke(); a.scan.poke() }, a.base.With("component", "ingest"))
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, a.edgeGuard, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -51,6 +51,8 @@ type Config struct {
 	// EdgeAuth limits failed edge credentials at HTTPS ingest and heartbeat
 	// and at the embedded broker's CONNECT (see throttle.EdgeGuard).
 	EdgeAuth throttle.Config `yaml:"edge_auth"`
+	// Ingest bounds the events edges deliver (see IngestConfig).
+	Ingest IngestConfig `yaml:"ingest"`
 	// Edges that may deliver batches. Empty: authentication is off and any
 	// client may publish any edge's batches (logged as a warning at start).
 	Edges []EdgeConfig `yaml:"edges"`
@@ -283,6 +285,7 @@ func DefaultConfig() Config {
 		Execution:  domain.DefaultExecutionRules(),
 		SignIn:     throttle.DefaultConfig(),
 		EdgeAuth:   DefaultEdgeAuth(),
+		Ingest:     DefaultIngestConfig(),
 	}
 }
 
@@ -306,6 +309,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Ingest.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := checkHostPort(c.HTTP); err != nil {

@@ -44,6 +44,7 @@ type Store interface {
 	ScanStore
 	TotalsStore // totals.go
 	StationActionStore
+	QuarantineStore
 }
 
 // Options configure a Server. Store, Hub and Log are required.

@@ -42,6 +42,18 @@ type Config struct {
 	// Liveness, when set, hears of every batch an allowed edge sends and
 	// every status it publishes (central/liveness).
 	Liveness Liveness
+	// Limits bound every event (issue #10); zero fields take wire's defaults.
+	Limits wire.Limits
+	// Quarantine, when set, keeps every refused event before its refusal
+	// is acknowledged; without it refusals are only logged and counted.
+	Quarantine Quarantiner
+}
+
+// Quarantiner keeps refused events: each once, in one transaction, before
+// they are acknowledged (central/store implements it). It returns how many
+// were new.
+type Quarantiner interface {
+	Quarantine(ctx context.Context, edge string, refused []wire.Refused) (int, error)
 }
 
 // Liveness is told when an edge speaks. Both must be quick and not block.
@@ -60,7 +72,8 @@ type Stats struct {
 	Duplicates  int64 `json:"duplicates"`   // events already stored
 	Malformed   int64 `json:"malformed"`    // batches refused as malformed
 	Refused     int64 `json:"refused"`      // batches refused as not allowed (unknown edge)
-	Rejected    int64 `json:"rejected"`     // single events refused (invalid, absurd time, line not the edge's)
+	Rejected    int64 `json:"rejected"`     // single events refused (invalid, out of bounds, line not the edge's)
+	Quarantined int64 `json:"quarantined"`  // refused events newly kept in quarantine
 	StoreErrors int64 `json:"store_errors"` // batches not acked because the store failed
 }
 
@@ -87,7 +100,7 @@ type Ingest struct {
 	quit    chan struct{}
 	done    chan struct{}
 
-	received, applied, duplicates, malformed, refused, rejected, storeErrors atomic.Int64
+	received, applied, duplicates, malformed, refused, rejected, quarantined, storeErrors atomic.Int64
 
 	latency prometheus.Histogram
 	seqMu   sync.Mutex
@@ -193,6 +206,7 @@ func (in *Ingest) Stats() Stats {
 		Malformed:   in.malformed.Load(),
 		Refused:     in.refused.Load(),
 		Rejected:    in.rejected.Load(),
+		Quarantined: in.quarantined.Load(),
 		StoreErrors: in.storeErrors.Load(),
 	}
 }
@@ -225,9 +239,10 @@ func (in *Ingest) Process(ctx context.Context, edge string, payload []byte) (wir
 // then stored (with the batches queued behind it) by apply.
 type job struct {
 	edge  string
-	b     wire.Batch // the events to apply: those that passed Screen
-	ack   wire.Ack   // once apply succeeds, or at once when err is set
-	err   error      // the batch is refused as a whole (ErrMalformed, ErrNotAllowed)
+	b     wire.Batch     // the events to apply: those that passed Screen
+	bad   []wire.Refused // the events Screen refused, for the quarantine
+	ack   wire.Ack       // once apply succeeds, or at once when err is set
+	err   error          // the batch is refused as a whole (ErrMalformed, ErrNotAllowed)
 	msg   paho.Message
 	cl    paho.Client
 	bytes int
@@ -256,14 +271,14 @@ func (in *Ingest) prepare(edge string, payload []byte) *job {
 	from, to := b.Events[0].Seq, b.Events[len(b.Events)-1].Seq
 	// A hostile or broken event is refused on its own; the rest of the
 	// batch is applied and acknowledged as usual.
-	valid, rejected := b.Screen(time.Now(), allowLine)
-	if len(rejected) > 0 {
-		in.rejected.Add(int64(len(rejected)))
-		in.log.Warn("refusing events", "edge", edge, "count", len(rejected), "first_seq", rejected[0].Seq, "reason", rejected[0].Reason)
+	valid, bad := b.ScreenWith(time.Now(), in.cfg.Limits, allowLine)
+	if len(bad) > 0 {
+		in.rejected.Add(int64(len(bad)))
+		in.log.Warn("refusing events", "edge", edge, "count", len(bad), "first_seq", bad[0].Seq, "reason", bad[0].Reason)
 	}
 	b.Events = valid
-	j.b = b
-	j.ack = wire.Ack{EdgeID: edge, From: from, To: to, Rejected: rejected}
+	j.b, j.bad = b, bad
+	j.ack = wire.Ack{EdgeID: edge, From: from, To: to, Rejected: wire.Rejections(bad)}
 	return j
 }
 
@@ -284,6 +299,25 @@ func (in *Ingest) apply(ctx context.Context, jobs []*job) error {
 		for _, j := range jobs {
 			b.Events = append(b.Events, j.b.Events...)
 		}
+	}
+	// The refused events first: once the ack below is sent the edge drops
+	// them, so they must be kept before. A resend quarantines nothing twice.
+	quarantined := 0
+	if in.cfg.Quarantine != nil {
+		for _, j := range jobs {
+			if len(j.bad) == 0 {
+				continue
+			}
+			qctx, cancel := context.WithTimeout(ctx, in.cfg.ApplyTimeout)
+			k, err := in.cfg.Quarantine.Quarantine(qctx, j.edge, j.bad)
+			cancel()
+			if err != nil {
+				in.storeErrors.Add(int64(len(jobs)))
+				return fmt.Errorf("%w: quarantine of batch from %d: %w", ErrStore, j.ack.From, err)
+			}
+			quarantined += k
+		}
+		in.quarantined.Add(int64(quarantined))
 	}
 	n := 0
 	if len(b.Events) > 0 {
@@ -306,10 +340,10 @@ func (in *Ingest) apply(ctx context.Context, jobs []*job) error {
 		in.lastSeq[jobs[0].edge] = to
 	}
 	in.seqMu.Unlock()
-	if n > 0 {
-		if in.cfg.Liveness != nil {
-			in.cfg.Liveness.Committed(jobs[0].edge)
-		}
+	if n > 0 && in.cfg.Liveness != nil {
+		in.cfg.Liveness.Committed(jobs[0].edge)
+	}
+	if n > 0 || quarantined > 0 {
 		in.notify()
 	}
 	return nil

@@ -16,13 +16,14 @@ var (
 	descMalformed   = prometheus.NewDesc("linewise_ingest_batches_malformed_total", "Batches refused as malformed.", nil, nil)
 	descRefused     = prometheus.NewDesc("linewise_ingest_batches_refused_total", "Batches refused as not allowed for their edge (unknown edge or line).", nil, nil)
 	descRejected    = prometheus.NewDesc("linewise_ingest_events_rejected_total", "Single events refused (invalid, absurd timestamp, a line the edge does not own); the rest of their batch was applied.", nil, nil)
+	descQuarantined = prometheus.NewDesc("linewise_ingest_events_quarantined_total", "Refused events newly kept in quarantine (GET /api/v1/quarantine); each raised or repeated its line's quarantined_event exception.", nil, nil)
 	descStoreErrors = prometheus.NewDesc("linewise_ingest_store_errors_total", "Batches not acknowledged because the store failed.", nil, nil)
 	descLastSeq     = prometheus.NewDesc("linewise_ingest_edge_last_seq", "Highest event sequence number committed per edge since start.", []string{"edge"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (in *Ingest) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descReceived, descApplied, descDuplicates, descMalformed, descRefused, descRejected, descStoreErrors, descLastSeq} {
+	for _, d := range []*prometheus.Desc{descReceived, descApplied, descDuplicates, descMalformed, descRefused, descRejected, descQuarantined, descStoreErrors, descLastSeq} {
 		ch <- d
 	}
 	in.latency.Describe(ch)
@@ -36,7 +37,7 @@ func (in *Ingest) Collect(ch chan<- prometheus.Metric) {
 		v int64
 	}{
 		{descReceived, st.Received}, {descApplied, st.Applied}, {descDuplicates, st.Duplicates},
-		{descMalformed, st.Malformed}, {descRefused, st.Refused}, {descRejected, st.Rejected}, {descStoreErrors, st.StoreErrors},
+		{descMalformed, st.Malformed}, {descRefused, st.Refused}, {descRejected, st.Rejected}, {descQuarantined, st.Quarantined}, {descStoreErrors, st.StoreErrors},
 	} {
 		ch <- prometheus.MustNewConstMetric(c.d, prometheus.CounterValue, float64(c.v))
 	}

@@ -195,10 +195,15 @@ func (s *Store) reattribute(ctx context.Context, tx *sql.Tx, line string, from i
 		}
 	}
 	if line0 != (delta{}) {
-		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO unattributed_counts (line_id, good, reject) VALUES (?, ?, ?)
-			ON CONFLICT (line_id) DO UPDATE SET good = unattributed_counts.good + excluded.good,
-				reject = unattributed_counts.reject + excluded.reject`),
-			line, line0.good, line0.reject); err != nil {
+		// Two statements: the delta may be negative (counts moving to a work
+		// order), and a proposed row of negative counts is refused by the
+		// schema even when ON CONFLICT would have turned it into an update.
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO unattributed_counts (line_id, good, reject) VALUES (?, 0, 0)
+			ON CONFLICT (line_id) DO NOTHING`), line); err != nil {
+			return fail(fmt.Errorf("unattributed counts: %w", err))
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE unattributed_counts SET good = good + ?, reject = reject + ? WHERE line_id = ?`),
+			line0.good, line0.reject, line); err != nil {
 			return fail(fmt.Errorf("unattributed counts: %w", err))
 		}
 	}

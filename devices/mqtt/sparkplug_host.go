@@ -257,11 +257,11 @@ func (d *Driver) spValues(n *spNode, t sparkplug.Topic, p sparkplug.Payload, now
 				continue
 			}
 			r := devices.Reading{Signal: s.Name, SourceTime: now, Quality: devices.Good}
-			switch {
-			case m.Timestamp != 0:
-				r.SourceTime = time.UnixMilli(int64(m.Timestamp))
-			case p.Timestamp != 0:
-				r.SourceTime = time.UnixMilli(int64(p.Timestamp))
+			// A timestamp beyond 2262 is not a time: the receive time stands.
+			if at, ok := sparkplug.TimeOf(m.Timestamp); ok {
+				r.SourceTime = at
+			} else if at, ok := sparkplug.TimeOf(p.Timestamp); ok {
+				r.SourceTime = at
 			}
 			v := m.Value
 			if m.DataType == sparkplug.Unknown {

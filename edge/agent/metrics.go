@@ -31,6 +31,13 @@ func (a *Agent) metrics() *prometheus.Registry {
 		}
 		return 0
 	})
+	counter("linewise_edge_counts_flagged_total", "Count events sent flagged as impossible (above the ceiling or max_rate × elapsed); central quarantines them and counts nothing.",
+		func() float64 {
+			if a.proc == nil {
+				return 0
+			}
+			return float64(a.proc.flagged.Load())
+		})
 	gauge("linewise_edge_outbox_depth", "Events not yet committed by central.", func() float64 { return float64(a.ob.Depth()) })
 	gauge("linewise_edge_outbox_capacity", "Outbox cap (max_events).", func() float64 { return float64(a.cfg.Outbox.MaxEvents) })
 	gauge("linewise_edge_uplink_connected", "1 while the uplink to central is connected.", func() float64 {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/linewise/linewise/devices"
@@ -68,6 +69,8 @@ type processor struct {
 	// beforeNoData is the state sent before no_data, restored when a line
 	// without a state source has data again.
 	beforeNoData wire.State
+	bounds       boundsState  // bounds.go
+	flagged      atomic.Int64 // count events sent flagged as impossible
 }
 
 type counterRule struct {
@@ -113,6 +116,7 @@ func newProcessor(cfg *config.Loaded, ob *outbox.Outbox, log *slog.Logger, tel *
 	if p.counterState, err = ob.Counters(); err != nil {
 		return nil, err
 	}
+	p.boundsLoad()
 	if v, err := ob.Meta(metaLineState); err != nil {
 		return nil, err
 	} else if v != "" {
@@ -141,6 +145,7 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 	tx := &outbox.Tx{}
 	// Work on copies so a failed commit leaves memory as it was.
 	saved := p.snapshot()
+	p.boundsBegin()
 	p.takeEvidenceSignals(rs)
 	for _, r := range rs {
 		p.observeClock(r)
@@ -211,9 +216,10 @@ func (p *processor) process(ctx context.Context, rs []devices.Reading) (int, err
 		p.restore(saved)
 		return 0, err
 	}
+	p.boundsCommitted()
 	if p.tel != nil {
 		for _, e := range evs {
-			if e.Count != nil {
+			if e.Count != nil && e.Count.Refused == "" {
 				p.tel.Parts(e.SourceTime, e.Count.Good, e.Count.Reject)
 			}
 		}
@@ -270,10 +276,11 @@ func (p *processor) count(tx *outbox.Tx, c *counterRule, r devices.Reading) {
 
 func (p *processor) appendCount(tx *outbox.Tx, r devices.Reading, c *counterRule, parts uint64, ev wire.Count) {
 	at, _ := p.stamp(r)
+	n := p.bound(c, parts, at, &ev)
 	if c.Kind == "good" {
-		ev.Good = int64(parts)
+		ev.Good = n
 	} else {
-		ev.Reject = int64(parts)
+		ev.Reject = n
 	}
 	if parts > 0 {
 		p.lastPart, p.lastPartWall, p.partSeen = at, p.now(), true
@@ -502,7 +509,9 @@ func (p *processor) restore(s procSnapshot) {
 }
 
 func ts(t time.Time) time.Time {
-	if t.IsZero() {
+	// Zero, or outside what unix nanoseconds can hold (before 1970, after
+	// 2262): not a time a device's clock can mean; the receive time stands.
+	if t.IsZero() || t.Before(wire.MinTime) || t.After(wire.MaxTime) {
 		return time.Now().UTC()
 	}
 	return t.UTC()

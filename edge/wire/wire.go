@@ -80,6 +80,11 @@ type Count struct {
 	// gives. Central opens a counter_ambiguous exception for a person.
 	Ambiguous bool   `json:"ambiguous,omitempty"`
 	AltParts  uint64 `json:"alt_parts,omitempty"`
+	// Refused, when set, is why the edge found this delta impossible (above
+	// its counter's max_rate × elapsed time, or the ceiling): it is sent
+	// rather than dropped so the parts are not lost, and central
+	// quarantines it instead of counting it.
+	Refused string `json:"refused,omitempty"`
 }
 
 // State is a machine state change that began at the event's SourceTime.
@@ -113,6 +118,10 @@ type Batch struct {
 	Version int     `json:"v"`
 	EdgeID  string  `json:"edge_id"`
 	Events  []Event `json:"events"`
+
+	// Events (by index) that did not decode but whose seq did: placeholders
+	// that Screen refuses. Set only by DecodeBatch.
+	undecodable map[int]undecodable
 }
 
 // EncodedBatch is a Batch in its wire form, ready to publish.
@@ -284,7 +293,12 @@ func DecodeBatch(edgeID string, payload []byte) (Batch, error) {
 		dec := json.NewDecoder(bytes.NewReader(payload))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&b); err != nil {
-			return b, fmt.Errorf("batch: %w", err)
+			// One bad event (a count of 1e12, invalid UTF-8) must not
+			// refuse its neighbours: try the events one by one.
+			var ok bool
+			if b, ok = decodeEventByEvent(payload); !ok {
+				return b, fmt.Errorf("batch: %w", err)
+			}
 		}
 	}
 	if b.Version != Version {
@@ -319,37 +333,22 @@ const (
 	MaxAge        = 366 * 24 * time.Hour
 )
 
-// Screen splits a decoded batch into the events to apply and the ones to
-// refuse, each with its reason. allowLine, when not nil, says whether the
-// batch's edge may report for a line. now is the receiver's clock.
+// Screen is ScreenWith at the default Limits, returning what an Ack
+// carries of the refused events.
 func (b *Batch) Screen(now time.Time, allowLine func(line string) bool) (valid []Event, rejected []Rejection) {
-	for i := range b.Events {
-		e := &b.Events[i]
-		var reason string
-		switch err := e.Validate(); {
-		case err != nil:
-			reason = err.Error()
-		case e.EdgeID != b.EdgeID:
-			reason = fmt.Sprintf("edge_id: %q is not the batch's edge %q", e.EdgeID, b.EdgeID)
-		case e.SourceTime.After(now.Add(MaxFutureSkew)):
-			reason = fmt.Sprintf("ts: %s is more than %s ahead of central's clock", e.SourceTime.Format(time.RFC3339), MaxFutureSkew)
-		case e.SourceTime.Before(now.Add(-MaxAge)):
-			reason = fmt.Sprintf("ts: %s is more than a year old", e.SourceTime.Format(time.RFC3339))
-		case allowLine != nil && !allowLine(e.Line):
-			reason = fmt.Sprintf("line: %q is not a line edge %q may report for", e.Line, b.EdgeID)
-		}
-		if reason != "" {
-			rejected = append(rejected, Rejection{Seq: e.Seq, Reason: reason})
-			continue
-		}
-		valid = append(valid, *e)
-	}
-	return valid, rejected
+	valid, refused := b.ScreenWith(now, Limits{}, allowLine)
+	return valid, Rejections(refused)
 }
 
-// Validate checks one event's fields.
-func (e *Event) Validate() error {
-	var errs []error
+// Validate checks one event's fields at the default Limits.
+func (e *Event) Validate() error { return e.ValidateWith(Limits{}) }
+
+// ValidateWith checks one event's fields and holds them to lim.
+func (e *Event) ValidateWith(lim Limits) error { return e.validate(lim.withDefaults()) }
+
+// validate is ValidateWith for limits with their defaults filled in.
+func (e *Event) validate(lim Limits) error {
+	errs := e.checkBounds(lim)
 	if err := ValidID(e.EdgeID); err != nil {
 		errs = append(errs, fmt.Errorf("edge_id: %w", err))
 	}
@@ -374,9 +373,6 @@ func (e *Event) Validate() error {
 	switch e.Type {
 	case TypeCount:
 		if c := e.Count; c != nil {
-			if c.Good < 0 || c.Reject < 0 {
-				errs = append(errs, errors.New("count: good and reject must not be negative"))
-			}
 			if c.Counter == "" {
 				errs = append(errs, errors.New("count.counter: missing"))
 			}
@@ -421,7 +417,7 @@ func (e *Event) AppendJSON(dst []byte) ([]byte, error) {
 	if _, off := e.DeviceTime.Zone(); !e.DeviceTime.IsZero() && (off != 0 || e.DeviceTime.Year() < 0 || e.DeviceTime.Year() > 9999) {
 		return marshalAppend(dst, e)
 	}
-	if c := e.Count; c != nil && !plain(c.Counter) {
+	if c := e.Count; c != nil && (!plain(c.Counter) || c.Refused != "") {
 		return marshalAppend(dst, e)
 	}
 	if s := e.State; s != nil && (!plain(s.State) || !plain(s.Reason) || !plain(s.Raw)) {

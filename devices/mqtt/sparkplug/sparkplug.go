@@ -430,3 +430,17 @@ func Rebirth(now time.Time) []byte {
 
 // NextSeq is the seq after s (0..255, wrapping).
 func NextSeq(s uint64) uint64 { return (s + 1) % 256 }
+
+// maxMillis is the last millisecond time.Time.UnixNano can represent
+// (2262-04-11): a later timestamp must not reach code that converts it.
+const maxMillis = math.MaxInt64 / int64(time.Millisecond)
+
+// TimeOf turns a Sparkplug timestamp (ms since the Unix epoch) into a time,
+// reporting false for 0 or one beyond 2262, which a device's clock cannot
+// mean and which could not be converted to nanoseconds later.
+func TimeOf(ms uint64) (time.Time, bool) {
+	if ms == 0 || ms > uint64(maxMillis) {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(int64(ms)).UTC(), true
+}

@@ -2,6 +2,7 @@ package sparkplug
 
 import (
 	"bytes"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -97,3 +98,60 @@ func TestTopics(t *testing.T) {
 }
 
 var timeZero = time.Unix(1700000000, 0)
+
+// FuzzUnmarshal: whatever a device publishes, Unmarshal does not panic,
+// every value it returns is one of the documented kinds, and no timestamp
+// it carries becomes a time that cannot be converted to nanoseconds. The
+// seeds are in testdata/fuzz.
+func FuzzUnmarshal(f *testing.F) {
+	good, _ := Marshal(Payload{Timestamp: 1700000000123, Seq: 3, HasSeq: true, Metrics: []Metric{
+		{Name: "GoodCount", Alias: 1, HasAlias: true, DataType: UInt32, Value: int64(42), Timestamp: 1700000000100},
+		{Name: "Temp", DataType: Double, Value: 21.5}, {Name: "Order", DataType: String, Value: "WO-1"},
+		{Name: "When", DataType: DateTime, Value: int64(1700000000000)}, {Name: "Raw", DataType: Bytes, Value: []byte{1}}}})
+	f.Add(good)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := Unmarshal(b)
+		if err != nil {
+			return
+		}
+		for _, ts := range append([]uint64{p.Timestamp}, metricTimes(p)...) {
+			if at, ok := TimeOf(ts); ok && (at.Year() < 1970 || at.After(time.Unix(0, math.MaxInt64))) {
+				t.Fatalf("TimeOf(%d) = %v", ts, at)
+			}
+		}
+		for _, m := range p.Metrics {
+			switch m.Value.(type) {
+			case nil, int64, uint64, float64, bool, string, []byte:
+			default:
+				t.Fatalf("metric %q: value of type %T", m.Name, m.Value)
+			}
+			_ = Retype(m.Value, m.DataType)
+		}
+		if _, err := Marshal(p); err != nil && len(p.Metrics) == 0 {
+			t.Fatalf("a payload without metrics does not encode: %v", err)
+		}
+	})
+}
+
+func metricTimes(p Payload) []uint64 {
+	var out []uint64
+	for _, m := range p.Metrics {
+		out = append(out, m.Timestamp)
+	}
+	return out
+}
+
+func TestTimeOfRefusesBeyond2262(t *testing.T) {
+	if _, ok := TimeOf(0); ok {
+		t.Error("0 is a time")
+	}
+	if at, ok := TimeOf(1700000000123); !ok || at.UnixMilli() != 1700000000123 {
+		t.Errorf("TimeOf(1700000000123) = %v, %v", at, ok)
+	}
+	if _, ok := TimeOf(uint64(maxMillis) + 1); ok {
+		t.Error("a millisecond after 2262-04-11 is a time")
+	}
+	if _, ok := TimeOf(1 << 63); ok {
+		t.Error("2^63 ms is a time")
+	}
+}
