@@ -89,8 +89,9 @@ func TestImpossibleEventsAreQuarantined(t *testing.T) {
 		if l := l1(t, a); l.Good != before.Good+11 || l.Reject != before.Reject+1 {
 			t.Errorf("L1 good/reject %d/%d, want %d/%d", l.Good, l.Reject, before.Good+11, before.Reject+1)
 		}
+		sup := signIn(t, base, "super", "super-demo")
 		for _, path := range []string{"/api/v1/lines", "/api/v1/orders", "/api/v1/schedule"} {
-			if code, body := get(t, http.DefaultClient, base+path); code != 200 {
+			if code, body := get(t, sup, base+path); code != 200 {
 				t.Errorf("GET %s: %d %s", path, code, body)
 			}
 		}
@@ -103,7 +104,6 @@ func TestImpossibleEventsAreQuarantined(t *testing.T) {
 		if code, _ := get(t, op, base+"/api/v1/quarantine"); code != 403 {
 			t.Errorf("quarantine as operator: %d, want 403", code)
 		}
-		sup := signIn(t, base, "super", "super-demo")
 		for _, path := range []string{"/api/v1/exports/orders.csv", "/api/v1/exports/work-orders.csv", "/api/v1/exports/work-orders.xlsx"} {
 			if code, body := get(t, sup, base+path); code != 200 {
 				t.Errorf("GET %s: %d %.200s", path, code, body)
@@ -131,7 +131,7 @@ func TestImpossibleEventsAreQuarantined(t *testing.T) {
 		if code, _ := get(t, sup, base+"/api/v1/quarantine?limit=0"); code != 400 {
 			t.Errorf("limit=0: %d, want 400", code)
 		}
-		code, body = get(t, http.DefaultClient, base+"/api/v1/exceptions?line=L1&kind=quarantined_event&status=open")
+		code, body = get(t, sup, base+"/api/v1/exceptions?line=L1&kind=quarantined_event&status=open")
 		var xs []domain.Exception
 		if err := json.Unmarshal([]byte(body), &xs); code != 200 || err != nil || len(xs) != 1 {
 			t.Fatalf("exceptions: %d %v %.300s", code, err, body)

@@ -116,7 +116,9 @@ func TestCountsCannotTurnImpossible(t *testing.T) {
 func TestQuarantineMigrationRepairs(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, db testDB) {
 		ctx := context.Background()
-		old, err := open(ctx, db.driver, db.dsn, 250)
+		// Every migration but 0260: the columns today's code writes exist,
+		// and nothing yet refuses an impossible count.
+		old, err := openOpts(ctx, db.driver, db.dsn, 0, Options{skipMigration: 260})
 		if err != nil {
 			t.Fatal(err)
 		}
