@@ -1,0 +1,220 @@
+package oee
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+	"time"
+)
+
+// at is 2026-03-02 (a Monday) hh:mm UTC.
+func at(hh, mm int) time.Time { return time.Date(2026, 3, 2, hh, mm, 0, 0, time.UTC) }
+
+// ScenarioInput is one scripted shift, 06:00-14:00 UTC, worked by hand
+// below; the HTTP test replays the same script through the store.
+//
+//	05:50 running  (WO-A, product A, ideal cycle 30 s; its run 05:00-09:30)
+//	07:00 down "12"        -> 07:20  20 min  mapped: "Jam at infeed" (Mechanical)
+//	07:20 running
+//	08:00 down "99"        -> 08:03   3 min  unmapped code 99
+//	08:03 running
+//	08:30 idle "starved"   -> 08:34   4 min
+//	08:34 running
+//	09:30 setup "changeover" -> 09:55 25 min (WO-B, product B, 20 s, runs from 09:30)
+//	09:55 running          (startup window 09:55-10:05)
+//	10:00 planned_stop "break" -> 10:30 (and the calendar's planned break 10:00-10:30)
+//	10:30 running
+//	12:00 no_data          -> 12:40  40 min  the edge lost the PLC
+//	12:40 running
+//	13:30 down (no reason) -> 13:36   6 min
+//	13:36 running          until 14:00 and on
+//
+// Counts (good/reject by source time):
+//
+//	A: 06:30 100/2, 07:50 90/3, 09:00 140/5          = 330 good, 10 reject
+//	B: 10:04 10/4 (in the startup window), 11:30 230/3, 12:45 80/0,
+//	   13:59 120/2                                    = 440 good,  9 reject
+func ScenarioInput() Input {
+	return Input{
+		From: at(6, 0), To: at(14, 0),
+		Shifts:       []Window{{at(6, 0), at(14, 0)}},
+		PlannedStops: []Window{{at(10, 0), at(10, 30)}},
+		States: []StateChange{
+			{at(5, 50), StateRunning, ""},
+			{at(7, 0), StateDown, "12"}, {at(7, 20), StateRunning, ""},
+			{at(8, 0), StateDown, "99"}, {at(8, 3), StateRunning, ""},
+			{at(8, 30), StateIdle, "starved"}, {at(8, 34), StateRunning, ""},
+			{at(9, 30), StateSetup, "changeover"}, {at(9, 55), StateRunning, ""},
+			{at(10, 0), StatePlannedStop, "break"}, {at(10, 30), StateRunning, ""},
+			{at(12, 0), StateNoData, ""}, {at(12, 40), StateRunning, ""},
+			{at(13, 30), StateDown, ""}, {at(13, 36), StateRunning, ""},
+		},
+		Runs: []Run{
+			{WorkOrder: "WO-A", Order: "PO-A", Product: "A", Start: at(5, 0), End: at(9, 30)},
+			{WorkOrder: "WO-B", Order: "PO-B", Product: "B", Start: at(9, 30)},
+		},
+		Counts: []Count{
+			{At: at(6, 30), Good: 100, Reject: 2, WorkOrder: "WO-A", Order: "PO-A", Product: "A"},
+			{At: at(7, 50), Good: 90, Reject: 3, WorkOrder: "WO-A", Order: "PO-A", Product: "A"},
+			{At: at(9, 0), Good: 140, Reject: 5, WorkOrder: "WO-A", Order: "PO-A", Product: "A"},
+			{At: at(10, 4), Good: 10, Reject: 4, WorkOrder: "WO-B", Order: "PO-B", Product: "B"},
+			{At: at(11, 30), Good: 230, Reject: 3, WorkOrder: "WO-B", Order: "PO-B", Product: "B"},
+			{At: at(12, 45), Good: 80, Reject: 0, WorkOrder: "WO-B", Order: "PO-B", Product: "B"},
+			{At: at(13, 59), Good: 120, Reject: 2, WorkOrder: "WO-B", Order: "PO-B", Product: "B"},
+		},
+		IdealCycle: map[string]time.Duration{"A": 30 * time.Second, "B": 20 * time.Second},
+		Reasons:    ReasonMap{"12": {Text: "Jam at infeed", Category: "Mechanical"}},
+	}
+}
+
+func near(t *testing.T, what string, got *float64, want float64) {
+	t.Helper()
+	if got == nil {
+		t.Errorf("%s: nil, want %.6f", what, want)
+		return
+	}
+	if math.Abs(*got-want) > 1e-9 {
+		t.Errorf("%s = %.9f, want %.9f", what, *got, want)
+	}
+}
+
+func secs(t *testing.T, what string, got Dur, want float64) {
+	t.Helper()
+	if got.Seconds() != want {
+		t.Errorf("%s = %g s, want %g s", what, got.Seconds(), want)
+	}
+}
+
+// TestScenarioShift checks the scripted shift against this hand computation.
+//
+// Time (minutes):
+//
+//	calendar = shift time        = 06:00-14:00                    = 480
+//	planned stop                 = 10:00-10:30                    =  30
+//	no data                      = 12:00-12:40                    =  40
+//	planned busy time PBT        = 480 - 30 - 40                  = 410 (24600 s)
+//	down  = 20 + 3 + 6 = 29;  idle = 4;  setup = 25
+//	run   = 410 - 29 - 4 - 25                                     = 352 (21120 s)
+//	      (check: 60 + 40 + 27 + 56 + 5 + 90 + 50 + 24            = 352)
+//
+// Quantities: good 330 + 440 = 770, reject 10 + 9 = 19, produced 789.
+//
+//	net run time     = 30 s × 340 + 20 s × 449 = 10200 + 8980     = 19180 s
+//	fully productive = 30 s × 330 + 20 s × 440 =  9900 + 8800     = 18700 s
+//
+//	A    = 21120 / 24600                    = 0.858536585
+//	P    = 19180 / 21120                    = 0.908143939
+//	Q    = 770 / 789                        = 0.975918885
+//	OEE  = A × P × Q                        = 0.760899358
+//	TEEP = OEE × 410 / 480                  = 0.649934868
+//
+// Six big losses (s):
+//
+//	breakdowns         = (20 + 6) min (2 stops ≥ 5 min)           = 1560
+//	setup/changeover   = 25 min                                   = 1500
+//	small stops        = 3 min down + 4 min idle (2 stops)        =  420
+//	reduced speed      = 21120 - 19180                            = 1940
+//	startup rejects    = 4 parts of B (10:04, within 09:55-10:05) × 20 s = 80
+//	production rejects = 10 × 30 s + 5 × 20 s                     =  400
+//	sum                = 5900 = PBT - fully productive = 24600 - 18700
+//
+// Per work order: WO-A holds 06:00-09:30 (PBT 210 min, run 183 min,
+// 330/340 parts): A = 183/210, P = 30×340/(183×60), Q = 330/340. WO-B holds
+// 09:30-14:00 (shift 270, planned 30, no data 40, PBT 200, run 169):
+// A = 169/200, P = 20×449/(169×60), Q = 440/449.
+func TestScenarioShift(t *testing.T) {
+	r := Compute(ScenarioInput())
+	f := r.Figures
+	for _, c := range []struct {
+		what string
+		got  Dur
+		want float64
+	}{
+		{"calendar", f.CalendarTime, 480 * 60}, {"shift", f.ShiftTime, 480 * 60},
+		{"planned stop", f.PlannedStopTime, 30 * 60}, {"no data", f.NoDataTime, 40 * 60},
+		{"planned busy", f.PlannedBusyTime, 24600}, {"run", f.RunTime, 21120},
+		{"down", f.DownTime, 29 * 60}, {"idle", f.IdleTime, 4 * 60}, {"setup", f.SetupTime, 25 * 60},
+		{"breakdowns", f.Losses.Breakdowns, 1560}, {"setup loss", f.Losses.SetupChangeover, 1500},
+		{"small stops", f.Losses.SmallStops, 420}, {"startup rejects", f.Losses.StartupRejects, 80},
+		{"production rejects", f.Losses.ProductionRejects, 400},
+	} {
+		secs(t, c.what, c.got, c.want)
+	}
+	if f.Losses.ReducedSpeed == nil || f.NetRunTime == nil || f.FullyProductiveTime == nil {
+		t.Fatalf("reduced speed, net run or fully productive time missing: %+v", f)
+	}
+	secs(t, "reduced speed", *f.Losses.ReducedSpeed, 1940)
+	secs(t, "net run time", *f.NetRunTime, 19180)
+	secs(t, "fully productive", *f.FullyProductiveTime, 18700)
+	l := f.Losses
+	sum := l.Breakdowns + l.SetupChangeover + l.SmallStops + *l.ReducedSpeed + l.StartupRejects + l.ProductionRejects
+	secs(t, "six losses", sum, 24600-18700)
+	if f.Good != 770 || f.Reject != 19 || f.Produced != 789 {
+		t.Errorf("good/reject/produced = %d/%d/%d, want 770/19/789", f.Good, f.Reject, f.Produced)
+	}
+	if l.BreakdownCount != 2 || l.SmallStopCount != 2 || l.StartupRejectCount != 4 || l.ProductionRejectCount != 15 {
+		t.Errorf("breakdowns %d, small stops %d, startup rejects %d, production rejects %d; want 2, 2, 4, 15",
+			l.BreakdownCount, l.SmallStopCount, l.StartupRejectCount, l.ProductionRejectCount)
+	}
+	near(t, "availability", f.Availability, 21120.0/24600)
+	near(t, "performance", f.Performance, 19180.0/21120)
+	near(t, "quality", f.Quality, 770.0/789)
+	near(t, "OEE", f.OEE, 0.76089935804301)
+	near(t, "TEEP", f.TEEP, 0.6499348683284044)
+
+	// The downtime Pareto, longest first; the unmapped code is named.
+	want := []ReasonTime{
+		{State: "setup", Code: "changeover", Label: "changeover", Time: Dur(25 * time.Minute), Stops: 1},
+		{State: "down", Code: "12", Label: "Jam at infeed", Category: "Mechanical", Time: Dur(20 * time.Minute), Stops: 1},
+		{State: "down", Label: NoReason, Time: Dur(6 * time.Minute), Stops: 1},
+		{State: "idle", Code: "starved", Label: "starved", Time: Dur(4 * time.Minute), Stops: 1},
+		{State: "down", Code: "99", Label: "unmapped code 99", Time: Dur(3 * time.Minute), Stops: 1},
+	}
+	if len(r.Reasons) != len(want) {
+		t.Fatalf("reasons %+v, want %+v", r.Reasons, want)
+	}
+	for i := range want {
+		if r.Reasons[i] != want[i] {
+			t.Errorf("reason %d = %+v, want %+v", i, r.Reasons[i], want[i])
+		}
+	}
+
+	// Per work order and product.
+	if len(r.WorkOrders) != 2 || r.WorkOrders[0].WorkOrder != "WO-A" || r.WorkOrders[1].WorkOrder != "WO-B" {
+		t.Fatalf("work orders %+v", r.WorkOrders)
+	}
+	a, b := r.WorkOrders[0], r.WorkOrders[1]
+	if a.Order != "PO-A" || a.Product != "A" || b.Product != "B" {
+		t.Errorf("work order identities: %+v / %+v", a.id(), b.id())
+	}
+	secs(t, "WO-A planned busy", a.PlannedBusyTime, 210*60)
+	secs(t, "WO-A run", a.RunTime, 183*60)
+	near(t, "WO-A availability", a.Availability, 183.0/210)
+	near(t, "WO-A performance", a.Performance, 30*340/(183*60.0))
+	near(t, "WO-A quality", a.Quality, 330.0/340)
+	secs(t, "WO-B planned busy", b.PlannedBusyTime, 200*60)
+	secs(t, "WO-B no data", b.NoDataTime, 40*60)
+	near(t, "WO-B availability", b.Availability, 169.0/200)
+	near(t, "WO-B performance", b.Performance, 20*449/(169*60.0))
+	near(t, "WO-B quality", b.Quality, 440.0/449)
+	if b.TEEP != nil {
+		t.Errorf("a work order has no calendar of its own, yet TEEP %v", *b.TEEP)
+	}
+	if len(r.Products) != 2 || r.Products[0].Product != "A" || r.Products[0].Good != 330 || r.Products[1].Good != 440 {
+		t.Errorf("products %+v", r.Products)
+	}
+	// Seconds on the wire.
+	js, _ := json.Marshal(r)
+	var wire struct {
+		PBT    float64 `json:"planned_busy_time_s"`
+		Losses struct {
+			Reduced float64 `json:"reduced_speed_s"`
+		} `json:"losses"`
+	}
+	if err := json.Unmarshal(js, &wire); err != nil || wire.PBT != 24600 || wire.Losses.Reduced != 1940 {
+		t.Errorf("JSON: %+v %v in %s", wire, err, js)
+	}
+}
+
+// id is the identity of a group, for messages.
+func (g Group) id() string { return g.WorkOrder + "/" + g.Order + "/" + g.Product }
