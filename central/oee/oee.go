@@ -59,8 +59,9 @@ type Input struct {
 	AroundTheClock bool
 	// PlannedStops are the calendar's planned stops of the line.
 	PlannedStops []Window
-	// States in any order; include the last change before From, else the
-	// line is taken to be in no_data until its first change.
+	// States in any order; include the last change before From (else the
+	// line is taken to be in no_data until its first change) and the first
+	// at or after To (it tells how long a stop across To lasted).
 	States []StateChange
 	Counts []Count
 	Runs   []Run
@@ -268,7 +269,12 @@ func sortedKeys(m map[string]*acc) []string {
 // buildStints turns the state changes into whole intervals up to end; time
 // before the first change is no_data.
 func buildStints(in Input, end time.Time) []stint {
-	states := append([]StateChange(nil), in.States...)
+	var states []StateChange
+	for _, s := range in.States {
+		if in.Now.IsZero() || !s.At.After(in.Now) { // a change after Now is not known yet
+			states = append(states, s)
+		}
+	}
 	sort.SliceStable(states, func(i, j int) bool { return states[i].At.Before(states[j].At) })
 	var out []stint
 	if len(states) == 0 || states[0].At.After(in.From) {
@@ -282,15 +288,21 @@ func buildStints(in Input, end time.Time) []stint {
 		if !s.At.Before(end) {
 			break
 		}
-		e := end
-		if i+1 < len(states) && states[i+1].At.Before(end) {
-			e = states[i+1].At
+		// A later change (also one after the period) ends the interval
+		// and so says how long the stop was; else it lasts until end.
+		whole := end
+		if i+1 < len(states) {
+			whole = states[i+1].At
 		}
-		if !e.After(s.At) {
+		if !whole.After(s.At) {
 			continue // a change replaced at the same instant
 		}
+		e := whole
+		if e.After(end) {
+			e = end
+		}
 		out = append(out, stint{Window: Window{s.At, e}, state: s.State, reason: in.Reasons.resolve(s.Reason),
-			long: e.Sub(s.At) >= in.SmallStop})
+			long: whole.Sub(s.At) >= in.SmallStop})
 	}
 	return out
 }

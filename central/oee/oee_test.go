@@ -13,7 +13,7 @@ import (
 // observed time counts, and a stop still going on is classified by its
 // length so far.
 func TestCurrentShiftStopsAtNow(t *testing.T) {
-	in := ScenarioInput()
+	in := Scenario(at(0, 0))
 	in.Now = at(7, 3) // 3 min into the 07:00 stop
 	r := Compute(in)
 	if !r.ObservedTo.Equal(at(7, 3)) {
@@ -149,4 +149,16 @@ func TestDay(t *testing.T) {
 	if _, err := Day(time.Now(), nil, "8am"); err == nil {
 		t.Error("a bad day start was accepted")
 	}
+}
+
+// TestBreakdownAcrossPeriodEnd: a stop that goes on past To is classified
+// by its whole length when the next change is known.
+func TestBreakdownAcrossPeriodEnd(t *testing.T) {
+	in := Input{From: at(6, 0), To: at(7, 0), AroundTheClock: true,
+		States: []StateChange{{at(6, 0), StateRunning, ""}, {at(6, 58), StateDown, "7"}, {at(7, 30), StateRunning, ""}}}
+	r := Compute(in)
+	secs(t, "breakdowns", r.Losses.Breakdowns, 120)
+	in.States = in.States[:2] // the next change unknown: 2 min so far is a small stop
+	r = Compute(in)
+	secs(t, "small stops", r.Losses.SmallStops, 120)
 }

@@ -10,63 +10,6 @@ import (
 // at is 2026-03-02 (a Monday) hh:mm UTC.
 func at(hh, mm int) time.Time { return time.Date(2026, 3, 2, hh, mm, 0, 0, time.UTC) }
 
-// ScenarioInput is one scripted shift, 06:00-14:00 UTC, worked by hand
-// below; the HTTP test replays the same script through the store.
-//
-//	05:50 running  (WO-A, product A, ideal cycle 30 s; its run 05:00-09:30)
-//	07:00 down "12"        -> 07:20  20 min  mapped: "Jam at infeed" (Mechanical)
-//	07:20 running
-//	08:00 down "99"        -> 08:03   3 min  unmapped code 99
-//	08:03 running
-//	08:30 idle "starved"   -> 08:34   4 min
-//	08:34 running
-//	09:30 setup "changeover" -> 09:55 25 min (WO-B, product B, 20 s, runs from 09:30)
-//	09:55 running          (startup window 09:55-10:05)
-//	10:00 planned_stop "break" -> 10:30 (and the calendar's planned break 10:00-10:30)
-//	10:30 running
-//	12:00 no_data          -> 12:40  40 min  the edge lost the PLC
-//	12:40 running
-//	13:30 down (no reason) -> 13:36   6 min
-//	13:36 running          until 14:00 and on
-//
-// Counts (good/reject by source time):
-//
-//	A: 06:30 100/2, 07:50 90/3, 09:00 140/5          = 330 good, 10 reject
-//	B: 10:04 10/4 (in the startup window), 11:30 230/3, 12:45 80/0,
-//	   13:59 120/2                                    = 440 good,  9 reject
-func ScenarioInput() Input {
-	return Input{
-		From: at(6, 0), To: at(14, 0),
-		Shifts:       []Window{{at(6, 0), at(14, 0)}},
-		PlannedStops: []Window{{at(10, 0), at(10, 30)}},
-		States: []StateChange{
-			{at(5, 50), StateRunning, ""},
-			{at(7, 0), StateDown, "12"}, {at(7, 20), StateRunning, ""},
-			{at(8, 0), StateDown, "99"}, {at(8, 3), StateRunning, ""},
-			{at(8, 30), StateIdle, "starved"}, {at(8, 34), StateRunning, ""},
-			{at(9, 30), StateSetup, "changeover"}, {at(9, 55), StateRunning, ""},
-			{at(10, 0), StatePlannedStop, "break"}, {at(10, 30), StateRunning, ""},
-			{at(12, 0), StateNoData, ""}, {at(12, 40), StateRunning, ""},
-			{at(13, 30), StateDown, ""}, {at(13, 36), StateRunning, ""},
-		},
-		Runs: []Run{
-			{WorkOrder: "WO-A", Order: "PO-A", Product: "A", Start: at(5, 0), End: at(9, 30)},
-			{WorkOrder: "WO-B", Order: "PO-B", Product: "B", Start: at(9, 30)},
-		},
-		Counts: []Count{
-			{At: at(6, 30), Good: 100, Reject: 2, WorkOrder: "WO-A", Order: "PO-A", Product: "A"},
-			{At: at(7, 50), Good: 90, Reject: 3, WorkOrder: "WO-A", Order: "PO-A", Product: "A"},
-			{At: at(9, 0), Good: 140, Reject: 5, WorkOrder: "WO-A", Order: "PO-A", Product: "A"},
-			{At: at(10, 4), Good: 10, Reject: 4, WorkOrder: "WO-B", Order: "PO-B", Product: "B"},
-			{At: at(11, 30), Good: 230, Reject: 3, WorkOrder: "WO-B", Order: "PO-B", Product: "B"},
-			{At: at(12, 45), Good: 80, Reject: 0, WorkOrder: "WO-B", Order: "PO-B", Product: "B"},
-			{At: at(13, 59), Good: 120, Reject: 2, WorkOrder: "WO-B", Order: "PO-B", Product: "B"},
-		},
-		IdealCycle: map[string]time.Duration{"A": 30 * time.Second, "B": 20 * time.Second},
-		Reasons:    ReasonMap{"12": {Text: "Jam at infeed", Category: "Mechanical"}},
-	}
-}
-
 func near(t *testing.T, what string, got *float64, want float64) {
 	t.Helper()
 	if got == nil {
@@ -123,7 +66,7 @@ func secs(t *testing.T, what string, got Dur, want float64) {
 // 09:30-14:00 (shift 270, planned 30, no data 40, PBT 200, run 169):
 // A = 169/200, P = 20×449/(169×60), Q = 440/449.
 func TestScenarioShift(t *testing.T) {
-	r := Compute(ScenarioInput())
+	r := Compute(Scenario(at(0, 0)))
 	f := r.Figures
 	for _, c := range []struct {
 		what string
