@@ -23,6 +23,7 @@ import (
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/live"
+	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/throttle"
 	"github.com/linewise/linewise/edge/wire"
 )
@@ -82,6 +83,9 @@ type Options struct {
 	// EdgeGuard throttles failed edge tokens at /api/v1/ingest and the
 	// heartbeat (edgeauth.go); nil: not throttled.
 	EdgeGuard *throttle.EdgeGuard
+	// Reports configures the OEE reports (oee.go); nil: oee.DefaultConfig,
+	// with shifts from master data only.
+	Reports *oee.Config
 }
 
 // Server serves the API.
