@@ -35,6 +35,10 @@
 //	OEE            = A × P × Q = Σ (ideal cycle × good) / PBT
 //	TEEP           = OEE × PBT / C = Σ (ideal cycle × good) / C
 //
+// With several products A × P × Q is not quite Σ (ideal cycle × good) /
+// PBT (Q weighs parts, not ideal time); OEE is A × P × Q as the standard
+// defines it, and the six losses add up in time, not in ratio.
+//
 // A count belongs to the instant of its source time. Counts inside shift
 // time count (also those in planned or no-data time: parts are parts; a
 // delta reported after a no-data gap can lift P above 1, which is shown

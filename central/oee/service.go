@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/configerr"
 )
 
 // Facts is what the store holds about a line for a period: its state
@@ -64,7 +66,7 @@ var hmRE = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 func (c *Config) Validate() error {
 	var errs []error
 	add := func(key, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("reports.%s: %s", key, fmt.Sprintf(format, a...)))
+		errs = append(errs, configerr.Field("reports."+key, format, a...))
 	}
 	if !hmRE.MatchString(c.DayStart) {
 		add("day_start", "%q is not a time of day HH:MM (00:00-23:59)", c.DayStart)
@@ -75,7 +77,13 @@ func (c *Config) Validate() error {
 	if c.Startup < 0 || c.Startup > 24*time.Hour {
 		add("startup", "must be from 0 (the default 10m) to 24h")
 	}
-	for code, r := range c.Reasons {
+	codes := make([]string, 0, len(c.Reasons))
+	for code := range c.Reasons {
+		codes = append(codes, code)
+	}
+	sort.Strings(codes)
+	for _, code := range codes {
+		r := c.Reasons[code]
 		if code == "" {
 			add("reasons", "a reason code must not be empty")
 		}
