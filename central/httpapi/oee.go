@@ -19,6 +19,7 @@ type OEEStore interface {
 func (s *Server) registerOEE() {
 	s.handle(http.MethodGet, "/api/v1/lines/:id/oee", s.lineOEE, Authenticated,
 		"a line's OEE to ISO 22400-2 (availability, performance, quality, TEEP, the six big losses, downtime by reason, per work order and product) over from..to (RFC 3339, at most 31 days) or ?period=shift|day&date=YYYY-MM-DD[&shift=NAME] in the plant's time zone (reports.day_start); default the current shift", anyRole...)
+	s.kiosk("/api/v1/lines/:id/oee") // the dashboard's OEE row
 }
 
 // reports is the reports configuration in force.

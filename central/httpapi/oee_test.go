@@ -17,8 +17,8 @@ import (
 // seedScenario replays oee.Scenario (the README's worked example, computed
 // by hand in central/oee's TestScenarioShift) on line L1 of 2026-03-02:
 // its calendar, products, work-order runs, and states and counts as edge
-// events.
-func seedScenario(t *testing.T, e *env) {
+// events. SeedOEEScenario exports it to the browser tests.
+func seedScenario(t *testing.T, st *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	must := func(err error) {
@@ -30,23 +30,23 @@ func seedScenario(t *testing.T, e *env) {
 	day := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	sc := oee.Scenario(day)
 	sys := domain.Actor{Name: "test", Role: domain.RoleAdmin}
-	must(e.st.ReplaceCalendar(ctx, domain.LineCalendar{Line: "L1",
+	must(st.ReplaceCalendar(ctx, domain.LineCalendar{Line: "L1",
 		Shifts: []domain.Shift{{Line: "L1", Name: "early", Start: "06:00", End: "14:00"}},
 		Stops:  []domain.PlannedStop{{ID: "break-0302", Line: "L1", Start: sc.PlannedStops[0].Start, End: sc.PlannedStops[0].End, Reason: "break"}}}, sys))
 	for _, p := range []struct {
 		code  string
 		cycle time.Duration
 	}{{"A", 30 * time.Second}, {"B", 20 * time.Second}} {
-		must(e.st.CreateProduct(ctx, domain.Product{Code: p.code, Name: "Part " + p.code, Unit: "pcs"}))
-		must(e.st.SetRouting(ctx, p.code, []domain.RoutingOp{{Seq: 10, Name: "press", LineID: "L1", IdealCycle: p.cycle}}))
-		must(e.st.CreateOrder(ctx, domain.Order{Number: "PO-" + p.code, ProductCode: p.code, Quantity: 1000, Status: domain.StatusReleased}))
-		must(e.st.CreateWorkOrder(ctx, domain.WorkOrder{ID: "WO-" + p.code, OrderNumber: "PO-" + p.code, OperationSeq: 10, LineID: "L1",
+		must(st.CreateProduct(ctx, domain.Product{Code: p.code, Name: "Part " + p.code, Unit: "pcs"}))
+		must(st.SetRouting(ctx, p.code, []domain.RoutingOp{{Seq: 10, Name: "press", LineID: "L1", IdealCycle: p.cycle}}))
+		must(st.CreateOrder(ctx, domain.Order{Number: "PO-" + p.code, ProductCode: p.code, Quantity: 1000, Status: domain.StatusReleased}))
+		must(st.CreateWorkOrder(ctx, domain.WorkOrder{ID: "WO-" + p.code, OrderNumber: "PO-" + p.code, OperationSeq: 10, LineID: "L1",
 			Barcode: "WO-" + p.code, Quantity: 1000, Status: domain.StatusReleased}))
 	}
 	for _, r := range sc.Runs {
-		must(e.st.StartWorkOrder(ctx, r.WorkOrder, r.Start))
+		must(st.StartWorkOrder(ctx, r.WorkOrder, r.Start))
 		if !r.End.IsZero() {
-			must(e.st.StopWorkOrder(ctx, r.WorkOrder, r.End))
+			must(st.StopWorkOrder(ctx, r.WorkOrder, r.End))
 		}
 	}
 	var evs []wire.Event
@@ -61,9 +61,12 @@ func seedScenario(t *testing.T, e *env) {
 		evs = append(evs, wire.Event{EdgeID: "e1", Seq: seq, Line: "L1", Type: wire.TypeCount, SourceTime: c.At,
 			Count: &wire.Count{Counter: "parts", Good: c.Good, Reject: c.Reject}})
 	}
-	_, err := e.st.ApplyBatch(ctx, wire.Batch{Version: wire.Version, EdgeID: "e1", Events: evs})
+	_, err := st.ApplyBatch(ctx, wire.Batch{Version: wire.Version, EdgeID: "e1", Events: evs})
 	must(err)
 }
+
+// SeedOEEScenario is seedScenario for the package's external tests.
+var SeedOEEScenario = seedScenario
 
 // oeeReply is the part of the OEE reply the tests read.
 type oeeReply struct {
@@ -132,7 +135,7 @@ func TestLineOEERoute(t *testing.T) {
 			cfg.DayStart = "06:00"
 			cfg.Reasons = oee.ReasonMap{"12": {Text: "Jam at infeed", Category: "Mechanical"}}
 			e.api.opts.Reports = &cfg
-			seedScenario(t, e)
+			seedScenario(t, e.st)
 
 			get := func(query string) oeeReply {
 				t.Helper()
