@@ -23,7 +23,7 @@ func TestEventsPaging(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			e := newEnvOn(t, driver)
 			e.now = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
-			seedScenario(t, e.st)                                   // 15 state and 7 count events on L1 from edge e1
+			seedScenario(t, e.st)                                // 15 state and 7 count events on L1 from edge e1
 			tie := time.Date(2026, 3, 2, 11, 30, 0, 0, time.UTC) // the time of a count of e1
 			_, err := e.st.ApplyBatch(context.Background(), wire.Batch{Version: wire.Version, EdgeID: "e2", Events: []wire.Event{
 				{EdgeID: "e2", Seq: 1, Line: "L1", Type: wire.TypeCount, SourceTime: tie, Count: &wire.Count{Counter: "aux", Good: 1}},
