@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -247,4 +248,66 @@ func deref(p *float64) any {
 		return nil
 	}
 	return *p
+}
+
+// TestOpenAPIDescribesReports: the API document gives the OEE and events
+// routes their query parameters and the OEE reply its schema, from the Go
+// types it serves.
+func TestOpenAPIDescribesReports(t *testing.T) {
+	e := newEnvOn(t, store.DriverSQLite)
+	res, body := e.do(nil, "GET", "/api/openapi.json", nil)
+	if res.StatusCode != 200 {
+		t.Fatalf("openapi: %d", res.StatusCode)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct {
+				Name string `json:"name"`
+				In   string `json:"in"`
+			} `json:"parameters"`
+			Responses map[string]struct {
+				Content map[string]struct {
+					Schema json.RawMessage `json:"schema"`
+				} `json:"content"`
+			} `json:"responses"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	params := func(path string) string {
+		var names []string
+		for _, p := range doc.Paths[path]["get"].Parameters {
+			names = append(names, p.In+":"+p.Name)
+		}
+		return strings.Join(names, " ")
+	}
+	if got := params("/api/v1/lines/{id}/oee"); got != "path:id query:from query:to query:period query:date query:shift" {
+		t.Errorf("oee parameters: %s", got)
+	}
+	if got := params("/api/v1/events"); !strings.Contains(got, "query:cursor") || !strings.Contains(got, "query:work_order") {
+		t.Errorf("events parameters: %s", got)
+	}
+	var schema struct {
+		Properties map[string]struct {
+			Type       string `json:"type"`
+			Nullable   bool   `json:"nullable"`
+			Properties map[string]struct {
+				Type string `json:"type"`
+			} `json:"properties"`
+			Items struct {
+				Properties map[string]json.RawMessage `json:"properties"`
+			} `json:"items"`
+		} `json:"properties"`
+	}
+	raw := doc.Paths["/api/v1/lines/{id}/oee"]["get"].Responses["200"].Content["application/json"].Schema
+	if err := json.Unmarshal(raw, &schema); err != nil {
+		t.Fatalf("oee schema %s: %v", raw, err)
+	}
+	p := schema.Properties
+	if p["oee"].Type != "number" || !p["oee"].Nullable || p["planned_busy_time_s"].Type != "number" ||
+		p["losses"].Properties["breakdowns_s"].Type != "number" || p["period"].Properties["kind"].Type != "string" ||
+		p["downtime_reasons"].Items.Properties["label"] == nil || p["work_orders"].Items.Properties["availability"] == nil {
+		t.Errorf("oee schema: %s", raw)
+	}
 }
