@@ -16,7 +16,7 @@ var _ oee.Source = (*Store)(nil)
 // jsonField("state", "reason") for $.state.reason.
 func (s *Store) jsonField(obj, key string) string {
 	if s.postgres {
-		return `((e.payload::jsonb)->'` + obj + `'->>'` + key + `')`
+		return `((e.payload::json)->'` + obj + `'->>'` + key + `')`
 	}
 	return `json_extract(e.payload, '$.` + obj + `.` + key + `')`
 }
