@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -20,6 +21,8 @@ func (s *Server) registerOEE() {
 	s.handle(http.MethodGet, "/api/v1/lines/:id/oee", s.lineOEE, Authenticated,
 		"a line's OEE to ISO 22400-2 (availability, performance, quality, TEEP, the six big losses, downtime by reason, per work order and product) over from..to (RFC 3339, at most 31 days) or ?period=shift|day&date=YYYY-MM-DD[&shift=NAME] in the plant's time zone (reports.day_start); default the current shift", anyRole...)
 	s.kiosk("/api/v1/lines/:id/oee") // the dashboard's OEE row
+	s.handle(http.MethodGet, "/api/v1/lines/:id/states", s.lineStates, Authenticated,
+		"a line's state intervals (run, breakdown, small_stop, idle, setup, planned_stop, no_data) with reason, length, the part in planned busy time and the work order, over the same periods as /oee; &class= filters (comma-separated)", anyRole...)
 }
 
 // reports is the reports configuration in force.
@@ -30,27 +33,28 @@ func (s *Server) reports() oee.Config {
 	return oee.DefaultConfig()
 }
 
-func (s *Server) lineOEE(c echo.Context) error {
+// oeeRequest reads the line and the period of an OEE or states request.
+func (s *Server) oeeRequest(c echo.Context) (*oee.Service, string, oee.PeriodQuery, error) {
 	src, ok := s.opts.Store.(OEEStore)
 	if !ok {
-		return &Problem{Status: http.StatusNotImplemented, Detail: "this store cannot compute OEE"}
+		return nil, "", oee.PeriodQuery{}, &Problem{Status: http.StatusNotImplemented, Detail: "this store cannot compute OEE"}
 	}
 	q := oee.PeriodQuery{Kind: c.QueryParam("period"), Date: c.QueryParam("date"), Shift: c.QueryParam("shift")}
 	fromV, toV := c.QueryParam("from"), c.QueryParam("to")
 	if fromV != "" || toV != "" {
 		if q.Kind != "" || q.Date != "" || q.Shift != "" {
-			return invalid("period", "give either from and to, or period with date and shift, not both")
+			return nil, "", q, invalid("period", "give either from and to, or period with date and shift, not both")
 		}
 		for _, p := range []struct {
-			field, v string
-			t        *time.Time
-		}{{"from", fromV, &q.From}, {"to", toV, &q.To}} {
+			field, v, other string
+			t               *time.Time
+		}{{"from", fromV, "to", &q.From}, {"to", toV, "from", &q.To}} {
 			if p.v == "" {
-				return invalid(p.field, p.field+" is required with "+map[string]string{"from": "to", "to": "from"}[p.field])
+				return nil, "", q, invalid(p.field, p.field+" is required with "+p.other)
 			}
 			t, err := time.Parse(time.RFC3339Nano, p.v)
 			if err != nil {
-				return invalid(p.field, p.field+" must be an RFC 3339 time like 2026-03-02T06:00:00Z, got "+quoteShort(p.v))
+				return nil, "", q, invalid(p.field, p.field+" must be an RFC 3339 time like 2026-03-02T06:00:00Z, got "+quoteShort(p.v))
 			}
 			*p.t = t
 		}
@@ -61,22 +65,65 @@ func (s *Server) lineOEE(c echo.Context) error {
 			q.Kind = oee.PeriodShift
 		case oee.PeriodShift, oee.PeriodDay:
 		default:
-			return invalid("period", "period must be shift or day (a range is given by from and to), got "+quoteShort(q.Kind))
+			return nil, "", q, invalid("period", "period must be shift or day (a range is given by from and to), got "+quoteShort(q.Kind))
 		}
 		if q.Kind == oee.PeriodDay && q.Shift != "" {
-			return invalid("shift", "shift goes with period=shift, not period=day")
+			return nil, "", q, invalid("shift", "shift goes with period=shift, not period=day")
 		}
 	}
 	line := c.Param("id")
-	ctx := c.Request().Context()
-	if _, err := src.GetLine(ctx, line); errors.Is(err, domain.ErrNotFound) {
-		return &Problem{Status: http.StatusNotFound, Field: "id", Detail: "line " + line + " does not exist"}
+	if _, err := src.GetLine(c.Request().Context(), line); errors.Is(err, domain.ErrNotFound) {
+		return nil, "", q, &Problem{Status: http.StatusNotFound, Field: "id", Detail: "line " + line + " does not exist"}
 	} else if err != nil {
-		return err
+		return nil, "", q, err
 	}
-	r, err := oee.NewService(src, s.reports()).Line(ctx, line, q, s.opts.Now())
+	return oee.NewService(src, s.reports()), line, q, nil
+}
+
+func (s *Server) lineOEE(c echo.Context) error {
+	svc, line, q, err := s.oeeRequest(c)
 	if err != nil {
 		return err
+	}
+	r, err := svc.Line(c.Request().Context(), line, q, s.opts.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+var intervalClasses = []string{oee.ClassRun, oee.ClassBreakdown, oee.ClassSmallStop, oee.ClassIdle, oee.ClassSetup, oee.ClassPlannedStop, oee.ClassNoData}
+
+func (s *Server) lineStates(c echo.Context) error {
+	want := map[string]bool{}
+	if v := c.QueryParam("class"); v != "" {
+		for _, cl := range strings.Split(v, ",") {
+			known := false
+			for _, k := range intervalClasses {
+				known = known || k == cl
+			}
+			if !known {
+				return invalid("class", "class must be among "+strings.Join(intervalClasses, ", ")+", got "+quoteShort(cl))
+			}
+			want[cl] = true
+		}
+	}
+	svc, line, q, err := s.oeeRequest(c)
+	if err != nil {
+		return err
+	}
+	r, err := svc.States(c.Request().Context(), line, q, s.opts.Now())
+	if err != nil {
+		return err
+	}
+	if len(want) > 0 {
+		kept := r.Intervals[:0]
+		for _, iv := range r.Intervals {
+			if want[iv.Class] {
+				kept = append(kept, iv)
+			}
+		}
+		r.Intervals = kept
 	}
 	return c.JSON(http.StatusOK, r)
 }

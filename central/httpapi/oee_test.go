@@ -311,3 +311,47 @@ func TestOpenAPIDescribesReports(t *testing.T) {
 		t.Errorf("oee schema: %s", raw)
 	}
 }
+
+// TestLineStatesRoute, on SQLite and PostgreSQL: the scripted shift's
+// stops through GET /api/v1/lines/{id}/states, filtered by class, with the
+// reason shown and the work order that ran; a bad class is named.
+func TestLineStatesRoute(t *testing.T) {
+	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
+		t.Run(driver, func(t *testing.T) {
+			e := newEnvOn(t, driver)
+			e.now = time.Date(2026, 3, 2, 15, 0, 0, 0, time.UTC)
+			seedScenario(t, e.st)
+			res, body := e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/states?period=shift&date=2026-03-02&shift=early&class=breakdown,small_stop", nil)
+			var r struct {
+				Period struct {
+					Shift string `json:"shift"`
+				} `json:"period"`
+				Intervals []struct {
+					Class     string    `json:"class"`
+					Label     string    `json:"label"`
+					Start     time.Time `json:"start"`
+					Time      float64   `json:"time_s"`
+					Busy      float64   `json:"planned_busy_s"`
+					WorkOrder string    `json:"work_order"`
+				} `json:"intervals"`
+			}
+			if res.StatusCode != 200 || json.Unmarshal(body, &r) != nil {
+				t.Fatalf("states: %d %s", res.StatusCode, body)
+			}
+			var got []string
+			for _, iv := range r.Intervals {
+				got = append(got, iv.Class+" "+iv.Start.Format("15:04")+" "+iv.Label+" "+strconvF(iv.Time)+" "+iv.WorkOrder)
+			}
+			want := "breakdown 07:00 unmapped code 12 1200 WO-A|small_stop 08:00 unmapped code 99 180 WO-A|breakdown 13:30 no reason given 360 WO-B"
+			if strings.Join(got, "|") != want || r.Period.Shift != "early" {
+				t.Errorf("stops of shift %q:\n got %s\nwant %s", r.Period.Shift, strings.Join(got, "|"), want)
+			}
+			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/states?class=down", nil)
+			e.problem(res, body, 400, "class")
+			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/states?period=month", nil)
+			e.problem(res, body, 400, "period")
+		})
+	}
+}
+
+func strconvF(f float64) string { b, _ := json.Marshal(f); return string(b) }

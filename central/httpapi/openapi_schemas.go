@@ -27,6 +27,14 @@ var queryParams = map[string][]queryParam{
 		{"date", "date", "the plant day, or the day the shift starts on (plant time zone); default: the current one"},
 		{"shift", "", "the shift's name or start HH:MM (with period=shift and date)"},
 	},
+	"GET /api/v1/lines/:id/states": {
+		{"from", "date-time", "start of a range (with to; at most 31 days)"},
+		{"to", "date-time", "end of a range (exclusive)"},
+		{"period", "", "shift or day (instead of from and to); default: the current shift"},
+		{"date", "date", "the plant day, or the day the shift starts on (plant time zone); default: the current one"},
+		{"shift", "", "the shift's name or start HH:MM (with period=shift and date)"},
+		{"class", "", "only these classes, comma-separated: run, breakdown, small_stop, idle, setup, planned_stop, no_data"},
+	},
 	"GET /api/v1/events": {
 		{"line", "", "the line (required)"},
 		{"type", "", "count, state, scan or qc"},

@@ -161,3 +161,45 @@ func TestScenarioShift(t *testing.T) {
 
 // id is the identity of a group, for messages.
 func (g Group) id() string { return g.WorkOrder + "/" + g.Order + "/" + g.Product }
+
+// TestScenarioIntervals: the scripted shift's state intervals, classified
+// as the OEE counts them, with the part of each inside planned busy time.
+func TestScenarioIntervals(t *testing.T) {
+	ivs := Intervals(Scenario(at(0, 0)))
+	type row struct {
+		class, label string
+		start        time.Time
+		mins, busy   float64
+		wo           string
+	}
+	want := []row{
+		{"run", "", at(6, 0), 60, 60, "WO-A"}, // began 05:50: cut to the period
+		{"breakdown", "Jam at infeed", at(7, 0), 20, 20, "WO-A"},
+		{"run", "", at(7, 20), 40, 40, "WO-A"},
+		{"small_stop", "unmapped code 99", at(8, 0), 3, 3, "WO-A"},
+		{"run", "", at(8, 3), 27, 27, "WO-A"},
+		{"idle", "starved", at(8, 30), 4, 4, "WO-A"},
+		{"run", "", at(8, 34), 56, 56, "WO-A"},
+		{"setup", "changeover", at(9, 30), 25, 25, "WO-B"},
+		{"run", "", at(9, 55), 5, 5, "WO-B"},
+		{"planned_stop", "break", at(10, 0), 30, 0, "WO-B"},
+		{"run", "", at(10, 30), 90, 90, "WO-B"},
+		{"no_data", "", at(12, 0), 40, 0, "WO-B"},
+		{"run", "", at(12, 40), 50, 50, "WO-B"},
+		{"breakdown", NoReason, at(13, 30), 6, 6, "WO-B"},
+		{"run", "", at(13, 36), 24, 24, "WO-B"},
+	}
+	if len(ivs) != len(want) {
+		t.Fatalf("%d intervals, want %d: %+v", len(ivs), len(want), ivs)
+	}
+	for i, w := range want {
+		iv := ivs[i]
+		got := row{iv.Class, iv.Label, iv.Start, iv.Time.Seconds() / 60, iv.PlannedBusy.Seconds() / 60, iv.WorkOrder}
+		if got != w {
+			t.Errorf("interval %d = %+v, want %+v", i, got, w)
+		}
+	}
+	if ivs[0].Whole.Seconds() != 70*60 {
+		t.Errorf("the first interval's whole length %g s, want 70 min from 05:50", ivs[0].Whole.Seconds())
+	}
+}

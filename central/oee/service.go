@@ -185,19 +185,45 @@ func (s *Service) calendar(ctx context.Context, line string) (calendar, error) {
 	return c, nil
 }
 
+// StateReport is a line's state intervals over a period.
+type StateReport struct {
+	Line      string     `json:"line"`
+	Period    Period     `json:"period"`
+	Timezone  string     `json:"timezone"`
+	Intervals []Interval `json:"intervals"`
+}
+
 // Line computes the OEE of line over the period q asks for, as of now.
 func (s *Service) Line(ctx context.Context, line string, q PeriodQuery, now time.Time) (Report, error) {
-	cal, err := s.calendar(ctx, line)
+	in, p, zone, err := s.input(ctx, line, q, now)
 	if err != nil {
 		return Report{}, err
+	}
+	return Report{Line: line, Period: p, Timezone: zone, Result: Compute(in)}, nil
+}
+
+// States lists line's state intervals over the period q asks for, as of now.
+func (s *Service) States(ctx context.Context, line string, q PeriodQuery, now time.Time) (StateReport, error) {
+	in, p, zone, err := s.input(ctx, line, q, now)
+	if err != nil {
+		return StateReport{}, err
+	}
+	return StateReport{Line: line, Period: p, Timezone: zone, Intervals: Intervals(in)}, nil
+}
+
+// input reads what the computation needs for the period q asks for.
+func (s *Service) input(ctx context.Context, line string, q PeriodQuery, now time.Time) (Input, Period, string, error) {
+	cal, err := s.calendar(ctx, line)
+	if err != nil {
+		return Input{}, Period{}, "", err
 	}
 	p, err := s.resolve(q, cal, now)
 	if err != nil {
-		return Report{}, err
+		return Input{}, Period{}, "", err
 	}
 	facts, err := s.src.OEEFacts(ctx, line, p.From, p.To)
 	if err != nil {
-		return Report{}, err
+		return Input{}, Period{}, "", err
 	}
 	in := Input{From: p.From, To: p.To, Now: now, PlannedStops: cal.stops, States: facts.States, Counts: facts.Counts,
 		Runs: facts.Runs, IdealCycle: facts.IdealCycle, Reasons: s.cfg.Reasons, SmallStop: s.cfg.SmallStop, Startup: s.cfg.Startup,
@@ -205,13 +231,13 @@ func (s *Service) Line(ctx context.Context, line string, q PeriodQuery, now time
 	if !in.AroundTheClock {
 		ws, err := ShiftWindows(cal.shifts, cal.loc, p.From, p.To)
 		if err != nil {
-			return Report{}, err
+			return Input{}, Period{}, "", err
 		}
 		for _, w := range ws {
 			in.Shifts = append(in.Shifts, w.Window)
 		}
 	}
-	return Report{Line: line, Period: p, Timezone: cal.loc.String(), Result: Compute(in)}, nil
+	return in, p, cal.loc.String(), nil
 }
 
 func fieldErr(field, rule string) error { return &domain.FieldError{Field: field, Rule: rule} }
