@@ -117,9 +117,9 @@ type Figures struct {
 
 // Group is the share of one work order or product.
 type Group struct {
-	WorkOrder string `json:"work_order,omitempty"`
-	Order     string `json:"order,omitempty"`
-	Product   string `json:"product,omitempty"`
+	WorkOrder string `json:"work_order"` // "": time and parts with no work order
+	Order     string `json:"order"`
+	Product   string `json:"product"`
 	Figures
 }
 
