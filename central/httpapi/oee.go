@@ -23,6 +23,35 @@ func (s *Server) registerOEE() {
 	s.kiosk("/api/v1/lines/:id/oee") // the dashboard's OEE row
 	s.handle(http.MethodGet, "/api/v1/lines/:id/states", s.lineStates, Authenticated,
 		"a line's state intervals (run, breakdown, small_stop, idle, setup, planned_stop, no_data) with reason, length, the part in planned busy time and the work order, over the same periods as /oee; &class= filters (comma-separated)", anyRole...)
+	s.handle(http.MethodGet, "/api/v1/reports/daily", s.dailyReport, Authenticated,
+		"the plant day's production and OEE (?date=YYYY-MM-DD; default the current plant day): per line the day's figures, losses, downtime by reason and products, and each shift starting that day; plant totals from summed times and parts. Computed when asked, not yet stored", anyRole...)
+}
+
+func (s *Server) dailyReport(c echo.Context) error {
+	src, ok := s.opts.Store.(OEEStore)
+	if !ok {
+		return &Problem{Status: http.StatusNotImplemented, Detail: "this store cannot compute OEE"}
+	}
+	date := c.QueryParam("date")
+	if date != "" {
+		if _, err := time.Parse("2006-01-02", date); err != nil {
+			return invalid("date", "date must be a day YYYY-MM-DD, got "+quoteShort(date))
+		}
+	}
+	ctx := c.Request().Context()
+	ls, err := s.opts.Store.ListLines(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, 0, len(ls))
+	for _, l := range ls {
+		ids = append(ids, l.ID)
+	}
+	r, err := oee.NewService(src, s.reports()).Daily(ctx, ids, date, s.opts.Now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
 }
 
 // reports is the reports configuration in force.

@@ -355,3 +355,64 @@ func TestLineStatesRoute(t *testing.T) {
 }
 
 func strconvF(f float64) string { b, _ := json.Marshal(f); return string(b) }
+
+// TestDailyReportRoute, on SQLite and PostgreSQL: the plant day of the
+// scripted shift (day from 06:00, asked at 17:00): L1's day and its one shift carry the
+// hand-computed figures, L2 (no state ever) only no-data time, and the
+// plant totals are the sums with ratios of the sums.
+func TestDailyReportRoute(t *testing.T) {
+	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
+		t.Run(driver, func(t *testing.T) {
+			e := newEnvOn(t, driver)
+			e.now = time.Date(2026, 3, 2, 17, 0, 0, 0, time.UTC) // the day from 06:00 observed for 11 h
+			cfg := oee.DefaultConfig()
+			cfg.DayStart = "06:00"
+			e.api.opts.Reports = &cfg
+			seedScenario(t, e.st)
+			res, body := e.do(e.as[domain.RolePlanner], "GET", "/api/v1/reports/daily?date=2026-03-02", nil)
+			var r struct {
+				Date  string `json:"date"`
+				Lines []struct {
+					Line string `json:"line"`
+					Day  struct {
+						PBT    float64  `json:"planned_busy_time_s"`
+						NoData float64  `json:"no_data_time_s"`
+						OEE    *float64 `json:"oee"`
+					} `json:"day"`
+					Shifts []struct {
+						Name string   `json:"name"`
+						PBT  float64  `json:"planned_busy_time_s"`
+						OEE  *float64 `json:"oee"`
+					} `json:"shifts"`
+				} `json:"lines"`
+				Plant struct {
+					PBT          float64  `json:"planned_busy_time_s"`
+					NoData       float64  `json:"no_data_time_s"`
+					Good         int64    `json:"good"`
+					Availability *float64 `json:"availability"`
+					OEE          *float64 `json:"oee"`
+				} `json:"plant"`
+			}
+			if res.StatusCode != 200 || json.Unmarshal(body, &r) != nil {
+				t.Fatalf("daily: %d %s", res.StatusCode, body)
+			}
+			if r.Date != "2026-03-02" || len(r.Lines) != 2 || r.Lines[0].Line != "L1" || r.Lines[1].Line != "L2" {
+				t.Fatalf("daily report lines: %s", body)
+			}
+			l1, l2 := r.Lines[0], r.Lines[1]
+			if l1.Day.PBT != 24600 || !approx(l1.Day.OEE, 0.76089935804301) || len(l1.Shifts) != 1 || l1.Shifts[0].Name != "early" ||
+				l1.Shifts[0].PBT != 24600 || !approx(l1.Shifts[0].OEE, 0.76089935804301) {
+				t.Errorf("L1: %+v", l1)
+			}
+			if l2.Day.PBT != 0 || l2.Day.NoData != 11*3600 || l2.Day.OEE != nil || len(l2.Shifts) != 0 {
+				t.Errorf("L2: %+v", l2)
+			}
+			p := r.Plant
+			if p.PBT != 24600 || p.NoData != 40*60+11*3600 || p.Good != 770 || !approx(p.Availability, 21120.0/24600) || !approx(p.OEE, 0.76089935804301) {
+				t.Errorf("plant: %+v", p)
+			}
+			res, body = e.do(e.as[domain.RolePlanner], "GET", "/api/v1/reports/daily?date=2-3-2026", nil)
+			e.problem(res, body, 400, "date")
+		})
+	}
+}

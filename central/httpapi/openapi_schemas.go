@@ -35,6 +35,9 @@ var queryParams = map[string][]queryParam{
 		{"shift", "", "the shift's name or start HH:MM (with period=shift and date)"},
 		{"class", "", "only these classes, comma-separated: run, breakdown, small_stop, idle, setup, planned_stop, no_data"},
 	},
+	"GET /api/v1/reports/daily": {
+		{"date", "date", "the plant day (each line's time zone); default: the current one"},
+	},
 	"GET /api/v1/events": {
 		{"line", "", "the line (required)"},
 		{"type", "", "count, state, scan or qc"},
