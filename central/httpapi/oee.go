@@ -25,33 +25,40 @@ func (s *Server) registerOEE() {
 		"a line's state intervals (run, breakdown, small_stop, idle, setup, planned_stop, no_data) with reason, length, the part in planned busy time and the work order, over the same periods as /oee; &class= filters (comma-separated)", anyRole...)
 	s.handle(http.MethodGet, "/api/v1/reports/daily", s.dailyReport, Authenticated,
 		"the plant day's production and OEE (?date=YYYY-MM-DD; default the current plant day): per line the day's figures, losses, downtime by reason and products, and each shift starting that day; plant totals from summed times and parts. Computed when asked, not yet stored", anyRole...)
+	s.handle(http.MethodGet, "/api/v1/reports/daily.xlsx", s.dailyXLSX, Authenticated,
+		"the daily report as XLSX: the lines' days and shifts with units and plant totals, downtime by reason, and a chart sheet of OEE by line", anyRole...)
 }
 
 func (s *Server) dailyReport(c echo.Context) error {
+	r, err := s.daily(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// daily computes the daily report a request asks for (reports_xlsx.go too).
+func (s *Server) daily(c echo.Context) (oee.DailyReport, error) {
 	src, ok := s.opts.Store.(OEEStore)
 	if !ok {
-		return &Problem{Status: http.StatusNotImplemented, Detail: "this store cannot compute OEE"}
+		return oee.DailyReport{}, &Problem{Status: http.StatusNotImplemented, Detail: "this store cannot compute OEE"}
 	}
 	date := c.QueryParam("date")
 	if date != "" {
 		if _, err := time.Parse("2006-01-02", date); err != nil {
-			return invalid("date", "date must be a day YYYY-MM-DD, got "+quoteShort(date))
+			return oee.DailyReport{}, invalid("date", "date must be a day YYYY-MM-DD, got "+quoteShort(date))
 		}
 	}
 	ctx := c.Request().Context()
 	ls, err := s.opts.Store.ListLines(ctx)
 	if err != nil {
-		return err
+		return oee.DailyReport{}, err
 	}
 	ids := make([]string, 0, len(ls))
 	for _, l := range ls {
 		ids = append(ids, l.ID)
 	}
-	r, err := oee.NewService(src, s.reports()).Daily(ctx, ids, date, s.opts.Now())
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, r)
+	return oee.NewService(src, s.reports()).Daily(ctx, ids, date, s.opts.Now())
 }
 
 // reports is the reports configuration in force.

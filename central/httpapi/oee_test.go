@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"math"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/oee"
@@ -413,6 +416,43 @@ func TestDailyReportRoute(t *testing.T) {
 			}
 			res, body = e.do(e.as[domain.RolePlanner], "GET", "/api/v1/reports/daily?date=2-3-2026", nil)
 			e.problem(res, body, 400, "date")
+
+			// The same day as a workbook: the lines' days, the plant total
+			// (bold), the shift, downtime by reason and a chart sheet.
+			res, body = e.do(e.as[domain.RolePlanner], "GET", "/api/v1/reports/daily.xlsx?date=2026-03-02", nil)
+			if res.StatusCode != 200 || res.Header.Get("Content-Disposition") != `attachment; filename="daily-2026-03-02.xlsx"` {
+				t.Fatalf("daily.xlsx: %d %q", res.StatusCode, res.Header.Get("Content-Disposition"))
+			}
+			f, err := excelize.OpenReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if got := strings.Join(f.GetSheetList(), ","); got != "Daily report,Downtime,Chart" {
+				t.Errorf("sheets %s", got)
+			}
+			cell := func(sheet, ref string) string {
+				t.Helper()
+				v, err := f.GetCellValue(sheet, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return v
+			}
+			for ref, want := range map[string]string{
+				"A3": "Line", "C3": "Planned busy time (h)", "K3": "OEE",
+				"A4": "L1", "C4": "6.83", "F4": "770", "K4": "76.1%", // 24600 s = 6.83 h
+				"A5": "L2", "K5": "",
+				"A6": "Plant", "F6": "770", "G6": "19", "H6": "85.9%", "K6": "76.1%",
+				"A8": "Shifts", "A9": "L1", "B9": "early", "K9": "76.1%",
+			} {
+				if got := cell("Daily report", ref); got != want {
+					t.Errorf("Daily report!%s = %q, want %q", ref, got, want)
+				}
+			}
+			if got := cell("Downtime", "C2") + " " + cell("Downtime", "E2"); got != "changeover 25" {
+				t.Errorf("first downtime row: %q", got)
+			}
 		})
 	}
 }
