@@ -19,7 +19,7 @@ type OEEStore interface {
 
 func (s *Server) registerOEE() {
 	s.handle(http.MethodGet, "/api/v1/lines/:id/oee", s.lineOEE, Authenticated,
-		"a line's OEE to ISO 22400-2 (availability, performance, quality, TEEP, the six big losses, downtime by reason, per work order and product) over from..to (RFC 3339, at most 31 days) or ?period=shift|day&date=YYYY-MM-DD[&shift=NAME] in the plant's time zone (reports.day_start); default the current shift", anyRole...)
+		"a line's OEE to ISO 22400-2 (availability, performance, quality, TEEP, the six big losses, downtime by reason, per work order and product) over from..to (RFC 3339, at most 31 days) or ?period=shift|day|week|month&date=YYYY-MM-DD[&shift=NAME] in the plant's time zone (reports.day_start; a week from Monday, a month from the 1st); default the current shift", anyRole...)
 	s.kiosk("/api/v1/lines/:id/oee") // the dashboard's OEE row
 	s.handle(http.MethodGet, "/api/v1/lines/:id/states", s.lineStates, Authenticated,
 		"a line's state intervals (run, breakdown, small_stop, idle, setup, planned_stop, no_data) with reason, length, the part in planned busy time and the work order, over the same periods as /oee; &class= filters (comma-separated)", anyRole...)
@@ -99,12 +99,12 @@ func (s *Server) oeeRequest(c echo.Context) (*oee.Service, string, oee.PeriodQue
 		switch q.Kind {
 		case "":
 			q.Kind = oee.PeriodShift
-		case oee.PeriodShift, oee.PeriodDay:
+		case oee.PeriodShift, oee.PeriodDay, oee.PeriodWeek, oee.PeriodMonth:
 		default:
-			return nil, "", q, invalid("period", "period must be shift or day (a range is given by from and to), got "+quoteShort(q.Kind))
+			return nil, "", q, invalid("period", "period must be shift, day, week or month (a range is given by from and to), got "+quoteShort(q.Kind))
 		}
-		if q.Kind == oee.PeriodDay && q.Shift != "" {
-			return nil, "", q, invalid("shift", "shift goes with period=shift, not period=day")
+		if q.Kind != oee.PeriodShift && q.Shift != "" {
+			return nil, "", q, invalid("shift", "shift goes with period=shift, not period="+q.Kind)
 		}
 	}
 	line := c.Param("id")

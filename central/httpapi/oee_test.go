@@ -225,7 +225,8 @@ func TestLineOEERoute(t *testing.T) {
 			res, body = e.do(nil, "GET", "/api/v1/lines/L1/oee", nil)
 			e.problem(res, body, 401, "")
 			for _, tc := range []struct{ query, field string }{
-				{"?period=week", "period"},
+				{"?period=year", "period"},
+				{"?period=week&shift=early", "shift"},
 				{"?period=shift&date=2026-02-30&shift=early", "date"},
 				{"?period=shift&date=2026-03-02", "shift"},
 				{"?period=shift&date=2026-03-02&shift=late", "shift"},
@@ -351,7 +352,7 @@ func TestLineStatesRoute(t *testing.T) {
 			}
 			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/states?class=down", nil)
 			e.problem(res, body, 400, "class")
-			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/states?period=month", nil)
+			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/states?period=year", nil)
 			e.problem(res, body, 400, "period")
 		})
 	}

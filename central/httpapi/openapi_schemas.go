@@ -23,14 +23,14 @@ var queryParams = map[string][]queryParam{
 	"GET /api/v1/lines/:id/oee": {
 		{"from", "date-time", "start of a range (with to; at most 31 days)"},
 		{"to", "date-time", "end of a range (exclusive)"},
-		{"period", "", "shift or day (instead of from and to); default: the current shift"},
+		{"period", "", "shift, day, week or month (instead of from and to); default: the current shift"},
 		{"date", "date", "the plant day, or the day the shift starts on (plant time zone); default: the current one"},
 		{"shift", "", "the shift's name or start HH:MM (with period=shift and date)"},
 	},
 	"GET /api/v1/lines/:id/states": {
 		{"from", "date-time", "start of a range (with to; at most 31 days)"},
 		{"to", "date-time", "end of a range (exclusive)"},
-		{"period", "", "shift or day (instead of from and to); default: the current shift"},
+		{"period", "", "shift, day, week or month (instead of from and to); default: the current shift"},
 		{"date", "date", "the plant day, or the day the shift starts on (plant time zone); default: the current one"},
 		{"shift", "", "the shift's name or start HH:MM (with period=shift and date)"},
 		{"class", "", "only these classes, comma-separated: run, breakdown, small_stop, idle, setup, planned_stop, no_data"},

@@ -72,3 +72,40 @@ func TestDailyNightShift(t *testing.T) {
 		t.Error("a bad date was accepted")
 	}
 }
+
+// TestWeekAndMonthPeriods: a week runs from Monday's plant day, a month
+// from the 1st's, each to the next one's start (wall clock, so a month
+// across a daylight-saving change is an hour short).
+func TestWeekAndMonthPeriods(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DayStart = "06:00"
+	cfg.Timezone = "Europe/Berlin"
+	svc := NewService(fakeSource{}, cfg)
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		q        PeriodQuery
+		from, to time.Time
+		date     string
+	}{
+		{PeriodQuery{Kind: PeriodWeek, Date: "2026-03-05"}, time.Date(2026, 3, 2, 6, 0, 0, 0, berlin), time.Date(2026, 3, 9, 6, 0, 0, 0, berlin), "2026-03-02"},
+		{PeriodQuery{Kind: PeriodWeek, Date: "2026-03-08"}, time.Date(2026, 3, 2, 6, 0, 0, 0, berlin), time.Date(2026, 3, 9, 6, 0, 0, 0, berlin), "2026-03-02"}, // a Sunday
+		{PeriodQuery{Kind: PeriodMonth, Date: "2026-03-31"}, time.Date(2026, 3, 1, 6, 0, 0, 0, berlin), time.Date(2026, 4, 1, 6, 0, 0, 0, berlin), "2026-03-01"},
+		{PeriodQuery{Kind: PeriodMonth, Date: "2026-12-15"}, time.Date(2026, 12, 1, 6, 0, 0, 0, berlin), time.Date(2027, 1, 1, 6, 0, 0, 0, berlin), "2026-12-01"},
+		{PeriodQuery{Kind: PeriodMonth}, time.Date(2026, 3, 1, 6, 0, 0, 0, berlin), time.Date(2026, 4, 1, 6, 0, 0, 0, berlin), "2026-03-01"}, // now's month
+	} {
+		r, err := svc.Line(context.Background(), "L1", c.q, now)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.q, err)
+		}
+		if !r.Period.From.Equal(c.from) || !r.Period.To.Equal(c.to) || r.Period.Date != c.date || r.Period.Kind != c.q.Kind {
+			t.Errorf("%+v: period %+v, want %v..%v from %s", c.q, r.Period, c.from, c.to, c.date)
+		}
+	}
+	if d := time.Date(2026, 4, 1, 6, 0, 0, 0, berlin).Sub(time.Date(2026, 3, 1, 6, 0, 0, 0, berlin)); d != 31*24*time.Hour-time.Hour {
+		t.Errorf("March in Berlin is %v", d)
+	}
+}

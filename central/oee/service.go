@@ -110,6 +110,8 @@ const (
 	PeriodRange = "range"
 	PeriodShift = "shift"
 	PeriodDay   = "day"
+	PeriodWeek  = "week"  // Monday's plant day to the next Monday's
+	PeriodMonth = "month" // the 1st's plant day to the next 1st's
 )
 
 // PeriodQuery asks for a period: From and To, or a Kind (shift or day) on a
@@ -253,9 +255,9 @@ func (s *Service) resolve(q PeriodQuery, cal calendar, now time.Time) (Period, e
 			return Period{}, fieldErr("to", "the range from..to must be at most 31 days")
 		}
 		return Period{Kind: PeriodRange, From: q.From.UTC(), To: q.To.UTC()}, nil
-	case PeriodDay, PeriodShift:
+	case PeriodDay, PeriodShift, PeriodWeek, PeriodMonth:
 	default:
-		return Period{}, fieldErr("period", "must be shift or day (or give from and to)")
+		return Period{}, fieldErr("period", "must be shift, day, week or month (or give from and to)")
 	}
 	var date time.Time
 	if q.Date != "" {
@@ -265,18 +267,31 @@ func (s *Service) resolve(q PeriodQuery, cal calendar, now time.Time) (Period, e
 		}
 		date = d
 	}
-	if q.Kind == PeriodDay {
+	if q.Kind != PeriodShift {
 		if date.IsZero() { // the plant day holding now
 			date = now.In(cal.loc)
 			if w, err := Day(date, cal.loc, s.cfg.DayStart); err == nil && w.Start.After(now) {
 				date = date.AddDate(0, 0, -1)
 			}
 		}
-		w, err := Day(date, cal.loc, s.cfg.DayStart)
+		first, days := date, 1
+		switch q.Kind {
+		case PeriodWeek:
+			first = date.AddDate(0, 0, -((int(date.Weekday()) + 6) % 7)) // its Monday
+			days = 7
+		case PeriodMonth:
+			first = time.Date(date.Year(), date.Month(), 1, 0, 0, 0, 0, cal.loc)
+			days = first.AddDate(0, 1, -1).Day() // the month's last day
+		}
+		w, err := Day(first, cal.loc, s.cfg.DayStart)
 		if err != nil {
 			return Period{}, err
 		}
-		return Period{Kind: PeriodDay, Date: date.Format("2006-01-02"), From: w.Start, To: w.End}, nil
+		last, err := Day(first.AddDate(0, 0, days-1), cal.loc, s.cfg.DayStart)
+		if err != nil {
+			return Period{}, err
+		}
+		return Period{Kind: q.Kind, Date: first.Format("2006-01-02"), From: w.Start, To: last.End}, nil
 	}
 	if len(cal.shifts) == 0 {
 		return Period{}, fieldErr("period", "the line works around the clock (no shifts in master data or planning): ask for a day or a range")
