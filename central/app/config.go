@@ -20,6 +20,7 @@ import (
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/exceptions"
 	"github.com/linewise/linewise/central/ingest"
+	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/throttle"
@@ -42,6 +43,9 @@ type Config struct {
 	Planning planning.Config `yaml:"planning"`
 	// Exceptions tunes when exceptions are raised (see exceptions.Config).
 	Exceptions exceptions.Config `yaml:"exceptions"`
+	// Reports tunes the OEE reports (see oee.Config): the plant day's
+	// start, the small-stop and startup thresholds, the reason codes.
+	Reports oee.Config `yaml:"reports"`
 	// Execution holds the shop-floor execution rules (scan repeat window,
 	// predecessor overlap, overrun tolerance; see domain.ExecutionRules).
 	Execution domain.ExecutionRules `yaml:"execution"`
@@ -282,6 +286,7 @@ func DefaultConfig() Config {
 		Demo:       true,
 		Planning:   planning.DefaultConfig(),
 		Exceptions: exceptions.DefaultConfig(),
+		Reports:    oee.DefaultConfig(),
 		Execution:  domain.DefaultExecutionRules(),
 		SignIn:     throttle.DefaultConfig(),
 		EdgeAuth:   DefaultEdgeAuth(),
@@ -303,6 +308,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Exceptions.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Reports.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Execution.Validate("execution"); err != nil {

@@ -31,6 +31,9 @@ func TestLoadConfig(t *testing.T) {
 			":1: http:", ":3: database.driver:", ":5: mqtt.client_id:"}},
 		{"external broker required without embedded", "mqtt:\n  embedded:\n    enabled: false\n", []string{"mqtt.broker_url: must be set"}},
 		{"postgres needs a dsn", "database:\n  driver: postgres\n", []string{":2: database.dsn: is required when database.driver is postgres"}},
+		{"reports problems", "reports:\n  day_start: \"8am\"\n  small_stop: -1m\n  startup: 25h\n  reasons:\n    \"7\": {category: Mechanical}\n", []string{
+			":2: reports.day_start:", ":3: reports.small_stop:", ":4: reports.startup:", "reports.reasons.7.text: is required"}},
+		{"reports day start", "reports:\n  day_start: \"08:00\"\n", nil},
 		{"postgres with a dsn", "database:\n  driver: postgres\n  dsn: postgres://u@h/db\n", nil},
 		{"edge with hashed token", "edges:\n  - id: e1\n    token_sha256: " + strings.Repeat("ab", 32) + "\n    lines: [L1]\n", nil},
 		{"edge problems", `edges:

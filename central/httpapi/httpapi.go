@@ -14,7 +14,6 @@ import (
 	"math"
 	"net/http"
 	"runtime/debug"
-	"strconv"
 	"sync"
 	"time"
 
@@ -23,6 +22,7 @@ import (
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/live"
+	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/throttle"
 	"github.com/linewise/linewise/edge/wire"
 )
@@ -42,7 +42,8 @@ type Store interface {
 	AuditStore
 	ExceptionStore
 	ScanStore
-	TotalsStore // totals.go
+	TotalsStore     // totals.go
+	EventQueryStore // events.go
 	StationActionStore
 	QuarantineStore
 }
@@ -83,6 +84,9 @@ type Options struct {
 	// EdgeGuard throttles failed edge tokens at /api/v1/ingest and the
 	// heartbeat (edgeauth.go); nil: not throttled.
 	EdgeGuard *throttle.EdgeGuard
+	// Reports configures the OEE reports (oee.go); nil: oee.DefaultConfig,
+	// with shifts from master data only.
+	Reports *oee.Config
 }
 
 // Server serves the API.
@@ -145,7 +149,7 @@ func New(o Options) *Server {
 	s.handle(http.MethodGet, "/", s.dashboard, Authenticated, "supervisor dashboard (HTML); ?kiosk=TOKEN signs a wall screen in with a kiosk token", anyRole...)
 	s.handle(http.MethodGet, "/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) }, Open, "liveness")
 	s.handle(http.MethodGet, "/api/v1/lines", s.lines, Authenticated, "lines with state and active work", anyRole...)
-	s.handle(http.MethodGet, "/api/v1/events", s.events, Authenticated, "latest raw events of a line (a scan shows the operator's name, never a badge code)", anyRole...)
+	s.handle(http.MethodGet, "/api/v1/events", s.events, Authenticated, eventsSummary, anyRole...)
 	s.handle(http.MethodGet, "/api/v1/stream", s.stream, Authenticated, "server-sent line snapshots", anyRole...)
 	s.kiosk("/")
 	s.kiosk("/api/v1/lines")
@@ -312,28 +316,7 @@ func (s *Server) lines(c echo.Context) error {
 	return c.JSON(http.StatusOK, ls)
 }
 
-func (s *Server) events(c echo.Context) error {
-	line := c.QueryParam("line")
-	if line == "" {
-		return invalid("line", "query parameter line is required")
-	}
-	if err := wire.ValidID(line); err != nil {
-		return invalid("line", "line "+err.Error())
-	}
-	limit := 100
-	if v := c.QueryParam("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return invalid("limit", "limit must be a whole number from 1 to 1000")
-		}
-		limit = n
-	}
-	evs, err := s.opts.Store.LatestEvents(c.Request().Context(), line, limit)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, evs)
-}
+func (s *Server) events(c echo.Context) error { return s.listEvents(c) } // events.go
 
 // stream is a server-sent event stream of "lines" snapshots and
 // "exceptions" lists: one of each at once, then whatever RunPush broadcasts.

@@ -53,6 +53,13 @@ func (s *Server) OpenAPI() map[string]any {
 		for _, name := range params {
 			ps = append(ps, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
 		}
+		for _, q := range queryParams[r.Method+" "+r.Path] { // openapi_schemas.go
+			ps = append(ps, q.openAPI())
+		}
+		if schema, ok := responseSchemas[r.Method+" "+r.Path]; ok {
+			op["responses"].(map[string]any)["200"] = map[string]any{"description": "success",
+				"content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+		}
 		if len(ps) > 0 {
 			op["parameters"] = ps
 		}

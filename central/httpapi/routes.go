@@ -151,6 +151,7 @@ func (s *Server) registerRoutes() {
 	s.registerEdges()      // edges.go
 	s.registerMasterData() // masterdata.go, import.go
 	s.registerTotals()     // totals.go
+	s.registerOEE()        // oee.go
 	s.registerPages()
 }
 

@@ -384,7 +384,7 @@ func TestTokensLifecycle(t *testing.T) {
 
 // TestKioskToken: a wall screen opens /?kiosk=TOKEN once; the token moves
 // into a cookie (and out of the address); the screen then reads the
-// dashboard, lines, exceptions and the stream, and nothing else.
+// dashboard, lines, exceptions, line OEE and the stream, and nothing else.
 func TestKioskToken(t *testing.T) {
 	onBothStores(t, func(t *testing.T, e *env) {
 		tok := e.token(domain.TokenKiosk, "", "")
@@ -431,7 +431,7 @@ func TestAnonymousReads(t *testing.T) {
 
 func testAnonymousReads(t *testing.T, e *env) {
 	open := []string{"GET /login", "GET /healthz", "GET /api/openapi.json", "GET /assets/session.js", "GET /station/:id"}
-	kiosk := []string{"GET /", "GET /api/v1/lines", "GET /api/v1/stream", "GET /api/v1/exceptions"}
+	kiosk := []string{"GET /", "GET /api/v1/lines", "GET /api/v1/stream", "GET /api/v1/exceptions", "GET /api/v1/lines/:id/oee"}
 	tok := e.token(domain.TokenKiosk, "", "")
 	badge := e.badgeAt("ST-L1", "B-1001")
 	fill := strings.NewReplacer(":id", "ST-L1", ":number", "NOPE", ":sku", "NOPE", ":line", "L1", ":username", "nope", ":kind", "products")

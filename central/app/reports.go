@@ -1,0 +1,29 @@
+package app
+
+import (
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/oee"
+	"github.com/linewise/linewise/central/planning"
+)
+
+// reportsConfig is the reports configuration with the planning
+// configuration's time zone and shifts, which the OEE of a line without
+// its own shifts in master data (or a site time zone) follows, as its plan does.
+func reportsConfig(cfg Config) *oee.Config {
+	r := cfg.Reports
+	r.Timezone = cfg.Planning.Timezone
+	r.Shifts = shifts(cfg.Planning.Shifts)
+	r.LineShifts = map[string][]domain.Shift{}
+	for line, ss := range cfg.Planning.LineShifts {
+		r.LineShifts[line] = shifts(ss)
+	}
+	return &r
+}
+
+func shifts(ss []planning.Shift) []domain.Shift {
+	out := make([]domain.Shift, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, domain.Shift{Name: s.Start, Start: s.Start, End: s.End, Days: s.Days})
+	}
+	return out
+}
