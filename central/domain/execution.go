@@ -219,3 +219,14 @@ type StationAction struct {
 	Response []byte // the answer's body
 	At       time.Time
 }
+
+// ExceptionETag is an exception's entity tag: it changes with its status
+// and with every new occurrence, so an acknowledge or resolve sent with
+// If-Match is refused once someone else has acted or the problem repeated.
+func ExceptionETag(x Exception) string {
+	return HashETag(struct {
+		ID, Status string
+		Occ        int
+		Last       time.Time
+	}{x.ID, string(x.Status), x.Occurrences, x.LastAt})
+}

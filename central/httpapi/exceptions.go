@@ -46,6 +46,8 @@ func (s *Server) registerExceptions() {
 	s.handle(http.MethodPost, "/api/v1/exceptions", s.raiseException, Authenticated,
 		"raise material_short on a line (or a station's line) by hand; one open per line and work order (audited)", exceptionRaisers...)
 	s.lineScoped(http.MethodPost, "/api/v1/exceptions")
+	s.handle(http.MethodGet, "/api/v1/exceptions/:id", s.getException, Authenticated,
+		"one exception, with its ETag (acknowledge and resolve honour If-Match)", anyRole...)
 	s.handle(http.MethodPost, "/api/v1/exceptions/:id/acknowledge", s.changeException(domain.ExceptionAcknowledged), Authenticated,
 		"acknowledge an open exception (audited)", exceptionAckers...)
 	s.handle(http.MethodPost, "/api/v1/exceptions/:id/resolve", s.changeException(domain.ExceptionResolved), Authenticated,
@@ -215,6 +217,18 @@ func (s *Server) changeException(to domain.ExceptionStatus) echo.HandlerFunc {
 			return apiError(err)
 		}
 		ctx, id, actor := c.Request().Context(), c.Param("id"), principal(c).Actor()
+		if ifMatch(c) != "" {
+			cur, err := s.opts.Store.GetException(ctx, id)
+			if errors.Is(err, domain.ErrNotFound) {
+				return &Problem{Status: http.StatusNotFound, Field: "id", Detail: "exception " + strconv.Quote(id) + " does not exist"}
+			}
+			if err != nil {
+				return apiError(err)
+			}
+			if err := checkMatch(c, domain.ExceptionETag(cur)); err != nil {
+				return staleOr(err, "exception "+id)
+			}
+		}
 		var x domain.Exception
 		if to == domain.ExceptionAcknowledged {
 			x, err = s.opts.Store.AcknowledgeException(ctx, id, actor, note)
@@ -228,8 +242,22 @@ func (s *Server) changeException(to domain.ExceptionStatus) echo.HandlerFunc {
 			return apiError(err)
 		}
 		s.NotifyExceptions()
+		setETag(c, domain.ExceptionETag(x))
 		return c.JSON(http.StatusOK, x)
 	}
+}
+
+func (s *Server) getException(c echo.Context) error {
+	id := c.Param("id")
+	x, err := s.opts.Store.GetException(c.Request().Context(), id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Field: "id", Detail: "exception " + strconv.Quote(id) + " does not exist"}
+	}
+	if err != nil {
+		return apiError(err)
+	}
+	setETag(c, domain.ExceptionETag(x))
+	return c.JSON(http.StatusOK, x)
 }
 
 // NotifyExceptions asks for a push of the exceptions not yet resolved to

@@ -117,24 +117,44 @@ func (h *scheduleHandlers) get(c echo.Context) error {
 	if err != nil {
 		return planError(err)
 	}
+	setETag(c, proposalETag(p))
 	return c.JSON(http.StatusOK, p)
 }
 
-func (h *scheduleHandlers) approve(c echo.Context) error {
-	p, err := h.p.Approve(c.Request().Context(), c.Param("id"), actor(c))
+// proposalETag changes when a proposal is decided, superseded or goes
+// stale (another plan approved since it was computed).
+func proposalETag(p *plansvc.Proposal) string {
+	return domain.HashETag(struct {
+		ID, Status, By string
+		Stale          bool
+		Base           int64
+	}{p.ID, p.Status, p.SupersededBy, p.Stale, p.BaseVersion})
+}
+
+// decide approves or rejects a proposal; with If-Match, only the version
+// the planner looked at.
+func (h *scheduleHandlers) decide(c echo.Context, do func(ctx context.Context, id string, a domain.Actor) (*plansvc.Proposal, error)) error {
+	ctx, id := c.Request().Context(), c.Param("id")
+	if ifMatch(c) != "" {
+		cur, err := h.p.Get(ctx, id)
+		if err != nil {
+			return planError(err)
+		}
+		if err := checkMatch(c, proposalETag(cur)); err != nil {
+			return staleOr(err, "proposal "+id)
+		}
+	}
+	p, err := do(ctx, id, actor(c))
 	if err != nil {
 		return planError(err)
 	}
+	setETag(c, proposalETag(p))
 	return c.JSON(http.StatusOK, p)
 }
 
-func (h *scheduleHandlers) reject(c echo.Context) error {
-	p, err := h.p.Reject(c.Request().Context(), c.Param("id"), actor(c))
-	if err != nil {
-		return planError(err)
-	}
-	return c.JSON(http.StatusOK, p)
-}
+func (h *scheduleHandlers) approve(c echo.Context) error { return h.decide(c, h.p.Approve) }
+
+func (h *scheduleHandlers) reject(c echo.Context) error { return h.decide(c, h.p.Reject) }
 
 type rushRequest struct {
 	Priority *int       `json:"priority"`

@@ -167,6 +167,28 @@ func TestScheduleAPI(t *testing.T) {
 		t.Fatalf("get missing proposal: %d", code)
 	}
 
+	// A planner approving with a stale If-Match (the proposal changed since
+	// they read it) is refused; the version read last passes.
+	ifMatch := func(method, path, tag string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, e.srv.URL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+e.tokens[domain.RolePlanner])
+		req.Header.Set("If-Match", tag)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		return res, string(raw)
+	}
+	res, _ := ifMatch("GET", "/api/v1/schedule/proposals/"+rush.ID, "*")
+	if res.Header.Get("ETag") == "" {
+		t.Fatal("a proposal has no ETag")
+	}
+	if res, body := ifMatch("POST", "/api/v1/schedule/proposals/"+rush.ID+"/approve", `"0123456789abcdef01234567"`); res.StatusCode != 412 || !strings.Contains(body, `"field":"If-Match"`) {
+		t.Fatalf("approve with a stale If-Match: %d %s", res.StatusCode, body)
+	}
+
 	var approved planning.Proposal
 	if code, body := e.call(t, domain.RolePlanner, "POST", "/api/v1/schedule/proposals/"+rush.ID+"/approve", nil, &approved); code != 200 {
 		t.Fatalf("approve: %d %s", code, body)
