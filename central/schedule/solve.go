@@ -32,6 +32,9 @@ type Options struct {
 	// breakdown, rush-order insertion): its line sequences are kept where
 	// still valid and dispatch rules are only run if it cannot be decoded.
 	Initial *Plan
+	// OnImprove, if set, is called with the score of each new best plan
+	// found by the search (for progress curves; it must be quick).
+	OnImprove func(Score)
 }
 
 // PlannedOp is where and when one operation runs. Step is 1-based.
@@ -102,6 +105,8 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	s := &searcher{m: m, obj: opt.Objective, rng: rand.New(rand.NewPCG(opt.Seed, 0x6c696e65)), tabu: map[uint64]int{}}
 	s.curT, s.scratch = newTimes(m), newTimes(m)
 	s.pure = opt.Objective == ObjectiveMakespan && m.isPure()
+	s.insertions = s.pure
+	s.onImprove = opt.OnImprove
 	var start *solution
 	ruleName := ""
 	if opt.Initial != nil {
@@ -143,6 +148,7 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	s.best = newSolution(m)
 	s.best.copyFrom(s.cur)
 	s.bestSc = s.curT.sc
+	s.improved()
 	s.run(ctx, maxIter)
 	bt := newTimes(m)
 	if !m.decode(s.best, bt) {
