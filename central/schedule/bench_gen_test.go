@@ -286,6 +286,10 @@ var curveAt = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, ti
 func TestBenchGenerated(t *testing.T) {
 	benchEnabled(t)
 	cases := genCases(t)
+	iters := 0
+	if v := os.Getenv("LINEWISE_BENCH_GEN_ITERS"); v != "" {
+		iters, _ = strconv.Atoi(v)
+	}
 	fmt.Printf("generated instances (Taillard's generator with our seeds; flexible Brandimarte-style), gap %% to a computed lower bound\n")
 	fmt.Printf("%-12s %6s %6s %8s", "instance", "lb", "ours", "iters")
 	for _, c := range curveAt {
@@ -307,12 +311,16 @@ func TestBenchGenerated(t *testing.T) {
 		}
 		var pts []pt
 		start := time.Now()
-		pl, err := schedule.Solve(context.Background(), c.p, schedule.Options{Objective: schedule.ObjectiveMakespan, Budget: c.budget, Seed: 1,
-			OnImprove: func(sc schedule.Score) {
-				mu.Lock()
-				pts = append(pts, pt{time.Since(start), int(sc.Makespan / jsUnit)})
-				mu.Unlock()
-			}})
+		opt := schedule.Options{Objective: schedule.ObjectiveMakespan, Budget: c.budget, Seed: 1}
+		if iters > 0 { // deterministic runs, for tuning on a shared machine
+			opt.Budget, opt.MaxIterations = 0, iters
+		}
+		opt.OnImprove = func(sc schedule.Score) {
+			mu.Lock()
+			pts = append(pts, pt{time.Since(start), int(sc.Makespan / jsUnit)})
+			mu.Unlock()
+		}
+		pl, err := schedule.Solve(context.Background(), c.p, opt)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}

@@ -150,7 +150,7 @@ func (s *searcher) run(ctx context.Context, maxIter int) {
 	stall := 0
 	stallMax := max(300, min(5*n, 5000))
 	if s.pure {
-		stallMax = 1500
+		stallMax = 8000
 	}
 	maxN := 48
 	s.runBest = newSolution(m)
