@@ -71,6 +71,14 @@ func (s *searcher) restart() {
 	s.cur.copyFrom(from)
 	m.decode(s.cur, s.curT)
 	clear(s.tabu)
+	if len(s.elite) >= 2 && s.rng.IntN(2) == 0 {
+		g := s.elite[s.rng.IntN(len(s.elite))].sol
+		if g != from && s.relink(g) {
+			s.runBest.copyFrom(s.cur)
+			s.runSc = s.curT.sc
+			return
+		}
+	}
 	for range s.strength {
 		if s.pure {
 			s.tails()
@@ -92,4 +100,60 @@ func (s *searcher) restart() {
 	}
 	s.runBest.copyFrom(s.cur)
 	s.runSc = s.curT.sc
+}
+
+// relink walks the current plan part of the way towards the guide (path
+// relinking): on randomly chosen lines, the first operation out of the
+// guide's order is moved to its place. It stops between a third and two
+// thirds of the way; it does nothing (false) when the two plans assign some
+// operation to different lines.
+func (s *searcher) relink(g *solution) bool {
+	m, cur := s.m, s.cur
+	for v := range cur.line {
+		if cur.line[v] != g.line[v] {
+			return false
+		}
+	}
+	diff := 0
+	for l := range cur.seq {
+		for i, v := range cur.seq[l] {
+			if g.seq[l][i] != v {
+				diff++
+			}
+		}
+	}
+	if diff < 4 {
+		return false
+	}
+	steps := diff/3 + s.rng.IntN(diff/3+1)
+	lines := make([]int32, 0, len(cur.seq))
+	for l := range cur.seq {
+		lines = append(lines, int32(l))
+	}
+	for steps > 0 && len(lines) > 0 {
+		k := s.rng.IntN(len(lines))
+		l := lines[k]
+		q, gq := cur.seq[l], g.seq[l]
+		i := 0
+		for i < len(q) && q[i] == gq[i] {
+			i++
+		}
+		if i == len(q) {
+			lines[k] = lines[len(lines)-1]
+			lines = lines[:len(lines)-1]
+			continue
+		}
+		x := gq[i]
+		mv := move{kind: moveInsert, a: x, l: l, oldI: cur.pos[x], i: int32(i)}
+		m.apply(cur, &mv)
+		if !m.decode(cur, s.curT) {
+			m.undo(cur, &mv)
+			lines[k] = lines[len(lines)-1]
+			lines = lines[:len(lines)-1]
+			continue
+		}
+		steps--
+	}
+	m.decode(cur, s.curT)
+	return true
 }
