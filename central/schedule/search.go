@@ -85,25 +85,35 @@ func (s *searcher) tails() {
 }
 
 // criticalPath walks back from operation v along the arcs that bound each
-// start: the line predecessor (through its setup) or the routing predecessor.
+// start: the line predecessor (its end plus v's setup) or the routing
+// predecessor, whichever is later; it stops at a release time. It sees
+// through calendar gaps: an operation that starts at the first working time
+// its binding predecessor allows (after a break, a shift or a weekend) is on
+// the path even though it does not start when that predecessor ends.
 func (s *searcher) criticalPath(v int32) []int32 {
 	m, d, sol := s.m, s.curT, s.cur
 	p := s.path[:0]
 	for v >= 0 {
 		p = append(p, v)
 		l := sol.line[v]
-		next := int32(-1)
+		mp, mEnd := int32(-1), before
 		if i := sol.pos[v]; i > 0 {
-			if mp := sol.seq[l][i-1]; d.en[mp] == d.ss[v] {
-				next = mp
-			}
+			mp = sol.seq[l][i-1]
+			mEnd = d.en[mp] + d.st[v] - d.ss[v]
 		}
-		if next < 0 {
-			if jp := m.jobPred[v]; jp >= 0 && d.en[jp] == d.st[v] {
-				next = jp
-			}
+		jp, jEnd := m.jobPred[v], before
+		if jp >= 0 {
+			jEnd = d.en[jp]
 		}
-		v = next
+		r := m.ready[v]
+		switch {
+		case mp >= 0 && mEnd >= jEnd && mEnd >= r:
+			v = mp
+		case jp >= 0 && jEnd >= r:
+			v = jp
+		default:
+			v = -1
+		}
 	}
 	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
 		p[i], p[j] = p[j], p[i]

@@ -35,6 +35,9 @@ type Options struct {
 	// OnImprove, if set, is called with the score of each new best plan
 	// found by the search (for progress curves; it must be quick).
 	OnImprove func(Score)
+	// RightShift, with Initial, returns the earlier plan's sequences
+	// decoded again, without any search: the naive repair, a baseline.
+	RightShift bool
 }
 
 // PlannedOp is where and when one operation runs. Step is 1-based.
@@ -70,7 +73,7 @@ type Plan struct {
 	Orders []OrderResult
 	Score  Score
 	// How it was found.
-	Rule       string // dispatch rule of the starting plan, or "initial"
+	Rule       string // dispatch rule of the starting plan; for a repair "initial" (the earlier sequences) or "keep"
 	Iterations int
 }
 
@@ -110,8 +113,21 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	var start *solution
 	ruleName := ""
 	if opt.Initial != nil {
+		// Repair: the earlier line sequences decoded again (a right-shift)
+		// or, usually steadier, an active schedule that keeps each
+		// operation on its line and not before its earlier start; the
+		// better one by the objective, which now counts what moved.
+		m.setInitial(opt.Initial)
+		var bestSc score
 		if sol := m.fromPlan(opt.Initial); m.decode(sol, s.curT) {
-			start, ruleName = sol, "initial"
+			start, ruleName, bestSc = sol, "initial", s.curT.sc
+		}
+		if !opt.RightShift && ctx.Err() == nil {
+			if sol, err := m.construct(ruleKeep); err == nil && m.decode(sol, s.curT) && (start == nil || s.curT.sc.less(bestSc, opt.Objective)) {
+				start, ruleName = sol, "keep"
+			}
+		} else if start != nil {
+			maxIter = -1
 		}
 	}
 	if start == nil {
@@ -149,7 +165,9 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	s.best.copyFrom(s.cur)
 	s.bestSc = s.curT.sc
 	s.improved()
-	s.run(ctx, maxIter)
+	if maxIter >= 0 {
+		s.run(ctx, maxIter)
+	}
 	bt := newTimes(m)
 	if !m.decode(s.best, bt) {
 		return nil, fmt.Errorf("internal error: best plan no longer decodes")
