@@ -70,7 +70,7 @@ func (s *searcher) restart() {
 	s.found = false
 	s.cur.copyFrom(from)
 	m.decode(s.cur, s.curT)
-	clear(s.tabu)
+	s.tabu.reset()
 	if len(s.elite) >= 2 && s.rng.IntN(2) == 0 {
 		g := s.elite[s.rng.IntN(len(s.elite))].sol
 		if g != from && s.relink(g) {

@@ -106,9 +106,9 @@ func (s *searcher) flipped(mv *move, f func(x, y int32) bool) bool {
 
 func (s *searcher) isTabu(mv *move) bool {
 	if mv.kind == moveReassign {
-		return s.tabu[lineKey(mv.a, mv.l)] > s.iters
+		return s.tabu.get(lineKey(mv.a, mv.l)) > s.iters
 	}
-	return s.flipped(mv, func(x, y int32) bool { return s.tabu[swapKey(x, y)] > s.iters })
+	return s.flipped(mv, func(x, y int32) bool { return s.tabu.get(swapKey(x, y)) > s.iters })
 }
 
 // pendingTabu collects the attributes that forbid undoing mv (called

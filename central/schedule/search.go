@@ -3,7 +3,6 @@ package schedule
 import (
 	"context"
 	"math/rand/v2"
-	"sort"
 	"time"
 )
 
@@ -16,7 +15,7 @@ type searcher struct {
 	scratch *times
 	best    *solution
 	bestSc  score
-	tabu    map[uint64]int
+	tabu    *tabuList
 	iters   int
 	path    []int32
 	moves   []move
@@ -213,16 +212,24 @@ func (s *searcher) run(ctx context.Context, maxIter int) {
 		for _, i := range ord {
 			mvs[i].tabu = s.isTabu(&mvs[i]) && !mvs[i].sc.less(s.bestSc, s.obj)
 		}
-		sortMoves(ord, mvs, s.obj)
 		applied := false
-		for _, i := range ord {
+		for len(ord) > 0 {
+			bk := 0
+			for k := 1; k < len(ord); k++ {
+				if better(&mvs[ord[k]], &mvs[ord[bk]], s.obj) {
+					bk = k
+				}
+			}
+			i := ord[bk]
+			ord[bk] = ord[len(ord)-1]
+			ord = ord[:len(ord)-1]
 			mv := mvs[i]
 			s.pendingTabu(&mv)
 			m.apply(s.cur, &mv)
 			if m.decode(s.cur, s.curT) {
 				t := s.iters + tenure + s.rng.IntN(tenure/2+1)
 				for _, k := range s.pending {
-					s.tabu[k] = t
+					s.tabu.set(k, t)
 				}
 				applied = true
 				break
@@ -252,16 +259,12 @@ func (s *searcher) run(ctx context.Context, maxIter int) {
 	}
 }
 
-// sortMoves orders candidate indices: allowed before tabu, then by score,
-// then by their (shuffled) position.
-func sortMoves(ord []int32, mvs []move, obj Objective) {
-	sort.SliceStable(ord, func(x, y int) bool {
-		a, b := &mvs[ord[x]], &mvs[ord[y]]
-		if a.tabu != b.tabu {
-			return !a.tabu
-		}
-		return a.sc.less(b.sc, obj)
-	})
+// better orders candidate moves: allowed before tabu, then by score.
+func better(a, b *move, obj Objective) bool {
+	if a.tabu != b.tabu {
+		return !a.tabu
+	}
+	return a.sc.less(b.sc, obj)
 }
 
 func (s *searcher) improved() {

@@ -105,7 +105,8 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 		maxIter = 2000
 	}
 	m := compile(p)
-	s := &searcher{m: m, obj: opt.Objective, rng: rand.New(rand.NewPCG(opt.Seed, 0x6c696e65)), tabu: map[uint64]int{}}
+	s := &searcher{m: m, obj: opt.Objective, rng: rand.New(rand.NewPCG(opt.Seed, 0x6c696e65))}
+	s.tabu = newTabuList(m.n(), m.nLines)
 	s.curT, s.scratch = newTimes(m), newTimes(m)
 	s.pure = opt.Objective == ObjectiveMakespan && m.isPure()
 	s.insertions = s.pure
