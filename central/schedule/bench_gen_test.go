@@ -14,7 +14,8 @@ package schedule_test
 // sizes up to 30×20 and of the flexible ones; larger sizes get
 // LINEWISE_BENCH_GEN_LARGE_BUDGET (default 1s). LINEWISE_BENCH_GEN_N
 // (default 3) instances per size, LINEWISE_BENCH_GEN_SIZES restricts the
-// sizes (e.g. "20x15,30x15,fjs20x10"). Gaps at earlier times come from the
+// sizes (e.g. "20x15,30x15,fjs20x10"), LINEWISE_BENCH_THREADS (default 1)
+// runs that many parallel searches per instance. Gaps at earlier times come from the
 // same run: the search does not depend on its budget, so its best plan at
 // 1 s is what a 1 s budget returns.
 
@@ -286,11 +287,14 @@ var curveAt = []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, ti
 func TestBenchGenerated(t *testing.T) {
 	benchEnabled(t)
 	cases := genCases(t)
-	iters := 0
+	iters, threads := 0, 1
 	if v := os.Getenv("LINEWISE_BENCH_GEN_ITERS"); v != "" {
 		iters, _ = strconv.Atoi(v)
 	}
-	fmt.Printf("generated instances (Taillard's generator with our seeds; flexible Brandimarte-style), gap %% to a computed lower bound\n")
+	if v := os.Getenv("LINEWISE_BENCH_THREADS"); v != "" {
+		threads, _ = strconv.Atoi(v)
+	}
+	fmt.Printf("generated instances (Taillard's generator with our seeds; flexible Brandimarte-style), gap %% to a computed lower bound, %d search thread(s)\n", threads)
 	fmt.Printf("%-12s %6s %6s %8s", "instance", "lb", "ours", "iters")
 	for _, c := range curveAt {
 		fmt.Printf(" %7s", label(c))
@@ -311,7 +315,7 @@ func TestBenchGenerated(t *testing.T) {
 		}
 		var pts []pt
 		start := time.Now()
-		opt := schedule.Options{Objective: schedule.ObjectiveMakespan, Budget: c.budget, Seed: 1}
+		opt := schedule.Options{Objective: schedule.ObjectiveMakespan, Budget: c.budget, Seed: 1, Threads: threads}
 		if iters > 0 { // deterministic runs, for tuning on a shared machine
 			opt.Budget, opt.MaxIterations = 0, iters
 		}

@@ -3,7 +3,6 @@ package schedule
 import (
 	"context"
 	"math/rand/v2"
-	"time"
 )
 
 type searcher struct {
@@ -40,7 +39,7 @@ type searcher struct {
 	strength int
 	found    bool // a new best since the last restart
 
-	onImprove func(Score)
+	onImprove func(score)
 }
 
 func (m *model) isPure() bool {
@@ -269,7 +268,6 @@ func better(a, b *move, obj Objective) bool {
 
 func (s *searcher) improved() {
 	if s.onImprove != nil {
-		sc := s.bestSc
-		s.onImprove(Score{WeightedTardiness: sc.wt, TotalSetup: time.Duration(sc.setup), Makespan: time.Duration(sc.mk), LateOrders: sc.late})
+		s.onImprove(s.bestSc)
 	}
 }

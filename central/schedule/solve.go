@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -35,6 +36,11 @@ type Options struct {
 	// OnImprove, if set, is called with the score of each new best plan
 	// found by the search (for progress curves; it must be quick).
 	OnImprove func(Score)
+	// Threads runs that many independent searches (seeds derived from
+	// Seed) from the same starting plan in parallel and keeps the best;
+	// 0 or 1 means one. With MaxIterations the result depends only on Seed
+	// and Threads.
+	Threads int
 	// RightShift, with Initial, returns the earlier plan's sequences
 	// decoded again, without any search: the naive repair, a baseline.
 	RightShift bool
@@ -110,7 +116,6 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	s.curT, s.scratch = newTimes(m), newTimes(m)
 	s.pure = opt.Objective == ObjectiveMakespan && m.isPure()
 	s.insertions = s.pure
-	s.onImprove = opt.OnImprove
 	var start *solution
 	ruleName := ""
 	if opt.Initial != nil {
@@ -165,16 +170,57 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	s.best = newSolution(m)
 	s.best.copyFrom(s.cur)
 	s.bestSc = s.curT.sc
+	if opt.OnImprove != nil {
+		var mu sync.Mutex
+		var shown *score
+		s.onImprove = func(sc score) {
+			mu.Lock()
+			defer mu.Unlock()
+			if shown == nil || sc.less(*shown, opt.Objective) {
+				shown = &sc
+				opt.OnImprove(Score{WeightedTardiness: sc.wt, TotalSetup: time.Duration(sc.setup), Makespan: time.Duration(sc.mk), LateOrders: sc.late})
+			}
+		}
+	}
 	s.improved()
+	workers := []*searcher{s}
+	for k := 1; k < opt.Threads && maxIter >= 0; k++ {
+		w := &searcher{m: m, obj: s.obj, rng: rand.New(rand.NewPCG(opt.Seed+uint64(k)*0x9e3779b97f4a7c15, 0x6c696e65)),
+			pure: s.pure, insertions: s.insertions, onImprove: s.onImprove}
+		w.tabu = newTabuList(m.n(), m.nLines)
+		w.curT, w.scratch = newTimes(m), newTimes(m)
+		w.cur, w.best = newSolution(m), newSolution(m)
+		w.cur.copyFrom(start)
+		w.best.copyFrom(start)
+		m.decode(w.cur, w.curT)
+		w.bestSc = w.curT.sc
+		workers = append(workers, w)
+	}
 	if maxIter >= 0 {
+		var wg sync.WaitGroup
+		for _, w := range workers[1:] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.run(ctx, maxIter)
+			}()
+		}
 		s.run(ctx, maxIter)
+		wg.Wait()
+	}
+	iters := 0
+	for _, w := range workers {
+		iters += w.iters
+		if w.bestSc.less(s.bestSc, s.obj) {
+			s.best, s.bestSc = w.best, w.bestSc
+		}
 	}
 	bt := newTimes(m)
 	if !m.decode(s.best, bt) {
 		return nil, fmt.Errorf("internal error: best plan no longer decodes")
 	}
 	pl := m.plan(s.best, bt)
-	pl.Rule, pl.Iterations = ruleName, s.iters
+	pl.Rule, pl.Iterations = ruleName, iters
 	return pl, nil
 }
 
