@@ -118,27 +118,28 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	s.insertions = s.pure
 	var start *solution
 	ruleName := ""
+	var bestSc score
 	if opt.Initial != nil {
 		// Repair: the earlier line sequences decoded again (a right-shift)
 		// or, usually steadier, an active schedule that keeps each
 		// operation on its line and not before its earlier start; the
 		// better one by the objective, which now counts what moved.
 		m.setInitial(opt.Initial)
-		var bestSc score
 		if sol := m.fromPlan(opt.Initial); m.decode(sol, s.curT) {
 			start, ruleName, bestSc = sol, "initial", s.curT.sc
 		}
 		if !opt.RightShift && ctx.Err() == nil {
 			if sol, err := m.construct(ruleKeep); err == nil && m.decode(sol, s.curT) && (start == nil || s.curT.sc.less(bestSc, opt.Objective)) {
-				start, ruleName = sol, "keep"
+				start, ruleName, bestSc = sol, "keep", s.curT.sc
 			}
 		} else if start != nil {
 			maxIter = -1
 		}
 	}
-	if start == nil {
+	// A repair that leaves orders newly late also tries the dispatch rules
+	// of a fresh plan, when time allows: avoiding new lateness comes first.
+	if start == nil || (opt.Initial != nil && !opt.RightShift && bestSc.newLate > 0) {
 		var firstErr error
-		var bestSc score
 		rules := []rule{ruleATCS, ruleEDD, ruleSetupEDD, ruleECT, ruleMWKR}
 		if opt.Objective == ObjectiveMakespan {
 			rules = []rule{ruleMWKR, ruleECT, ruleATCS, ruleEDD, ruleSetupEDD}
