@@ -53,8 +53,10 @@
 //
 // Repair (Options.Initial): the start is the better of the earlier
 // sequences decoded again (a right-shift) and an active schedule that keeps
-// every operation on its line and not before its earlier start; the
-// objective then also counts what the repair changes (see stable.go).
+// every operation on its line and not before its earlier start; when both
+// leave orders newly late and time allows, the dispatch rules of a fresh
+// plan compete too. The objective then also counts what the repair changes
+// (see stable.go). Options.RightShift returns the right-shift alone.
 //
 // Objectives, compared lexicographically:
 //   - ObjectivePlant (default): weighted tardiness, then total setup time,
