@@ -51,7 +51,8 @@ test-short:
 	$(GO) test -short -count=1 ./...
 
 # Every capability's benchmark, printing its figures: the scheduler on the
-# classic job-shop instances against a first-fit baseline and at plant scale;
+# classic job-shop instances against a first-fit baseline, on generated
+# Taillard and flexible instances against a lower bound, and at plant scale;
 # device drivers against the simulator (and Telegraf, when built with
 # .ci/telegraf.sh); edge→central events/s and latency on SQLite and
 # PostgreSQL; order queries over 100,000 orders. Not part of `make test`.

@@ -179,10 +179,56 @@ func TestBenchLarge(t *testing.T) {
 	if err := check.Check(&q, re); err != nil {
 		t.Fatalf("repaired plan fails the checker: %v", err)
 	}
-	d := schedule.Compare(pl, re)
-	fmt.Printf("repair:     %v (budget %v), %d frozen, %d iterations, %d ops moved, %d orders later, %d newly late, weighted tardiness %.1f h\n",
-		repair.Round(time.Millisecond), repairBudget, len(q.Frozen), re.Iterations, len(d.Moved), len(d.Later), len(d.NewlyLate), re.Score.WeightedTardiness)
-	fmt.Printf("            allocated %.1f MB in %d allocations\n", float64(ms1.TotalAlloc-ms0.TotalAlloc)/1e6, ms1.Mallocs-ms0.Mallocs)
+	fmt.Printf("repair after L07 is down 6 h (%d operations frozen), against the plan before:\n", len(q.Frozen))
+	fmt.Printf("  %-22s %8s %6s %8s %8s %7s %7s %8s %10s\n", "", "time", "iters", "moved", "to line", "later", "n.late", "wt h", "shift h")
+	row := func(name string, pl2 *schedule.Plan, took time.Duration) {
+		d := schedule.Compare(pl, pl2)
+		lines, shift := 0, time.Duration(0)
+		for _, c := range d.Moved {
+			if c.FromLine != c.ToLine {
+				lines++
+			}
+			shift += max(c.Shift, -c.Shift)
+		}
+		fmt.Printf("  %-22s %8v %6d %8d %8d %7d %7d %8.1f %10.0f\n", name, took.Round(time.Millisecond), pl2.Iterations, len(d.Moved), lines, len(d.Later), len(d.NewlyLate), pl2.Score.WeightedTardiness, shift.Hours())
+	}
+	start = time.Now()
+	rs, err := schedule.Solve(context.Background(), &q, schedule.Options{Seed: 1, Initial: pl, RightShift: true})
+	rsTook := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := check.Check(&q, rs); err != nil {
+		t.Fatalf("right-shifted plan fails the checker: %v", err)
+	}
+	row("right-shift baseline", rs, rsTook)
+	row(fmt.Sprintf("repair (%s, %v)", re.Rule, repairBudget), re, repair)
+	for _, b := range []time.Duration{time.Second, 5 * time.Second} {
+		if b <= repairBudget {
+			continue
+		}
+		start = time.Now()
+		r2, err := schedule.Solve(context.Background(), &q, schedule.Options{Budget: b, Seed: 1, Initial: pl})
+		took := time.Since(start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := check.Check(&q, r2); err != nil {
+			t.Fatalf("repaired plan fails the checker: %v", err)
+		}
+		row(fmt.Sprintf("repair (%s, %v)", r2.Rule, b), r2, took)
+	}
+	start = time.Now()
+	fp, err := schedule.Solve(context.Background(), &q, schedule.Options{Budget: budget, Seed: 1})
+	fpTook := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := check.Check(&q, fp); err != nil {
+		t.Fatalf("re-planned plan fails the checker: %v", err)
+	}
+	row(fmt.Sprintf("full re-plan (%v)", budget), fp, fpTook)
+	fmt.Printf("  repair allocated %.1f MB in %d allocations\n", float64(ms1.TotalAlloc-ms0.TotalAlloc)/1e6, ms1.Mallocs-ms0.Mallocs)
 }
 
 func largeRepairCase(b *testing.B) (*schedule.Problem, *schedule.Plan) {

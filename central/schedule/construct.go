@@ -14,10 +14,11 @@ const (
 	ruleMWKR
 	ruleECT
 	ruleSetupEDD
+	ruleKeep // repair: each operation on its earlier line, not before its earlier start, by earlier start
 	nRules
 )
 
-var ruleNames = [...]string{"EDD", "ATCS", "MWKR", "ECT", "SETUP-EDD"}
+var ruleNames = [...]string{"EDD", "ATCS", "MWKR", "ECT", "SETUP-EDD", "KEEP"}
 
 type cand struct {
 	ss, st, en int64
@@ -64,6 +65,13 @@ func (m *model) construct(r rule) (*solution, error) {
 		e := m.elig[v][i]
 		l := e.line
 		t0 := max(jobEnd[o], m.ready[v])
+		if r == ruleKeep && m.init != nil && m.init.line[v] >= 0 {
+			if il := m.init.line[v]; il != l && m.durOn(int(v), il) >= 0 {
+				cache[o][i] = cand{}
+				return
+			}
+			t0 = max(t0, m.init.st[v])
+		}
 		ss, st, en, ok := m.place(int(l), m.opFam[v], lineFree[l], lastEnd[l], lastFam[l], t0, e.dur)
 		cache[o][i] = cand{ss, st, en, ok}
 	}
@@ -158,6 +166,11 @@ func (m *model) construct(r rule) (*solution, error) {
 				p = -float64(c.en)
 			case ruleSetupEDD:
 				p = -float64(c.st-c.ss)*1e3 - float64(m.due[o])*1e-3
+			case ruleKeep:
+				p = -float64(c.st)
+				if m.init != nil && m.init.st[v] < far {
+					p = -float64(m.init.st[v])
+				}
 			}
 			if best < 0 || p > bestP || (p == bestP && o < best) {
 				best, bestOp, bestP = o, i, p

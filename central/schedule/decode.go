@@ -35,11 +35,15 @@ func (s *solution) renumber(l int32) {
 
 // score is the objective; which part counts first depends on Objective.
 type score struct {
-	wt     float64 // Σ weight × tardiness in hours
-	setup  int64
-	mk     int64
-	late   int
-	failed bool
+	wt    float64 // Σ weight × tardiness in hours
+	setup int64
+	mk    int64
+	late  int
+	// repair (Options.Initial): see stable.go
+	newLate float64 // Σ weight of orders newly late
+	moved   int
+	shift   int64 // seconds
+	failed  bool
 }
 
 func (a score) less(b score, obj Objective) bool {
@@ -53,15 +57,34 @@ func (a score) less(b score, obj Objective) bool {
 		if a.wt != b.wt {
 			return a.wt < b.wt
 		}
-		return a.setup < b.setup
+		if a.setup != b.setup {
+			return a.setup < b.setup
+		}
+		return a.stabler(b)
+	}
+	if a.newLate != b.newLate {
+		return a.newLate < b.newLate
 	}
 	if a.wt != b.wt {
 		return a.wt < b.wt
+	}
+	if a.moved != b.moved || a.shift != b.shift {
+		return a.stabler(b)
 	}
 	if a.setup != b.setup {
 		return a.setup < b.setup
 	}
 	return a.mk < b.mk
+}
+
+func (a score) stabler(b score) bool {
+	if a.newLate != b.newLate {
+		return a.newLate < b.newLate
+	}
+	if a.moved != b.moved {
+		return a.moved < b.moved
+	}
+	return a.shift < b.shift
 }
 
 // times is a decoded schedule.
@@ -154,11 +177,11 @@ func (m *model) decode(s *solution, d *times) bool {
 		d.sc = score{failed: true}
 		return false
 	}
-	d.sc = m.evaluate(d)
+	d.sc = m.evaluate(s, d)
 	return true
 }
 
-func (m *model) evaluate(d *times) score {
+func (m *model) evaluate(s *solution, d *times) score {
 	var sc score
 	for _, f := range m.frozenOps {
 		sc.mk = max(sc.mk, f.en)
@@ -174,6 +197,7 @@ func (m *model) evaluate(d *times) score {
 			sc.late++
 		}
 	}
+	m.stability(s, d, &sc)
 	return sc
 }
 

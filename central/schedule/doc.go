@@ -32,16 +32,37 @@
 //
 // Algorithm: several dispatch rules (Giffler–Thompson active schedule
 // generation with EDD, ATCS-style with setups, MWKR, earliest end) build
-// starting plans; the best one is improved by a tabu search over swaps of
-// adjacent operations at the ends of critical blocks (N5/N7-style) and
-// reassignments of critical operations to other eligible lines. Every
-// candidate is decoded by a calendar-aware semi-active schedule builder. The
-// search is anytime: when the budget or the context ends it returns the best
-// plan found.
+// starting plans; the best one is improved by a tabu search on the blocks
+// of a critical path: swaps of the first and last pairs of each block (N5),
+// moves of an inner operation to the block's start or end and of the first
+// or last operation into the block (N7), and reassignments of critical
+// operations to other eligible lines. Critical paths see through calendar
+// gaps (an operation that starts at the first working time its binding
+// predecessor allows is on the path). In job shops without calendars,
+// setups or frozen work (flexible or not) every move is ranked by the same
+// head/tail estimate (Nowicki–Smutnicki, Balas–Vazacopoulos) and only the
+// chosen one is decoded; otherwise each candidate is decoded by the
+// calendar-aware semi-active schedule builder. Tabu attributes are the
+// reversed arcs of a line sequence (and an operation's old line), with
+// aspiration by the best plan. When the search stagnates it restarts from an
+// elite pool of distinct good plans: half of the time by path relinking
+// from one elite plan part of the way towards another, otherwise from an
+// elite plan perturbed by random critical moves whose number grows while
+// restarts find nothing better. The search is anytime: when the budget or
+// the context ends it returns the best plan found.
+//
+// Repair (Options.Initial): the start is the better of the earlier
+// sequences decoded again (a right-shift) and an active schedule that keeps
+// every operation on its line and not before its earlier start; when both
+// leave orders newly late and time allows, the dispatch rules of a fresh
+// plan compete too. The objective then also counts what the repair changes
+// (see stable.go). Options.RightShift returns the right-shift alone.
 //
 // Objectives, compared lexicographically:
 //   - ObjectivePlant (default): weighted tardiness, then total setup time,
-//     then makespan.
+//     then makespan; a repair compares first the weight of orders newly
+//     late, then weighted tardiness, operations moved (a line change counts
+//     twice), total start shift, setup time and makespan.
 //   - ObjectiveMakespan (the classic job-shop benchmark): makespan, then
 //     weighted tardiness, then total setup time.
 package schedule

@@ -59,6 +59,7 @@ type model struct {
 	frozenOps []frozenOp
 	frozenSet map[[2]int]bool
 	lb        int64 // makespan lower bound
+	init      *initial
 }
 
 func (m *model) t(x time.Time) int64 { return int64(x.Sub(m.now)) }

@@ -5,56 +5,6 @@ import (
 	"math/rand/v2"
 )
 
-type moveKind uint8
-
-const (
-	moveSwap     moveKind = iota // swap seq[line][i] and seq[line][i+1]
-	moveReassign                 // move op a to line l at position i
-)
-
-type move struct {
-	kind moveKind
-	a, b int32 // swap: the pair (a before b); reassign: op, its old line
-	l    int32
-	i    int32
-	oldI int32
-}
-
-func (m *model) apply(s *solution, mv *move) {
-	switch mv.kind {
-	case moveSwap:
-		q := s.seq[mv.l]
-		q[mv.i], q[mv.i+1] = q[mv.i+1], q[mv.i]
-		s.pos[q[mv.i]], s.pos[q[mv.i+1]] = mv.i, mv.i+1
-	case moveReassign:
-		m.relocate(s, mv.a, mv.b, mv.oldI, mv.l, mv.i)
-	}
-}
-
-func (m *model) undo(s *solution, mv *move) {
-	switch mv.kind {
-	case moveSwap:
-		m.apply(s, mv)
-	case moveReassign:
-		m.relocate(s, mv.a, mv.l, mv.i, mv.b, mv.oldI)
-	}
-}
-
-func (m *model) relocate(s *solution, v, from, fromI, to, toI int32) {
-	q := s.seq[from]
-	copy(q[fromI:], q[fromI+1:])
-	s.seq[from] = q[:len(q)-1]
-	s.renumber(from)
-	q = s.seq[to]
-	q = append(q, 0)
-	copy(q[toI+1:], q[toI:])
-	q[toI] = v
-	s.seq[to] = q
-	s.renumber(to)
-	s.line[v] = to
-	s.dur[v] = m.durOn(int(v), to)
-}
-
 type searcher struct {
 	m       *model
 	obj     Objective
@@ -64,15 +14,32 @@ type searcher struct {
 	scratch *times
 	best    *solution
 	bestSc  score
-	tabu    map[uint64]int
+	tabu    *tabuList
 	iters   int
 	path    []int32
 	moves   []move
-	// pure is true for classic job shops (no calendars, setups or frozen
-	// work) with the makespan objective: swaps are then ranked by the
-	// Nowicki–Smutnicki head/tail estimate instead of a full decode.
-	pure bool
-	tail []int64
+	order   []int32
+	// pure is true for job shops, flexible or not, without calendars,
+	// setups or frozen work, under the makespan objective: every move
+	// (swap, insertion, reassignment) is then ranked by the same head/tail
+	// estimate instead of a full decode, and insertions (N7) are tried.
+	pure       bool
+	insertions bool
+	tail       []int64
+	heads      []int64
+	buf        []int32
+	pending    []uint64
+
+	// diversification: an elite pool of distinct good plans, restarts from
+	// one of them perturbed by strength random moves; the strength grows
+	// while restarts find nothing better.
+	elite    []eliteSol
+	runBest  *solution
+	runSc    score
+	strength int
+	found    bool // a new best since the last restart
+
+	onImprove func(score)
 }
 
 func (m *model) isPure() bool {
@@ -115,70 +82,36 @@ func (s *searcher) tails() {
 	}
 }
 
-// estimate is the makespan after swapping adjacent a, b (a first) on line l.
-func (s *searcher) estimate(mv *move) int64 {
-	m, sol, en, q := s.m, s.cur, s.curT.en, s.tail
-	u, v := mv.a, mv.b
-	p := sol.dur
-	seq := sol.seq[mv.l]
-	head := func(x int32) int64 {
-		if x < 0 {
-			return 0
-		}
-		return en[x]
-	}
-	tl := func(x int32) int64 {
-		if x < 0 {
-			return 0
-		}
-		return q[x] + p[x]
-	}
-	mpU, msV := int32(-1), int32(-1)
-	if mv.i > 0 {
-		mpU = seq[mv.i-1]
-	}
-	if int(mv.i)+2 < len(seq) {
-		msV = seq[mv.i+2]
-	}
-	rv := max(m.ready[v], head(m.jobPred[v]), head(mpU))
-	ru := max(m.ready[u], head(m.jobPred[u]), rv+p[v])
-	qu := max(tl(m.jobSucc[u]), tl(msV))
-	qv := max(tl(m.jobSucc[v]), qu+p[u])
-	return max(rv+p[v]+qv, ru+p[u]+qu)
-}
-
-func swapKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
-func lineKey(a, l int32) uint64 { return 1<<63 | uint64(uint32(a))<<32 | uint64(uint32(l)) }
-func (s *searcher) isTabu(mv *move) bool {
-	var k uint64
-	if mv.kind == moveSwap {
-		k = swapKey(mv.a, mv.b)
-	} else {
-		k = lineKey(mv.a, mv.l)
-	}
-	return s.tabu[k] > s.iters
-}
-
 // criticalPath walks back from operation v along the arcs that bound each
-// start: the line predecessor (through its setup) or the routing predecessor.
+// start: the line predecessor (its end plus v's setup) or the routing
+// predecessor, whichever is later; it stops at a release time. It sees
+// through calendar gaps: an operation that starts at the first working time
+// its binding predecessor allows (after a break, a shift or a weekend) is on
+// the path even though it does not start when that predecessor ends.
 func (s *searcher) criticalPath(v int32) []int32 {
 	m, d, sol := s.m, s.curT, s.cur
 	p := s.path[:0]
 	for v >= 0 {
 		p = append(p, v)
 		l := sol.line[v]
-		next := int32(-1)
+		mp, mEnd := int32(-1), before
 		if i := sol.pos[v]; i > 0 {
-			if mp := sol.seq[l][i-1]; d.en[mp] == d.ss[v] {
-				next = mp
-			}
+			mp = sol.seq[l][i-1]
+			mEnd = d.en[mp] + d.st[v] - d.ss[v]
 		}
-		if next < 0 {
-			if jp := m.jobPred[v]; jp >= 0 && d.en[jp] == d.st[v] {
-				next = jp
-			}
+		jp, jEnd := m.jobPred[v], before
+		if jp >= 0 {
+			jEnd = d.en[jp]
 		}
-		v = next
+		r := m.ready[v]
+		switch {
+		case mp >= 0 && mEnd >= jEnd && mEnd >= r:
+			v = mp
+		case jp >= 0 && jEnd >= r:
+			v = jp
+		default:
+			v = -1
+		}
 	}
 	for i, j := 0, len(p)-1; i < j; i, j = i+1, j-1 {
 		p[i], p[j] = p[j], p[i]
@@ -211,46 +144,6 @@ func (s *searcher) target() int32 {
 	return b
 }
 
-func (s *searcher) neighbours(path []int32) []move {
-	m, sol := s.m, s.cur
-	mv := s.moves[:0]
-	// blocks: maximal runs of path ops adjacent on one line
-	for i := 0; i < len(path); {
-		j := i
-		for j+1 < len(path) && sol.line[path[j+1]] == sol.line[path[i]] && sol.pos[path[j+1]] == sol.pos[path[j]]+1 {
-			j++
-		}
-		if j > i {
-			l := sol.line[path[i]]
-			mv = append(mv, move{kind: moveSwap, a: path[i], b: path[i+1], l: l, i: sol.pos[path[i]]})
-			if j-1 > i {
-				mv = append(mv, move{kind: moveSwap, a: path[j-1], b: path[j], l: l, i: sol.pos[path[j-1]]})
-			}
-		}
-		i = j + 1
-	}
-	for _, v := range path {
-		if len(m.elig[v]) < 2 {
-			continue
-		}
-		from := sol.line[v]
-		for _, e := range m.elig[v] {
-			if e.line == from {
-				continue
-			}
-			q := sol.seq[e.line]
-			st := s.curT.st[v]
-			i := 0
-			for i < len(q) && s.curT.st[q[i]] < st {
-				i++
-			}
-			mv = append(mv, move{kind: moveReassign, a: v, b: from, l: e.line, i: int32(i), oldI: sol.pos[v]})
-		}
-	}
-	s.moves = mv
-	return mv
-}
-
 // run is the tabu search. It stops when ctx ends, after maxIter iterations
 // (0: no limit) or when the lower bound is reached.
 func (s *searcher) run(ctx context.Context, maxIter int) {
@@ -259,15 +152,20 @@ func (s *searcher) run(ctx context.Context, maxIter int) {
 	if n < 2 {
 		return
 	}
-	// tenure 8 (+ up to 4 at random) and 2000 idle iterations before a
-	// restart were tuned on ft10 and la16–la40 at 300 ms.
-	tenure := 8
+	// tenure grows with jobs per machine; idle iterations before a restart
+	// were tuned on ft10 and la16–la40 and on generated Taillard instances.
+	tenure := 8 + len(m.due)/max(1, m.nLines)
 	stall := 0
 	stallMax := max(300, min(5*n, 5000))
 	if s.pure {
-		stallMax = 2000
+		stallMax = 8000
 	}
 	maxN := 48
+	s.runBest = newSolution(m)
+	s.runBest.copyFrom(s.cur)
+	s.runSc = s.curT.sc
+	s.strength = 2
+	s.remember(s.cur, s.curT.sc)
 	for ; maxIter <= 0 || s.iters < maxIter; s.iters++ {
 		if ctx.Err() != nil {
 			return
@@ -275,26 +173,29 @@ func (s *searcher) run(ctx context.Context, maxIter int) {
 		if s.obj == ObjectiveMakespan && s.bestSc.mk <= m.lb {
 			return
 		}
-		path := s.criticalPath(s.target())
-		mvs := s.neighbours(path)
-		if len(mvs) > maxN {
-			s.rng.Shuffle(len(mvs), func(i, j int) { mvs[i], mvs[j] = mvs[j], mvs[i] })
-			mvs = mvs[:maxN]
-		}
 		if s.pure {
 			s.tails()
 		}
-		bi := -1
-		var bsc score
+		path := s.criticalPath(s.target())
+		mvs := s.neighbours(path)
+		s.rng.Shuffle(len(mvs), func(i, j int) { mvs[i], mvs[j] = mvs[j], mvs[i] })
+		if !s.pure && len(mvs) > maxN {
+			mvs = mvs[:maxN]
+		}
+		// evaluate; order: allowed moves (not tabu, or better than the best
+		// so far) by score, then tabu ones by score
+		ord := s.order[:0]
 		for i := range mvs {
-			if i > 0 && i%8 == 0 && ctx.Err() != nil {
+			if i > 0 && i%8 == 0 && !s.pure && ctx.Err() != nil {
 				return
 			}
 			mv := &mvs[i]
-			var sc score
-			if s.pure && mv.kind == moveSwap {
-				sc = s.curT.sc
-				sc.mk = s.estimate(mv)
+			if !s.feasible(mv) {
+				continue
+			}
+			if s.pure {
+				mv.sc = s.curT.sc
+				mv.sc.mk = s.estimate(mv)
 			} else {
 				m.apply(s.cur, mv)
 				ok := m.decode(s.cur, s.scratch)
@@ -302,40 +203,54 @@ func (s *searcher) run(ctx context.Context, maxIter int) {
 				if !ok {
 					continue
 				}
-				sc = s.scratch.sc
+				mv.sc = s.scratch.sc
 			}
-			if s.isTabu(mv) && !sc.less(s.bestSc, s.obj) {
-				continue
-			}
-			if bi < 0 || sc.less(bsc, s.obj) {
-				bi, bsc = i, sc
-			}
+			ord = append(ord, int32(i))
 		}
-		if bi < 0 {
-			if len(mvs) == 0 || stall > stallMax {
-				s.restart()
-				stall = 0
-				continue
-			}
-			bi = s.rng.IntN(len(mvs))
+		s.order = ord
+		for _, i := range ord {
+			mvs[i].tabu = s.isTabu(&mvs[i]) && !mvs[i].sc.less(s.bestSc, s.obj)
 		}
-		mv := mvs[bi]
-		m.apply(s.cur, &mv)
-		if !m.decode(s.cur, s.curT) {
+		applied := false
+		for len(ord) > 0 {
+			bk := 0
+			for k := 1; k < len(ord); k++ {
+				if better(&mvs[ord[k]], &mvs[ord[bk]], s.obj) {
+					bk = k
+				}
+			}
+			i := ord[bk]
+			ord[bk] = ord[len(ord)-1]
+			ord = ord[:len(ord)-1]
+			mv := mvs[i]
+			s.pendingTabu(&mv)
+			m.apply(s.cur, &mv)
+			if m.decode(s.cur, s.curT) {
+				t := s.iters + tenure + s.rng.IntN(tenure/2+1)
+				for _, k := range s.pending {
+					s.tabu.set(k, t)
+				}
+				applied = true
+				break
+			}
 			m.undo(s.cur, &mv)
+		}
+		if !applied {
 			m.decode(s.cur, s.curT)
+			s.restart()
+			stall = 0
 			continue
 		}
-		t := tenure + s.rng.IntN(tenure/2+1)
-		if mv.kind == moveSwap {
-			s.tabu[swapKey(mv.b, mv.a)] = s.iters + t
-		} else {
-			s.tabu[lineKey(mv.a, mv.b)] = s.iters + t
+		if s.curT.sc.less(s.runSc, s.obj) {
+			s.runBest.copyFrom(s.cur)
+			s.runSc = s.curT.sc
 		}
 		if s.curT.sc.less(s.bestSc, s.obj) {
 			s.best.copyFrom(s.cur)
 			s.bestSc = s.curT.sc
+			s.found = true
 			stall = 0
+			s.improved()
 		} else if stall++; stall > stallMax {
 			s.restart()
 			stall = 0
@@ -343,25 +258,16 @@ func (s *searcher) run(ctx context.Context, maxIter int) {
 	}
 }
 
-// restart goes back to the best solution and perturbs it with a few random
-// critical swaps.
-func (s *searcher) restart() {
-	m := s.m
-	s.cur.copyFrom(s.best)
-	m.decode(s.cur, s.curT)
-	clear(s.tabu)
-	k := 2 + s.rng.IntN(6)
-	for range k {
-		path := s.criticalPath(s.target())
-		mvs := s.neighbours(path)
-		if len(mvs) == 0 {
-			break
-		}
-		mv := mvs[s.rng.IntN(len(mvs))]
-		m.apply(s.cur, &mv)
-		if !m.decode(s.cur, s.curT) {
-			m.undo(s.cur, &mv)
-			m.decode(s.cur, s.curT)
-		}
+// better orders candidate moves: allowed before tabu, then by score.
+func better(a, b *move, obj Objective) bool {
+	if a.tabu != b.tabu {
+		return !a.tabu
+	}
+	return a.sc.less(b.sc, obj)
+}
+
+func (s *searcher) improved() {
+	if s.onImprove != nil {
+		s.onImprove(s.bestSc)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 )
 
@@ -32,6 +33,17 @@ type Options struct {
 	// breakdown, rush-order insertion): its line sequences are kept where
 	// still valid and dispatch rules are only run if it cannot be decoded.
 	Initial *Plan
+	// OnImprove, if set, is called with the score of each new best plan
+	// found by the search (for progress curves; it must be quick).
+	OnImprove func(Score)
+	// Threads runs that many independent searches (seeds derived from
+	// Seed) from the same starting plan in parallel and keeps the best;
+	// 0 or 1 means one. With MaxIterations the result depends only on Seed
+	// and Threads.
+	Threads int
+	// RightShift, with Initial, returns the earlier plan's sequences
+	// decoded again, without any search: the naive repair, a baseline.
+	RightShift bool
 }
 
 // PlannedOp is where and when one operation runs. Step is 1-based.
@@ -67,7 +79,7 @@ type Plan struct {
 	Orders []OrderResult
 	Score  Score
 	// How it was found.
-	Rule       string // dispatch rule of the starting plan, or "initial"
+	Rule       string // dispatch rule of the starting plan; for a repair "initial" (the earlier sequences) or "keep"
 	Iterations int
 }
 
@@ -99,19 +111,35 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 		maxIter = 2000
 	}
 	m := compile(p)
-	s := &searcher{m: m, obj: opt.Objective, rng: rand.New(rand.NewPCG(opt.Seed, 0x6c696e65)), tabu: map[uint64]int{}}
+	s := &searcher{m: m, obj: opt.Objective, rng: rand.New(rand.NewPCG(opt.Seed, 0x6c696e65))}
+	s.tabu = newTabuList(m.n(), m.nLines)
 	s.curT, s.scratch = newTimes(m), newTimes(m)
 	s.pure = opt.Objective == ObjectiveMakespan && m.isPure()
+	s.insertions = s.pure
 	var start *solution
 	ruleName := ""
+	var bestSc score
 	if opt.Initial != nil {
+		// Repair: the earlier line sequences decoded again (a right-shift)
+		// or, usually steadier, an active schedule that keeps each
+		// operation on its line and not before its earlier start; the
+		// better one by the objective, which now counts what moved.
+		m.setInitial(opt.Initial)
 		if sol := m.fromPlan(opt.Initial); m.decode(sol, s.curT) {
-			start, ruleName = sol, "initial"
+			start, ruleName, bestSc = sol, "initial", s.curT.sc
+		}
+		if !opt.RightShift && ctx.Err() == nil {
+			if sol, err := m.construct(ruleKeep); err == nil && m.decode(sol, s.curT) && (start == nil || s.curT.sc.less(bestSc, opt.Objective)) {
+				start, ruleName, bestSc = sol, "keep", s.curT.sc
+			}
+		} else if start != nil {
+			maxIter = -1
 		}
 	}
-	if start == nil {
+	// A repair that leaves orders newly late also tries the dispatch rules
+	// of a fresh plan, when time allows: avoiding new lateness comes first.
+	if start == nil || (opt.Initial != nil && !opt.RightShift && bestSc.newLate > 0) {
 		var firstErr error
-		var bestSc score
 		rules := []rule{ruleATCS, ruleEDD, ruleSetupEDD, ruleECT, ruleMWKR}
 		if opt.Objective == ObjectiveMakespan {
 			rules = []rule{ruleMWKR, ruleECT, ruleATCS, ruleEDD, ruleSetupEDD}
@@ -143,13 +171,57 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	s.best = newSolution(m)
 	s.best.copyFrom(s.cur)
 	s.bestSc = s.curT.sc
-	s.run(ctx, maxIter)
+	if opt.OnImprove != nil {
+		var mu sync.Mutex
+		var shown *score
+		s.onImprove = func(sc score) {
+			mu.Lock()
+			defer mu.Unlock()
+			if shown == nil || sc.less(*shown, opt.Objective) {
+				shown = &sc
+				opt.OnImprove(Score{WeightedTardiness: sc.wt, TotalSetup: time.Duration(sc.setup), Makespan: time.Duration(sc.mk), LateOrders: sc.late})
+			}
+		}
+	}
+	s.improved()
+	workers := []*searcher{s}
+	for k := 1; k < opt.Threads && maxIter >= 0; k++ {
+		w := &searcher{m: m, obj: s.obj, rng: rand.New(rand.NewPCG(opt.Seed+uint64(k)*0x9e3779b97f4a7c15, 0x6c696e65)),
+			pure: s.pure, insertions: s.insertions, onImprove: s.onImprove}
+		w.tabu = newTabuList(m.n(), m.nLines)
+		w.curT, w.scratch = newTimes(m), newTimes(m)
+		w.cur, w.best = newSolution(m), newSolution(m)
+		w.cur.copyFrom(start)
+		w.best.copyFrom(start)
+		m.decode(w.cur, w.curT)
+		w.bestSc = w.curT.sc
+		workers = append(workers, w)
+	}
+	if maxIter >= 0 {
+		var wg sync.WaitGroup
+		for _, w := range workers[1:] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.run(ctx, maxIter)
+			}()
+		}
+		s.run(ctx, maxIter)
+		wg.Wait()
+	}
+	iters := 0
+	for _, w := range workers {
+		iters += w.iters
+		if w.bestSc.less(s.bestSc, s.obj) {
+			s.best, s.bestSc = w.best, w.bestSc
+		}
+	}
 	bt := newTimes(m)
 	if !m.decode(s.best, bt) {
 		return nil, fmt.Errorf("internal error: best plan no longer decodes")
 	}
 	pl := m.plan(s.best, bt)
-	pl.Rule, pl.Iterations = ruleName, s.iters
+	pl.Rule, pl.Iterations = ruleName, iters
 	return pl, nil
 }
 
