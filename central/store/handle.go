@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/linewise/linewise/central/domain"
+)
+
+// Handle is the one shared database handle a domain sub-package of store
+// (store/inventory) works through, so its changes commit in the same
+// transactions, with the same dialect rules and the same audit log, as the
+// rest of central. Queries are written once with '?' placeholders.
+type Handle struct{ s *Store }
+
+// Handle returns the shared handle for sub-packages.
+func (s *Store) Handle() Handle { return Handle{s: s} }
+
+// Postgres reports whether the database is PostgreSQL.
+func (h Handle) Postgres() bool { return h.s.postgres }
+
+// Now is the store's clock.
+func (h Handle) Now() time.Time { return h.s.now() }
+
+// Q is a query runner bound to the database or one transaction; it adapts
+// '?' placeholders to the database.
+type Q struct {
+	s *Store
+	q dbtx
+}
+
+// Exec runs a statement.
+func (q Q) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return q.q.ExecContext(ctx, q.s.q(query), args...)
+}
+
+// Query runs a query.
+func (q Q) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return q.q.QueryContext(ctx, q.s.q(query), args...)
+}
+
+// QueryRow runs a query of at most one row.
+func (q Q) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return q.q.QueryRowContext(ctx, q.s.q(query), args...)
+}
+
+// Audit appends an audit entry in q's transaction (see writeAudit).
+func (q Q) Audit(ctx context.Context, e domain.AuditEntry) error { return q.s.writeAudit(ctx, q.q, e) }
+
+// Read is a runner outside any transaction, for reads.
+func (h Handle) Read() Q { return Q{s: h.s, q: h.s.db} }
+
+// InTx runs fn in one transaction and commits if it returns nil. On
+// PostgreSQL a serialization failure or deadlock is retried (up to three
+// times) like ingest does; fn must be safe to run again.
+func (h Handle) InTx(ctx context.Context, fn func(q Q) error) error {
+	for attempt := 1; ; attempt++ {
+		err := h.inTxOnce(ctx, fn)
+		if err == nil || !h.s.retryable(err) || attempt == 3 || ctx.Err() != nil {
+			return err
+		}
+	}
+}
+
+func (h Handle) inTxOnce(ctx context.Context, fn func(q Q) error) error {
+	tx, err := h.s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(Q{s: h.s, q: tx}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// IsUnique reports a primary key or unique violation on either database.
+func IsUnique(err error) bool { return isUnique(err) }
+
+// Nanos is how times are stored (UTC unix nanoseconds).
+func Nanos(t time.Time) int64 { return nanos(t) }
+
+// NullNanos stores an optional time.
+func NullNanos(t *time.Time) sql.NullInt64 { return nullNanos(t) }
+
+// FromNanos reads a stored time.
+func FromNanos(n int64) time.Time { return fromNanos(n) }
+
+// FromNull reads an optional stored time.
+func FromNull(n sql.NullInt64) *time.Time { return fromNull(n) }
+
+// NotFound wraps a sql.ErrNoRows as domain.ErrNotFound naming what.
+func NotFound(what string, err error) error { return notFound(what, err) }
+
+// NewID is a time-ordered unique id (zero-padded nanos + random suffix),
+// the same shape as audit ids: ids sort by time.
+func NewID(at time.Time) string { return fmt.Sprintf("%019d-%s", at.UnixNano(), randomSuffix()) }
