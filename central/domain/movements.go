@@ -237,3 +237,43 @@ func (e *InsufficientStockError) Error() string {
 func (e *InsufficientStockError) Unwrap() error {
 	return &FieldError{Field: "quantity", Rule: e.Error(), Conflict: true}
 }
+
+// TraceNode is one lot in a genealogy tree. Backward, its children are the
+// component lots its producing work order consumed; forward, they are the
+// lots made by the work orders that consumed it (a work order that has made
+// no lot yet appears with Lot ""). Quantity is how much of the lower lot
+// went into the upper one (the root's: its received or produced quantity),
+// in the lower lot's unit; FirstAt/LastAt when it was issued.
+type TraceNode struct {
+	Lot         string     `json:"lot"`
+	Material    string     `json:"material"`
+	Unit        string     `json:"unit"`
+	Status      LotStatus  `json:"status,omitempty"`
+	SupplierLot string     `json:"supplier_lot,omitempty"`
+	Quantity    Qty        `json:"quantity"`
+	WorkOrder   string     `json:"work_order,omitempty"` // the work order that made this lot
+	Order       string     `json:"order,omitempty"`
+	Line        string     `json:"line,omitempty"`
+	ReceivedAt  *time.Time `json:"received_at,omitempty"`
+	ProducedAt  *time.Time `json:"produced_at,omitempty"`
+	FirstAt     *time.Time `json:"first_issued_at,omitempty"`
+	LastAt      *time.Time `json:"last_issued_at,omitempty"`
+	// Shipments (forward only): where this lot left the plant.
+	Shipments []Shipment `json:"shipments,omitempty"`
+	// Cycle: the lot already appears above itself on this branch; it is
+	// not expanded again.
+	Cycle    bool        `json:"cycle,omitempty"`
+	Children []TraceNode `json:"children"`
+}
+
+// Shipment is a lot's quantity shipped against an order.
+type Shipment struct {
+	Order       string    `json:"order"`
+	CustomerRef string    `json:"customer_ref,omitempty"`
+	Quantity    Qty       `json:"quantity"`
+	At          time.Time `json:"at"`
+}
+
+// MaxTraceDepth bounds a genealogy tree's depth (levels of semi-finished
+// products); deeper branches are not expanded.
+const MaxTraceDepth = 50
