@@ -210,6 +210,10 @@ type Balance struct {
 	UpdatedAt time.Time  `json:"updated_at"`
 }
 
+// Cursor is the balance's key for paging a stock list: "lot/location"
+// (lot and location ids cannot contain '/').
+func (b Balance) Cursor() string { return b.Lot + "/" + b.Location }
+
 // StockFilter narrows a stock query; zero values do not filter. Zero
 // balances are left out unless WithZero. After is the previous page's
 // last "lot/location".
@@ -277,3 +281,12 @@ type Shipment struct {
 // MaxTraceDepth bounds a genealogy tree's depth (levels of semi-finished
 // products); deeper branches are not expanded.
 const MaxTraceDepth = 50
+
+// LotFilter narrows a list of lots; zero values do not filter. After is
+// the last id of the previous page.
+type LotFilter struct {
+	Material string
+	Status   LotStatus
+	After    string
+	Limit    int
+}

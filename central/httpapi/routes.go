@@ -148,6 +148,7 @@ func (s *Server) registerRoutes() {
 	s.handle(get, "/api/openapi.json", s.openapi, Open, "this API as OpenAPI 3")
 	s.registerExceptions() // exceptions.go
 	s.registerEdges()      // edges.go
+	s.registerInventory()  // materials.go
 	s.registerMasterData() // masterdata.go, import.go
 	s.registerTotals()     // totals.go
 	s.registerPages()

@@ -44,17 +44,8 @@ func getLot(ctx context.Context, q store.Q, id string) (domain.Lot, error) {
 	return l, nil
 }
 
-// LotFilter narrows ListLots; zero values do not filter. After is the
-// last id of the previous page.
-type LotFilter struct {
-	Material string
-	Status   domain.LotStatus
-	After    string
-	Limit    int
-}
-
 // ListLots lists lots by id.
-func (s *Store) ListLots(ctx context.Context, f LotFilter) ([]domain.Lot, error) {
+func (s *Store) ListLots(ctx context.Context, f domain.LotFilter) ([]domain.Lot, error) {
 	query := `SELECT ` + lotCols + lotFrom + ` WHERE 1 = 1`
 	var args []any
 	if f.Material != "" {

@@ -79,10 +79,6 @@ func (s *Store) ListMovements(ctx context.Context, f domain.MovementFilter) ([]d
 	return out, rows.Err()
 }
 
-// StockCursor is the key of a balance for paging: "lot/location" (lot and
-// location ids cannot contain '/').
-func StockCursor(b domain.Balance) string { return b.Lot + "/" + b.Location }
-
 // Stock returns balances matching f by lot and location, read as kept
 // (never summed from the ledger). A negative balance is listed as it is.
 func (s *Store) Stock(ctx context.Context, f domain.StockFilter) ([]domain.Balance, error) {

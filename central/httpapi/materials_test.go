@@ -1,0 +1,272 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/linewise/linewise/central/domain"
+)
+
+// materialsRoute reports whether a route belongs to the materials API.
+func materialsRoute(r Route) bool {
+	for _, prefix := range []string{"/api/v1/locations", "/api/v1/materials/", "/api/v1/lots", "/api/v1/movements", "/api/v1/stock", "/api/v1/trace/"} {
+		if strings.HasPrefix(r.Path, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMaterialsWalkRoleMatrix calls every materials route as nobody and as
+// every role: without a login 401, with a role the route does not list 403
+// (field role), with one it lists anything but 401 or 403. Writes go to
+// records that do not exist or bodies that do not validate.
+func TestMaterialsWalkRoleMatrix(t *testing.T) {
+	e := newEnv(t)
+	fill := strings.NewReplacer(":id", "NOPE", ":code", "NOPE")
+	n := 0
+	for _, r := range e.api.Routes() {
+		if !materialsRoute(r) {
+			continue
+		}
+		n++
+		if r.Access != Authenticated || len(r.Roles) == 0 && isWrite(r.Method) {
+			t.Errorf("%s %s: access %v roles %v", r.Method, r.Path, r.Access, r.Roles)
+		}
+		path := fill.Replace(r.Path)
+		var body any
+		if isWrite(r.Method) {
+			body = map[string]any{}
+			if strings.HasSuffix(r.Path, "/units") {
+				body = []any{}
+			}
+		}
+		res, out := e.do(nil, r.Method, path, body)
+		e.problem(res, out, 401, "")
+		for _, role := range domain.Roles() {
+			res, out := e.do(e.as[role], r.Method, path, body)
+			allowed := len(r.Roles) == 0 || slices.Contains(r.Roles, role)
+			switch {
+			case !allowed:
+				if res.StatusCode != 403 || !strings.Contains(string(out), `"field":"role"`) {
+					t.Errorf("%s %s as %s: %d %s; want 403 role", r.Method, r.Path, role, res.StatusCode, out)
+				}
+			case res.StatusCode == 401 || res.StatusCode == 403:
+				t.Errorf("%s %s as %s: %d %s; the route admits %s", r.Method, r.Path, role, res.StatusCode, out, role)
+			case res.StatusCode >= 400 && res.Header.Get("Content-Type") != "application/problem+json":
+				t.Errorf("%s %s as %s: %d with content type %q", r.Method, r.Path, role, res.StatusCode, res.Header.Get("Content-Type"))
+			}
+		}
+	}
+	if n != 22 {
+		t.Errorf("%d materials routes walked, want 22", n)
+	}
+	// The warehouse role books movements, quality decides on lots, and
+	// only warehouse and admin count differences into stock.
+	for _, c := range []struct {
+		path string
+		role domain.Role
+		ok   bool
+	}{
+		{"/api/v1/movements/receipt", domain.RoleWarehouse, true},
+		{"/api/v1/movements/receipt", domain.RoleSupervisor, false},
+		{"/api/v1/movements/issue", domain.RoleSupervisor, true},
+		{"/api/v1/movements/adjustment", domain.RoleSupervisor, false},
+		{"/api/v1/movements/issue", domain.RoleOperator, false},
+		{"/api/v1/lots/:id/status", domain.RoleQuality, true},
+		{"/api/v1/lots/:id/status", domain.RoleWarehouse, false},
+	} {
+		r, ok := e.api.routeIndex["POST "+c.path]
+		if !ok || slices.Contains(r.Roles, c.role) != c.ok {
+			t.Errorf("POST %s as %s: allowed %v, want %v", c.path, c.role, slices.Contains(r.Roles, c.role), c.ok)
+		}
+	}
+}
+
+// materialsFixture: locations WH-A, LS-L1 (line side of L1), QA
+// (quarantine); Q (kg) may also be counted in bags of 25 kg; order PO-1 for
+// P released with work order WO-1 on L1; order PO-9 closed with WO-9.
+func materialsFixture(t *testing.T, e *env) {
+	t.Helper()
+	wh := e.as[domain.RoleWarehouse]
+	for _, l := range []map[string]any{
+		{"id": "WH-A", "name": "Rack A", "kind": "warehouse", "warehouse": "WH1"},
+		{"id": "LS-L1", "name": "Line 1 feeder", "kind": "line_side", "line": "L1"},
+		{"id": "QA", "name": "Quarantine cage", "kind": "quarantine"},
+	} {
+		if res, body := e.do(wh, "POST", "/api/v1/locations", l); res.StatusCode != 201 {
+			t.Fatalf("location %v: %d %s", l["id"], res.StatusCode, body)
+		}
+	}
+	if res, body := e.do(wh, "PUT", "/api/v1/materials/Q/units", []map[string]any{{"unit": "bag", "factor": 25}}); res.StatusCode != 200 ||
+		!strings.Contains(string(body), `"unit":"kg"`) {
+		t.Fatalf("units: %d %s", res.StatusCode, body)
+	}
+	for _, o := range []struct {
+		number, wo string
+		status     domain.OrderStatus
+	}{{"PO-1", "WO-1", domain.StatusReleased}, {"PO-9", "WO-9", domain.StatusClosed}} {
+		if err := e.st.CreateOrder(t.Context(), domain.Order{Number: o.number, ProductCode: "P", Quantity: 10, Status: o.status}); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.st.CreateWorkOrder(t.Context(), domain.WorkOrder{ID: o.wo, OrderNumber: o.number, OperationSeq: 10, LineID: "L1",
+			Barcode: o.wo, Quantity: 10, Status: o.status}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestMaterialsThroughTheAPI(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		materialsFixture(t, e)
+		wh, qa := e.as[domain.RoleWarehouse], e.as[domain.RoleQuality]
+		post := func(c *http.Client, path string, body map[string]any, status int) []byte {
+			t.Helper()
+			res, out := e.do(c, "POST", path, body)
+			if res.StatusCode != status {
+				t.Fatalf("POST %s %v: %d %s; want %d", path, body, res.StatusCode, out, status)
+			}
+			return out
+		}
+		// Received in bags into quarantine: 4 bags are 100 kg, held.
+		out := post(wh, "/api/v1/movements/receipt", map[string]any{"lot": "K-1", "material": "Q", "supplier_lot": "SUP-1",
+			"quantity": 4, "unit": "bag", "to": "QA", "expires_at": "2027-01-31T00:00:00Z"}, 201)
+		if !strings.Contains(string(out), `"quantity":100`) || !strings.Contains(string(out), `"entered_unit":"bag"`) {
+			t.Errorf("receipt: %s", out)
+		}
+		res, body := e.do(wh, "POST", "/api/v1/movements/receipt", map[string]any{"lot": "K-2", "material": "Q", "quantity": 1, "unit": "pallet", "to": "WH-A"})
+		if p := e.problem(res, body, 400, "unit"); !strings.Contains(p.Detail, `no conversion from "pallet" to its base unit "kg"`) {
+			t.Errorf("missing conversion: %s", p.Detail)
+		}
+		res, body = e.do(wh, "POST", "/api/v1/movements/receipt", map[string]any{"lot": "K-2", "material": "Q", "quantity": 1.0005, "to": "WH-A"})
+		e.problem(res, body, 400, "quantity")
+		post(wh, "/api/v1/movements/transfer", map[string]any{"lot": "K-1", "quantity": 60, "from": "QA", "to": "LS-L1"}, 201)
+		// Held: the issue names the lot's status.
+		res, body = e.do(wh, "POST", "/api/v1/movements/issue", map[string]any{"lot": "K-1", "quantity": 10, "from": "LS-L1", "work_order": "WO-1"})
+		if p := e.problem(res, body, 409, "lot"); !strings.Contains(p.Detail, "lot K-1 is quarantine") {
+			t.Errorf("quarantined issue: %s", p.Detail)
+		}
+		res, body = e.do(qa, "POST", "/api/v1/lots/K-1/status", map[string]any{"status": "blocked"})
+		e.problem(res, body, 400, "reason")
+		post(qa, "/api/v1/lots/K-1/status", map[string]any{"status": "released", "reason": "certificate checked"}, 200)
+		// More than on hand, and against a closed order.
+		res, body = e.do(wh, "POST", "/api/v1/movements/issue", map[string]any{"lot": "K-1", "quantity": 60.5, "from": "LS-L1", "work_order": "WO-1"})
+		if p := e.problem(res, body, 409, "quantity"); !strings.Contains(p.Detail, "lot K-1 has 60 kg at LS-L1; 60.5 kg wanted") {
+			t.Errorf("too much: %s", p.Detail)
+		}
+		res, body = e.do(wh, "POST", "/api/v1/movements/issue", map[string]any{"lot": "K-1", "quantity": 1, "from": "LS-L1", "work_order": "WO-9"})
+		if p := e.problem(res, body, 409, "work_order"); !strings.Contains(p.Detail, "order PO-9 is closed") {
+			t.Errorf("closed order: %s", p.Detail)
+		}
+		res, body = e.do(wh, "POST", "/api/v1/movements/issue", map[string]any{"lot": "K-1", "quantity": 1, "to": "WH-A", "from": "LS-L1", "work_order": "WO-1"})
+		e.problem(res, body, 400, "to")
+		post(e.as[domain.RoleSupervisor], "/api/v1/movements/issue", map[string]any{"lot": "K-1", "quantity": 59.75, "from": "LS-L1", "work_order": "WO-1"}, 201)
+		post(wh, "/api/v1/movements/fg_receipt", map[string]any{"lot": "F-1", "quantity": 10, "to": "WH-A", "work_order": "WO-1"}, 201)
+
+		// Stock by material, location and lot; zero balances on request.
+		var bs []domain.Balance
+		e.getInto(wh, "/api/v1/stock?material=Q", &bs)
+		if len(bs) != 2 || bs[0].Location != "LS-L1" || bs[0].Quantity != 250 || bs[1].Location != "QA" || bs[1].Quantity != 40000 || bs[1].Unit != "kg" {
+			t.Errorf("stock of Q: %+v", bs)
+		}
+		e.getInto(wh, "/api/v1/stock?location=WH-A", &bs)
+		if len(bs) != 1 || bs[0].Lot != "F-1" || bs[0].Quantity != 10000 || bs[0].LotStatus != domain.LotReleased {
+			t.Errorf("stock at WH-A: %+v", bs)
+		}
+		var lot domain.Lot
+		e.getInto(wh, "/api/v1/lots/K-1", &lot)
+		if lot.OnHand != 40250 || lot.Status != domain.LotReleased || lot.SupplierLot != "SUP-1" || lot.ExpiresAt == nil {
+			t.Errorf("lot K-1: %+v", lot)
+		}
+		// The ledger by lot, two at a time.
+		var page []domain.Movement
+		res = e.getInto(wh, "/api/v1/movements?lot=K-1&limit=2", &page)
+		next := res.Header.Get("X-Next-Cursor")
+		if len(page) != 2 || page[0].Type != domain.MoveIssue || next == "" {
+			t.Fatalf("first page: %+v, next %q", page, next)
+		}
+		e.getInto(wh, "/api/v1/movements?lot=K-1&limit=2&cursor="+next, &page)
+		if len(page) != 1 || page[0].Type != domain.MoveReceipt {
+			t.Errorf("second page: %+v", page)
+		}
+		res, body = e.do(wh, "GET", "/api/v1/movements?type=teleport", nil)
+		e.problem(res, body, 400, "type")
+		// Genealogy.
+		var tree domain.TraceNode
+		e.getInto(wh, "/api/v1/trace/backward?lot=F-1", &tree)
+		if tree.WorkOrder != "WO-1" || tree.Line != "L1" || len(tree.Children) != 1 || tree.Children[0].Lot != "K-1" || tree.Children[0].Quantity != 59750 {
+			t.Errorf("backward F-1: %+v", tree)
+		}
+		e.getInto(wh, "/api/v1/trace/forward?lot=K-1", &tree)
+		if len(tree.Children) != 1 || tree.Children[0].Lot != "F-1" {
+			t.Errorf("forward K-1: %+v", tree)
+		}
+		res, body = e.do(wh, "GET", "/api/v1/trace/backward?lot=NOPE", nil)
+		e.problem(res, body, 404, "")
+		// Audited: the lot's release with its reason, every movement.
+		var audit []domain.AuditEntry
+		e.getInto(e.as[domain.RoleAdmin], "/api/v1/audit?entity=lot:K-1", &audit)
+		if len(audit) != 2 || audit[0].Action != "status_released" || audit[0].Reason != "certificate checked" || audit[0].Actor != "quality" {
+			t.Errorf("lot audit: %+v", audit)
+		}
+		e.getInto(e.as[domain.RoleAdmin], "/api/v1/audit?entity=movement", &audit)
+		if len(audit) != 4 {
+			t.Errorf("%d movement audit entries, want 4", len(audit))
+		}
+	})
+}
+
+// TestLastUnitOverHTTP: two people issue the last unit of a lot at the same
+// moment; one gets 201, the other 409 naming the quantity.
+func TestLastUnitOverHTTP(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		materialsFixture(t, e)
+		wh := e.as[domain.RoleWarehouse]
+		if res, body := e.do(wh, "POST", "/api/v1/movements/receipt", map[string]any{"lot": "K-1", "material": "Q", "quantity": 1, "to": "LS-L1"}); res.StatusCode != 201 {
+			t.Fatalf("receipt: %d %s", res.StatusCode, body)
+		}
+		clients := []*http.Client{wh, e.as[domain.RoleSupervisor]}
+		codes := make([]int, len(clients))
+		bodies := make([][]byte, len(clients))
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, c := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				res, body := e.do(c, "POST", "/api/v1/movements/issue", map[string]any{"lot": "K-1", "quantity": 1, "from": "LS-L1", "work_order": "WO-1"})
+				codes[i], bodies[i] = res.StatusCode, body
+			}()
+		}
+		close(start)
+		wg.Wait()
+		slices.Sort(codes)
+		if codes[0] != 201 || codes[1] != 409 {
+			t.Fatalf("codes %v: %s / %s", codes, bodies[0], bodies[1])
+		}
+		for _, b := range bodies {
+			var p Problem
+			if json.Unmarshal(b, &p) == nil && p.Status == 409 && (p.Field != "quantity" || !strings.Contains(p.Detail, "lot K-1 has 0 kg at LS-L1")) {
+				t.Errorf("loser told: %s", b)
+			}
+		}
+	})
+}
+
+// getInto GETs path as c, wants 200 and decodes the body into v.
+func (e *env) getInto(c *http.Client, path string, v any) *http.Response {
+	e.t.Helper()
+	res, body := e.do(c, "GET", path, nil)
+	if res.StatusCode != 200 {
+		e.t.Fatalf("GET %s: %d %s", path, res.StatusCode, body)
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		e.t.Fatalf("GET %s: %v: %s", path, err, body)
+	}
+	return res
+}
