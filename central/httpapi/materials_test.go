@@ -270,3 +270,57 @@ func (e *env) getInto(c *http.Client, path string, v any) *http.Response {
 	}
 	return res
 }
+
+func TestLocationsAPI(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		materialsFixture(t, e)
+		wh := e.as[domain.RoleWarehouse]
+		for _, c := range []struct {
+			body   map[string]any
+			status int
+			field  string
+		}{
+			{map[string]any{"id": "X1", "name": "x", "kind": "shelf"}, 400, "kind"},
+			{map[string]any{"id": "X1", "name": "x", "kind": "line_side"}, 400, "line"},
+			{map[string]any{"id": "X1", "name": "x", "kind": "warehouse", "line": "L1"}, 400, "line"},
+			{map[string]any{"id": "X1", "name": "x", "kind": "line_side", "line": "L9"}, 400, "line"},
+			{map[string]any{"id": "x 1", "name": "x", "kind": "warehouse"}, 400, "id"},
+			{map[string]any{"id": "WH-A", "name": "again", "kind": "warehouse"}, 409, "id"},
+			{map[string]any{"id": "X1", "name": "x", "kind": "warehouse", "colour": "red"}, 400, "colour"},
+		} {
+			res, body := e.do(wh, "POST", "/api/v1/locations", c.body)
+			e.problem(res, body, c.status, c.field)
+		}
+		res, body := e.do(wh, "PUT", "/api/v1/locations/WH-A", map[string]any{"name": "Rack A", "kind": "quarantine"})
+		e.problem(res, body, 409, "kind")
+		res, body = e.do(wh, "PUT", "/api/v1/locations/NOPE", map[string]any{"name": "x", "kind": "warehouse"})
+		e.problem(res, body, 404, "")
+		if res, body := e.do(wh, "POST", "/api/v1/movements/receipt", map[string]any{"lot": "K-1", "material": "Q", "quantity": 5, "to": "WH-A"}); res.StatusCode != 201 {
+			t.Fatalf("receipt: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(wh, "DELETE", "/api/v1/locations/WH-A", nil)
+		e.problem(res, body, 409, "id")
+		res, body = e.do(wh, "PUT", "/api/v1/locations/WH-A", map[string]any{"name": "Rack A (closed)", "kind": "warehouse", "warehouse": "WH1", "disabled": true})
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"disabled":true`) {
+			t.Fatalf("disable: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(wh, "POST", "/api/v1/movements/transfer", map[string]any{"lot": "K-1", "quantity": 1, "from": "WH-A", "to": "LS-L1"})
+		if p := e.problem(res, body, 409, "from"); !strings.Contains(p.Detail, "location WH-A is disabled") {
+			t.Errorf("disabled: %s", p.Detail)
+		}
+		res, _ = e.do(wh, "DELETE", "/api/v1/locations/QA", nil)
+		if res.StatusCode != 204 {
+			t.Errorf("delete unused location: %d", res.StatusCode)
+		}
+		var ls []domain.Location
+		e.getInto(e.as[domain.RoleOperator], "/api/v1/locations", &ls)
+		if len(ls) != 2 || ls[0].ID != "LS-L1" || ls[0].LineID != "L1" || ls[1].Name != "Rack A (closed)" {
+			t.Errorf("locations: %+v", ls)
+		}
+		var audit []domain.AuditEntry
+		e.getInto(e.as[domain.RoleAdmin], "/api/v1/audit?entity=location", &audit)
+		if len(audit) != 5 || audit[0].Action != "delete" || audit[1].Action != "update" {
+			t.Errorf("location audit: %d entries", len(audit))
+		}
+	})
+}
