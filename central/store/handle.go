@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
@@ -97,3 +99,54 @@ func NotFound(what string, err error) error { return notFound(what, err) }
 // NewID is a time-ordered unique id (zero-padded nanos + random suffix),
 // the same shape as audit ids: ids sort by time.
 func NewID(at time.Time) string { return fmt.Sprintf("%019d-%s", at.UnixNano(), randomSuffix()) }
+
+// OrderStatusHook runs inside the transaction that changes an order's
+// status (ChangeOrder), after the change is written: materials allocate
+// on release and free what is left on close and cancel. An error rolls
+// the whole change back.
+type OrderStatusHook func(ctx context.Context, q Q, order string, from, to domain.OrderStatus, actor domain.Actor) error
+
+type orderHooks struct {
+	mu    sync.RWMutex
+	hooks map[string]OrderStatusHook
+}
+
+// SetOrderStatusHook installs (or, with nil, removes) the hook named name;
+// installing it again replaces it, so a sub-package may do it each time it
+// is built.
+func (h Handle) SetOrderStatusHook(name string, fn OrderStatusHook) {
+	hs := h.s.hooks
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.hooks == nil {
+		hs.hooks = map[string]OrderStatusHook{}
+	}
+	if fn == nil {
+		delete(hs.hooks, name)
+		return
+	}
+	hs.hooks[name] = fn
+}
+
+func (s *Store) runOrderHooks(ctx context.Context, tx *sql.Tx, order string, from, to domain.OrderStatus, actor domain.Actor) error {
+	if s.hooks == nil {
+		return nil
+	}
+	s.hooks.mu.RLock()
+	names := make([]string, 0, len(s.hooks.hooks))
+	for n := range s.hooks.hooks {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	fns := make([]OrderStatusHook, len(names))
+	for i, n := range names {
+		fns[i] = s.hooks.hooks[n]
+	}
+	s.hooks.mu.RUnlock()
+	for _, fn := range fns {
+		if err := fn(ctx, Q{s: s, q: tx}, order, from, to, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -20,8 +20,14 @@ import (
 // Store is the inventory over central's database.
 type Store struct{ h store.Handle }
 
-// New returns the inventory over the store's shared handle.
-func New(h store.Handle) *Store { return &Store{h: h} }
+// New returns the inventory over the store's shared handle, and hooks it
+// into order status changes (release allocates material, close and cancel
+// free it); building it again replaces the hook.
+func New(h store.Handle) *Store {
+	s := &Store{h: h}
+	h.SetOrderStatusHook("inventory", s.onOrderStatus)
+	return s
+}
 
 func conflict(field, format string, args ...any) error {
 	return &domain.FieldError{Field: field, Rule: fmt.Sprintf(format, args...), Conflict: true}

@@ -160,6 +160,14 @@ func (s *Store) book(ctx context.Context, q store.Q, m domain.MovementRequest, a
 	if err := consume(ctx, q, m.Type, wo.id, lot, base, at); err != nil {
 		return domain.Movement{}, err
 	}
+	if m.Type == domain.MoveIssue {
+		// What is issued to the order's work orders is no longer reserved
+		// for it in stock (a return does not reserve it again).
+		if _, err := q.Exec(ctx, `UPDATE inv_allocations SET quantity = CASE WHEN quantity > ? THEN quantity - ? ELSE 0 END
+			WHERE order_number = ? AND material = ?`, int64(base), int64(base), wo.order, lot.Material); err != nil {
+			return domain.Movement{}, fmt.Errorf("store: allocation of %s: %w", wo.order, err)
+		}
+	}
 	if err := settleLotStatus(ctx, q, lot, toLoc, created); err != nil {
 		return domain.Movement{}, err
 	}
