@@ -18,7 +18,7 @@ func materialsRoute(r Route) bool {
 			return true
 		}
 	}
-	return false
+	return r.Path == "/api/v1/orders/:number/availability"
 }
 
 // TestMaterialsWalkRoleMatrix calls every materials route as nobody and as
@@ -27,7 +27,7 @@ func materialsRoute(r Route) bool {
 // records that do not exist or bodies that do not validate.
 func TestMaterialsWalkRoleMatrix(t *testing.T) {
 	e := newEnv(t)
-	fill := strings.NewReplacer(":id", "NOPE", ":code", "NOPE")
+	fill := strings.NewReplacer(":id", "NOPE", ":code", "NOPE", ":number", "NOPE")
 	n := 0
 	for _, r := range e.api.Routes() {
 		if !materialsRoute(r) {
@@ -62,8 +62,8 @@ func TestMaterialsWalkRoleMatrix(t *testing.T) {
 			}
 		}
 	}
-	if n != 22 {
-		t.Errorf("%d materials routes walked, want 22", n)
+	if n != 23 {
+		t.Errorf("%d materials routes walked, want 23", n)
 	}
 	// The warehouse role books movements, quality decides on lots, and
 	// only warehouse and admin count differences into stock.
@@ -217,6 +217,19 @@ func TestMaterialsThroughTheAPI(t *testing.T) {
 		if len(audit) != 4 {
 			t.Errorf("%d movement audit entries, want 4", len(audit))
 		}
+		// Availability: 2.5 kg of Q per P; of K-1 only the 0.25 kg at the
+		// line side is usable (the rest sits in the quarantine cage).
+		if err := e.st.ReplaceBOM(t.Context(), "P", []domain.BOMItem{{Product: "P", Component: "Q", Quantity: 2.5}},
+			domain.Actor{Name: "admin", Role: domain.RoleAdmin}); err != nil {
+			t.Fatal(err)
+		}
+		var av domain.Availability
+		e.getInto(e.as[domain.RoleOperator], "/api/v1/orders/PO-1/availability", &av)
+		if !av.Short || len(av.Lines) != 1 || av.Lines[0].Required != 25000 || av.Lines[0].Available != 250 || av.Lines[0].Shortfall != 24750 {
+			t.Errorf("availability of PO-1: %+v", av)
+		}
+		res, body = e.do(wh, "GET", "/api/v1/orders/NOPE/availability", nil)
+		e.problem(res, body, 404, "")
 	})
 }
 

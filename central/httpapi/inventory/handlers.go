@@ -293,3 +293,15 @@ func (a *api) trace(forward bool) echo.HandlerFunc {
 		return c.JSON(http.StatusOK, tree)
 	}
 }
+
+func (a *api) availability(c echo.Context) error {
+	number, err := pathID(c, "number")
+	if err != nil {
+		return err
+	}
+	av, err := a.Store.Availability(ctx(c), number)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, av)
+}

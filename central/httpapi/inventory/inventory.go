@@ -36,6 +36,7 @@ type Store interface {
 	Stock(ctx context.Context, f domain.StockFilter) ([]domain.Balance, error)
 	Backward(ctx context.Context, lot string) (domain.TraceNode, error)
 	Forward(ctx context.Context, lot string) (domain.TraceNode, error)
+	Availability(ctx context.Context, order string) (domain.Availability, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -79,6 +80,7 @@ func Routes(d Deps) []Route {
 		{http.MethodGet, "/api/v1/movements", "the stock ledger, newest first; filters type, material, lot, location, work_order, order, from, to; limit 1-1000, cursor", nil, a.listMovements},
 		{http.MethodGet, "/api/v1/stock", "balances per lot and location; filters material, location, lot, zero=true; limit 1-1000, cursor", nil, a.stock},
 		{http.MethodGet, "/api/v1/trace/backward", "genealogy: the component lots that went into lot=, to any depth", nil, a.trace(false)},
+		{http.MethodGet, "/api/v1/orders/:number/availability", "material check of an order: its BOM exploded through in-house semi-finished products, required vs available (released stock outside quarantine − other orders' allocations), what this order has reserved (release reserves), shortfalls", nil, a.availability},
 		{http.MethodGet, "/api/v1/trace/forward", "genealogy: the lots and shipments (customer orders) lot= went into, to any depth", nil, a.trace(true)},
 	}
 	for _, t := range domain.MovementTypes() {
