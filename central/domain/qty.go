@@ -55,8 +55,8 @@ func ParseQty(s string) (Qty, error) {
 	bad := fmt.Errorf("must be a number with at most 3 decimals, at most %d in size", int64(MaxQuantity))
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(s, ".")
-	if whole == "" || len(frac) > 3 || len(whole) > 10 || strings.ContainsAny(s, "eE+") {
+	whole, frac, dot := strings.Cut(s, ".")
+	if !digits(whole) || len(whole) > 10 || dot && (!digits(frac) || len(frac) > 3) {
 		return 0, bad
 	}
 	w, err := strconv.ParseInt(whole, 10, 64)
@@ -66,7 +66,7 @@ func ParseQty(s string) (Qty, error) {
 	var f int64
 	if frac != "" {
 		f, err = strconv.ParseInt((frac + "00")[:3], 10, 64)
-		if err != nil || strings.HasPrefix(frac, "-") {
+		if err != nil {
 			return 0, bad
 		}
 	}
@@ -78,4 +78,13 @@ func ParseQty(s string) (Qty, error) {
 		v = -v
 	}
 	return v, nil
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
