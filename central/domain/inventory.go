@@ -189,3 +189,72 @@ func Convert(material, base string, q Qty, unit string, cs []UnitConversion) (Qt
 	}
 	return 0, &MissingConversionError{Material: material, Unit: unit, Base: base}
 }
+
+// CycleCount is a count of one location (盘点): what was found per lot.
+// Without Post it only shows the differences; with Post each difference
+// is booked as an adjustment with the reason, all or nothing. Expected, when
+// given, is the book quantity the counter's sheet showed: if stock moved
+// since, the count is refused rather than booked against the wrong figure.
+// Lots at the location that are not listed are reported, not touched.
+type CycleCount struct {
+	Lines  []CountLine `json:"lines"`
+	Reason string      `json:"reason"`
+	Post   bool        `json:"post"`
+}
+
+// CountLine is one lot's counted quantity, in the material's base unit.
+type CountLine struct {
+	Lot      string `json:"lot"`
+	Counted  Qty    `json:"counted"`
+	Expected *Qty   `json:"expected,omitempty"`
+}
+
+// CountResult is a count's differences (and, when posted, the movements).
+type CountResult struct {
+	Location   string            `json:"location"`
+	Posted     bool              `json:"posted"`
+	Lines      []CountDifference `json:"lines"`
+	NotCounted []Balance         `json:"not_counted"`
+}
+
+// CountDifference is book vs counted for one lot.
+type CountDifference struct {
+	Lot        string `json:"lot"`
+	Material   string `json:"material"`
+	Unit       string `json:"unit"`
+	Book       Qty    `json:"book"`
+	Counted    Qty    `json:"counted"`
+	Difference Qty    `json:"difference"`
+	Movement   string `json:"movement,omitempty"` // the adjustment booked
+}
+
+// CheckCycleCount checks a count's shape.
+func CheckCycleCount(c CycleCount) error {
+	if len(c.Lines) == 0 {
+		return Invalid("lines", "must list at least one counted lot")
+	}
+	if len(c.Lines) > 1000 {
+		return Invalid("lines", "must list at most 1000 lots; count in parts")
+	}
+	seen := map[string]bool{}
+	for i, l := range c.Lines {
+		f := fmt.Sprintf("lines[%d]", i)
+		if err := ValidNumber(f+".lot", l.Lot); err != nil {
+			return err
+		}
+		if seen[l.Lot] {
+			return Invalid(f+".lot", "lot %s is listed twice", l.Lot)
+		}
+		seen[l.Lot] = true
+		if l.Counted < 0 || l.Counted > MaxStock {
+			return Invalid(f+".counted", "must be from 0 to %d", int64(MaxQuantity))
+		}
+	}
+	if c.Post && strings.TrimSpace(c.Reason) == "" {
+		return Invalid("reason", "is required to post a count")
+	}
+	if e := CheckText("reason", c.Reason, 400); e != nil {
+		return e
+	}
+	return nil
+}

@@ -62,8 +62,8 @@ func TestMaterialsWalkRoleMatrix(t *testing.T) {
 			}
 		}
 	}
-	if n != 23 {
-		t.Errorf("%d materials routes walked, want 23", n)
+	if n != 24 {
+		t.Errorf("%d materials routes walked, want 24", n)
 	}
 	// The warehouse role books movements, quality decides on lots, and
 	// only warehouse and admin count differences into stock.
@@ -79,6 +79,8 @@ func TestMaterialsWalkRoleMatrix(t *testing.T) {
 		{"/api/v1/movements/issue", domain.RoleOperator, false},
 		{"/api/v1/lots/:id/status", domain.RoleQuality, true},
 		{"/api/v1/lots/:id/status", domain.RoleWarehouse, false},
+		{"/api/v1/locations/:id/count", domain.RoleWarehouse, true},
+		{"/api/v1/locations/:id/count", domain.RoleSupervisor, false},
 	} {
 		r, ok := e.api.routeIndex["POST "+c.path]
 		if !ok || slices.Contains(r.Roles, c.role) != c.ok {
@@ -321,6 +323,14 @@ func TestLocationsAPI(t *testing.T) {
 		if p := e.problem(res, body, 409, "from"); !strings.Contains(p.Detail, "location WH-A is disabled") {
 			t.Errorf("disabled: %s", p.Detail)
 		}
+		res, body = e.do(wh, "POST", "/api/v1/locations/WH-A/count", map[string]any{"lines": []map[string]any{{"lot": "K-1", "counted": 4.5}}, "reason": "year end", "post": true})
+		e.problem(res, body, 409, "location")
+		if res, body := e.do(wh, "POST", "/api/v1/locations/WH-A/count", map[string]any{"lines": []map[string]any{{"lot": "K-1", "counted": 4.5}}}); res.StatusCode != 200 ||
+			!strings.Contains(string(body), `"book":5,"counted":4.5,"difference":-0.5`) {
+			t.Errorf("count preview: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(wh, "POST", "/api/v1/locations/WH-A/count", map[string]any{"lines": []map[string]any{{"lot": "K-1", "counted": -1}}})
+		e.problem(res, body, 400, "lines[0].counted")
 		res, _ = e.do(wh, "DELETE", "/api/v1/locations/QA", nil)
 		if res.StatusCode != 204 {
 			t.Errorf("delete unused location: %d", res.StatusCode)

@@ -305,3 +305,19 @@ func (a *api) availability(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, av)
 }
+
+func (a *api) count(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	var b domain.CycleCount
+	if err := a.Bind(c, &b); err != nil {
+		return err
+	}
+	r, err := a.Store.Count(ctx(c), id, b, a.actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}

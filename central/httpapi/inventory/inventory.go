@@ -37,6 +37,7 @@ type Store interface {
 	Backward(ctx context.Context, lot string) (domain.TraceNode, error)
 	Forward(ctx context.Context, lot string) (domain.TraceNode, error)
 	Availability(ctx context.Context, order string) (domain.Availability, error)
+	Count(ctx context.Context, location string, c domain.CycleCount, actor domain.Actor) (domain.CountResult, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -72,6 +73,7 @@ func Routes(d Deps) []Route {
 		{http.MethodGet, "/api/v1/locations/:id", "a stock location", nil, a.getLocation},
 		{http.MethodPut, "/api/v1/locations/:id", "change a location's name, warehouse, allow_negative, disabled (kind and line are fixed; audited)", keepers, a.putLocation},
 		{http.MethodDelete, "/api/v1/locations/:id", "delete a location no movement used (audited)", keepers, a.deleteLocation},
+		{http.MethodPost, "/api/v1/locations/:id/count", "cycle count of a location: lines [{lot, counted, expected}], reason; shows book vs counted, and with post true books each difference as an adjustment (all or nothing; audited)", domain.MovementRoles(domain.MoveAdjustment), a.count},
 		{http.MethodGet, "/api/v1/materials/:code/units", "a material's base unit and unit conversions", nil, a.getUnits},
 		{http.MethodPut, "/api/v1/materials/:code/units", "replace a material's unit conversions: [{unit, factor}], 1 unit = factor base units (audited)", keepers, a.putUnits},
 		{http.MethodGet, "/api/v1/lots", "lots by id; filters material, status; limit 1-1000, cursor", nil, a.listLots},
