@@ -65,6 +65,9 @@ type MovementRequest struct {
 	WorkOrder string       `json:"work_order,omitempty"`
 	Order     string       `json:"order,omitempty"`
 	Reason    string       `json:"reason,omitempty"`
+	// ClientID, when set, makes a retry safe: the same id from the same
+	// user or token is the same movement (answered again, not booked again).
+	ClientID string `json:"client_id,omitempty"`
 	// Receipt only: the material of a new lot, the supplier's lot number.
 	Material    string `json:"material,omitempty"`
 	SupplierLot string `json:"supplier_lot,omitempty"`
@@ -137,6 +140,9 @@ func CheckMovement(m MovementRequest) error {
 	if e := CheckText("reason", m.Reason, 500); e != nil {
 		return e
 	}
+	if e := CheckText("client_id", m.ClientID, 100); e != nil {
+		return e
+	}
 	if m.Type == MoveTransfer && m.From == m.To {
 		return Invalid("to", "must differ from from")
 	}
@@ -181,6 +187,9 @@ type Movement struct {
 	At       time.Time `json:"at"`
 	Actor    string    `json:"actor"`
 	Role     Role      `json:"role"`
+	ClientID string    `json:"client_id,omitempty"`
+	// Replayed: this answer is the earlier movement of the same client_id.
+	Replayed bool `json:"replayed,omitempty"`
 }
 
 // MovementFilter narrows the ledger; zero values do not filter. Location

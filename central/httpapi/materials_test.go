@@ -347,3 +347,26 @@ func TestLocationsAPI(t *testing.T) {
 		}
 	})
 }
+
+func TestMovementRetryBooksOnce(t *testing.T) {
+	e := newEnv(t)
+	materialsFixture(t, e)
+	wh := e.as[domain.RoleWarehouse]
+	body := map[string]any{"lot": "K-1", "material": "Q", "quantity": 3, "to": "WH-A", "client_id": "hh-42-0007"}
+	res, first := e.do(wh, "POST", "/api/v1/movements/receipt", body)
+	if res.StatusCode != 201 {
+		t.Fatalf("first: %d %s", res.StatusCode, first)
+	}
+	res, again := e.do(wh, "POST", "/api/v1/movements/receipt", body)
+	if res.StatusCode != 200 || res.Header.Get("Idempotent-Replayed") != "true" || !strings.Contains(string(again), `"replayed":true`) {
+		t.Errorf("retry: %d %s", res.StatusCode, again)
+	}
+	var lot domain.Lot
+	e.getInto(wh, "/api/v1/lots/K-1", &lot)
+	if lot.OnHand != 3000 {
+		t.Errorf("on hand after a retried receipt: %s", lot.OnHand)
+	}
+	body["quantity"] = 4
+	res, out := e.do(wh, "POST", "/api/v1/movements/receipt", body)
+	e.problem(res, out, 409, "client_id")
+}

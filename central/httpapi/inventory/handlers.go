@@ -201,6 +201,11 @@ func (a *api) book(t domain.MovementType) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if mv.Replayed {
+			// The same client_id again: the first answer, nothing booked.
+			c.Response().Header().Set("Idempotent-Replayed", "true")
+			return c.JSON(http.StatusOK, mv)
+		}
 		return c.JSON(http.StatusCreated, mv)
 	}
 }

@@ -95,7 +95,7 @@ var movementSummary = map[domain.MovementType]string{
 	domain.MoveReceipt:    "receive a lot from a supplier into to (creates the lot: material, supplier_lot, expires_at; audited)",
 	domain.MoveIssue:      "issue a released lot from from to a work_order (audited)",
 	domain.MoveReturn:     "return a lot from a work_order into to, at most what was issued (audited)",
-	domain.MoveTransfer:   "move a lot from from to to (audited)",
+	domain.MoveTransfer:   "move a lot from from to to (audited); every movement takes an optional client_id: the same id again answers 200 with the first movement (Idempotent-Replayed: true)",
 	domain.MoveAdjustment: "correct a lot's balance at location by a signed quantity, with a reason (audited)",
 	domain.MoveScrap:      "scrap a lot's quantity at from, with a reason (audited)",
 	domain.MoveFGReceipt:  "receive finished goods made by a work_order into to (creates or adds to its lot; audited)",

@@ -287,3 +287,29 @@ func TestLastUnitRace(t *testing.T) {
 		}
 	})
 }
+
+// TestClientIDBooksOnce: a retry with the same client_id answers with the
+// first movement and books nothing; the id with another movement is refused.
+func TestClientIDBooksOnce(t *testing.T) {
+	onBoth(t, func(t *testing.T, x *fixture) {
+		exp := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+		r := domain.MovementRequest{Type: domain.MoveReceipt, Lot: "S-1", Material: "M", Quantity: q(10), To: "WH-A", ExpiresAt: &exp, ClientID: "scan-1"}
+		first := x.book(r)
+		again := x.book(r)
+		if first.Replayed || !again.Replayed || again.ID != first.ID || x.stock("S-1", "WH-A") != q(10) {
+			t.Errorf("retry: %+v / %+v, stock %s", first, again, x.stock("S-1", "WH-A"))
+		}
+		adj := domain.MovementRequest{Type: domain.MoveAdjustment, Lot: "S-1", Quantity: q(-1), Location: "WH-A", Reason: "count", ClientID: "scan-2"}
+		x.book(adj)
+		if mv := x.book(adj); !mv.Replayed || x.stock("S-1", "WH-A") != q(9) {
+			t.Errorf("adjustment retry: %+v", mv)
+		}
+		r.Quantity = q(11)
+		x.refused(r, "client_id", true, "client_id scan-1 was used for another movement (receipt of 10 m of lot S-1)")
+		// Another user's scan-1 is another movement.
+		if _, err := x.inv.Book(x.ctx, domain.MovementRequest{Type: domain.MoveTransfer, Lot: "S-1", Quantity: q(1), From: "WH-A", To: "LS-L1", ClientID: "scan-1"},
+			domain.Actor{Name: "wh2", Role: domain.RoleWarehouse}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -69,6 +69,14 @@ func orderOpen(field, number string, st domain.OrderStatus) error {
 }
 
 func (s *Store) book(ctx context.Context, q store.Q, m domain.MovementRequest, actor domain.Actor) (domain.Movement, error) {
+	if m.ClientID != "" {
+		// A retry of a committed movement finds it here; one racing the
+		// first meets the unique index at the insert and is told to retry.
+		prev, found, err := movementByClient(ctx, q, actor.Name, m.ClientID)
+		if err != nil || found {
+			return prev, sameRequest(prev, m, err)
+		}
+	}
 	now := s.h.Now()
 	at := store.Nanos(now)
 	var wo workOrder
@@ -174,15 +182,19 @@ func (s *Store) book(ctx context.Context, q store.Q, m domain.MovementRequest, a
 
 	mv := domain.Movement{ID: store.NewID(now), Type: m.Type, Material: lot.Material, Lot: lot.ID, From: from, To: to,
 		Quantity: base, Unit: mat.unit, EnteredQuantity: m.Quantity, EnteredUnit: m.Unit, WorkOrder: m.WorkOrder, Order: m.Order,
-		Reason: m.Reason, Negative: negative, At: now, Actor: actor.Name, Role: actor.Role}
+		Reason: m.Reason, Negative: negative, At: now, Actor: actor.Name, Role: actor.Role, ClientID: m.ClientID}
 	if mv.EnteredUnit == "" {
 		mv.EnteredUnit = mat.unit
 	}
 	if _, err := q.Exec(ctx, `INSERT INTO inv_movements (id, type, material, lot_id, from_location, to_location, quantity,
-		entered_quantity, entered_unit, work_order_id, order_number, reason, negative, occurred_at, actor, role)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		entered_quantity, entered_unit, work_order_id, order_number, reason, negative, occurred_at, actor, role, client_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		mv.ID, string(mv.Type), mv.Material, mv.Lot, nullStr(from), nullStr(to), int64(mv.Quantity), int64(mv.EnteredQuantity),
-		mv.EnteredUnit, nullStr(mv.WorkOrder), nullStr(mv.Order), mv.Reason, b2i(negative), at, actor.Name, string(actor.Role)); err != nil {
+		mv.EnteredUnit, nullStr(mv.WorkOrder), nullStr(mv.Order), mv.Reason, b2i(negative), at, actor.Name, string(actor.Role),
+		nullStr(m.ClientID)); err != nil {
+		if store.IsUnique(err) {
+			return domain.Movement{}, conflict("client_id", "a movement with client_id %s is being booked by another request; send it again", m.ClientID)
+		}
 		return domain.Movement{}, fmt.Errorf("store: movement of lot %s: %w", lot.ID, err)
 	}
 	return mv, q.Audit(ctx, domain.AuditEntry{At: now, Actor: actor.Name, Role: actor.Role, Entity: "movement", EntityID: mv.ID,
@@ -362,4 +374,39 @@ func settleLotStatus(ctx context.Context, q store.Q, lot domain.Lot, toLoc *doma
 	}
 	_, err := q.Exec(ctx, `UPDATE inv_lots SET status = ? WHERE id = ?`, string(next), lot.ID)
 	return err
+}
+
+// movementByClient finds actor's movement with clientID.
+func movementByClient(ctx context.Context, q store.Q, actor, clientID string) (domain.Movement, bool, error) {
+	ms, err := listMovements(ctx, q, []string{"m.actor = ?", "m.client_id = ?"}, []any{actor, clientID}, 1)
+	if err != nil || len(ms) == 0 {
+		return domain.Movement{}, false, err
+	}
+	ms[0].Replayed = true
+	return ms[0], true, nil
+}
+
+// sameRequest refuses a client_id sent again with another movement.
+func sameRequest(prev domain.Movement, m domain.MovementRequest, err error) error {
+	if err != nil {
+		return err
+	}
+	unit := m.Unit
+	if unit == "" {
+		unit = prev.Unit
+	}
+	from, to := m.From, m.To
+	if m.Type == domain.MoveAdjustment {
+		if m.Quantity > 0 {
+			to = m.Location
+		} else {
+			from = m.Location
+		}
+	}
+	if prev.Type != m.Type || prev.Lot != m.Lot || prev.EnteredQuantity != m.Quantity || prev.EnteredUnit != unit || prev.From != from ||
+		prev.To != to || prev.WorkOrder != m.WorkOrder || prev.Order != m.Order {
+		return conflict("client_id", "client_id %s was used for another movement (%s of %s %s of lot %s)", m.ClientID, prev.Type,
+			prev.EnteredQuantity, prev.EnteredUnit, prev.Lot)
+	}
+	return nil
 }

@@ -48,16 +48,20 @@ func (s *Store) ListMovements(ctx context.Context, f domain.MovementFilter) ([]d
 	if f.Limit <= 0 || f.Limit > MaxPage {
 		f.Limit = MaxPage
 	}
+	return listMovements(ctx, s.h.Read(), where, args, f.Limit)
+}
+
+func listMovements(ctx context.Context, q store.Q, where []string, args []any, limit int) ([]domain.Movement, error) {
 	query := `SELECT m.id, m.type, m.material, m.lot_id, COALESCE(m.from_location, ''), COALESCE(m.to_location, ''), m.quantity, p.unit,
 		m.entered_quantity, m.entered_unit, COALESCE(m.work_order_id, ''), COALESCE(m.order_number, ''), m.reason, m.negative,
-		m.occurred_at, m.actor, m.role
+		m.occurred_at, m.actor, m.role, COALESCE(m.client_id, '')
 		FROM inv_movements m JOIN products p ON p.code = m.material`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY m.id DESC LIMIT ?"
-	args = append(args, f.Limit)
-	rows, err := s.h.Read().Query(ctx, query, args...)
+	args = append(args, limit)
+	rows, err := q.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list movements: %w", err)
 	}
@@ -69,7 +73,7 @@ func (s *Store) ListMovements(ctx context.Context, f domain.MovementFilter) ([]d
 		var qty, entered, at int64
 		var neg int
 		if err := rows.Scan(&m.ID, &typ, &m.Material, &m.Lot, &m.From, &m.To, &qty, &m.Unit, &entered, &m.EnteredUnit,
-			&m.WorkOrder, &m.Order, &m.Reason, &neg, &at, &m.Actor, &role); err != nil {
+			&m.WorkOrder, &m.Order, &m.Reason, &neg, &at, &m.Actor, &role, &m.ClientID); err != nil {
 			return nil, fmt.Errorf("store: list movements: %w", err)
 		}
 		m.Type, m.Quantity, m.EnteredQuantity, m.Negative = domain.MovementType(typ), domain.Qty(qty), domain.Qty(entered), neg != 0
