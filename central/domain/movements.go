@@ -47,6 +47,9 @@ func MovementRoles(t MovementType) []Role {
 // LotDeciders may release, block or quarantine a lot.
 func LotDeciders() []Role { return []Role{RoleQuality, RoleAdmin} }
 
+// LevelKeepers may set safety stock, reorder points and maxima.
+func LevelKeepers() []Role { return []Role{RoleWarehouse, RolePlanner, RoleAdmin} }
+
 // StockKeepers may edit locations and unit conversions.
 func StockKeepers() []Role { return []Role{RoleWarehouse, RoleAdmin} }
 

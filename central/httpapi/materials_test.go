@@ -41,7 +41,7 @@ func TestMaterialsWalkRoleMatrix(t *testing.T) {
 		var body any
 		if isWrite(r.Method) {
 			body = map[string]any{}
-			if strings.HasSuffix(r.Path, "/units") {
+			if strings.HasSuffix(r.Path, "/units") || strings.HasSuffix(r.Path, "/levels") {
 				body = []any{}
 			}
 		}
@@ -62,8 +62,8 @@ func TestMaterialsWalkRoleMatrix(t *testing.T) {
 			}
 		}
 	}
-	if n != 24 {
-		t.Errorf("%d materials routes walked, want 24", n)
+	if n != 27 {
+		t.Errorf("%d materials routes walked, want 27", n)
 	}
 	// The warehouse role books movements, quality decides on lots, and
 	// only warehouse and admin count differences into stock.
@@ -232,6 +232,18 @@ func TestMaterialsThroughTheAPI(t *testing.T) {
 		}
 		res, body = e.do(wh, "GET", "/api/v1/orders/NOPE/availability", nil)
 		e.problem(res, body, 404, "")
+		// Stock levels and alerts: usable Q is the 0.25 kg at the line side.
+		res, body = e.do(e.as[domain.RolePlanner], "PUT", "/api/v1/materials/Q/levels", []map[string]any{{"safety_stock": 1, "reorder_point": 5}})
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"reorder_point":5`) {
+			t.Fatalf("levels: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(e.as[domain.RolePlanner], "PUT", "/api/v1/materials/Q/levels", []map[string]any{{"safety_stock": 6, "reorder_point": 5}})
+		e.problem(res, body, 400, "[0].reorder_point")
+		var alerts []domain.StockAlert
+		e.getInto(e.as[domain.RoleOperator], "/api/v1/stock/alerts", &alerts)
+		if len(alerts) != 1 || alerts[0].Material != "Q" || alerts[0].Kind != domain.AlertBelowSafety || alerts[0].Stock != 250 {
+			t.Errorf("alerts: %+v", alerts)
+		}
 	})
 }
 

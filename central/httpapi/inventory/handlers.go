@@ -326,3 +326,38 @@ func (a *api) count(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, r)
 }
+
+func (a *api) getLevels(c echo.Context) error {
+	code, err := pathID(c, "code")
+	if err != nil {
+		return err
+	}
+	ls, err := a.Store.StockLevels(ctx(c), code)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ls)
+}
+
+func (a *api) putLevels(c echo.Context) error {
+	code, err := pathID(c, "code")
+	if err != nil {
+		return err
+	}
+	ls := []domain.StockLevel{}
+	if err := a.Bind(c, &ls); err != nil {
+		return err
+	}
+	if err := a.Store.ReplaceStockLevels(ctx(c), code, ls, a.actor(c)); err != nil {
+		return err
+	}
+	return a.getLevels(c)
+}
+
+func (a *api) stockAlerts(c echo.Context) error {
+	as, err := a.Store.StockAlerts(ctx(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, as)
+}

@@ -38,6 +38,9 @@ type Store interface {
 	Forward(ctx context.Context, lot string) (domain.TraceNode, error)
 	Availability(ctx context.Context, order string) (domain.Availability, error)
 	Count(ctx context.Context, location string, c domain.CycleCount, actor domain.Actor) (domain.CountResult, error)
+	StockLevels(ctx context.Context, material string) ([]domain.StockLevel, error)
+	ReplaceStockLevels(ctx context.Context, material string, ls []domain.StockLevel, actor domain.Actor) error
+	StockAlerts(ctx context.Context) ([]domain.StockAlert, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -76,6 +79,9 @@ func Routes(d Deps) []Route {
 		{http.MethodPost, "/api/v1/locations/:id/count", "cycle count of a location: lines [{lot, counted, expected}], reason; shows book vs counted, and with post true books each difference as an adjustment (all or nothing; audited)", domain.MovementRoles(domain.MoveAdjustment), a.count},
 		{http.MethodGet, "/api/v1/materials/:code/units", "a material's base unit and unit conversions", nil, a.getUnits},
 		{http.MethodPut, "/api/v1/materials/:code/units", "replace a material's unit conversions: [{unit, factor}], 1 unit = factor base units (audited)", keepers, a.putUnits},
+		{http.MethodGet, "/api/v1/materials/:code/levels", "a material's stock levels: safety_stock, reorder_point, maximum, over all locations or per location", nil, a.getLevels},
+		{http.MethodPut, "/api/v1/materials/:code/levels", "replace a material's stock levels: [{location, safety_stock, reorder_point, maximum}] (audited)", domain.LevelKeepers(), a.putLevels},
+		{http.MethodGet, "/api/v1/stock/alerts", "materials whose usable stock is below safety stock or reorder point, or above maximum", nil, a.stockAlerts},
 		{http.MethodGet, "/api/v1/lots", "lots by id; filters material, status; limit 1-1000, cursor", nil, a.listLots},
 		{http.MethodGet, "/api/v1/lots/:id", "a lot with its on-hand quantity", nil, a.getLot},
 		{http.MethodPost, "/api/v1/lots/:id/status", "quality: release, block (reason required) or quarantine a lot (audited)", domain.LotDeciders(), a.lotStatus},
