@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"github.com/labstack/echo/v4"
+
 	invapi "github.com/linewise/linewise/central/httpapi/inventory"
 )
 
@@ -11,7 +13,10 @@ func (s *Server) registerInventory() {
 	if s.opts.Inventory == nil {
 		return
 	}
-	for _, r := range invapi.Routes(invapi.Deps{Store: s.opts.Inventory, Principal: principal, Bind: bindJSON}) {
+	for _, r := range invapi.Routes(invapi.Deps{Store: s.opts.Inventory, Principal: principal, Bind: bindJSON,
+		Sheet: func(c echo.Context, format, name string, header []string, rows [][]any) error {
+			return writeSheet(c, format, sheet{name: name, header: header, rows: rows})
+		}}) {
 		s.handle(r.Method, r.Path, r.Handler, Authenticated, r.Summary, r.Roles...)
 	}
 }

@@ -13,7 +13,8 @@ import (
 
 // materialsRoute reports whether a route belongs to the materials API.
 func materialsRoute(r Route) bool {
-	for _, prefix := range []string{"/api/v1/locations", "/api/v1/materials/", "/api/v1/lots", "/api/v1/movements", "/api/v1/stock", "/api/v1/trace/"} {
+	for _, prefix := range []string{"/api/v1/locations", "/api/v1/materials/", "/api/v1/lots", "/api/v1/movements", "/api/v1/stock", "/api/v1/trace/",
+		"/api/v1/exports/stock.", "/api/v1/exports/movements."} {
 		if strings.HasPrefix(r.Path, prefix) {
 			return true
 		}
@@ -62,8 +63,8 @@ func TestMaterialsWalkRoleMatrix(t *testing.T) {
 			}
 		}
 	}
-	if n != 27 {
-		t.Errorf("%d materials routes walked, want 27", n)
+	if n != 31 {
+		t.Errorf("%d materials routes walked, want 31", n)
 	}
 	// The warehouse role books movements, quality decides on lots, and
 	// only warehouse and admin count differences into stock.
@@ -239,6 +240,21 @@ func TestMaterialsThroughTheAPI(t *testing.T) {
 		}
 		res, body = e.do(e.as[domain.RolePlanner], "PUT", "/api/v1/materials/Q/levels", []map[string]any{{"safety_stock": 6, "reorder_point": 5}})
 		e.problem(res, body, 400, "[0].reorder_point")
+		// Exports: the list with its filters.
+		res, body = e.do(wh, "GET", "/api/v1/exports/stock.csv?material=Q", nil)
+		if res.StatusCode != 200 || !strings.HasPrefix(string(body), "material,lot,location,quantity,unit,lot_status,expires_at,updated_at\n") ||
+			!strings.Contains(string(body), "\nQ,K-1,LS-L1,0.25,kg,released,2027-01-31T00:00:00Z,") ||
+			!strings.Contains(res.Header.Get("Content-Disposition"), `filename="stock.csv"`) {
+			t.Errorf("stock.csv: %d %q %s", res.StatusCode, res.Header.Get("Content-Disposition"), body)
+		}
+		res, body = e.do(wh, "GET", "/api/v1/exports/movements.xlsx?lot=K-1", nil)
+		if res.StatusCode != 200 || !strings.HasPrefix(string(body), "PK") {
+			t.Errorf("movements.xlsx: %d", res.StatusCode)
+		}
+		res, body = e.do(wh, "GET", "/api/v1/exports/movements.csv?type=issue", nil)
+		if lines := strings.Split(strings.TrimSpace(string(body)), "\n"); res.StatusCode != 200 || len(lines) != 2 || !strings.Contains(lines[1], ",issue,Q,K-1,LS-L1,,59.75,kg,59.75,kg,WO-1,,,,supervisor,supervisor") {
+			t.Errorf("movements.csv: %d %s", res.StatusCode, body)
+		}
 		var alerts []domain.StockAlert
 		e.getInto(e.as[domain.RoleOperator], "/api/v1/stock/alerts", &alerts)
 		if len(alerts) != 1 || alerts[0].Material != "Q" || alerts[0].Kind != domain.AlertBelowSafety || alerts[0].Stock != 250 {

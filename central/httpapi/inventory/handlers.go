@@ -211,31 +211,8 @@ func (a *api) book(t domain.MovementType) echo.HandlerFunc {
 }
 
 func (a *api) listMovements(c echo.Context) error {
-	var f domain.MovementFilter
-	var err error
-	if v := c.QueryParam("type"); v != "" {
-		if f.Type, err = oneOf("type", v, domain.MovementTypes()); err != nil {
-			return err
-		}
-	}
-	for _, p := range []struct {
-		name string
-		to   *string
-	}{{"material", &f.Material}, {"lot", &f.Lot}, {"location", &f.Location}, {"work_order", &f.WorkOrder}, {"order", &f.Order}} {
-		if *p.to, err = code(c, p.name); err != nil {
-			return err
-		}
-	}
-	if f.From, err = timeParam(c, "from"); err != nil {
-		return err
-	}
-	if f.To, err = timeParam(c, "to"); err != nil {
-		return err
-	}
-	if f.Limit, err = limit(c); err != nil {
-		return err
-	}
-	if f.After, err = cursor(c); err != nil {
+	f, err := movementFilter(c)
+	if err != nil {
 		return err
 	}
 	ms, err := a.Store.ListMovements(ctx(c), f)
@@ -246,28 +223,40 @@ func (a *api) listMovements(c echo.Context) error {
 	return c.JSON(http.StatusOK, ms)
 }
 
-func (a *api) stock(c echo.Context) error {
-	var f domain.StockFilter
+func movementFilter(c echo.Context) (domain.MovementFilter, error) {
+	var f domain.MovementFilter
 	var err error
+	if v := c.QueryParam("type"); v != "" {
+		if f.Type, err = oneOf("type", v, domain.MovementTypes()); err != nil {
+			return f, err
+		}
+	}
 	for _, p := range []struct {
 		name string
 		to   *string
-	}{{"material", &f.Material}, {"lot", &f.Lot}, {"location", &f.Location}} {
+	}{{"material", &f.Material}, {"lot", &f.Lot}, {"location", &f.Location}, {"work_order", &f.WorkOrder}, {"order", &f.Order}} {
 		if *p.to, err = code(c, p.name); err != nil {
-			return err
+			return f, err
 		}
 	}
-	switch v := c.QueryParam("zero"); v {
-	case "", "false":
-	case "true":
-		f.WithZero = true
-	default:
-		return domain.Invalid("zero", "must be true or false")
+	if f.From, err = timeParam(c, "from"); err != nil {
+		return f, err
+	}
+	if f.To, err = timeParam(c, "to"); err != nil {
+		return f, err
 	}
 	if f.Limit, err = limit(c); err != nil {
-		return err
+		return f, err
 	}
 	if f.After, err = cursor(c); err != nil {
+		return f, err
+	}
+	return f, nil
+}
+
+func (a *api) stock(c echo.Context) error {
+	f, err := stockFilter(c)
+	if err != nil {
 		return err
 	}
 	bs, err := a.Store.Stock(ctx(c), f)
@@ -276,6 +265,33 @@ func (a *api) stock(c echo.Context) error {
 	}
 	nextPage(c, len(bs), f.Limit, func() string { return bs[len(bs)-1].Cursor() })
 	return c.JSON(http.StatusOK, bs)
+}
+
+func stockFilter(c echo.Context) (domain.StockFilter, error) {
+	var f domain.StockFilter
+	var err error
+	for _, p := range []struct {
+		name string
+		to   *string
+	}{{"material", &f.Material}, {"lot", &f.Lot}, {"location", &f.Location}} {
+		if *p.to, err = code(c, p.name); err != nil {
+			return f, err
+		}
+	}
+	switch v := c.QueryParam("zero"); v {
+	case "", "false":
+	case "true":
+		f.WithZero = true
+	default:
+		return f, domain.Invalid("zero", "must be true or false")
+	}
+	if f.Limit, err = limit(c); err != nil {
+		return f, err
+	}
+	if f.After, err = cursor(c); err != nil {
+		return f, err
+	}
+	return f, nil
 }
 
 func (a *api) trace(forward bool) echo.HandlerFunc {

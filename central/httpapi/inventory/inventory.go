@@ -59,6 +59,9 @@ type Deps struct {
 	// Bind decodes a JSON body strictly (unknown fields, wrong types and
 	// bad text are 400s naming the field).
 	Bind func(c echo.Context, v any) error
+	// Sheet writes an export as csv or xlsx: cells are string, int64,
+	// float64 or *time.Time.
+	Sheet func(c echo.Context, format, name string, header []string, rows [][]any) error
 }
 
 type api struct{ Deps }
@@ -90,6 +93,11 @@ func Routes(d Deps) []Route {
 		{http.MethodGet, "/api/v1/trace/backward", "genealogy: the component lots that went into lot=, to any depth", nil, a.trace(false)},
 		{http.MethodGet, "/api/v1/orders/:number/availability", "material check of an order: its BOM exploded through in-house semi-finished products, required vs available (released stock outside quarantine − other orders' allocations), what this order has reserved (release reserves), shortfalls", nil, a.availability},
 		{http.MethodGet, "/api/v1/trace/forward", "genealogy: the lots and shipments (customer orders) lot= went into, to any depth", nil, a.trace(true)},
+	}
+	for _, f := range []string{"csv", "xlsx"} {
+		rs = append(rs,
+			Route{http.MethodGet, "/api/v1/exports/stock." + f, "stock balances as " + f + ", same filters as /api/v1/stock", nil, a.exportStock(f)},
+			Route{http.MethodGet, "/api/v1/exports/movements." + f, "the stock ledger as " + f + ", same filters as /api/v1/movements", nil, a.exportMovements(f)})
 	}
 	for _, t := range domain.MovementTypes() {
 		rs = append(rs, Route{http.MethodPost, "/api/v1/movements/" + string(t), movementSummary[t], domain.MovementRoles(t), a.book(t)})
