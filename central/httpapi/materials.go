@@ -1,8 +1,14 @@
 package httpapi
 
 import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/linewise/linewise/central/domain"
 	invapi "github.com/linewise/linewise/central/httpapi/inventory"
 )
 
@@ -19,4 +25,30 @@ func (s *Server) registerInventory() {
 		}}) {
 		s.handle(r.Method, r.Path, r.Handler, Authenticated, r.Summary, r.Roles...)
 	}
+}
+
+// checkMaterialSignoff refuses to sign material "available" over a
+// shortfall unless the comment gives the override reason; the shortfall
+// is named. Without the materials API (or for an unknown order, which the
+// sign-off itself reports) it checks nothing.
+func (s *Server) checkMaterialSignoff(c echo.Context, order, comment string) error {
+	if s.opts.Inventory == nil || strings.TrimSpace(comment) != "" {
+		return nil
+	}
+	av, err := s.opts.Inventory.Availability(c.Request().Context(), order)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil
+	}
+	if err != nil || !av.Short {
+		return err
+	}
+	var short []string
+	for _, l := range av.Lines {
+		if l.Shortfall > 0 {
+			short = append(short, fmt.Sprintf("%s %s %s (needs %s, %s available)", l.Material, l.Shortfall, l.Unit, l.Required, l.Available))
+		}
+	}
+	return &Problem{Status: http.StatusConflict, Field: "comment",
+		Detail: "material is short for order " + order + ": " + strings.Join(short, "; ") +
+			"; sign off with a comment giving the reason to override, or wait for stock (GET /api/v1/orders/" + order + "/availability)"}
 }

@@ -398,3 +398,30 @@ func TestMovementRetryBooksOnce(t *testing.T) {
 	res, out := e.do(wh, "POST", "/api/v1/movements/receipt", body)
 	e.problem(res, out, 409, "client_id")
 }
+
+// TestMaterialSignoffOverShortfall: the review's material sign-off over a
+// shortfall needs a comment with the override reason.
+func TestMaterialSignoffOverShortfall(t *testing.T) {
+	e := newEnv(t)
+	materialsFixture(t, e)
+	planner := e.as[domain.RolePlanner]
+	if res, body := e.do(planner, "PUT", "/api/v1/products/P/bom", []map[string]any{{"component": "Q", "quantity": 2}}); res.StatusCode != 200 {
+		t.Fatalf("bom: %d %s", res.StatusCode, body)
+	}
+	n := e.draft("P")
+	if res, body := e.do(planner, "POST", "/api/v1/orders/"+n+"/submit", nil); res.StatusCode != 200 {
+		t.Fatalf("submit: %d %s", res.StatusCode, body)
+	}
+	res, body := e.do(planner, "POST", "/api/v1/orders/"+n+"/signoff", map[string]string{"kind": "material"})
+	if p := e.problem(res, body, 409, "comment"); !strings.Contains(p.Detail, "material is short for order "+n+": Q ") {
+		t.Errorf("short: %s", p.Detail)
+	}
+	// Capacity is not about material.
+	if res, body := e.do(planner, "POST", "/api/v1/orders/"+n+"/signoff", map[string]string{"kind": "capacity"}); res.StatusCode != 200 {
+		t.Errorf("capacity: %d %s", res.StatusCode, body)
+	}
+	res, body = e.do(planner, "POST", "/api/v1/orders/"+n+"/signoff", map[string]string{"kind": "material", "comment": "supplier delivers Monday, confirmed"})
+	if res.StatusCode != 200 {
+		t.Errorf("override: %d %s", res.StatusCode, body)
+	}
+}
