@@ -107,8 +107,9 @@ func NewID(at time.Time) string { return fmt.Sprintf("%019d-%s", at.UnixNano(), 
 type OrderStatusHook func(ctx context.Context, q Q, order string, from, to domain.OrderStatus, actor domain.Actor) error
 
 type orderHooks struct {
-	mu    sync.RWMutex
-	hooks map[string]OrderStatusHook
+	mu     sync.RWMutex
+	hooks  map[string]OrderStatusHook
+	counts map[string]CountHook
 }
 
 // SetOrderStatusHook installs (or, with nil, removes) the hook named name;
@@ -145,6 +146,59 @@ func (s *Store) runOrderHooks(ctx context.Context, tx *sql.Tx, order string, fro
 	s.hooks.mu.RUnlock()
 	for _, fn := range fns {
 		if err := fn(ctx, Q{s: s, q: tx}, order, from, to, actor); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WorkOrderCount is the good and reject parts one ingest batch added to a
+// work order.
+type WorkOrderCount struct {
+	WorkOrder    string
+	Good, Reject int64
+	At           time.Time // when the batch was applied
+}
+
+// CountHook runs inside the ingest transaction that books counts, after
+// the work orders' counts are written: materials backflush there, so a
+// redelivered event (deduplicated before) never consumes twice. It must
+// not fail for a business reason (that would block the edge's outbox):
+// only a database error may end the batch.
+type CountHook func(ctx context.Context, q Q, counts []WorkOrderCount) error
+
+// SetCountHook installs (or, with nil, removes) the count hook named name.
+func (h Handle) SetCountHook(name string, fn CountHook) {
+	hs := h.s.hooks
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.counts == nil {
+		hs.counts = map[string]CountHook{}
+	}
+	if fn == nil {
+		delete(hs.counts, name)
+		return
+	}
+	hs.counts[name] = fn
+}
+
+func (s *Store) runCountHooks(ctx context.Context, tx *sql.Tx, counts []WorkOrderCount) error {
+	if s.hooks == nil || len(counts) == 0 {
+		return nil
+	}
+	s.hooks.mu.RLock()
+	names := make([]string, 0, len(s.hooks.counts))
+	for n := range s.hooks.counts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	fns := make([]CountHook, len(names))
+	for i, n := range names {
+		fns[i] = s.hooks.counts[n]
+	}
+	s.hooks.mu.RUnlock()
+	for _, fn := range fns {
+		if err := fn(ctx, Q{s: s, q: tx}, counts); err != nil {
 			return err
 		}
 	}

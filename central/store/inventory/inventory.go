@@ -22,10 +22,12 @@ type Store struct{ h store.Handle }
 
 // New returns the inventory over the store's shared handle, and hooks it
 // into order status changes (release allocates material, close and cancel
-// free it); building it again replaces the hook.
+// free it) and into ingest (counts backflush components); building it
+// again replaces the hooks.
 func New(h store.Handle) *Store {
 	s := &Store{h: h}
 	h.SetOrderStatusHook("inventory", s.onOrderStatus)
+	h.SetCountHook("inventory", s.backflush)
 	return s
 }
 
