@@ -20,7 +20,7 @@ func TestBackflushWithTheCount(t *testing.T) {
 		x.book(domain.MovementRequest{Type: domain.MoveReceipt, Lot: "A", Material: "M", Quantity: q(10), To: "LS-L1", ExpiresAt: &late})
 		x.book(domain.MovementRequest{Type: domain.MoveReceipt, Lot: "B", Material: "M", Quantity: q(4), To: "LS-L1", ExpiresAt: &early})
 		x.book(domain.MovementRequest{Type: domain.MoveReceipt, Lot: "C", Material: "M", Quantity: q(50), To: "LS-L1"}) // no expiry: last
-		x.book(domain.MovementRequest{Type: domain.MoveReceipt, Lot: "W", Material: "M", Quantity: q(50), To: "WH-A"})   // not at the line
+		x.book(domain.MovementRequest{Type: domain.MoveReceipt, Lot: "W", Material: "M", Quantity: q(50), To: "WH-A"})  // not at the line
 		t0 := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
 		if _, err := x.st.StartWorkOrderAs(x.ctx, "WO-1", t0, domain.Actor{Name: "op", Role: domain.RoleOperator}, "start"); err != nil {
 			t.Fatal(err)
