@@ -22,6 +22,7 @@ var DemoUsers = []struct {
 	{"super", "super-demo", "Sam Supervisor", domain.RoleSupervisor, ""},
 	{"op1", "op1-demo", "Olga Operator", domain.RoleOperator, "B-1001"},
 	{"qa", "qa-demo", "Quinn Quality", domain.RoleQuality, ""},
+	{"wh", "wh-demo", "Wen Warehouse", domain.RoleWarehouse, ""},
 }
 
 // DemoKioskToken is the demo's kiosk token: a wall screen opens

@@ -24,12 +24,14 @@ const (
 	RoleSupervisor Role = "supervisor"
 	RolePlanner    Role = "planner"
 	RoleQuality    Role = "quality"
-	RoleAdmin      Role = "admin"
+	// RoleWarehouse books stock movements and keeps locations (materials).
+	RoleWarehouse Role = "warehouse"
+	RoleAdmin     Role = "admin"
 )
 
 // Roles lists every role.
 func Roles() []Role {
-	return []Role{RoleOperator, RoleSupervisor, RolePlanner, RoleQuality, RoleAdmin}
+	return []Role{RoleOperator, RoleSupervisor, RolePlanner, RoleQuality, RoleWarehouse, RoleAdmin}
 }
 
 // Valid reports whether r is a known role.

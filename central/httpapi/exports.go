@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -123,7 +124,11 @@ func writeSheet(c echo.Context, format string, sh sheet) error {
 	default:
 		return fmt.Errorf("export: unknown format %q", format)
 	}
-	file := map[string]string{"orders": "orders", "work orders": "work-orders"}[sh.name] + "." + format
+	file := map[string]string{"orders": "orders", "work orders": "work-orders"}[sh.name]
+	if file == "" {
+		file = strings.ReplaceAll(sh.name, " ", "-")
+	}
+	file += "." + format
 	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="`+file+`"`)
 	return c.Blob(http.StatusOK, ctype, b.Bytes())
 }

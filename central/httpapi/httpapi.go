@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/linewise/linewise/central/domain"
+	invapi "github.com/linewise/linewise/central/httpapi/inventory"
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/throttle"
@@ -81,6 +82,9 @@ type Options struct {
 	// scans (throttle.go); nil: throttle.DefaultConfig on the Now clock.
 	// throttle.New(throttle.Config{}, nil) turns it off.
 	Throttle *throttle.Limiter
+	// Inventory, when set, serves the materials API (httpapi/inventory,
+	// registered in materials.go).
+	Inventory invapi.Store
 	// EdgeGuard throttles failed edge tokens at /api/v1/ingest and the
 	// heartbeat (edgeauth.go); nil: not throttled.
 	EdgeGuard *throttle.EdgeGuard

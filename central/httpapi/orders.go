@@ -371,6 +371,11 @@ func (s *Server) signoff(c echo.Context) error {
 	if !kind.Valid() {
 		return invalid("kind", "kind must be one of material, capacity, quality")
 	}
+	if kind == domain.SignoffMaterial {
+		if err := s.checkMaterialSignoff(c, c.Param("number"), req.Comment); err != nil { // materials.go
+			return err
+		}
+	}
 	p := principal(c)
 	now := s.opts.Now()
 	rec, err := s.opts.Store.ChangeOrder(c.Request().Context(), c.Param("number"), p.Actor(),

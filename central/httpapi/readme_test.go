@@ -17,6 +17,7 @@ import (
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/store/inventory"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite the generated tables in central/README.md from the code")
@@ -91,7 +92,7 @@ func fullServer(t *testing.T) *httpapi.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now})
+	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inventory.New(st.Handle())})
 	api.EnableSchedule(svc)
 	return api
 }

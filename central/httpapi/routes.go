@@ -149,6 +149,7 @@ func (s *Server) registerRoutes() {
 	s.registerExceptions() // exceptions.go
 	s.registerQuarantine() // quarantine.go
 	s.registerEdges()      // edges.go
+	s.registerInventory()  // materials.go
 	s.registerMasterData() // masterdata.go, import.go
 	s.registerTotals()     // totals.go
 	s.registerOEE()        // oee.go

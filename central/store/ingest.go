@@ -137,12 +137,18 @@ func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, 
 			states = append(states, ev)
 		}
 	}
+	counts := make([]WorkOrderCount, 0, len(woOrder))
 	for _, id := range woOrder {
 		d := byWO[id]
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE work_orders SET good = good + ?, reject = reject + ? WHERE id = ?`),
 			d.good, d.reject, id); err != nil {
 			return 0, fmt.Errorf("store: apply batch from edge %s: count for work order %s: %w", b.EdgeID, id, err)
 		}
+		counts = append(counts, WorkOrderCount{WorkOrder: id, Good: d.good, Reject: d.reject, At: s.now()})
+	}
+	// Backflush (materials) in this transaction: only stored events count.
+	if err := s.runCountHooks(ctx, tx, counts); err != nil {
+		return 0, fmt.Errorf("store: apply batch from edge %s: %w", b.EdgeID, err)
 	}
 	for _, line := range lineOrder {
 		d := byLine[line]

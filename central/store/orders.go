@@ -289,6 +289,11 @@ func (s *Store) changeOrderTx(ctx context.Context, tx *sql.Tx, number string, ac
 			return before, result, err
 		}
 	}
+	if o.Status != before.Status {
+		if err := s.runOrderHooks(ctx, tx, number, before.Status, o.Status, actor); err != nil {
+			return before, result, err
+		}
+	}
 	result, err = s.loadOrderRecord(ctx, tx, number)
 	if err != nil {
 		return before, result, err

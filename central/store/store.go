@@ -45,6 +45,7 @@ type Store struct {
 	now      func() time.Time
 	rules    domain.ExecutionRules // execution.go
 	badgeKey []byte                // HMAC key of stored badges (credentials.go)
+	hooks    *orderHooks           // run inside order changes (handle.go)
 }
 
 // SQLiteDSN builds the DSN for a SQLite file: WAL so readers do not block the
@@ -97,7 +98,7 @@ func openOpts(ctx context.Context, driver, dsn string, upTo int, o Options) (*St
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)
 	}
-	s := &Store{db: db, postgres: driver == DriverPostgres, now: time.Now, rules: domain.DefaultExecutionRules()}
+	s := &Store{db: db, postgres: driver == DriverPostgres, now: time.Now, rules: domain.DefaultExecutionRules(), hooks: &orderHooks{}}
 	if s.postgres {
 		// Several central replicas may share the database; each keeps a
 		// small pool and PostgreSQL arbitrates.
