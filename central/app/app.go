@@ -44,6 +44,7 @@ type App struct {
 	log  *slog.Logger
 
 	store  *store.Store
+	inv    *inventory.Store // stock; its hooks run in the store's transactions
 	broker *broker.Broker
 	ingest *ingest.Ingest
 	hub    *live.Hub
@@ -155,9 +156,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 		a.applier(), func() { a.api.Notify(); a.plan.poke(); a.exc.poke(); a.scan.poke() }, a.base.With("component", "ingest"))
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, a.edgeGuard, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.inv = inventory.New(a.store.Handle())
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
 		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
-		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Inventory: inventory.New(a.store.Handle())})
+		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Inventory: a.inv})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}

@@ -60,6 +60,11 @@ type Config struct {
 	// Poll is how often time-based conditions are evaluated; events that
 	// arrive trigger an evaluation at once.
 	Poll time.Duration `yaml:"poll"`
+	// MaterialShortHorizon: a released work order planned to start within
+	// this (or a running one) whose projected stock falls below its
+	// remaining need raises material_short, resolved when stock covers it.
+	// 0 turns the automatic rule off (the manual button stays).
+	MaterialShortHorizon time.Duration `yaml:"material_short_horizon"`
 }
 
 // DefaultConfig: behind below 85 % with more than 50 expected (the
@@ -68,7 +73,8 @@ type Config struct {
 // (three missed heartbeats), evaluated every second.
 func DefaultConfig() Config {
 	return Config{BehindAttainment: 85, BehindMinExpected: 50, BehindMinDuration: 5 * time.Minute, BehindClearMargin: 5,
-		DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute, EdgeSilentAfter: 30 * time.Second, EdgeStalledAfter: 2 * time.Minute, Poll: time.Second}
+		DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute, EdgeSilentAfter: 30 * time.Second, EdgeStalledAfter: 2 * time.Minute, Poll: time.Second,
+		MaterialShortHorizon: 8 * time.Hour}
 }
 
 // Validate reports every problem at once, each naming its key.
@@ -97,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if c.EdgeStalledAfter != 0 && c.EdgeStalledAfter < time.Second {
 		errs = append(errs, configerr.Field("exceptions.edge_stalled_after", "%v is too short; at least 1s (0 turns it off)", c.EdgeStalledAfter))
+	}
+	if c.MaterialShortHorizon < 0 {
+		errs = append(errs, configerr.Field("exceptions.material_short_horizon", "must not be negative (0 turns it off)"))
 	}
 	if c.Poll < 100*time.Millisecond {
 		errs = append(errs, configerr.Field("exceptions.poll", "%v is too short; at least 100ms", c.Poll))
@@ -128,6 +137,14 @@ type Options struct {
 	// Rules are the execution rules (the overrun tolerance); nil:
 	// domain.DefaultExecutionRules.
 	Rules *domain.ExecutionRules
+	// Materials projects stock for the automatic material_short; nil
+	// turns that rule off.
+	Materials Materials
+}
+
+// Materials is the stock projection the material_short rule reads.
+type Materials interface {
+	MaterialShortages(ctx context.Context, now time.Time, horizon time.Duration) ([]domain.MaterialShortage, error)
 }
 
 // Service evaluates the rules.
@@ -144,6 +161,7 @@ type Service struct {
 	queue   int
 	dropped atomic.Int64
 	rules   domain.ExecutionRules
+	mat     Materials
 
 	// below is when each line's running work order (line/work order)
 	// was first seen below the behind-plan threshold in the current
@@ -178,7 +196,7 @@ func New(o Options) (*Service, error) {
 		rules = *o.Rules
 	}
 	return &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, changed: o.Changed,
-		poke: make(chan struct{}, 1), queue: o.Queue, rules: rules, below: map[string]time.Time{}}, nil
+		poke: make(chan struct{}, 1), queue: o.Queue, rules: rules, mat: o.Materials, below: map[string]time.Time{}}, nil
 }
 
 // Observe takes the events of a batch ingest has committed (duplicates may
@@ -338,6 +356,13 @@ func (s *Service) Evaluate(ctx context.Context) error {
 				continue
 			}
 			changed = true
+		}
+	}
+	if s.mat != nil && s.cfg.MaterialShortHorizon > 0 {
+		ch, err := s.materialShort(ctx, now)
+		changed = changed || ch
+		if err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
