@@ -27,3 +27,20 @@ type ShortMaterial struct {
 	Short     Qty    `json:"short"`
 	Backflush bool   `json:"backflush,omitempty"`
 }
+
+// LotLoad is what scanning a lot at a station did: the lot's stock moved
+// to its line's line-side location (Moved; 0 when it was there already),
+// and what that line side holds now.
+type LotLoad struct {
+	Lot       string    `json:"lot"`
+	Material  string    `json:"material"`
+	WorkOrder string    `json:"work_order"`
+	Location  string    `json:"location"`
+	Moved     Qty       `json:"moved"`
+	Unit      string    `json:"unit"`
+	Loaded    []Balance `json:"loaded"`
+}
+
+// ScanLoadLot: a component lot scanned at a station was loaded for the
+// running work order.
+const ScanLoadLot ScanAction = "load_lot"

@@ -134,11 +134,14 @@ func (s *Server) registerRoutes() {
 	s.handle(get, "/station/:id", s.stationPage, Open, "operator station page (HTML); a badge scanned there signs in")
 	s.handle(get, "/api/v1/stations/:id", s.getStation, Authenticated, "a station and its line", anyRole...)
 	s.stationRead("/api/v1/stations/:id")
-	s.handle(post, "/api/v1/stations/:id/scan", s.scan, Public, "a scan at a station: badge signs in, work order toggles start/pause/resume")
+	s.handle(post, "/api/v1/stations/:id/scan", s.scan, Public, "a scan at a station: badge signs in, work order toggles start/pause/resume, a component lot is loaded for the running work order")
 	s.lineScoped(post, "/api/v1/stations/:id/scan")
 	s.handle(get, "/api/v1/stations/:id/scans", s.stationScans, Authenticated,
 		"scans from the station's fixed scanners (via the edge), newest first, with result (applied, rejected, failed, skipped) and message; limit 1-1000 (50)", anyRole...)
 	s.stationRead("/api/v1/stations/:id/scans")
+	s.handle(get, "/api/v1/stations/:id/material", s.stationMaterial, Authenticated,
+		"what the station's line side holds (lots loaded by scan or transfer), in the order backflush takes them", anyRole...)
+	s.stationRead("/api/v1/stations/:id/material")
 	s.handle(post, "/api/v1/stations/:id/complete", s.stationComplete, Authenticated, "complete a work order at a station", floor...)
 	s.lineScoped(post, "/api/v1/stations/:id/complete")
 	s.handle(post, "/api/v1/stations/:id/scrap", s.stationScrap, Authenticated, "record scrapped parts with a reason", floor...)

@@ -182,6 +182,9 @@ func (s *Server) scan(c echo.Context) error {
 func (s *Server) scanWorkOrder(c echo.Context, st domain.Station, code string, actor domain.Actor, keys []throttle.Key) (any, error) {
 	ctx := c.Request().Context()
 	w, err := s.opts.Store.GetWorkOrder(ctx, code)
+	if errors.Is(err, domain.ErrNotFound) && s.opts.Inventory != nil {
+		return s.scanLot(c, st, code, actor, keys) // station_lot.go
+	}
 	if errors.Is(err, domain.ErrNotFound) {
 		s.failed(c, "scans", keys...)
 		return nil, &Problem{Status: http.StatusNotFound, Field: "code", Detail: "unknown code " + code + ": not a badge or a work order"}

@@ -41,6 +41,8 @@ type Store interface {
 	StockLevels(ctx context.Context, material string) ([]domain.StockLevel, error)
 	ReplaceStockLevels(ctx context.Context, material string, ls []domain.StockLevel, actor domain.Actor) error
 	StockAlerts(ctx context.Context) ([]domain.StockAlert, error)
+	LoadLot(ctx context.Context, line, workOrder, lot string, actor domain.Actor) (domain.LotLoad, error)
+	LineSide(ctx context.Context, line string) ([]domain.Balance, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
