@@ -12,7 +12,8 @@ import (
 // SeedDemo fills an empty database with two lines and three orders so a
 // fresh install (and the line simulator's edge, which reports line L1) shows
 // something: PO-1001 running on L1 from start, PO-1002 queued after it on
-// L1, PO-1003 scheduled on L2. It does nothing if any line exists. Each step
+// L1, PO-1003 scheduled on L2; and stock for them whose coating runs short
+// at L1's line side a couple of minutes in (demo_stock.go). It does nothing if any line exists. Each step
 // tolerates "already exists", so a seed interrupted halfway completes on the
 // next start.
 func SeedDemo(ctx context.Context, st *store.Store, start time.Time) (seeded bool, err error) {
@@ -50,6 +51,8 @@ func SeedDemo(ctx context.Context, st *store.Store, start time.Time) (seeded boo
 		},
 		func() error { return st.CreateLine(ctx, domain.Line{ID: "L1", Name: "Press line 1"}) },
 		func() error { return st.CreateLine(ctx, domain.Line{ID: "L2", Name: "Assembly 2"}) },
+		// Components, stock in the warehouse and at L1's line side (demo_stock.go).
+		func() error { return seedSteps(demoStockSteps(ctx, st)) },
 		func() error {
 			return st.CreateWorkOrder(ctx, domain.WorkOrder{ID: "WO-1001-10", OrderNumber: "PO-1001", OperationSeq: 10, LineID: "L1",
 				Barcode: "WO-1001-10", Quantity: 5000, PlannedStart: at(0), PlannedEnd: at(end1001), Status: domain.StatusScheduled})
