@@ -25,7 +25,10 @@ type ShortMaterial struct {
 	Need      Qty    `json:"need"`      // remaining need (BOM × quantity, less what was issued)
 	Projected Qty    `json:"projected"` // stock left for it after earlier work orders
 	Short     Qty    `json:"short"`
-	Backflush bool   `json:"backflush,omitempty"`
+	// At is when the stock left for the work order runs out at the
+	// product's ideal rate (zero when the rate is unknown, or backflush).
+	At        time.Time `json:"at,omitzero"`
+	Backflush bool      `json:"backflush,omitempty"`
 }
 
 // LotLoad is what scanning a lot at a station did: the lot's stock moved

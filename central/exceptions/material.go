@@ -77,7 +77,11 @@ func shortDetail(m domain.MaterialShortage) string {
 			parts = append(parts, fmt.Sprintf("%s: line side %s holds none; %s %s consumed without stock", sm.Material, m.Line, sm.Short, sm.Unit))
 			continue
 		}
-		parts = append(parts, fmt.Sprintf("%s short %s %s (needs %s %s, %s %s projected)", sm.Material, sm.Short, sm.Unit, sm.Need, sm.Unit, sm.Projected, sm.Unit))
+		out := ""
+		if !sm.At.IsZero() {
+			out = ", runs out about " + sm.At.UTC().Format("2006-01-02 15:04Z")
+		}
+		parts = append(parts, fmt.Sprintf("%s short %s %s (needs %s %s, %s %s projected%s)", sm.Material, sm.Short, sm.Unit, sm.Need, sm.Unit, sm.Projected, sm.Unit, out))
 	}
 	when := "running"
 	if !m.Start.IsZero() {

@@ -13,7 +13,8 @@ import (
 
 type projectedWO struct {
 	id, order, line, product, status string
-	qty                              int64
+	qty, made                        int64
+	cycle                            time.Duration // the product's ideal cycle
 	start                            time.Time
 }
 
@@ -86,7 +87,8 @@ func (s *Store) MaterialShortages(ctx context.Context, now time.Time, horizon ti
 				left := stock[b.component]
 				stock[b.component] = left - need
 				if left < need {
-					add(w, domain.ShortMaterial{Material: b.component, Unit: mat.unit, Need: need, Projected: max(left, 0), Short: need - max(left, 0)})
+					add(w, domain.ShortMaterial{Material: b.component, Unit: mat.unit, Need: need, Projected: max(left, 0), Short: need - max(left, 0),
+						At: runsOut(w, now, max(left, 0), b, mat)})
 				}
 			}
 		}
@@ -107,9 +109,9 @@ func (s *Store) MaterialShortages(ctx context.Context, now time.Time, horizon ti
 }
 
 func projectedWorkOrders(ctx context.Context, q store.Q, until time.Time) ([]projectedWO, error) {
-	rows, err := q.Query(ctx, `SELECT w.id, w.order_number, w.line_id, o.product_code, w.status, w.quantity,
-			COALESCE(w.actual_start, w.planned_start, 0)
-		FROM work_orders w JOIN orders o ON o.number = w.order_number
+	rows, err := q.Query(ctx, `SELECT w.id, w.order_number, w.line_id, o.product_code, w.status, w.quantity, w.good + w.reject,
+			p.ideal_cycle_ns, COALESCE(w.actual_start, w.planned_start, 0)
+		FROM work_orders w JOIN orders o ON o.number = w.order_number JOIN products p ON p.code = o.product_code
 		WHERE w.operation_seq = (SELECT MIN(x.operation_seq) FROM work_orders x WHERE x.order_number = w.order_number)
 		  AND (w.status IN ('in_progress', 'paused') OR (w.status = 'released' AND w.planned_start IS NOT NULL AND w.planned_start <= ?))
 		ORDER BY COALESCE(w.actual_start, w.planned_start, 0), w.id`, store.Nanos(until))
@@ -120,11 +122,11 @@ func projectedWorkOrders(ctx context.Context, q store.Q, until time.Time) ([]pro
 	var out []projectedWO
 	for rows.Next() {
 		var w projectedWO
-		var start int64
-		if err := rows.Scan(&w.id, &w.order, &w.line, &w.product, &w.status, &w.qty, &start); err != nil {
+		var start, cycle int64
+		if err := rows.Scan(&w.id, &w.order, &w.line, &w.product, &w.status, &w.qty, &w.made, &cycle, &start); err != nil {
 			return nil, err
 		}
-		w.start = store.FromNanos(start)
+		w.start, w.cycle = store.FromNanos(start), time.Duration(cycle)
 		out = append(out, w)
 	}
 	return out, rows.Err()
@@ -201,4 +203,22 @@ func lineSideShort(ctx context.Context, q store.Q, add func(projectedWO, domain.
 		add(w, m)
 	}
 	return rows.Err()
+}
+
+// runsOut is when the stock left for w (left, in the material's base unit)
+// is used up at the product's ideal rate: from its start (or now, if that
+// has passed), one BOM quantity per part. Zero when the rate is unknown.
+func runsOut(w projectedWO, now time.Time, left domain.Qty, b bomLine, mat material) time.Time {
+	if w.cycle <= 0 {
+		return time.Time{}
+	}
+	per, err := domain.Convert(mat.code, mat.unit, domain.Qty(math.Round(domain.QtyScale*b.per)), b.unit, mat.convs)
+	if err != nil || per <= 0 {
+		return time.Time{}
+	}
+	from := w.start
+	if from.Before(now) {
+		from = now
+	}
+	return from.Add(time.Duration(int64(left/per)) * w.cycle)
 }

@@ -51,11 +51,12 @@ func TestMaterialShortOpensAndResolves(t *testing.T) {
 			return out
 		}
 
-		// WO-2 needs 100 × 0.5 = 50 m, stock is 30 m; WO-3 starts past the 8 h horizon.
+		// WO-2 needs 100 × 0.5 = 50 m, stock is 30 m: 60 parts at 1 s from
+		// its start at 08:00. WO-3 starts past the 8 h horizon.
 		open := short()
 		e, ok := open["WO-2"]
 		if !ok || len(open) != 2 || e.RaisedBy != domain.SystemActor || e.Line != "L1" ||
-			!strings.Contains(e.Detail, "M short 20 m (needs 50 m, 30 m projected)") || !strings.Contains(e.Detail, "order PO-2") {
+			!strings.Contains(e.Detail, "M short 20 m (needs 50 m, 30 m projected, runs out about 2026-03-02 08:01Z)") || !strings.Contains(e.Detail, "order PO-2") {
 			t.Fatalf("open material_short: %+v", open)
 		}
 		// A receipt covers it: resolved by the system; the person's stays.
