@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,5 +95,60 @@ func TestDemoStockRunsShort(t *testing.T) {
 				t.Errorf("after loading CT-2612: %+v", xs)
 			}
 		})
+	}
+}
+
+// TestDemoMaterialShortThroughCentral: a whole demo central, its rules on
+// their own loop: L1's edge reports 150 discs over HTTPS, the coating at
+// the line side runs out, material_short opens by itself; coating moved to
+// the line side resolves it.
+func TestDemoMaterialShortThroughCentral(t *testing.T) {
+	start := time.Now().UTC().Add(-10 * time.Minute).Truncate(time.Second)
+	a := startApp(t, withEdges, func(c *Config) {
+		c.DemoStart = start
+		c.Planning.Auto = false
+	})
+	e := &excEnv{t: t, a: a, start: start}
+	for i := 1; i <= 3; i++ {
+		e.send(wire.Event{Type: wire.TypeCount, SourceTime: start.Add(time.Duration(i) * time.Minute), Count: &wire.Count{Counter: "parts", Good: 50}})
+	}
+	wait := func(what string, cond func([]domain.Exception) bool) []domain.Exception {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			xs := e.list(domain.ExceptionMaterialShort)
+			if cond(xs) {
+				return xs
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not within 15s: %+v", what, xs)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	xs := wait("material_short opens", func(xs []domain.Exception) bool { return len(xs) == 1 })
+	if x := xs[0]; x.WorkOrder != "WO-1001-10" || x.RaisedBy != domain.SystemActor || x.Status != domain.ExceptionOpen ||
+		!strings.Contains(x.Detail, "CT-ZN: line side L1 holds none; 0.6 l consumed without stock") {
+		t.Fatalf("material_short: %+v", x)
+	}
+	if _, err := a.inv.Book(context.Background(), domain.MovementRequest{Type: domain.MoveTransfer, Lot: "CT-2612", Quantity: 20 * domain.QtyScale,
+		From: "WH1-A", To: "LS-L1"}, domain.Actor{Name: "wh1", Role: domain.RoleWarehouse}); err != nil {
+		t.Fatal(err)
+	}
+	wait("resolved by central", func(xs []domain.Exception) bool {
+		return len(xs) == 1 && xs[0].Status == domain.ExceptionResolved && xs[0].ResolvedBy == domain.SystemActor
+	})
+}
+
+func TestMaterialShortHorizonKey(t *testing.T) {
+	if d := DefaultConfig().Exceptions.MaterialShortHorizon; d != 8*time.Hour {
+		t.Errorf("default material_short_horizon %v", d)
+	}
+	path := t.TempDir() + "/central.yaml"
+	if err := os.WriteFile(path, []byte("exceptions:\n  material_short_horizon: -1h\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), ":2: exceptions.material_short_horizon: must not be negative") {
+		t.Errorf("negative horizon: %v", err)
 	}
 }
