@@ -121,7 +121,9 @@ func TestFaultDeviceServersDropped30s(t *testing.T) {
 		if !sawNoData {
 			t.Fatal("L1 never showed no_data while its OPC UA and Modbus servers were gone")
 		}
-		s.waitState("running", 20*time.Second)
+		// The drivers reconnect with capped, jittered backoff (at most 10 s
+		// between tries), then resubscribe: allow for a loaded machine.
+		s.waitState("running", 45*time.Second)
 		s.finish()
 		for _, e := range s.events() {
 			if e.Type == "state" && e.State() == "down" {
