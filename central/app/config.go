@@ -24,7 +24,7 @@ import (
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/throttle"
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 	"github.com/linewise/linewise/edge/wire"
 )
 

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 	"github.com/linewise/linewise/edge/wire"
 )
 

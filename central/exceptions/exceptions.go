@@ -22,7 +22,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 	"github.com/linewise/linewise/edge/wire"
 )
 

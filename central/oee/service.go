@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 )
 
 // Facts is what the store holds about a line for a period: its state

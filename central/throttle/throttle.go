@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 )
 
 // Config is the sign_in section of central's configuration.

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 	"gopkg.in/yaml.v3"
 )
 

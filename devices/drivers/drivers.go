@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/configerr"
 	"github.com/linewise/linewise/devices/modbus"
 	"github.com/linewise/linewise/devices/mqtt"
 	"github.com/linewise/linewise/devices/opcua"

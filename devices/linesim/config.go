@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 	"gopkg.in/yaml.v3"
 )
 

@@ -25,8 +25,8 @@ import (
 	"time"
 
 	"github.com/goburrow/modbus"
-	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/configerr"
 	"gopkg.in/yaml.v3"
 )
 

@@ -20,8 +20,8 @@ import (
 	"unicode/utf8"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
-	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/configerr"
 	"gopkg.in/yaml.v3"
 )
 

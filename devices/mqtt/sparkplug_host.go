@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/configerr"
 	"github.com/linewise/linewise/devices/mqtt/sparkplug"
 )
 

@@ -28,8 +28,8 @@ import (
 
 	"github.com/gopcua/opcua"
 	"github.com/gopcua/opcua/ua"
-	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/configerr"
 	"gopkg.in/yaml.v3"
 )
 

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/gopcua/opcua/ua"
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 )
 
 // ErrNotTrusted is the cause in every reading's Err when the server's

@@ -20,8 +20,8 @@ import (
 	"math"
 	"time"
 
-	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/configerr"
 	"github.com/linewise/linewise/devices/mqtt"
 	"gopkg.in/yaml.v3"
 )

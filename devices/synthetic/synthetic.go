@@ -17,8 +17,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/configerr"
 	"gopkg.in/yaml.v3"
 )
 

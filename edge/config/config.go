@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 	"github.com/linewise/linewise/devices/drivers"
 	"github.com/linewise/linewise/edge/telemetry"
 	"github.com/linewise/linewise/edge/wire"

@@ -2,7 +2,7 @@ package config
 
 import (
 	"fmt"
-	"github.com/linewise/linewise/configerr"
+	"github.com/linewise/linewise/devices/configerr"
 	"math"
 	"time"
 )

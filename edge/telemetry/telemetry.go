@@ -18,8 +18,8 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	"github.com/influxdata/influxdb-client-go/v2/api/write"
-	"github.com/linewise/linewise/configerr"
 	"github.com/linewise/linewise/devices"
+	"github.com/linewise/linewise/devices/configerr"
 )
 
 // Config is the telemetry section of the agent's configuration.
