@@ -180,7 +180,7 @@ func TestAddUserRefusesWeakInput(t *testing.T) {
 	}{
 		{NewUser{Username: "bob", Role: "operator"}, "password: is empty"},
 		{NewUser{Username: "bob", Role: "operator", Password: "short"}, "password: must be at least 10"},
-		{NewUser{Username: "bob", Role: "boss", Password: "long-enough-pw"}, `role: unknown role "boss"; one of: operator, supervisor, planner, quality, warehouse, admin`},
+		{NewUser{Username: "bob", Role: "boss", Password: "long-enough-pw"}, `role: unknown role "boss"; one of: operator, supervisor, planner, quality, warehouse, buyer, sales, manager, admin`},
 		{NewUser{Username: "", Role: "admin", Password: "long-enough-pw"}, "username: must be"},
 	} {
 		if _, err := AddUser(ctx, st, tt.nu, actor); err == nil || !errors.Is(err, domain.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {

@@ -26,12 +26,19 @@ const (
 	RoleQuality    Role = "quality"
 	// RoleWarehouse books stock movements and keeps locations (materials).
 	RoleWarehouse Role = "warehouse"
-	RoleAdmin     Role = "admin"
+	// RoleBuyer keeps suppliers and purchase orders (purchasing).
+	RoleBuyer Role = "buyer"
+	// RoleSales enters customers' orders and asks for rush insertions.
+	RoleSales Role = "sales"
+	// RoleManager is plant management: approves rush insertions, outsourcing
+	// and purchases above a buyer's limit.
+	RoleManager Role = "manager"
+	RoleAdmin   Role = "admin"
 )
 
 // Roles lists every role.
 func Roles() []Role {
-	return []Role{RoleOperator, RoleSupervisor, RolePlanner, RoleQuality, RoleWarehouse, RoleAdmin}
+	return []Role{RoleOperator, RoleSupervisor, RolePlanner, RoleQuality, RoleWarehouse, RoleBuyer, RoleSales, RoleManager, RoleAdmin}
 }
 
 // Valid reports whether r is a known role.

@@ -239,7 +239,7 @@ func TestOpenAPIDescribesPasswordBodies(t *testing.T) {
 	}
 	for _, c := range []struct{ path, method, required, roles string }{
 		{"/api/v1/users/{username}/password", "put", "password", "admin"},
-		{"/api/v1/me/password", "post", "current_password,new_password", "operator,supervisor,planner,quality,warehouse,admin"},
+		{"/api/v1/me/password", "post", "current_password,new_password", "operator,supervisor,planner,quality,warehouse,buyer,sales,manager,admin"},
 	} {
 		op := doc.Paths[c.path][c.method]
 		got := strings.Join(op.RequestBody.Content["application/json"].Schema.Required, ",")

@@ -56,7 +56,7 @@ func testUserCommands(t *testing.T, config, dir string) {
 		{"empty password", "", []string{"add", "--username", "alice", "--role", "admin"}, 2, "the password is empty"},
 		{"newline only", "\n", []string{"add", "--username", "alice", "--role", "admin"}, 2, "the password is empty"},
 		{"weak password", "short\n", []string{"add", "--username", "alice", "--role", "admin"}, 2, "password: must be at least 10 characters"},
-		{"unknown role", "long-enough-pw\n", []string{"add", "--username", "alice", "--role", "boss"}, 2, `unknown role "boss"; one of: operator, supervisor, planner, quality, warehouse, admin`},
+		{"unknown role", "long-enough-pw\n", []string{"add", "--username", "alice", "--role", "boss"}, 2, `unknown role "boss"; one of: operator, supervisor, planner, quality, warehouse, buyer, sales, manager, admin`},
 		{"no role", "long-enough-pw\n", []string{"add", "--username", "alice"}, 2, "--role is required"},
 		{"no username", "long-enough-pw\n", []string{"add", "--role", "admin"}, 2, "--username is required"},
 		{"bad username", "long-enough-pw\n", []string{"add", "--username", "al ice", "--role", "admin"}, 2, "username: must be"},
