@@ -309,6 +309,13 @@ func (s *Store) changeOrderTx(ctx context.Context, tx *sql.Tx, number string, ac
 	if err != nil {
 		return before, result, err
 	}
+	for _, w := range result.WorkOrders {
+		if prev, had := old[w.ID]; had && prev.Status != domain.StatusCompleted && w.Status == domain.StatusCompleted {
+			if err := s.runWorkOrderDoneHooks(ctx, tx, w, actor); err != nil {
+				return before, result, err
+			}
+		}
+	}
 	audits = append([]domain.AuditEntry{{Entity: "order", EntityID: number, Action: change.Action,
 		Before: snapshot(before), After: snapshot(result)}}, audits...)
 	for _, a := range audits {
