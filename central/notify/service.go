@@ -24,6 +24,10 @@ type Options struct {
 	// Exceptions, when set, is watched for exceptions opening and staying
 	// open past escalate_after (watch.go).
 	Exceptions ExceptionSource
+	// Watchers are asked each round for notices about things that wait
+	// (an order under review, a proposal to approve); each notice's Key
+	// makes it once.
+	Watchers []Watcher
 	// Added is called (it must not block) after a notice was stored, e.g.
 	// to push the bell's count.
 	Added func()
@@ -40,6 +44,7 @@ type Service struct {
 	now     func() time.Time
 	http    *http.Client
 	exc     ExceptionSource
+	watch   []Watcher
 	added   func()
 	tick    time.Duration
 	secrets map[string][]byte // webhook name → secret
@@ -75,7 +80,7 @@ func New(o Options) (*Service, error) {
 	if o.Tick <= 0 {
 		o.Tick = 2 * time.Second
 	}
-	s := &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, http: o.HTTP, exc: o.Exceptions, added: o.Added,
+	s := &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, http: o.HTTP, exc: o.Exceptions, watch: o.Watchers, added: o.Added,
 		tick: o.Tick, secrets: map[string][]byte{}, poke: make(chan struct{}, 1), notified: map[string]bool{}}
 	for _, w := range o.Config.Webhooks {
 		b, err := w.secret()
@@ -184,6 +189,20 @@ func (s *Service) Step(ctx context.Context) {
 	if s.exc != nil {
 		if err := s.watchExceptions(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("watch exceptions", "err", err)
+		}
+	}
+	for _, w := range s.watch {
+		ns, err := w(ctx, s.now())
+		if err != nil {
+			if ctx.Err() == nil {
+				s.log.Warn("watcher", "err", err)
+			}
+			continue
+		}
+		for _, n := range ns {
+			if err := s.Notify(ctx, n); err != nil {
+				s.log.Warn("watcher notice", "kind", n.Kind, "err", err)
+			}
 		}
 	}
 	for ctx.Err() == nil {

@@ -3,9 +3,14 @@ package notify
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/linewise/linewise/central/domain"
 )
+
+// Watcher returns the notices due at now about things that wait for
+// someone; a notice it returns again is not stored again (same Key).
+type Watcher func(ctx context.Context, now time.Time) ([]Notice, error)
 
 // ExceptionSource lists exceptions (the store).
 type ExceptionSource interface {
