@@ -17,6 +17,7 @@ import (
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/store/inventory"
+	"github.com/linewise/linewise/central/store/purchasing"
 	"github.com/linewise/linewise/central/store/pgtest"
 )
 
@@ -78,7 +79,9 @@ func newEnvOn(t *testing.T, driver string) *env {
 		must(st.CreateUser(ctx, u, sys))
 	}
 	e := &env{t: t, st: st, as: map[domain.Role]*http.Client{}, now: time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)}
-	e.api = New(Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), PasswordCost: 4, Inventory: inventory.New(st.Handle()),
+	inv := inventory.New(st.Handle())
+	e.api = New(Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), PasswordCost: 4, Inventory: inv,
+		Purchasing: purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
 		Now: func() time.Time { return e.now }})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(func() { e.api.CloseStreams(); e.srv.Close() })
