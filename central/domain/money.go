@@ -3,9 +3,9 @@ package domain
 import (
 	"bytes"
 	"encoding/json"
-	"reflect"
 	"fmt"
 	"math/big"
+	"reflect"
 	"strconv"
 	"strings"
 )

@@ -17,8 +17,9 @@ import (
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/store/inventory"
-	"github.com/linewise/linewise/central/store/purchasing"
+	"github.com/linewise/linewise/central/store/notifications"
 	"github.com/linewise/linewise/central/store/pgtest"
+	"github.com/linewise/linewise/central/store/purchasing"
 )
 
 // env is a server on a real store (SQLite unless newEnvOn says otherwise) with lines L1 and L2, stations
@@ -81,8 +82,8 @@ func newEnvOn(t *testing.T, driver string) *env {
 	e := &env{t: t, st: st, as: map[domain.Role]*http.Client{}, now: time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)}
 	inv := inventory.New(st.Handle())
 	e.api = New(Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), PasswordCost: 4, Inventory: inv,
-		Purchasing: purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
-		Now: func() time.Time { return e.now }})
+		Purchasing:    purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
+		Notifications: notifications.New(st.Handle()), Now: func() time.Time { return e.now }})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(func() { e.api.CloseStreams(); e.srv.Close() })
 	for _, r := range domain.Roles() {

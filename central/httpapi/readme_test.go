@@ -18,6 +18,7 @@ import (
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/store/inventory"
+	"github.com/linewise/linewise/central/store/notifications"
 	"github.com/linewise/linewise/central/store/purchasing"
 )
 
@@ -95,7 +96,8 @@ func fullServer(t *testing.T) *httpapi.Server {
 	}
 	inv := inventory.New(st.Handle())
 	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inv,
-		Purchasing: purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules())})
+		Purchasing:    purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
+		Notifications: notifications.New(st.Handle())})
 	api.EnableSchedule(svc)
 	return api
 }
