@@ -124,6 +124,9 @@ func (s *Server) OpenAPI() map[string]any {
 // the password routes and raising an exception, whose field names a client
 // must get right.
 var bodySchemas = map[string]map[string]any{
+	"POST /api/v1/me/lang": {"type": "object", "required": []string{"lang"},
+		"properties": map[string]any{"lang": map[string]any{"type": "string", "enum": []string{"en", "zh-CN", ""},
+			"description": `"" follows the browser's Accept-Language`}}},
 	"POST /api/v1/exceptions": {"type": "object", "required": []string{"detail"},
 		"description": "line or station is required; with both, the station must be on the line",
 		"properties": map[string]any{
