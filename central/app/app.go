@@ -65,6 +65,7 @@ type App struct {
 	plan planRunner      // the rescheduler (planning.go)
 	exc  exceptionRunner // exception rules (exceptions.go)
 	scan scanRunner      // scan applier (scans.go)
+	note notifyRunner    // notifications (notify.go)
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -157,9 +158,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, a.edgeGuard, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.inv = inventory.New(a.store.Handle())
+	if err := a.newNotify(); err != nil {
+		return err
+	}
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
 		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
-		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Inventory: a.inv})
+		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Inventory: a.inv,
+		Notifications: a.note.store, Notifier: a.note.svc})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}
@@ -175,6 +180,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.startScans(); err != nil {
 		return err
 	}
+	a.startNotify()
 
 	a.ingest.Start()
 	if a.broker != nil {
@@ -276,6 +282,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		a.plan.stop()
 		a.exc.stop()
 		a.scan.stop()
+		a.note.stop()
 		if a.broker != nil {
 			if err := a.broker.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("broker close: %w", err))

@@ -20,6 +20,7 @@ import (
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/exceptions"
 	"github.com/linewise/linewise/central/ingest"
+	"github.com/linewise/linewise/central/notify"
 	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
@@ -55,6 +56,9 @@ type Config struct {
 	// EdgeAuth limits failed edge credentials at HTTPS ingest and heartbeat
 	// and at the embedded broker's CONNECT (see throttle.EdgeGuard).
 	EdgeAuth throttle.Config `yaml:"edge_auth"`
+	// Notify routes notices to e-mail and webhooks and sets escalation
+	// (see notify.Config).
+	Notify notify.Config `yaml:"notify"`
 	// Ingest bounds the events edges deliver (see IngestConfig).
 	Ingest IngestConfig `yaml:"ingest"`
 	// Edges that may deliver batches. Empty: authentication is off and any
@@ -291,6 +295,7 @@ func DefaultConfig() Config {
 		SignIn:     throttle.DefaultConfig(),
 		EdgeAuth:   DefaultEdgeAuth(),
 		Ingest:     DefaultIngestConfig(),
+		Notify:     notify.DefaultConfig(),
 	}
 }
 
@@ -317,6 +322,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Notify.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Ingest.Validate(); err != nil {

@@ -114,3 +114,28 @@ func mustRead(t *testing.T, p string) string {
 	}
 	return string(b)
 }
+
+func TestNotifyConfigErrorsNameFileLineKey(t *testing.T) {
+	p := writeConfig(t, `notify:
+  escalate_after: -1m
+  smtp:
+    host: mail.plant
+    from: nobody
+    starttls: maybe
+  webhooks:
+    - name: ops
+      url: "ftp://x"
+      secret: short
+  routes:
+    - kinds: [exception_opened]
+      roles: [boss]
+      webhooks: [chat]
+`)
+	_, err := LoadConfig(p)
+	for _, want := range []string{":2: notify.escalate_after:", ":5: notify.smtp.from:", ":6: notify.smtp.starttls:",
+		":9: notify.webhooks[0].url:", ":10: notify.webhooks[0].secret:", ":13: notify.routes[0].roles[0]:", ":14: notify.routes[0].webhooks[0]:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+}

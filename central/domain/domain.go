@@ -78,8 +78,13 @@ type Order struct {
 	Reject      int64       `json:"reject"` // sum over its work orders
 	Unit        string      `json:"unit"`
 	CustomerRef string      `json:"customer_ref"`
-	OrderType   string      `json:"order_type"`
-	Site        string      `json:"site"`
+	// Customer is the customer master's code ("" for orders without one);
+	// CustomerName and CustomerGrade are read from the master.
+	Customer      string `json:"customer"`
+	CustomerName  string `json:"customer_name,omitempty"`
+	CustomerGrade string `json:"customer_grade,omitempty"`
+	OrderType     string `json:"order_type"`
+	Site          string `json:"site"`
 	// ReviewRound counts submissions; sign-offs count only in the current one.
 	ReviewRound int        `json:"review_round"`
 	CreatedAt   *time.Time `json:"created_at,omitempty"`

@@ -82,6 +82,8 @@ type Transition struct {
 
 var (
 	planners    = []Role{RolePlanner, RoleAdmin}
+	orderDesk   = []Role{RolePlanner, RoleSales, RoleAdmin} // enter, submit and withdraw customers' orders
+	cancelDesk  = []Role{RolePlanner, RoleSales, RoleSupervisor, RoleAdmin}
 	reviewers   = []Role{RoleSupervisor, RoleAdmin}
 	rejecters   = []Role{RoleSupervisor, RoleQuality, RoleAdmin}
 	releasers   = []Role{RolePlanner, RoleSupervisor, RoleAdmin}
@@ -96,10 +98,10 @@ var (
 // Planners may cancel what has not reached the floor; once released only a
 // supervisor (or admin) may, because work may already be staged.
 var lifecycle = []Transition{
-	{ActionSubmit, StatusDraft, StatusUnderReview, planners},
+	{ActionSubmit, StatusDraft, StatusUnderReview, orderDesk},
 	{ActionApprove, StatusUnderReview, StatusApproved, reviewers},
 	{ActionReject, StatusUnderReview, StatusRejected, rejecters},
-	{ActionRevise, StatusRejected, StatusDraft, planners},
+	{ActionRevise, StatusRejected, StatusDraft, orderDesk},
 	{ActionSchedule, StatusApproved, StatusScheduled, planners},
 	{ActionRelease, StatusScheduled, StatusReleased, releasers},
 	{ActionStart, StatusReleased, StatusInProgress, shopFloor},
@@ -108,10 +110,10 @@ var lifecycle = []Transition{
 	{ActionComplete, StatusInProgress, StatusCompleted, shopFloor},
 	{ActionComplete, StatusPaused, StatusCompleted, shopFloor},
 	{ActionClose, StatusCompleted, StatusClosed, closers},
-	{ActionCancel, StatusDraft, StatusCancelled, cancelEarly},
-	{ActionCancel, StatusUnderReview, StatusCancelled, cancelEarly},
+	{ActionCancel, StatusDraft, StatusCancelled, cancelDesk},
+	{ActionCancel, StatusUnderReview, StatusCancelled, cancelDesk},
 	{ActionCancel, StatusApproved, StatusCancelled, cancelEarly},
-	{ActionCancel, StatusRejected, StatusCancelled, cancelEarly},
+	{ActionCancel, StatusRejected, StatusCancelled, cancelDesk},
 	{ActionCancel, StatusScheduled, StatusCancelled, cancelEarly},
 	{ActionCancel, StatusReleased, StatusCancelled, cancelLate},
 	{ActionCancel, StatusInProgress, StatusCancelled, cancelLate},

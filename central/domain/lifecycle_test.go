@@ -9,10 +9,10 @@ import (
 // wantMatrix is the role matrix written out independently of the table, so
 // a change to one without the other fails: "from>to" → roles that may.
 var wantMatrix = map[string]string{
-	"draft>under_review":     "planner admin",
+	"draft>under_review":     "planner sales admin",
 	"under_review>approved":  "supervisor admin",
 	"under_review>rejected":  "supervisor quality admin",
-	"rejected>draft":         "planner admin",
+	"rejected>draft":         "planner sales admin",
 	"approved>scheduled":     "planner admin",
 	"scheduled>released":     "planner supervisor admin",
 	"released>in_progress":   "operator supervisor admin",
@@ -21,10 +21,10 @@ var wantMatrix = map[string]string{
 	"in_progress>completed":  "operator supervisor admin",
 	"paused>completed":       "operator supervisor admin",
 	"completed>closed":       "supervisor quality admin",
-	"draft>cancelled":        "planner supervisor admin",
-	"under_review>cancelled": "planner supervisor admin",
+	"draft>cancelled":        "planner sales supervisor admin",
+	"under_review>cancelled": "planner sales supervisor admin",
 	"approved>cancelled":     "planner supervisor admin",
-	"rejected>cancelled":     "planner supervisor admin",
+	"rejected>cancelled":     "planner sales supervisor admin",
 	"scheduled>cancelled":    "planner supervisor admin",
 	"released>cancelled":     "supervisor admin",
 	"in_progress>cancelled":  "supervisor admin",

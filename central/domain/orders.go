@@ -82,6 +82,11 @@ func ValidateNewOrder(o Order) error {
 			return e
 		}
 	}
+	if o.Customer != "" {
+		if err := ValidNumber("customer", o.Customer); err != nil {
+			return err
+		}
+	}
 	if o.Due != nil {
 		if e := CheckTime("due", *o.Due); e != nil {
 			return e
@@ -97,10 +102,12 @@ type OrderFilter struct {
 	Line    string // orders with a work order (or a routing operation) on it
 	DueFrom *time.Time
 	DueTo   *time.Time
-	Query   string // substring of number, product, product name or customer ref
-	After   string // keyset cursor: numbers greater than this
-	Offset  int
-	Limit   int // 0: no limit
+	Query   string // substring of number, product, product name, customer ref, customer code or name
+	// Customer keeps the orders of one customer (its code).
+	Customer string
+	After    string // keyset cursor: numbers greater than this
+	Offset   int
+	Limit    int // 0: no limit
 }
 
 // RoutingOp is one operation of a product's routing.

@@ -23,6 +23,7 @@ import (
 	"github.com/linewise/linewise/central/domain"
 	invapi "github.com/linewise/linewise/central/httpapi/inventory"
 	"github.com/linewise/linewise/central/live"
+	"github.com/linewise/linewise/central/notify"
 	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/throttle"
 	"github.com/linewise/linewise/edge/wire"
@@ -91,6 +92,12 @@ type Options struct {
 	// Reports configures the OEE reports (oee.go); nil: oee.DefaultConfig,
 	// with shifts from master data only.
 	Reports *oee.Config
+	// Notifications, when set, serves the notification centre
+	// (notifications.go).
+	Notifications NotificationStore
+	// Notifier tells people things (order submitted, report ready); nil:
+	// notify.Nop.
+	Notifier notify.Notifier
 }
 
 // Server serves the API.
@@ -126,6 +133,9 @@ func New(o Options) *Server {
 	}
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour
+	}
+	if o.Notifier == nil {
+		o.Notifier = notify.Nop{}
 	}
 	if o.Throttle == nil {
 		o.Throttle = throttle.New(throttle.DefaultConfig(), o.Now)

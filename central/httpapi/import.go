@@ -163,6 +163,12 @@ var importKinds = map[string]importKind{
 			}
 			return v, v.Line + "/" + v.From + "/" + v.To
 		}},
+	"customers": {required: []string{"code", "name", "grade"}, optional: []string{"contacts"}, writers: domain.CustomerWriters(),
+		parse: func(get func(string) string, errs *[]*domain.FieldError) (any, string) {
+			v := domain.Customer{Code: get("code"), Name: get("name"), Grade: strings.ToUpper(get("grade")), Contacts: get("contacts")}
+			*errs = append(*errs, domain.CheckCustomer(v)...)
+			return v, v.Code
+		}},
 	"users": {required: []string{"username", "role"}, optional: []string{"display_name", "badge", "disabled"}, writers: structureWriters,
 		parse: func(get func(string) string, errs *[]*domain.FieldError) (any, string) {
 			v := domain.User{Username: get("username"), DisplayName: get("display_name"), Role: domain.Role(get("role")),
@@ -176,7 +182,7 @@ var importKinds = map[string]importKind{
 const importKindsDoc = "sites(id,name[,timezone]) lines(id,name[,site]) stations(id,line[,name]) " +
 	"shifts(line,name,start,end[,days]) planned_stops(id,line,start,end[,reason]) products(code,name,unit[,ideal_cycle_s,family]) " +
 	"bom(product,component,quantity[,unit]) routing(product,seq,line,ideal_cycle_s[,name,setup_s]) " +
-	"changeovers(line,from_family,to_family,setup_s) users(username,role[,display_name,badge,disabled])"
+	"changeovers(line,from_family,to_family,setup_s) customers(code,name,grade[,contacts]) users(username,role[,display_name,badge,disabled])"
 
 // importWriters may call the import route; each kind then checks its own writers.
 var importWriters = productWriters

@@ -35,6 +35,8 @@ type MasterStore interface {
 	Changeovers(ctx context.Context, line string) ([]domain.Changeover, error)
 	ReplaceChangeovers(ctx context.Context, line string, cs []domain.Changeover, actor domain.Actor) error
 	OrderSettlement(ctx context.Context, number string) (domain.Settlement, error)
+	ListCustomers(ctx context.Context) ([]domain.Customer, error)
+	GetCustomer(ctx context.Context, code string) (domain.Customer, error)
 }
 
 // Who writes master data: the admin owns the plant's structure (sites,
@@ -260,6 +262,12 @@ func (s *Server) registerMasterData() {
 		}
 		return out, err
 	}), anyRole, productWriters)
+
+	resource[domain.Customer]{name: "customer", key: "code",
+		get:   st.GetCustomer,
+		keyOf: func(v domain.Customer) string { return v.Code }, setKey: func(v *domain.Customer, k string) { v.Code = k },
+		check: domain.CheckCustomer, value: func(v domain.Customer) any { return v },
+	}.routes(s, "customers", list(func(ctx context.Context) (any, error) { return st.ListCustomers(ctx) }), anyRole, domain.CustomerWriters())
 
 	users := resource[userJSON]{name: "user", key: "username",
 		get: func(ctx context.Context, id string) (userJSON, error) {

@@ -2,9 +2,12 @@ package httpapi
 
 import (
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/linewise/linewise/central/domain"
 )
 
 // openAPIPath turns echo's /orders/:number into OpenAPI's /orders/{number}
@@ -127,6 +130,9 @@ var bodySchemas = map[string]map[string]any{
 	"POST /api/v1/me/lang": {"type": "object", "required": []string{"lang"},
 		"properties": map[string]any{"lang": map[string]any{"type": "string", "enum": []string{"en", "zh-CN", ""},
 			"description": `"" follows the browser's Accept-Language`}}},
+	"POST /api/v1/customers":      schemaOf(reflect.TypeFor[domain.Customer]()),
+	"PUT /api/v1/customers/:code": schemaOf(reflect.TypeFor[domain.Customer]()),
+	"POST /api/v1/orders":         schemaOf(reflect.TypeFor[createOrderRequest]()),
 	"POST /api/v1/exceptions": {"type": "object", "required": []string{"detail"},
 		"description": "line or station is required; with both, the station must be on the line",
 		"properties": map[string]any{

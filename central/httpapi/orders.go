@@ -66,7 +66,7 @@ func orderFilter(c echo.Context) (domain.OrderFilter, error) {
 			f.Status = append(f.Status, s)
 		}
 	}
-	f.Product, f.Line, f.Query = c.QueryParam("product"), c.QueryParam("line"), c.QueryParam("q")
+	f.Product, f.Line, f.Query, f.Customer = c.QueryParam("product"), c.QueryParam("line"), c.QueryParam("q"), c.QueryParam("customer")
 	var err error
 	if v := c.QueryParam("due_from"); v != "" {
 		if f.DueFrom, err = parseTime("due_from", v); err != nil {
@@ -167,8 +167,10 @@ type createOrderRequest struct {
 	Due         string `json:"due"`
 	Priority    int    `json:"priority"`
 	CustomerRef string `json:"customer_ref"`
-	OrderType   string `json:"order_type"`
-	Site        string `json:"site"`
+	// Customer is a customer master code (GET /api/v1/customers).
+	Customer  string `json:"customer"`
+	OrderType string `json:"order_type"`
+	Site      string `json:"site"`
 }
 
 func (s *Server) createOrder(c echo.Context) error {
@@ -177,7 +179,7 @@ func (s *Server) createOrder(c echo.Context) error {
 		return err
 	}
 	o := domain.Order{Number: req.Number, ProductCode: req.Product, Quantity: req.Quantity, Unit: req.Unit,
-		Priority: req.Priority, CustomerRef: req.CustomerRef, OrderType: req.OrderType, Site: req.Site}
+		Priority: req.Priority, CustomerRef: req.CustomerRef, Customer: req.Customer, OrderType: req.OrderType, Site: req.Site}
 	if req.Due != "" {
 		due, err := parseTime("due", req.Due)
 		if err != nil {

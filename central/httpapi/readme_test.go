@@ -18,6 +18,7 @@ import (
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/store/inventory"
+	"github.com/linewise/linewise/central/store/notifications"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite the generated tables in central/README.md from the code")
@@ -92,7 +93,8 @@ func fullServer(t *testing.T) *httpapi.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inventory.New(st.Handle())})
+	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inventory.New(st.Handle()),
+		Notifications: notifications.New(st.Handle())})
 	api.EnableSchedule(svc)
 	return api
 }

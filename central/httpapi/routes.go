@@ -89,6 +89,7 @@ func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 var (
 	anyRole      []domain.Role
 	planning     = []domain.Role{domain.RolePlanner, domain.RoleAdmin}
+	orderDesk    = []domain.Role{domain.RolePlanner, domain.RoleSales, domain.RoleAdmin}
 	editors      = []domain.Role{domain.RolePlanner, domain.RoleSupervisor, domain.RoleAdmin}
 	floor        = []domain.Role{domain.RoleOperator, domain.RoleSupervisor, domain.RoleAdmin}
 	adminOnly    = []domain.Role{domain.RoleAdmin}
@@ -119,9 +120,9 @@ func (s *Server) registerRoutes() {
 		"work orders of the listed orders as CSV, same filters as the order list (line= keeps that line's)", anyRole...)
 	s.handle(get, "/api/v1/exports/work-orders.xlsx", s.exportWorkOrders("xlsx"), Authenticated,
 		"work orders of the listed orders as XLSX, same filters as the order list (line= keeps that line's)", anyRole...)
-	s.handle(post, "/api/v1/orders", s.createOrder, Authenticated, "create a draft order", planning...)
+	s.handle(post, "/api/v1/orders", s.createOrder, Authenticated, "create a draft order (customer: a customer master code)", orderDesk...)
 	s.handle(patch, "/api/v1/orders/:number", s.patchOrder, Authenticated, "change quantity or due date, with a reason", editors...)
-	s.handle(del, "/api/v1/orders/:number", s.deleteOrder, Authenticated, "delete a draft order", planning...)
+	s.handle(del, "/api/v1/orders/:number", s.deleteOrder, Authenticated, "delete a draft order", orderDesk...)
 	s.handle(post, "/api/v1/orders/:number/signoff", s.signoff, Authenticated, "sign off one review aspect", domain.SignoffRoles()...)
 	for _, a := range domain.Actions() {
 		s.handle(post, "/api/v1/orders/:number/"+string(a), s.transition(a), Authenticated,
@@ -150,13 +151,14 @@ func (s *Server) registerRoutes() {
 
 	s.handle(get, "/work-orders/:id/traveler", s.traveler, Authenticated, "printable traveler with the work order's barcode as Code 128 and QR code (HTML)", anyRole...)
 	s.handle(get, "/api/openapi.json", s.openapi, Open, "this API as OpenAPI 3")
-	s.registerExceptions() // exceptions.go
-	s.registerQuarantine() // quarantine.go
-	s.registerEdges()      // edges.go
-	s.registerInventory()  // materials.go
-	s.registerMasterData() // masterdata.go, import.go
-	s.registerTotals()     // totals.go
-	s.registerOEE()        // oee.go
+	s.registerExceptions()    // exceptions.go
+	s.registerQuarantine()    // quarantine.go
+	s.registerEdges()         // edges.go
+	s.registerInventory()     // materials.go
+	s.registerMasterData()    // masterdata.go, import.go
+	s.registerTotals()        // totals.go
+	s.registerOEE()           // oee.go
+	s.registerNotifications() // notifications.go
 	s.registerPages()
 }
 

@@ -24,8 +24,8 @@ import (
 // ST-L1 with a badge and scans the warehouse coating lot CT-2612 at the
 // station page; the page shows it loaded at the line side. L1 then counts
 // 200 discs (ingested as an edge would), the operator completes WO-1001-10
-// on the page, and the finished lot's backward trace shows CT-2612 among
-// the component lots backflush consumed.
+// on the page, which books the finished lot FG-WO-1001-10, and that lot's
+// backward trace shows CT-2612 among the component lots backflush consumed.
 func TestStationLotScanTraceInChromium(t *testing.T) {
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.DriverSQLite, store.SQLiteDSN(filepath.Join(t.TempDir(), "c.db")))
@@ -75,12 +75,15 @@ func TestStationLotScanTraceInChromium(t *testing.T) {
 	b.do("complete", chromedp.Click(chromedp.ID("complete")))
 	b.waitFor("completed", `document.getElementById("msg").textContent.includes("completed WO-1001-10")`)
 
-	wh := domain.Actor{Name: "wh1", Role: domain.RoleWarehouse}
-	if _, err := inv.Book(ctx, domain.MovementRequest{Type: domain.MoveFGReceipt, Lot: "FG-1001-A", Quantity: 200 * domain.QtyScale,
-		To: "WH1-A", WorkOrder: "WO-1001-10"}, wh); err != nil {
+	// The completion booked the finished lot: 200 discs made by WO-1001-10 at L1's line side.
+	fg, err := inv.GetLot(ctx, "FG-WO-1001-10")
+	if err != nil {
 		t.Fatal(err)
 	}
-	tree, err := inv.Backward(ctx, "FG-1001-A")
+	if fg.WorkOrderID != "WO-1001-10" || fg.Quantity != 200*domain.QtyScale || fg.Material != "BRK-100" {
+		t.Errorf("finished lot: %+v", fg)
+	}
+	tree, err := inv.Backward(ctx, "FG-WO-1001-10")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +92,7 @@ func TestStationLotScanTraceInChromium(t *testing.T) {
 		got[c.Lot] = c.Quantity
 	}
 	if got["CT-2612"] != 1600 || got["CT-2609"] != 2400 || got["BLK280-2611"] != 200*domain.QtyScale || tree.WorkOrder != "WO-1001-10" {
-		t.Errorf("FG-1001-A backward: %+v", tree.Children)
+		t.Errorf("FG-WO-1001-10 backward: %+v", tree.Children)
 	}
 	// The page's line side follows the consumption: CT-2609 used up.
 	b.waitFor("loaded after the run", `document.getElementById("loaded").textContent.includes("CT-2612 · 398.4 l") && document.querySelector('#loaded [data-lot="CT-2609"]') === null`)

@@ -1,6 +1,7 @@
 package schedule
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -28,7 +29,7 @@ type cand struct {
 // construct builds an active schedule with the Giffler–Thompson algorithm:
 // take the operation that can end first, and among the operations that could
 // start on its line before that, dispatch the one the rule prefers.
-func (m *model) construct(r rule) (*solution, error) {
+func (m *model) construct(ctx context.Context, r rule) (*solution, error) {
 	n := m.n()
 	nO := len(m.due)
 	s := newSolution(m)
@@ -123,6 +124,9 @@ func (m *model) construct(r rule) (*solution, error) {
 	}
 	left = n
 	for ; left > 0; left-- {
+		if left%512 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		ostar, cEnd := -1, int64(far)
 		for o, e := range bestEnd {
 			if e < cEnd {

@@ -7,6 +7,9 @@ type solution struct {
 	dur  []int64
 	seq  [][]int32
 	pos  []int32
+	// anchored: no operation starts before model.anchor (a gap-filling
+	// repair and the search from it)
+	anchored bool
 }
 
 func newSolution(m *model) *solution {
@@ -22,6 +25,7 @@ func (s *solution) copyFrom(o *solution) {
 	copy(s.line, o.line)
 	copy(s.dur, o.dur)
 	copy(s.pos, o.pos)
+	s.anchored = o.anchored
 	for l := range o.seq {
 		s.seq[l] = append(s.seq[l][:0], o.seq[l]...)
 	}
@@ -145,8 +149,11 @@ func (m *model) decode(s *solution, d *times) bool {
 		done++
 		l := s.line[v]
 		t0 := m.ready[v]
+		if s.anchored {
+			t0 = m.anchor[v]
+		}
 		if jp := m.jobPred[v]; jp >= 0 {
-			t0 = d.en[jp]
+			t0 = max(t0, d.en[jp])
 		}
 		ss, a, e, ok := m.place(int(l), m.opFam[v], d.lineFree[l], d.lastEnd[l], d.lastFam[l], t0, s.dur[v])
 		if !ok {

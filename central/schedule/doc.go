@@ -51,12 +51,18 @@
 // restarts find nothing better. The search is anytime: when the budget or
 // the context ends it returns the best plan found.
 //
-// Repair (Options.Initial): the start is the better of the earlier
-// sequences decoded again (a right-shift) and an active schedule that keeps
-// every operation on its line and not before its earlier start; when both
-// leave orders newly late and time allows, the dispatch rules of a fresh
-// plan compete too. The objective then also counts what the repair changes
-// (see stable.go). Options.RightShift returns the right-shift alone.
+// Repair (Options.Initial): the start is the best of a gap-filling repair
+// (gapfill.go: every operation whose place is still valid keeps its line
+// and start; what the change displaces goes into the earliest idle gap
+// after it is ready, on its line or another eligible one, or, when a gap
+// would make its order late, in at the earliest place where the work it
+// displaces can itself go into gaps without making orders late; nothing
+// starts before its earlier start), the earlier sequences decoded again (a
+// right-shift), and an active schedule that keeps every operation on its
+// line and not before its earlier start; when all leave orders newly late
+// and time allows, the dispatch rules of a fresh plan compete too. The
+// objective then also counts what the repair changes (see stable.go).
+// Options.RightShift returns the right-shift alone.
 //
 // Objectives, compared lexicographically:
 //   - ObjectivePlant (default): weighted tardiness, then total setup time,

@@ -41,6 +41,7 @@ type model struct {
 	jobPred []int32
 	jobSucc []int32
 	ready   []int64 // release / now / frozen predecessors
+	anchor  []int64 // repair: ready, and not before the earlier start
 	opIndex map[[2]int]int32
 
 	// per line

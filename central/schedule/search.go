@@ -104,6 +104,9 @@ func (s *searcher) criticalPath(v int32) []int32 {
 			jEnd = d.en[jp]
 		}
 		r := m.ready[v]
+		if sol.anchored {
+			r = m.anchor[v]
+		}
 		switch {
 		case mp >= 0 && mEnd >= jEnd && mEnd >= r:
 			v = mp

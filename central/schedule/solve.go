@@ -79,7 +79,7 @@ type Plan struct {
 	Orders []OrderResult
 	Score  Score
 	// How it was found.
-	Rule       string // dispatch rule of the starting plan; for a repair "initial" (the earlier sequences) or "keep"
+	Rule       string // dispatch rule of the starting plan; for a repair "gap-fill", "initial" (the earlier sequences) or "keep"
 	Iterations int
 }
 
@@ -120,19 +120,28 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 	ruleName := ""
 	var bestSc score
 	if opt.Initial != nil {
-		// Repair: the earlier line sequences decoded again (a right-shift)
-		// or, usually steadier, an active schedule that keeps each
-		// operation on its line and not before its earlier start; the
-		// better one by the objective, which now counts what moved.
+		// Repair: the earlier line sequences decoded again (a right-shift);
+		// unless only that is asked, the gap-filling repair (only what the
+		// change displaces moves, into idle gaps) and an active schedule
+		// that keeps each operation on its line and not before its earlier
+		// start compete; the best by the objective, which now counts what
+		// moved, is the start.
 		m.setInitial(opt.Initial)
-		if sol := m.fromPlan(opt.Initial); m.decode(sol, s.curT) {
+		if !opt.RightShift {
+			// cheap (one sweep); it runs even when the budget is already
+			// spent, so that a repair always has it
+			if sol := m.gapFill(context.Background()); sol != nil && m.decode(sol, s.curT) {
+				start, ruleName, bestSc = sol, "gap-fill", s.curT.sc
+			}
+		}
+		if sol := m.fromPlan(opt.Initial); m.decode(sol, s.curT) && (start == nil || s.curT.sc.less(bestSc, opt.Objective)) {
 			start, ruleName, bestSc = sol, "initial", s.curT.sc
 		}
 		if !opt.RightShift && ctx.Err() == nil {
-			if sol, err := m.construct(ruleKeep); err == nil && m.decode(sol, s.curT) && (start == nil || s.curT.sc.less(bestSc, opt.Objective)) {
+			if sol, err := m.construct(ctx, ruleKeep); err == nil && m.decode(sol, s.curT) && (start == nil || s.curT.sc.less(bestSc, opt.Objective)) {
 				start, ruleName, bestSc = sol, "keep", s.curT.sc
 			}
-		} else if start != nil {
+		} else if opt.RightShift && start != nil {
 			maxIter = -1
 		}
 	}
@@ -148,7 +157,11 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 			if start != nil && ctx.Err() != nil {
 				break
 			}
-			sol, err := m.construct(r)
+			cctx := ctx
+			if start == nil {
+				cctx = context.Background() // a plan must exist
+			}
+			sol, err := m.construct(cctx, r)
 			if err == nil && !m.decode(sol, s.curT) {
 				err = m.opErr(int(s.curT.failOp), "fits in no working window of its eligible lines")
 			}

@@ -15,10 +15,14 @@ type initial struct {
 	st   []int64 // earlier start, or far for an operation it did not plan
 	line []int32 // earlier line, or -1
 	late []bool  // per order: late in the earlier plan against today's due date
+	comp []int64 // per order: completion in the earlier plan, or far
 }
 
 func (m *model) setInitial(pl *Plan) {
-	in := &initial{st: make([]int64, m.n()), line: make([]int32, m.n()), late: make([]bool, len(m.p.Orders))}
+	in := &initial{st: make([]int64, m.n()), line: make([]int32, m.n()), late: make([]bool, len(m.p.Orders)), comp: make([]int64, len(m.p.Orders))}
+	for o := range in.comp {
+		in.comp[o] = far
+	}
 	for v := range in.st {
 		in.st[v], in.line[v] = far, -1
 	}
@@ -38,9 +42,20 @@ func (m *model) setInitial(pl *Plan) {
 			}
 		}
 	}
+	// The gap-filling repair never starts an operation before its earlier
+	// start (its anchor): work not affected keeps its times instead of
+	// sliding into the gaps the change opened.
+	m.anchor = make([]int64, m.n())
+	for v := range in.st {
+		m.anchor[v] = m.ready[v]
+		if in.st[v] < far {
+			m.anchor[v] = max(m.ready[v], in.st[v])
+		}
+	}
 	for _, r := range pl.Orders {
 		if oi, ok := orderIdx[r.Order]; ok {
 			in.late[oi] = r.Completion.After(m.p.Orders[oi].Due)
+			in.comp[oi] = m.t(r.Completion)
 		}
 	}
 	m.init = in

@@ -110,6 +110,7 @@ type orderHooks struct {
 	mu     sync.RWMutex
 	hooks  map[string]OrderStatusHook
 	counts map[string]CountHook
+	done   map[string]WorkOrderDoneHook
 }
 
 // SetOrderStatusHook installs (or, with nil, removes) the hook named name;
@@ -199,6 +200,51 @@ func (s *Store) runCountHooks(ctx context.Context, tx *sql.Tx, counts []WorkOrde
 	s.hooks.mu.RUnlock()
 	for _, fn := range fns {
 		if err := fn(ctx, Q{s: s, q: tx}, counts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WorkOrderDoneHook runs inside the transaction of an order change that
+// completes one of its work orders (the station's complete, a scanned
+// completion), after the change is written, once per work order completed:
+// materials book the finished-goods lot there. An error rolls the whole
+// change back.
+type WorkOrderDoneHook func(ctx context.Context, q Q, w domain.WorkOrder, actor domain.Actor) error
+
+// SetWorkOrderDoneHook installs (or, with nil, removes) the hook named name.
+func (h Handle) SetWorkOrderDoneHook(name string, fn WorkOrderDoneHook) {
+	hs := h.s.hooks
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.done == nil {
+		hs.done = map[string]WorkOrderDoneHook{}
+	}
+	if fn == nil {
+		delete(hs.done, name)
+		return
+	}
+	hs.done[name] = fn
+}
+
+func (s *Store) runWorkOrderDoneHooks(ctx context.Context, tx *sql.Tx, w domain.WorkOrder, actor domain.Actor) error {
+	if s.hooks == nil {
+		return nil
+	}
+	s.hooks.mu.RLock()
+	names := make([]string, 0, len(s.hooks.done))
+	for n := range s.hooks.done {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	fns := make([]WorkOrderDoneHook, len(names))
+	for i, n := range names {
+		fns[i] = s.hooks.done[n]
+	}
+	s.hooks.mu.RUnlock()
+	for _, fn := range fns {
+		if err := fn(ctx, Q{s: s, q: tx}, w, actor); err != nil {
 			return err
 		}
 	}

@@ -74,7 +74,8 @@ var (
 		cols:   []string{"setup_ns"},
 		fields: map[string]string{"line_id": "line", "setup_ns": "setup_s"},
 		refs:   []mdRef{{col: "line_id", field: "line", table: "lines", keyCol: "id", what: "line"}}}
-	userSpec = &mdSpec{entity: "user", table: "users", keys: []string{"username"}, cols: []string{"display_name", "role", "badge", "disabled"},
+	customerSpec = &mdSpec{entity: "customer", table: "customers", keys: []string{"code"}, cols: []string{"name", "grade", "contacts"}}
+	userSpec     = &mdSpec{entity: "user", table: "users", keys: []string{"username"}, cols: []string{"display_name", "role", "badge", "disabled"},
 		unique: []string{"badge"}}
 )
 
@@ -109,6 +110,8 @@ func (s *Store) rowOf(v any) (mdRow, error) {
 			vals: []any{x.Name, x.LineID, int64(x.IdealCycle), int64(x.Setup), nullInt(x.OverlapQty)}}, nil
 	case domain.Changeover:
 		return mdRow{spec: changeoverSpec, keys: []any{x.Line, x.From, x.To}, vals: []any{int64(x.Setup)}}, nil
+	case domain.Customer:
+		return mdRow{spec: customerSpec, keys: []any{x.Code}, vals: []any{x.Name, x.Grade, x.Contacts}}, nil
 	case domain.User:
 		return mdRow{spec: userSpec, keys: []any{x.Username}, vals: []any{x.DisplayName, string(x.Role), nullString(s.badgeHash(x.Badge)), boolInt(x.Disabled)},
 			insertCols: []string{"password_hash", "created_at"}, insertVals: []any{x.PasswordHash, nanos(s.now())}}, nil

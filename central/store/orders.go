@@ -18,8 +18,9 @@ import (
 const fullOrderColumns = `o.number, o.product_code, p.name, o.quantity, o.due_at, o.priority, o.status,
 	COALESCE((SELECT w.good FROM work_orders w WHERE w.order_number = o.number AND w.status <> 'cancelled' ORDER BY w.operation_seq DESC, w.id DESC LIMIT 1), 0),
 	COALESCE((SELECT SUM(w.reject) FROM work_orders w WHERE w.order_number = o.number), 0),
-	o.unit, o.customer_ref, o.order_type, o.site, o.review_round, o.created_at, o.updated_at
-	FROM orders o JOIN products p ON p.code = o.product_code`
+	o.unit, o.customer_ref, o.order_type, o.site, o.review_round, o.created_at, o.updated_at,
+	COALESCE(o.customer_code, ''), COALESCE(cu.name, ''), COALESCE(cu.grade, '')
+	FROM orders o JOIN products p ON p.code = o.product_code LEFT JOIN customers cu ON cu.code = o.customer_code`
 
 func scanFullOrder(sc interface{ Scan(...any) error }) (domain.Order, error) {
 	var o domain.Order
@@ -27,7 +28,8 @@ func scanFullOrder(sc interface{ Scan(...any) error }) (domain.Order, error) {
 	var status string
 	var created, updated int64
 	err := sc.Scan(&o.Number, &o.ProductCode, &o.ProductName, &o.Quantity, &due, &o.Priority, &status, &o.Good, &o.Reject,
-		&o.Unit, &o.CustomerRef, &o.OrderType, &o.Site, &o.ReviewRound, &created, &updated)
+		&o.Unit, &o.CustomerRef, &o.OrderType, &o.Site, &o.ReviewRound, &created, &updated,
+		&o.Customer, &o.CustomerName, &o.CustomerGrade)
 	o.Due, o.Status = fromNull(due), domain.OrderStatus(status)
 	if created != 0 {
 		t := fromNanos(created)
@@ -86,6 +88,15 @@ func (s *Store) CreateDraftOrder(ctx context.Context, o domain.Order, actor doma
 	if o.Unit == "" {
 		o.Unit = unit
 	}
+	if o.Customer != "" {
+		ok, err := s.exists(ctx, tx, `SELECT 1 FROM customers WHERE code = ?`, o.Customer)
+		if err != nil {
+			return o, fmt.Errorf("store: create order: %w", err)
+		}
+		if !ok {
+			return o, domain.Invalid("customer", "customer %q does not exist", o.Customer)
+		}
+	}
 	if o.OrderType == "" {
 		o.OrderType = domain.OrderTypeStandard
 	}
@@ -112,10 +123,10 @@ func (s *Store) CreateDraftOrder(ctx context.Context, o domain.Order, actor doma
 	now := s.now()
 	o.Status = domain.StatusDraft
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO orders (number, product_code, quantity, due_at, priority, status, created_at,
-			unit, customer_ref, order_type, site, review_round, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`),
+			unit, customer_ref, order_type, site, review_round, updated_at, customer_code)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`),
 		o.Number, o.ProductCode, o.Quantity, nullNanos(o.Due), o.Priority, string(o.Status), nanos(now),
-		o.Unit, o.CustomerRef, o.OrderType, o.Site, nanos(now))
+		o.Unit, o.CustomerRef, o.OrderType, o.Site, nanos(now), nullString(o.Customer))
 	if isUnique(err) {
 		return o, &domain.FieldError{Field: "number", Rule: fmt.Sprintf("%s already exists", o.Number), Conflict: true}
 	}
@@ -298,6 +309,13 @@ func (s *Store) changeOrderTx(ctx context.Context, tx *sql.Tx, number string, ac
 	if err != nil {
 		return before, result, err
 	}
+	for _, w := range result.WorkOrders {
+		if prev, had := old[w.ID]; had && prev.Status != domain.StatusCompleted && w.Status == domain.StatusCompleted {
+			if err := s.runWorkOrderDoneHooks(ctx, tx, w, actor); err != nil {
+				return before, result, err
+			}
+		}
+	}
 	audits = append([]domain.AuditEntry{{Entity: "order", EntityID: number, Action: change.Action,
 		Before: snapshot(before), After: snapshot(result)}}, audits...)
 	for _, a := range audits {
@@ -382,10 +400,11 @@ func (s *Store) textMatch(query string) (string, []any) {
 		like = "ILIKE"
 	}
 	products := `o.product_code IN (SELECT pq.code FROM products pq WHERE pq.code ` + like + ` ? ESCAPE '\' OR pq.name ` + like + ` ? ESCAPE '\')`
+	customers := `o.customer_code IN (SELECT cq.code FROM customers cq WHERE cq.code ` + like + ` ? ESCAPE '\' OR cq.name ` + like + ` ? ESCAPE '\')`
 	if s.postgres && !strings.ContainsRune(query, searchSep) {
-		return `(` + products + ` OR o.search_text LIKE ? ESCAPE '\')`, []any{l, l, l}
+		return `(` + products + ` OR ` + customers + ` OR o.search_text LIKE ? ESCAPE '\')`, []any{l, l, l, l, l}
 	}
-	return `(` + products + ` OR o.number ` + like + ` ? ESCAPE '\' OR o.customer_ref ` + like + ` ? ESCAPE '\')`, []any{l, l, l, l}
+	return `(` + products + ` OR ` + customers + ` OR o.number ` + like + ` ? ESCAPE '\' OR o.customer_ref ` + like + ` ? ESCAPE '\')`, []any{l, l, l, l, l, l}
 }
 
 // SearchOrders lists orders matching f by number. With f.After it continues
@@ -403,6 +422,10 @@ func (s *Store) SearchOrders(ctx context.Context, f domain.OrderFilter) ([]domai
 	if f.Product != "" {
 		where = append(where, "o.product_code = ?")
 		args = append(args, f.Product)
+	}
+	if f.Customer != "" {
+		where = append(where, "o.customer_code = ?")
+		args = append(args, f.Customer)
 	}
 	if f.Line != "" {
 		where = append(where, `(EXISTS (SELECT 1 FROM work_orders lw WHERE lw.order_number = o.number AND lw.line_id = ?)

@@ -99,8 +99,11 @@ func (t *tracer) backward(ctx context.Context, n *domain.TraceNode, path map[str
 	if n.WorkOrder == "" || depth > domain.MaxTraceDepth {
 		return nil
 	}
-	es, err := t.edges(ctx, `SELECT lot_id, quantity, first_at, last_at FROM inv_wo_lots
-		WHERE work_order_id = ? AND quantity > 0 ORDER BY lot_id`, n.WorkOrder)
+	// What any operation of the lot's order consumed (backflush takes it at
+	// the first; the last one's completion books the lot).
+	es, err := t.edges(ctx, `SELECT lot_id, SUM(quantity), MIN(first_at), MAX(last_at) FROM inv_wo_lots
+		WHERE work_order_id IN (SELECT x.id FROM work_orders x JOIN work_orders w ON w.order_number = x.order_number WHERE w.id = ?)
+		GROUP BY lot_id HAVING SUM(quantity) > 0 ORDER BY lot_id`, n.WorkOrder)
 	if err != nil {
 		return err
 	}
@@ -135,7 +138,8 @@ func (t *tracer) forward(ctx context.Context, n *domain.TraceNode, path map[stri
 		return err
 	}
 	for _, e := range es {
-		rows, err := t.q.Query(ctx, `SELECT id FROM inv_lots WHERE work_order_id = ? ORDER BY id`, e.other)
+		rows, err := t.q.Query(ctx, `SELECT l.id FROM inv_lots l JOIN work_orders x ON x.id = l.work_order_id
+			JOIN work_orders w ON w.order_number = x.order_number WHERE w.id = ? ORDER BY l.id`, e.other)
 		if err != nil {
 			return fmt.Errorf("store: trace: lots of %s: %w", e.other, err)
 		}

@@ -1,0 +1,121 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/notify"
+	"github.com/linewise/linewise/central/store/notifications"
+)
+
+// notifyRunner is the notification service and its delivery loop.
+type notifyRunner struct {
+	svc    *notify.Service
+	store  *notifications.Store
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// newNotify builds the notification service on the store (before the API,
+// which serves its routes); startNotify starts its loop.
+func (a *App) newNotify() error {
+	a.note.store = notifications.New(a.store.Handle())
+	svc, err := notify.New(notify.Options{Config: a.cfg.Notify, Store: a.note.store, Log: a.base.With("component", "notify"),
+		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting}})
+	if err != nil {
+		return fmt.Errorf("central: %w", err)
+	}
+	a.note.svc = svc
+	return nil
+}
+
+func (a *App) startNotify() {
+	ctx, cancel := context.WithCancel(context.Background())
+	a.note.cancel, a.note.done = cancel, make(chan struct{})
+	go func() { defer close(a.note.done); a.note.svc.Run(ctx) }()
+}
+
+// stop ends the loop and waits for it; idempotent.
+func (r *notifyRunner) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+		r.cancel = nil
+	}
+}
+
+// poke asks for a round now (an exception changed); safe before start.
+func (r *notifyRunner) poke() {
+	if r.svc != nil {
+		r.svc.Poke()
+	}
+}
+
+// Notifier is how any part of central tells people something: in the
+// app's notification centre and by the configured e-mail and webhooks.
+func (a *App) Notifier() notify.Notifier {
+	if a.note.svc == nil {
+		return notify.Nop{}
+	}
+	return a.note.svc
+}
+
+// Notify gives tests the notification service.
+func (a *App) Notify() *notify.Service { return a.note.svc }
+
+// reviewers are those an order under review waits for: who signs off and
+// who approves (admins see everything anyway and are not told).
+func reviewers() []domain.Role {
+	var rs []domain.Role
+	for _, r := range append(domain.SignoffRoles(), domain.ActionRoles(domain.ActionApprove)...) {
+		if r != domain.RoleAdmin && !slices.Contains(rs, r) {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// reviewWaiting: each submission of an order (its review round) tells the
+// reviewers once.
+func (a *App) reviewWaiting(ctx context.Context, _ time.Time) ([]notify.Notice, error) {
+	orders, err := a.store.SearchOrders(ctx, domain.OrderFilter{Status: []domain.OrderStatus{domain.StatusUnderReview}, Limit: 500})
+	if err != nil {
+		return nil, err
+	}
+	var out []notify.Notice
+	for _, o := range orders {
+		round := strconv.Itoa(o.ReviewRound)
+		out = append(out, notify.Notice{Key: "order:" + o.Number + ":review:" + round, Kind: notify.KindApprovalWaiting,
+			Severity: notify.SeverityInfo, TitleKey: "notify.review_waiting",
+			Vars:  map[string]string{"order": o.Number, "product": o.ProductCode, "quantity": strconv.FormatInt(o.Quantity, 10)},
+			Title: fmt.Sprintf("order %s (%d × %s) waits for review", o.Number, o.Quantity, o.ProductCode),
+			Link:  "/audit?entity=order:" + o.Number, Roles: reviewers()})
+	}
+	return out, nil
+}
+
+// proposalsWaiting: a reschedule or rush proposal waiting for approval
+// tells planners and managers once.
+func (a *App) proposalsWaiting(ctx context.Context, _ time.Time) ([]notify.Notice, error) {
+	ps, err := a.store.ListProposals(ctx, "pending", 50)
+	if err != nil {
+		return nil, err
+	}
+	var out []notify.Notice
+	for _, p := range ps {
+		title := fmt.Sprintf("%s proposal waits for approval: %s", p.Kind, p.Reason)
+		vars := map[string]string{"kind": p.Kind, "reason": p.Reason, "order": p.RushOrder}
+		key := "notify.proposal_waiting"
+		if p.RushOrder != "" {
+			title, key = fmt.Sprintf("rush insertion of order %s waits for approval", p.RushOrder), "notify.rush_waiting"
+		}
+		out = append(out, notify.Notice{Key: "proposal:" + p.ID, Kind: notify.KindApprovalWaiting, Severity: notify.SeverityInfo,
+			TitleKey: key, Vars: vars, Title: title, Line: p.LineID, Link: "/planner",
+			Roles: []domain.Role{domain.RolePlanner, domain.RoleManager}, At: p.CreatedAt})
+	}
+	return out, nil
+}

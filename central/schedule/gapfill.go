@@ -1,0 +1,275 @@
+package schedule
+
+import (
+	"context"
+	"sort"
+)
+
+// Gap-filling repair: the start of a stable repair. Every operation of the
+// earlier plan whose place is still valid keeps its line and its start; an
+// operation whose place broke (its line is down then, it is no longer
+// eligible there, its routing predecessor now ends later, the setup before
+// it grew, it is new) is taken out and put into the earliest idle gap after
+// it is ready, on its earlier line or another eligible one, without
+// touching what is planned around the gap. So a disruption moves only what
+// it displaces and what that drags along, not everything queued behind it.
+
+type slot struct {
+	ss, st, en int64
+	v          int32
+	kept       bool // committed (false: still the earlier plan's reservation)
+}
+
+// gapFill returns the repaired sequences, or nil when ctx ended first.
+// Operations never start before their earlier start (the anchor).
+func (m *model) gapFill(ctx context.Context) *solution {
+	in := m.init
+	n := m.n()
+	sol := newSolution(m)
+	sol.anchored = true
+	// sweep key: the earlier start; new operations by an estimate that
+	// keeps every order's steps in routing sequence
+	key := make([]int64, n)
+	for v := range n {
+		k := m.ready[v]
+		if jp := m.jobPred[v]; jp >= 0 {
+			k = key[jp] + minDur(m.elig[jp])
+		}
+		if in.line[v] >= 0 && in.st[v] < far {
+			k = max(in.st[v], k)
+		}
+		key[v] = k
+	}
+	tl := make([][]slot, m.nLines)
+	for v := range n {
+		if l := in.line[v]; l >= 0 && in.st[v] < far && m.durOn(v, l) > 0 {
+			d := m.durOn(v, l)
+			tl[l] = append(tl[l], slot{ss: in.st[v], st: in.st[v], en: in.st[v] + d, v: int32(v)})
+		}
+	}
+	for l := range tl {
+		q := tl[l]
+		sort.Slice(q, func(i, j int) bool { return q[i].st < q[j].st || (q[i].st == q[j].st && q[i].v < q[j].v) })
+		// earlier plans never overlap; a changed duration can: the later
+		// one loses its reservation
+		k := 0
+		for _, s := range q {
+			if k > 0 && s.st < q[k-1].en {
+				continue
+			}
+			q[k] = s
+			k++
+		}
+		tl[l] = q[:k]
+	}
+	order := make([]int32, n)
+	for v := range order {
+		order[v] = int32(v)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		return key[a] < key[b] || (key[a] == key[b] && a < b)
+	})
+	en := make([]int64, n)
+	st := make([]int64, n)
+	F := int32(m.nFam)
+	famBefore := func(l int, q []slot, i int, at int64) int32 {
+		if i > 0 {
+			p := q[i-1]
+			return m.prevFam(l, at, p.en, m.opFam[p.v])
+		}
+		return m.prevFam(l, at, before, m.initFam[l])
+	}
+	lineEnd := func(q []slot, i int) int64 {
+		if i > 0 {
+			return q[i-1].en
+		}
+		return before
+	}
+	// eject tells whether a reservation may give way: it finds a gap
+	// elsewhere (as things are now) that keeps its order on time
+	eject := func(x slot) bool {
+		u := x.v
+		r := m.anchor[u]
+		if jp := m.jobPred[u]; jp >= 0 {
+			r = max(r, en[jp], in.st[u])
+		}
+		for _, e := range m.elig[u] {
+			if p, ok := m.findPlace(tl[e.line], int(e.line), m.opFam[u], r, e.dur, nil); ok && !m.lateRisk(u, p.s.en) {
+				return true
+			}
+		}
+		return false
+	}
+	for k, v := range order {
+		if k%256 == 0 && ctx.Err() != nil {
+			return nil
+		}
+		r := m.anchor[v]
+		if jp := m.jobPred[v]; jp >= 0 {
+			r = max(r, en[jp])
+		}
+		fam := m.opFam[v]
+		// keep the earlier place when it is still valid
+		if l := in.line[v]; l >= 0 {
+			q := tl[l]
+			i := sort.Search(len(q), func(i int) bool { return q[i].st > in.st[v] || (q[i].st == in.st[v] && q[i].v >= v) })
+			if i < len(q) && q[i].v == v {
+				s := q[i]
+				w, ok := m.windowAt(int(l), s.st)
+				su := m.setup[l][famBefore(int(l), q, i, s.st)*F+fam]
+				if ok && s.st >= r && s.st-su >= lineEnd(q, i) && s.st-su >= w.start && s.en <= w.end {
+					q[i].ss, q[i].kept = s.st-su, true
+					st[v], en[v] = s.st, s.en
+					sol.line[v] = l
+					continue
+				}
+				tl[l] = append(q[:i], q[i+1:]...)
+			}
+		}
+		// put it into the earliest gap, preferring its earlier line; if
+		// that would make its order late, push in at the earliest place
+		// where the operations it displaces there can go into a gap
+		// without making their orders late (they are re-placed in turn)
+		best := placement{line: -1}
+		for _, ej := range []func(slot) bool{nil, eject} {
+			for _, e := range m.elig[v] {
+				p, ok := m.findPlace(tl[e.line], int(e.line), fam, r, e.dur, ej)
+				if !ok {
+					continue
+				}
+				p.line = e.line
+				p.late = m.lateRisk(v, p.s.en)
+				p.cost = p.s.en
+				if il := in.line[v]; il >= 0 && il != e.line {
+					p.cost += lineChangeCost
+				}
+				if best.line < 0 || p.better(best) {
+					best = p
+				}
+			}
+			if best.line >= 0 && !best.late {
+				break
+			}
+		}
+		if best.line < 0 {
+			return nil
+		}
+		bl, bi, bs := best.line, best.i, best.s
+		bs.v, bs.kept = v, true
+		q := tl[bl]
+		// drop the reservations it displaces (they are re-placed at their turn)
+		k := bi
+		for j := bi; j < bi+best.drop; j++ {
+			if q[j].kept {
+				q[k] = q[j]
+				k++
+			}
+		}
+		q = append(q[:k], q[bi+best.drop:]...)
+		q = append(q, slot{})
+		copy(q[bi+1:], q[bi:])
+		q[bi] = bs
+		tl[bl] = q
+		st[v], en[v] = bs.st, bs.en
+		sol.line[v] = bl
+	}
+	for l, q := range tl {
+		for _, s := range q {
+			sol.seq[l] = append(sol.seq[l], s.v)
+		}
+		sol.renumber(int32(l))
+	}
+	for v := range n {
+		sol.dur[v] = m.durOn(v, sol.line[v])
+	}
+	return sol
+}
+
+// lineChangeCost is how much later an operation may end on its earlier
+// line before the gap filler sends it to another line instead: a line
+// change is what disturbs a shop floor most.
+const lineChangeCost = int64(4 * 3600e9)
+
+// windowAt returns the working window of line l that contains t.
+func (m *model) windowAt(l int, t int64) (ival, bool) {
+	ws := m.windows[l]
+	i := sort.Search(len(ws), func(i int) bool { return ws[i].end > t })
+	if i < len(ws) && ws[i].start <= t {
+		return ws[i], true
+	}
+	return ival{}, false
+}
+
+type placement struct {
+	s       slot
+	line    int32
+	i, drop int // insert at i after dropping the drop reservations from i on
+	cost    int64
+	late    bool
+}
+
+func (p placement) better(b placement) bool {
+	if p.late != b.late {
+		return !p.late
+	}
+	return p.cost < b.cost
+}
+
+// findPlace finds the earliest place at or after r on line l between the
+// slots of q where an operation of family fam and duration dur fits with
+// its setup. Without eject it moves nothing (the slot after it keeps its
+// start; its setup then follows fam); with eject it may displace
+// reservations of the earlier plan that start after it and that eject
+// accepts, never committed slots.
+func (m *model) findPlace(q []slot, l int, fam int32, r, dur int64, eject func(slot) bool) (placement, bool) {
+	F := int32(m.nFam)
+	su := m.setup[l]
+	i := sort.Search(len(q), func(i int) bool { return q[i].en > r })
+next:
+	for ; i <= len(q); i++ {
+		s0, lastFam := before, m.initFam[l]
+		if i > 0 {
+			s0, lastFam = q[i-1].en, m.opFam[q[i-1].v]
+		}
+		ss, st, en, ok := m.place(l, fam, max(s0, 0), s0, lastFam, r, dur)
+		if !ok {
+			return placement{}, false
+		}
+		p := placement{s: slot{ss: ss, st: st, en: en}, i: i}
+		for j := i; j < len(q); j++ {
+			nx := q[j]
+			if nx.st <= st {
+				continue next
+			}
+			w, _ := m.windowAt(l, nx.st)
+			need := su[fam*F+m.opFam[nx.v]]
+			if en+need <= nx.st && nx.st-need >= w.start {
+				return p, true
+			}
+			if eject == nil || nx.kept || !eject(nx) {
+				continue next
+			}
+			p.drop++
+		}
+		return p, true
+	}
+	return placement{}, false
+}
+
+// lateRisk tells whether ending v at e may make its order late: its delay
+// against the earlier plan, passed on whole to the order's completion
+// there, eats up the order's slack (new work: its remaining work, without
+// any waiting, no longer fits before the due date).
+func (m *model) lateRisk(v int32, e int64) bool {
+	in, o := m.init, m.opOrder[v]
+	if l := in.line[v]; l >= 0 && in.st[v] < far && in.comp[o] < far {
+		e0 := in.st[v] + m.durOn(int(v), l)
+		return in.comp[o]+max(0, e-e0) > m.due[o]
+	}
+	t := int64(0)
+	for w := m.jobSucc[v]; w >= 0; w = m.jobSucc[w] {
+		t += minDur(m.elig[w])
+	}
+	return e+t > m.due[o]
+}
