@@ -163,6 +163,8 @@ func (c *Config) validateEdges() []error {
 		p := fmt.Sprintf("edges[%d]", i)
 		if err := wire.ValidID(e.ID); err != nil {
 			errs = append(errs, configerr.Field(p+".id", "%v", err))
+		} else if strings.HasPrefix(e.ID, domain.StationEdgePrefix) {
+			errs = append(errs, configerr.Field(p+".id", "%q: ids starting with %q are the stations' own (manual reports)", e.ID, domain.StationEdgePrefix))
 		} else if ids[e.ID] {
 			errs = append(errs, configerr.Field(p+".id", "edge %q is listed twice", e.ID))
 		} else if e.ID == c.centralUsername() {

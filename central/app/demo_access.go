@@ -34,9 +34,11 @@ const DemoKioskToken = "demo-kiosk-wall-screen-token"
 const DemoKioskPath = "/?kiosk=" + DemoKioskToken
 
 // SeedDemoAccess adds the demo users, the demo kiosk token, stations ST-L1 and ST-L2, routings
-// for the demo products, and PO-1004 walked through review to released (so
-// WO-1004-10 can be scanned at ST-L1). Every step skips what exists, so it
-// runs on every start of a demo database.
+// for the demo products, PO-1004 walked through review to released (so
+// WO-1004-10 can be scanned at ST-L1), and the brake pad kit KIT-300 made by
+// hand on L2 (no PLC) with PO-1005 released (WO-1005-10 at ST-L2, reported
+// by hand). Every step skips what exists, so it runs on every start of a
+// demo database.
 func SeedDemoAccess(ctx context.Context, st *store.Store) error {
 	system := domain.Actor{Name: "demo-seed", Role: domain.RoleAdmin}
 	for _, u := range DemoUsers {
@@ -65,9 +67,14 @@ func SeedDemoAccess(ctx context.Context, st *store.Store) error {
 			return err
 		}
 	}
+	kit := domain.Product{Code: "KIT-300", Name: "Brake pad kit", Unit: "pcs", IdealCycle: 6 * time.Second}
+	if err := st.CreateProduct(ctx, kit); err != nil && !errors.Is(err, domain.ErrConflict) {
+		return err
+	}
 	routings := map[string][]domain.RoutingOp{
 		"BRK-100": {{Seq: 10, Name: "Press and machine", LineID: "L1", IdealCycle: time.Second, Setup: 20 * time.Minute}},
 		"BRK-200": {{Seq: 10, Name: "Press and machine", LineID: "L1", IdealCycle: 1200 * time.Millisecond, Setup: 25 * time.Minute}},
+		"KIT-300": {{Seq: 10, Name: "Assemble and pack", LineID: "L2", IdealCycle: 6 * time.Second, Setup: 10 * time.Minute}},
 	}
 	for product, ops := range routings {
 		have, err := st.Routing(ctx, product)
@@ -80,21 +87,23 @@ func SeedDemoAccess(ctx context.Context, st *store.Store) error {
 			}
 		}
 	}
-	return seedReleasedOrder(ctx, st)
+	if err := seedReleasedOrder(ctx, st, domain.Order{Number: "PO-1004", ProductCode: "BRK-200", Quantity: 300, CustomerRef: "DEMO-ACME-17"}); err != nil {
+		return err
+	}
+	return seedReleasedOrder(ctx, st, domain.Order{Number: "PO-1005", ProductCode: "KIT-300", Quantity: 300, CustomerRef: "DEMO-ACME-18"})
 }
 
-// seedReleasedOrder walks PO-1004 through the lifecycle with the demo roles,
-// the way the API would.
-func seedReleasedOrder(ctx context.Context, st *store.Store) error {
-	const number = "PO-1004"
+// seedReleasedOrder walks an order through the lifecycle with the demo
+// roles, the way the API would.
+func seedReleasedOrder(ctx context.Context, st *store.Store, o domain.Order) error {
+	number := o.Number
 	if _, err := st.GetOrderRecord(ctx, number); err == nil {
 		return nil
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return err
 	}
 	planner := domain.Actor{Name: "plan", Role: domain.RolePlanner}
-	if _, err := st.CreateDraftOrder(ctx, domain.Order{Number: number, ProductCode: "BRK-200", Quantity: 300,
-		CustomerRef: "DEMO-ACME-17"}, planner); err != nil {
+	if _, err := st.CreateDraftOrder(ctx, o, planner); err != nil {
 		return err
 	}
 	now := time.Now()

@@ -41,4 +41,9 @@ func TestSeedDemoAccess(t *testing.T) {
 	if err != nil || rec.Status != domain.StatusReleased || len(rec.WorkOrders) != 1 || rec.WorkOrders[0].ID != "WO-1004-10" {
 		t.Errorf("PO-1004: %+v %v", rec, err)
 	}
+	// L2 has no PLC: its order is reported by hand at ST-L2.
+	rec, err = st.GetOrderRecord(ctx, "PO-1005")
+	if err != nil || rec.Status != domain.StatusReleased || len(rec.WorkOrders) != 1 || rec.WorkOrders[0].LineID != "L2" || rec.WorkOrders[0].Quantity != 300 {
+		t.Errorf("PO-1005: %+v %v", rec, err)
+	}
 }

@@ -47,6 +47,7 @@ type Store interface {
 	TotalsStore     // totals.go
 	EventQueryStore // events.go
 	StationActionStore
+	StationReportStore // station_report.go
 	QuarantineStore
 }
 

@@ -25,6 +25,9 @@ type Ingester interface {
 	// Status takes an edge's heartbeat or status (a wire.Status) for the
 	// edge its token authenticated; see edges.go.
 	Status(edge string, payload []byte) error
+	// Report applies events reported by hand at a station of line through
+	// the same bounds, store and rules (station_report.go).
+	Report(ctx context.Context, line string, b wire.Batch) error
 }
 
 func (s *Server) registerIngest(e *echo.Echo) {
