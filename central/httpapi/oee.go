@@ -10,6 +10,7 @@ import (
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/oee"
+	"github.com/linewise/linewise/central/reports"
 )
 
 // OEEStore is what the OEE report reads (central/store implements it).
@@ -34,7 +35,28 @@ func (s *Server) dailyReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, r)
+	src, ok := s.opts.Store.(reports.ProductionSource)
+	if !ok {
+		return c.JSON(http.StatusOK, r)
+	}
+	cfg := s.reports()
+	loc, err := time.LoadLocation(cfg.Timezone)
+	if err != nil {
+		return err
+	}
+	d, err := time.ParseInLocation(time.DateOnly, r.Date, loc)
+	if err != nil {
+		return err
+	}
+	w, err := oee.Day(d, loc, cfg.DayStart)
+	if err != nil {
+		return err
+	}
+	dr, err := reports.Day(c.Request().Context(), src, r, w.Start, w.End)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, dr)
 }
 
 // daily computes the daily report a request asks for (reports_xlsx.go too).

@@ -3,12 +3,15 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/store"
 )
 
@@ -24,6 +27,38 @@ func (s *Server) registerStoredReports() {
 		"the stored shift and day reports of the plant days from..to (?from=&to=YYYY-MM-DD, at most 92 days; default the last 7 days), every revision with when and why it was generated, without content", anyRole...)
 	s.handle(http.MethodGet, "/api/v1/reports/stored/:kind/:date", s.storedReport, Authenticated,
 		"one stored report (kind shift or day, the plant day YYYY-MM-DD, ?shift=NAME for a shift, ?revision=N, default the latest) with its content as generated: the day's report as /reports/daily gives it, or a shift's per line with plant totals", anyRole...)
+	s.handle(http.MethodGet, "/api/v1/lines/:id/oee/daily", s.lineOEEDaily, Authenticated,
+		"a line's OEE per plant day from..to (?from=&to=YYYY-MM-DD, at most 366 days; default the last 30): each day's times, parts, A, P, Q, OEE, TEEP and losses, read from the rollups at once", anyRole...)
+}
+
+func (s *Server) lineOEEDaily(c echo.Context) error {
+	src, ok := s.opts.Store.(OEEStore)
+	if !ok {
+		return &Problem{Status: http.StatusNotImplemented, Detail: "this store cannot compute OEE"}
+	}
+	now := s.opts.Now()
+	from, to := c.QueryParam("from"), c.QueryParam("to")
+	if to == "" {
+		to = now.UTC().Format(time.DateOnly)
+	}
+	if from == "" {
+		t, err := time.Parse(time.DateOnly, to)
+		if err != nil {
+			return invalid("to", "to must be a day YYYY-MM-DD, got "+quoteShort(to))
+		}
+		from = t.AddDate(0, 0, -29).Format(time.DateOnly)
+	}
+	line := c.Param("id")
+	if _, err := src.GetLine(c.Request().Context(), line); errors.Is(err, domain.ErrNotFound) {
+		return &Problem{Status: http.StatusNotFound, Field: "id", Detail: "line " + line + " does not exist"}
+	} else if err != nil {
+		return err
+	}
+	r, err := oee.NewService(src, s.reports()).DailySeries(c.Request().Context(), line, from, to, now)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
 }
 
 func (s *Server) storedStore() (StoredReportStore, error) {

@@ -12,7 +12,7 @@ import (
 	"github.com/linewise/linewise/central/store"
 )
 
-// TestStoredReportRoutes: after the scripted shift ends the generator
+// TestStoredReportRoutes (and the daily OEE series): after the scripted shift ends the generator
 // stores its report; any role lists it and reads it with its figures (the
 // hand-computed OEE); a bad kind, date or missing shift is a 400 naming
 // the field, an unknown report a 404.
@@ -58,6 +58,21 @@ func TestStoredReportRoutes(t *testing.T) {
 				one.Content.Lines[0].Line != "L1" || !approx(one.Content.Lines[0].OEE, 0.76089935804301) {
 				t.Fatalf("shift report: %d %s", res.StatusCode, body)
 			}
+			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/oee/daily?from=2026-03-01&to=2026-03-02", nil)
+			var series struct {
+				Days []struct {
+					Date string   `json:"date"`
+					OEE  *float64 `json:"oee"`
+				} `json:"days"`
+			}
+			if res.StatusCode != 200 || json.Unmarshal(body, &series) != nil || len(series.Days) != 2 || series.Days[1].Date != "2026-03-02" ||
+				!approx(series.Days[1].OEE, 0.76089935804301) {
+				t.Fatalf("daily OEE series: %d %s", res.StatusCode, body)
+			}
+			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/oee/daily?from=2025-01-01&to=2026-03-02", nil)
+			e.problem(res, body, 400, "to")
+			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/lines/L1/oee/daily?from=1.3.2026&to=2026-03-02", nil)
+			e.problem(res, body, 400, "from")
 			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/reports/stored/week/2026-03-02", nil)
 			e.problem(res, body, 400, "kind")
 			res, body = e.do(e.as[domain.RoleOperator], "GET", "/api/v1/reports/stored/shift/2026-03-02", nil)

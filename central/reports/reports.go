@@ -41,6 +41,7 @@ type Store interface {
 	InsertStoredReport(ctx context.Context, r store.StoredReport) (bool, error)
 	StoredReportRevision(ctx context.Context, kind, date, shift string, rev int) (store.StoredReport, error)
 	FirstEventAt(ctx context.Context) (time.Time, bool, error)
+	ProductionSource
 }
 
 // ShiftReport is the stored report of one shift: each line's figures over
@@ -160,7 +161,11 @@ func (g *Generator) Tick(ctx context.Context, now time.Time) ([]store.StoredRepo
 		if err != nil {
 			return out, fmt.Errorf("reports: day %s: %w", date, err)
 		}
-		for _, c := range candidates(rep, day) {
+		dr, err := Day(ctx, g.st, rep, day.Start, day.End)
+		if err != nil {
+			return out, fmt.Errorf("reports: day %s: %w", date, err)
+		}
+		for _, c := range candidates(dr, day) {
 			if c.to.After(now) || now.Sub(c.to) > g.cfg.CatchUp || !c.to.After(g.firstEvent) {
 				continue // not ended, older than the catch-up looks, or before the first event
 			}
@@ -188,7 +193,8 @@ type candidate struct {
 }
 
 // candidates are the day's report and one per shift name starting in it.
-func candidates(rep oee.DailyReport, day oee.Window) []candidate {
+func candidates(dr DayReport, day oee.Window) []candidate {
+	rep := dr.DailyReport
 	dayTo := day.End
 	byName := map[string]*ShiftReport{}
 	var names []string
@@ -212,7 +218,7 @@ func candidates(rep oee.DailyReport, day oee.Window) []candidate {
 			}
 		}
 	}
-	out := []candidate{{kind: KindDay, date: rep.Date, from: day.Start, to: dayTo, content: rep}}
+	out := []candidate{{kind: KindDay, date: rep.Date, from: day.Start, to: dayTo, content: dr}}
 	sort.SliceStable(names, func(i, j int) bool { return byName[names[i]].From.Before(byName[names[j]].From) })
 	for _, n := range names {
 		sr := byName[n]

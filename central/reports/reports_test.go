@@ -19,7 +19,9 @@ import (
 // day0 is the plant day of the tests (UTC, the day starts at 06:00).
 var day0 = time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
 
-func hm(h, m int) time.Time { return day0.Add(time.Duration(h-6)*time.Hour + time.Duration(m)*time.Minute) }
+func hm(h, m int) time.Time {
+	return day0.Add(time.Duration(h-6)*time.Hour + time.Duration(m)*time.Minute)
+}
 
 func forEachBackend(t *testing.T, fn func(t *testing.T, open func() *store.Store)) {
 	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
@@ -190,3 +192,137 @@ func TestStoredReportsOncePerPeriod(t *testing.T) {
 		}
 	})
 }
+
+// TestDailySeriesEqualsDays: a line's daily OEE series, read at once,
+// gives each day the figures the OEE of that day alone gives.
+func TestDailySeriesEqualsDays(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		st := open()
+		seed(t, st)
+		if _, err := st.ApplyBatch(ctx, wire.Batch{Version: wire.Version, EdgeID: "e3", Events: []wire.Event{
+			{EdgeID: "e3", Seq: 1, Line: "L1", Type: wire.TypeState, SourceTime: hm(30, 7), State: &wire.State{State: "setup"}},
+			{EdgeID: "e3", Seq: 2, Line: "L1", Type: wire.TypeState, SourceTime: hm(30, 21), State: &wire.State{State: wire.StateRunning}},
+			{EdgeID: "e3", Seq: 3, Line: "L1", Type: wire.TypeCount, SourceTime: hm(30, 24), Count: &wire.Count{Counter: "parts", Good: 3, Reject: 2}},
+			{EdgeID: "e3", Seq: 4, Line: "L1", Type: wire.TypeCount, SourceTime: hm(31, 0), Count: &wire.Count{Counter: "parts", Good: 40, Reject: 1}},
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		svc := oee.NewService(st, testConfig())
+		now := hm(60, 0)
+		s, err := svc.DailySeries(ctx, "L1", "2026-03-01", "2026-03-03", now)
+		if err != nil || len(s.Days) != 3 {
+			t.Fatalf("series: %v %+v", err, s)
+		}
+		for _, d := range s.Days {
+			one, err := svc.Line(ctx, "L1", oee.PeriodQuery{Kind: oee.PeriodDay, Date: d.Date}, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := json.Marshal(d.Figures)
+			b, _ := json.Marshal(one.Figures)
+			if string(a) != string(b) {
+				t.Errorf("%s in the series:\n%s\nalone:\n%s", d.Date, a, b)
+			}
+		}
+		if s.Days[1].Good != 480+480 || s.Days[2].Good != 43 || s.Days[2].Losses.StartupRejectCount != 2 {
+			t.Errorf("days: %d, %d good, %d startup rejects", s.Days[1].Good, s.Days[2].Good, s.Days[2].Losses.StartupRejectCount)
+		}
+	})
+}
+
+// TestDayReportContent: the daily production report of a plant day with a
+// plan, scrap by reason, an operator's run and an order at risk, against
+// the hand computation: planned 880 of WO-1's 1,000 (its plan 04:00..20:40
+// holds 880 of its 1,000 minutes in the day from 06:00), good 960 of P
+// (attainment 960/880) and 30 of unplanned Q, 12 rejects, scrap "burr" 5
+// and "crack" 2, 2 h of a run an operator opened (WO-1's run was started
+// by the system), PO-1 (due the next day at 02:00, 40 short) at risk and
+// late, downtime 30 min of code 12 (all of the Pareto).
+func TestDayReportContent(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func() *store.Store) {
+		ctx := context.Background()
+		st := open()
+		clock := hm(6, 0)
+		st.SetClock(func() time.Time { return clock })
+		must := func(err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		op := domain.Actor{Name: "olga", Role: domain.RoleOperator}
+		due := hm(26, 0)
+		must(st.CreateLine(ctx, domain.Line{ID: "L1", Name: "Line 1"}))
+		must(st.CreateProduct(ctx, domain.Product{Code: "P", Name: "Part", Unit: "pcs", IdealCycle: 30 * time.Second}))
+		must(st.CreateProduct(ctx, domain.Product{Code: "Q", Name: "Other", Unit: "pcs", IdealCycle: 30 * time.Second}))
+		must(st.CreateOrder(ctx, domain.Order{Number: "PO-1", ProductCode: "P", Quantity: 1000, Due: &due, Status: domain.StatusReleased}))
+		ps, pe := hm(4, 0), hm(20, 40)
+		must(st.CreateWorkOrder(ctx, domain.WorkOrder{ID: "WO-1", OrderNumber: "PO-1", OperationSeq: 10, LineID: "L1",
+			Barcode: "WO-1", Quantity: 1000, PlannedStart: &ps, PlannedEnd: &pe, Status: domain.StatusReleased}))
+		must(st.CreateOrder(ctx, domain.Order{Number: "PO-2", ProductCode: "Q", Quantity: 30, Status: domain.StatusReleased}))
+		must(st.CreateWorkOrder(ctx, domain.WorkOrder{ID: "WO-2", OrderNumber: "PO-2", OperationSeq: 10, LineID: "L1",
+			Barcode: "WO-2", Quantity: 30, Status: domain.StatusReleased}))
+		_, err := st.StartWorkOrderAs(ctx, "WO-2", hm(6, 0), op, "start")
+		must(err)
+		evs := []wire.Event{{EdgeID: "e1", Seq: 1, Line: "L1", Type: wire.TypeState, SourceTime: hm(6, 0), State: &wire.State{State: wire.StateRunning}},
+			{EdgeID: "e1", Seq: 2, Line: "L1", Type: wire.TypeCount, SourceTime: hm(7, 0), Count: &wire.Count{Counter: "parts", Good: 30, Reject: 2}}}
+		_, err = st.ApplyBatch(ctx, wire.Batch{Version: wire.Version, EdgeID: "e1", Events: evs})
+		must(err)
+		clock = hm(8, 0)
+		_, err = st.StopWorkOrderAs(ctx, "WO-2", hm(8, 0), op, "complete")
+		must(err)
+		must(st.StartWorkOrder(ctx, "WO-1", hm(8, 0)))
+		evs = []wire.Event{{EdgeID: "e1", Seq: 3, Line: "L1", Type: wire.TypeCount, SourceTime: hm(9, 0), Count: &wire.Count{Counter: "parts", Good: 960, Reject: 10}},
+			{EdgeID: "e1", Seq: 4, Line: "L1", Type: wire.TypeState, SourceTime: hm(10, 0), State: &wire.State{State: wire.StateDown, Reason: "12"}},
+			{EdgeID: "e1", Seq: 5, Line: "L1", Type: wire.TypeState, SourceTime: hm(10, 30), State: &wire.State{State: wire.StateRunning}}}
+		_, err = st.ApplyBatch(ctx, wire.Batch{Version: wire.Version, EdgeID: "e1", Events: evs})
+		must(err)
+		clock = hm(11, 0)
+		_, err = st.RecordScrap(ctx, "WO-1", 5, "burr", op)
+		must(err)
+		_, err = st.RecordScrap(ctx, "WO-1", 2, "crack", op)
+		must(err)
+
+		cfg := testConfig()
+		svc := oee.NewService(st, cfg)
+		now := hm(40, 0)
+		rep, err := svc.Daily(ctx, []string{"L1"}, "2026-03-02", now)
+		must(err)
+		dr, err := Day(ctx, st, rep, hm(6, 0), hm(30, 0))
+		must(err)
+		b, _ := json.Marshal(dr)
+		rows := map[string]ProductionRow{}
+		for _, r := range dr.Production {
+			rows[r.Product] = r
+		}
+		p, q := rows["P"], rows["Q"]
+		if p.Planned != 880 || p.Good != 960 || p.Reject != 10 || !near(p.Attainment, 960.0/880) || !near(p.ScrapRate, 10.0/970) {
+			t.Errorf("P: %+v", p)
+		}
+		if q.Planned != 0 || q.Good != 30 || q.Reject != 2 || q.Attainment != nil {
+			t.Errorf("Q: %+v", q)
+		}
+		if len(dr.ScrapReasons) != 2 || dr.ScrapReasons[0].Reason != "burr" || dr.ScrapReasons[0].Quantity != 5 || dr.ScrapReasons[1].Quantity != 2 {
+			t.Errorf("scrap by reason: %+v", dr.ScrapReasons)
+		}
+		if len(dr.Labour) != 1 || dr.Labour[0].Hours != 2 {
+			t.Errorf("labour: %+v", dr.Labour)
+		}
+		if len(dr.OrdersAtRisk) != 1 || dr.OrdersAtRisk[0].Number != "PO-1" || dr.OrdersAtRisk[0].Remaining != 40 || !dr.OrdersAtRisk[0].Late {
+			t.Errorf("at risk: %+v", dr.OrdersAtRisk)
+		}
+		if len(dr.DowntimePareto) != 1 || dr.DowntimePareto[0].Seconds != 1800 || dr.DowntimePareto[0].Cumulative != 1 {
+			t.Errorf("pareto: %+v", dr.DowntimePareto)
+		}
+		pt := dr.PlantTotals
+		if pt.Planned != 880 || pt.Good != 990 || pt.Reject != 12 || !near(pt.Attainment, 990.0/880) || pt.LabourHours != 2 || pt.AtRisk != 1 {
+			t.Errorf("plant: %+v\n%s", pt, b)
+		}
+		if len(dr.DailyReport.Lines) != 1 || dr.Plant.Good != 990 {
+			t.Errorf("the OEE part: %+v", dr.Plant)
+		}
+	})
+}
+
+func near(v *float64, want float64) bool { return v != nil && *v > want-1e-9 && *v < want+1e-9 }

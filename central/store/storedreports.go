@@ -131,3 +131,9 @@ func (s *Store) FirstEventAt(ctx context.Context) (at time.Time, ok bool, err er
 	}
 	return fromNanos(ns.Int64), true, nil
 }
+
+// SetClock replaces the store's clock (the times it stamps on records it
+// makes: scrap, audit, runs started now): tests, and a demo that seeds a
+// past day as it would have been recorded. Not safe while the store is in
+// use by others.
+func (s *Store) SetClock(now func() time.Time) { s.now = now }
