@@ -68,6 +68,7 @@ type App struct {
 	exc  exceptionRunner // exception rules (exceptions.go)
 	scan scanRunner      // scan applier (scans.go)
 	note notifyRunner    // notifications (notify.go)
+	rep  reportRunner    // stored shift and day reports (reports.go)
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -184,6 +185,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.startNotify()
+	a.startReports()
 
 	a.ingest.Start()
 	if a.broker != nil {
@@ -286,6 +288,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		a.exc.stop()
 		a.scan.stop()
 		a.note.stop()
+		a.rep.stop()
 		if a.broker != nil {
 			if err := a.broker.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("broker close: %w", err))

@@ -185,7 +185,16 @@ func (s *Service) Current(ctx context.Context) (*ScheduleView, error) {
 			frozen[[2]any{f.Order, w.OperationSeq}] = true
 		}
 	}
-	v := s.view(d, lines, now, func(op docOp) bool { return frozen[[2]any{op.Order, op.Seq}] })
+	// Tentative is what is planned for orders not released yet: release
+	// firms it.
+	tentative := map[string]bool{}
+	for _, w := range work {
+		if w.Tentative {
+			tentative[w.WorkOrderID] = true
+		}
+	}
+	v := s.view(d, lines, now, func(op docOp) bool { return frozen[[2]any{op.Order, op.Seq}] },
+		func(op docOp) bool { return tentative[op.WorkOrder] })
 	v.Version, v.ProposalID, v.Source = version, pid, "approved"
 	if version == 0 {
 		v.Source = "work_orders"
@@ -417,7 +426,7 @@ func (s *Service) present(p domain.PlanProposal, lines []domain.LineView, versio
 		if err != nil {
 			return nil, err
 		}
-		v.Schedule = s.view(d, lines, now, func(op docOp) bool { return op.Frozen })
+		v.Schedule = s.view(d, lines, now, func(op docOp) bool { return op.Frozen }, func(op docOp) bool { return op.Tentative })
 		v.Schedule.Version, v.Schedule.ProposalID, v.Schedule.Source = p.BaseVersion, p.ID, "proposal"
 	}
 	return v, nil
@@ -451,7 +460,8 @@ func (s *Service) Approve(ctx context.Context, id string, by domain.Actor) (*Pro
 	}
 	a := domain.PlanApproval{ProposalID: id, By: by, At: s.now().UTC()}
 	for _, op := range d.Ops {
-		a.WorkOrders = append(a.WorkOrders, domain.WorkOrderPlan{WorkOrderID: op.WorkOrder, LineID: op.Line, Start: op.Start, End: op.End})
+		a.WorkOrders = append(a.WorkOrders, domain.WorkOrderPlan{WorkOrderID: op.WorkOrder, LineID: op.Line, Start: op.Start, End: op.End,
+			Tentative: op.Tentative})
 	}
 	version, err := s.st.ApproveProposal(ctx, a)
 	if err != nil {
