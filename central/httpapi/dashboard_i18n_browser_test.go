@@ -125,6 +125,26 @@ func TestDashboardInChineseInChromium(t *testing.T) {
 	}
 	saveScreenshot(t, b.ctx, "dashboard-zh-CN")
 
+	// The audit trail: the same dark theme, people by name, objects linked.
+	b.do("audit page", chromedp.Navigate(base+"/audit"))
+	b.waitFor("audit rows", `document.querySelectorAll("#rows tr").length > 3 && document.querySelector("#rows a.obj") !== null`)
+	if got := b.evalString(`[...document.querySelectorAll("th")].map(e => e.textContent).join(",")`); got != "时间,操作人,对象,操作,原因" {
+		t.Errorf("audit columns %q", got)
+	}
+	if got := b.evalString(`getComputedStyle(document.body).backgroundColor`); got != "rgb(17, 20, 24)" {
+		t.Errorf("audit page background %s; want the dark theme's", got)
+	}
+	rows := b.evalString(`document.getElementById("rows").textContent`)
+	if strings.Contains(rows, "()") || !strings.Contains(rows, "Pat Planner") || !strings.Contains(rows, "订单") {
+		t.Errorf("audit rows: %.400s", rows)
+	}
+	if href := b.evalString(`document.querySelector("#rows a.obj").getAttribute("href")`); !strings.HasPrefix(href, "/") {
+		t.Errorf("object link %q", href)
+	}
+	saveScreenshot(t, b.ctx, "audit-zh-CN")
+	b.do("back to the dashboard", chromedp.Navigate(base+"/"))
+	b.waitFor("twelve tiles", `document.querySelectorAll("section.tile").length === 12 && document.querySelectorAll(".oee span").length >= 12`)
+
 	// Switch to English: stored for the user, so it sticks while the
 	// browser still asks for Chinese.
 	b.do("choose English", chromedp.SetValue(chromedp.ID("lang-switch"), "en"),
@@ -139,6 +159,8 @@ func TestDashboardInChineseInChromium(t *testing.T) {
 	saveScreenshot(t, b.ctx, "dashboard-en")
 	b.do("audit page", chromedp.Navigate(base+"/audit"))
 	b.waitFor("audit in English", `document.documentElement.lang === "en" && (document.querySelector("#session .who") || {}).textContent === "signed in as Sam Supervisor (supervisor)"`)
+	b.waitFor("audit rows", `document.querySelectorAll("#rows tr").length > 3`)
+	saveScreenshot(t, b.ctx, "audit-en")
 	if got := b.evalString(`document.cookie`); strings.Contains(got, "lw_lang") {
 		t.Errorf("the user's choice is stored on the server, not in a cookie: %q", got)
 	}
