@@ -8,8 +8,9 @@ package domain
 import (
 	"encoding/json"
 	"errors"
-	"github.com/linewise/linewise/central/money"
 	"time"
+
+	"github.com/linewise/linewise/central/money"
 )
 
 // Sentinel errors the storage and HTTP layers agree on.

@@ -17,6 +17,7 @@ import (
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/store/costing"
 	"github.com/linewise/linewise/central/store/inventory"
 	"github.com/linewise/linewise/central/store/notifications"
 )
@@ -94,7 +95,7 @@ func fullServer(t *testing.T) *httpapi.Server {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inventory.New(st.Handle()),
-		Notifications: notifications.New(st.Handle())})
+		Notifications: notifications.New(st.Handle()), Cost: costing.New(st.Handle(), "CNY")})
 	api.EnableSchedule(svc)
 	return api
 }

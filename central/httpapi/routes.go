@@ -159,6 +159,7 @@ func (s *Server) registerRoutes() {
 	s.registerTotals()        // totals.go
 	s.registerOEE()           // oee.go
 	s.registerNotifications() // notifications.go
+	s.registerCost()          // cost.go
 	s.registerPages()
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"strings"
 )
 
@@ -81,14 +82,16 @@ func (a Amount) MarshalJSON() ([]byte, error) { return json.Marshal(a.String()) 
 
 // UnmarshalJSON takes a decimal string (a JSON number is refused: it
 // invites floats upstream).
+//
+// Its errors are *json.UnmarshalTypeError, so a decoder names the field.
 func (a *Amount) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
-		return errors.New(`must be a decimal string, e.g. "12.50"`)
+		return &json.UnmarshalTypeError{Value: "not a string", Type: reflect.TypeFor[Amount]()}
 	}
 	v, err := Parse(s)
 	if err != nil {
-		return err
+		return &json.UnmarshalTypeError{Value: err.Error(), Type: reflect.TypeFor[Amount]()}
 	}
 	*a = v
 	return nil
