@@ -22,6 +22,7 @@ import (
 
 	"github.com/linewise/linewise/central/domain"
 	invapi "github.com/linewise/linewise/central/httpapi/inventory"
+	purapi "github.com/linewise/linewise/central/httpapi/purchasing"
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/notify"
 	"github.com/linewise/linewise/central/oee"
@@ -87,6 +88,9 @@ type Options struct {
 	// Inventory, when set, serves the materials API (httpapi/inventory,
 	// registered in materials.go).
 	Inventory invapi.Store
+	// Purchasing, when set, serves the purchasing API (httpapi/purchasing,
+	// registered in purchasing.go).
+	Purchasing purapi.Store
 	// EdgeGuard throttles failed edge tokens at /api/v1/ingest and the
 	// heartbeat (edgeauth.go); nil: not throttled.
 	EdgeGuard *throttle.EdgeGuard
@@ -432,7 +436,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		p = &Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
 	}
 	if p.Title == "" {
-		p.Title = http.StatusText(p.Status)
+		p.Title = problemTitle(requestLang(c), p.Status) // i18n.go
 	}
 	if p.Type == "" {
 		p.Type = "about:blank"
