@@ -207,6 +207,24 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 	return b
 }
 
+// materialBounds makes every operation whose material arrives after now
+// start no earlier than its arrival.
+func (b *built) materialBounds(arrivals map[string]time.Time) {
+	if len(arrivals) == 0 {
+		return
+	}
+	for i := range b.p.Orders {
+		o := &b.p.Orders[i]
+		for k := range o.Ops {
+			if w := b.work(o.ID, k+1); w != nil {
+				if at, ok := arrivals[w.WorkOrderID]; ok && at.After(b.p.Now) {
+					o.Ops[k].NotBefore = at.UTC()
+				}
+			}
+		}
+	}
+}
+
 // family is the changeover family w plans as: its product's family, else
 // the product code.
 func family(w domain.PlanWork) string {
