@@ -19,6 +19,7 @@ import (
 	"github.com/linewise/linewise/central/broker"
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/exceptions"
+	"github.com/linewise/linewise/central/httpapi"
 	"github.com/linewise/linewise/central/ingest"
 	"github.com/linewise/linewise/central/notify"
 	"github.com/linewise/linewise/central/oee"
@@ -47,6 +48,9 @@ type Config struct {
 	// Reports tunes the OEE reports (see oee.Config): the plant day's
 	// start, the small-stop and startup thresholds, the reason codes.
 	Reports oee.Config `yaml:"reports"`
+	// Dashboard sets the dashboard's attainment colours (see
+	// httpapi.DashboardConfig).
+	Dashboard httpapi.DashboardConfig `yaml:"dashboard"`
 	// Execution holds the shop-floor execution rules (scan repeat window,
 	// predecessor overlap, overrun tolerance; see domain.ExecutionRules).
 	Execution domain.ExecutionRules `yaml:"execution"`
@@ -297,6 +301,7 @@ func DefaultConfig() Config {
 		Planning:   planning.DefaultConfig(),
 		Exceptions: exceptions.DefaultConfig(),
 		Reports:    oee.DefaultConfig(),
+		Dashboard:  httpapi.DefaultDashboard(),
 		Execution:  domain.DefaultExecutionRules(),
 		Purchasing: domain.DefaultPurchasingRules(),
 		SignIn:     throttle.DefaultConfig(),
@@ -323,6 +328,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.Reports.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Dashboard.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Execution.Validate("execution"); err != nil {

@@ -19,6 +19,10 @@
     { path: "/api/openapi.json", key: "nav.api", roles: null },
   ];
   const el = document.getElementById("session");
+  const style = document.createElement("style");
+  style.textContent = "select.lang-switch { font:inherit; font-size:0.8125rem; padding:2px 6px; border-radius:4px; border:1px solid #30363d; background:#21262d; color:#e6e8eb; }" +
+    " #nav a[aria-current=page] { color:#e6e8eb; }";
+  document.head.append(style);
   const here = () => location.pathname + location.search;
   const login = () => { location.href = "/login?next=" + encodeURIComponent(here()); };
   const kiosk = document.documentElement.dataset.kiosk === "1";
