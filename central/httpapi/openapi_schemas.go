@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/money"
 	"github.com/linewise/linewise/central/oee"
 )
 
@@ -87,6 +88,8 @@ func schemaOf(t reflect.Type) map[string]any {
 		s = map[string]any{"type": "number", "description": "seconds"}
 	case t == rawType:
 		s = map[string]any{"type": "object"}
+	case t == reflect.TypeFor[money.Amount]():
+		s = map[string]any{"type": "string", "pattern": `^[+-]?[0-9]*(\.[0-9]{1,4})?$`, "description": "a decimal amount of money (at most 4 decimals), e.g. \"12.50\""}
 	default:
 		switch t.Kind() {
 		case reflect.Bool:
