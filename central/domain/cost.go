@@ -67,6 +67,10 @@ type CostMaterialIn struct {
 	// the ledger (issues, backflush, scanned lots − returns); nil when the
 	// material is not tracked there (costed at standard × BOM × produced).
 	Consumed *Qty
+	// ConsumedCost is what the consumed lots cost: each lot at its
+	// purchase receipt's price where purchasing received it (in the
+	// plant's currency), else at standard. nil: all at standard.
+	ConsumedCost *money.Amount
 }
 
 // CostOpIn is one operation (work order) of the order.
@@ -233,10 +237,12 @@ func CostOf(in CostInput, now time.Time) CostSheet {
 		if m.Consumed != nil {
 			l.ActualQty = *m.Consumed
 		}
-		actualPrice := l.StdCost // the purchase price replaces this once purchasing books it
-		l.Actual = perQty(actualPrice, l.ActualQty)
+		l.Actual = perQty(l.StdCost, l.ActualQty)
+		if m.Consumed != nil && m.ConsumedCost != nil {
+			l.Actual = *m.ConsumedCost // purchase prices of the lots consumed
+		}
 		l.Standard = perQty(l.StdCost, l.StdQty)
-		l.Price = perQty(actualPrice-l.StdCost, l.ActualQty)
+		l.Price = l.Actual - perQty(l.StdCost, l.ActualQty)
 		l.Scrap = perQty(l.StdCost, producedQty) - l.Standard
 		l.Quantity = l.Actual - l.Standard - l.Price - l.Scrap
 		cs.Actual.Material += l.Actual

@@ -273,22 +273,44 @@ func (s *Store) input(ctx context.Context, q store.Q, number string, now time.Ti
 	// Materials: the BOM per unit in base-unit thousandths; what the
 	// order's work orders consumed from the ledger (and what backflush
 	// could not book for want of stock at the line side).
+	// Each consumed lot is costed at its purchase receipt's price (the
+	// first receipt of the lot in the plant's currency) where purchasing
+	// received it, else at standard; what backflush could not book, at
+	// standard.
 	consumed := map[string]domain.Qty{}
-	for _, query := range []string{
-		`SELECT l.material, SUM(l.quantity) FROM inv_wo_lots l JOIN work_orders w ON w.id = l.work_order_id WHERE w.order_number = ? GROUP BY l.material`,
-		`SELECT b.material, SUM(b.quantity) FROM inv_backflush_short b JOIN work_orders w ON w.id = b.work_order_id WHERE w.order_number = ? GROUP BY b.material`,
-	} {
-		if err := each(ctx, q, query, func(r *sql.Rows) error {
-			var m string
-			var n int64
-			if err := r.Scan(&m, &n); err != nil {
-				return err
-			}
-			consumed[m] += domain.Qty(n)
-			return nil
-		}, number); err != nil {
-			return in, err
+	purchased := map[string]money.Amount{} // material → the purchased lots' cost
+	atStd := map[string]domain.Qty{}       // material → quantity without a purchase price
+	if err := each(ctx, q, `SELECT l.material, l.quantity, (SELECT r.price FROM po_receipts r JOIN purchase_orders p ON p.number = r.po_number
+			WHERE r.lot_id = l.lot_id AND p.currency = ? ORDER BY r.received_at, r.id LIMIT 1)
+		FROM inv_wo_lots l JOIN work_orders w ON w.id = l.work_order_id WHERE w.order_number = ?`, func(r *sql.Rows) error {
+		var m string
+		var n int64
+		var price sql.NullInt64
+		if err := r.Scan(&m, &n, &price); err != nil {
+			return err
 		}
+		consumed[m] += domain.Qty(n)
+		if price.Valid {
+			purchased[m] += money.MulDiv(money.Amount(price.Int64), n, domain.QtyScale)
+		} else {
+			atStd[m] += domain.Qty(n)
+		}
+		return nil
+	}, s.currency, number); err != nil {
+		return in, err
+	}
+	if err := each(ctx, q, `SELECT b.material, SUM(b.quantity) FROM inv_backflush_short b JOIN work_orders w ON w.id = b.work_order_id
+		WHERE w.order_number = ? GROUP BY b.material`, func(r *sql.Rows) error {
+		var m string
+		var n int64
+		if err := r.Scan(&m, &n); err != nil {
+			return err
+		}
+		consumed[m] += domain.Qty(n)
+		atStd[m] += domain.Qty(n)
+		return nil
+	}, number); err != nil {
+		return in, err
 	}
 	type bomLine struct {
 		comp, unit, base string
@@ -325,6 +347,14 @@ func (s *Store) input(ctx context.Context, q store.Q, number string, now time.Ti
 		}
 		if c, ok := consumed[l.comp]; ok {
 			m.Consumed = &c
+			if p, ok := purchased[l.comp]; ok {
+				var std money.Amount
+				if m.StdCost != nil {
+					std = money.MulDiv(*m.StdCost, int64(atStd[l.comp]), domain.QtyScale)
+				}
+				total := p + std
+				m.ConsumedCost = &total
+			}
 		}
 		in.Materials = append(in.Materials, m)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/store/inventory"
 	"github.com/linewise/linewise/central/store/pgtest"
+	"github.com/linewise/linewise/central/store/purchasing"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -50,11 +51,21 @@ func open(t *testing.T, driver string) *store.Store {
 // worked 2 h; L1 (120.00/h) ran 1.5 h of them; price 30.00 CNY a piece.
 func TestOrderCostHandComputed(t *testing.T) {
 	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
-		t.Run(driver, func(t *testing.T) { testHandComputed(t, driver) })
+		t.Run(driver, func(t *testing.T) { testHandComputed(t, driver, false) })
 	}
 }
 
-func testHandComputed(t *testing.T, driver string) {
+// TestOrderCostAtPurchasePrice: the same order, but the rivets' lot came
+// in on a purchase order at 0.12 a piece (standard 0.10): N's actual is
+// 180 × 0.12 = 21.60 and its price variance 180 × 0.02 = 3.60, the rest
+// as in the worked example.
+func TestOrderCostAtPurchasePrice(t *testing.T) {
+	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
+		t.Run(driver, func(t *testing.T) { testHandComputed(t, driver, true) })
+	}
+}
+
+func testHandComputed(t *testing.T, driver string, purchased bool) {
 	ctx := context.Background()
 	st := open(t, driver)
 	must := func(err error) {
@@ -130,9 +141,32 @@ func testHandComputed(t *testing.T, driver string) {
 	wh := domain.Actor{Name: "wh", Role: domain.RoleWarehouse}
 	_, err = inv.CreateLocation(ctx, domain.Location{ID: "WH-A", Name: "Rack A", Kind: domain.LocWarehouse, Warehouse: "WH1"}, wh)
 	must(err)
-	_, err = inv.Book(ctx, domain.MovementRequest{Type: domain.MoveReceipt, Lot: "N-1", Material: "N", Quantity: 500 * domain.QtyScale, To: "WH-A"}, wh)
-	must(err)
-	_, err = inv.Book(ctx, domain.MovementRequest{Type: domain.MoveIssue, Lot: "N-1", Quantity: 180 * domain.QtyScale, From: "WH-A", WorkOrder: "WO-1"}, wh)
+	lot := "N-1"
+	if purchased {
+		buyer := domain.Actor{Name: "buyer", Role: domain.RoleBuyer}
+		pur := purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules())
+		_, _, err = pur.PutSupplier(ctx, domain.Supplier{Code: "ACME", Name: "Acme Rivets", Status: domain.SupplierApproved}, buyer)
+		must(err)
+		_, err = pur.ReplaceSupplierItems(ctx, "ACME", []domain.SupplierItem{{Material: "N", LeadTimeDays: 5, Price: 1200, Currency: "CNY"}}, buyer)
+		must(err)
+		_, err = pur.CreatePO(ctx, domain.PurchaseOrder{Number: "PUR-1", Supplier: "ACME",
+			Lines: []domain.POLine{{Material: "N", Quantity: 500 * domain.QtyScale, DueDate: "2026-03-05"}}}, buyer)
+		must(err)
+		_, err = pur.ActPO(ctx, "PUR-1", domain.POActApprove, "", buyer)
+		must(err)
+		_, err = pur.ActPO(ctx, "PUR-1", domain.POActSend, "", buyer)
+		must(err)
+		rc, err := pur.Receive(ctx, "PUR-1", 1, purchasing.ReceiptRequest{Quantity: 500 * domain.QtyScale}, wh)
+		must(err)
+		lot = rc.Lot
+		if rc.Location != "WH-A" {
+			t.Fatalf("received at %s", rc.Location)
+		}
+	} else {
+		_, err = inv.Book(ctx, domain.MovementRequest{Type: domain.MoveReceipt, Lot: lot, Material: "N", Quantity: 500 * domain.QtyScale, To: "WH-A"}, wh)
+		must(err)
+	}
+	_, err = inv.Book(ctx, domain.MovementRequest{Type: domain.MoveIssue, Lot: lot, Quantity: 180 * domain.QtyScale, From: "WH-A", WorkOrder: "WO-1"}, wh)
 	must(err)
 
 	check := func(what string, c domain.CostSheet) {
@@ -143,6 +177,16 @@ func testHandComputed(t *testing.T, driver string) {
 			"variance": amt("68.25"), "by.price": amt("20"), "by.scrap": amt("20.5833"), "by.quantity": amt("1"), "by.efficiency": amt("26.6667"),
 			"standard_unit": amt("4.2"), "actual_unit": amt("5.0531"), "revenue": amt("2400"), "margin": amt("1995.75"), "standard_margin": amt("2064"),
 			"M.actual": amt("106.25"), "M.scrap": amt("6.25"), "M.quantity": 0, "N.actual": amt("18"), "N.scrap": amt("1"), "N.quantity": amt("1"),
+			"N.price": 0,
+		}
+		pct := "83.16"
+		if purchased {
+			// N at 0.12: +3.60 on the material, the total, the variance and its price part.
+			for k, v := range map[string]string{"actual.material": "127.85", "actual.total": "407.85", "variance": "71.85", "by.price": "23.6",
+				"actual_unit": "5.0981", "margin": "1992.15", "N.actual": "21.6", "N.price": "3.6"} {
+				want[k] = amt(v)
+			}
+			pct = "83.01"
 		}
 		got := map[string]money.Amount{
 			"actual.material": c.Actual.Material, "actual.labour": c.Actual.Labour, "actual.machine": c.Actual.Machine, "actual.outsourcing": c.Actual.Outsourcing,
@@ -157,14 +201,14 @@ func testHandComputed(t *testing.T, driver string) {
 			got["revenue"], got["margin"], got["standard_margin"] = *c.Revenue, *c.Margin, *c.StandardMargin
 		}
 		for _, m := range c.Materials {
-			got[m.Material+".actual"], got[m.Material+".scrap"], got[m.Material+".quantity"] = m.Actual, m.Scrap, m.Quantity
+			got[m.Material+".actual"], got[m.Material+".scrap"], got[m.Material+".quantity"], got[m.Material+".price"] = m.Actual, m.Scrap, m.Quantity, m.Price
 		}
 		for k, w := range want {
 			if got[k] != w {
 				t.Errorf("%s: %s = %s; want %s", what, k, got[k], w)
 			}
 		}
-		if c.MarginPct != "83.16" || c.Good != 80 || c.Scrap != 5 || c.Currency != "CNY" || len(c.Missing) != 0 {
+		if c.MarginPct != pct || c.Good != 80 || c.Scrap != 5 || c.Currency != "CNY" || len(c.Missing) != 0 {
 			t.Errorf("%s: margin %s%%, good %d, scrap %d, %s, missing %v", what, c.MarginPct, c.Good, c.Scrap, c.Currency, c.Missing)
 		}
 		if len(c.Materials) != 2 || c.Materials[0].Tracked || !c.Materials[1].Tracked || c.Materials[1].ActualQty != 180*domain.QtyScale {
