@@ -147,8 +147,10 @@ func TestDashboardInChineseInChromium(t *testing.T) {
 
 	// Switch to English: stored for the user, so it sticks while the
 	// browser still asks for Chinese.
-	b.do("choose English", chromedp.SetValue(chromedp.ID("lang-switch"), "en"),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById("lang-switch").dispatchEvent(new Event("change"))`))
+	// Set and announce the choice in one step on the live page (the header
+	// may be redrawn between two separate steps).
+	b.waitFor("choose English", `(() => { const s = document.getElementById("lang-switch"); if (!s) return false;
+		s.value = "en"; s.dispatchEvent(new Event("change")); return true; })()`)
 	b.waitFor("English dashboard", `document.documentElement.lang === "en" && document.querySelector("h1").textContent === "linewise · Lines"`)
 	b.waitFor("twelve tiles", `document.querySelectorAll("section.tile").length === 12 && document.querySelectorAll(".oee span").length >= 12`)
 	b.waitFor("L1 reason in English", l1+`.querySelector(".reason").textContent === "reason: unmapped code 99"`)

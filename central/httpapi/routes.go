@@ -162,6 +162,7 @@ func (s *Server) registerRoutes() {
 	s.registerOEE()           // oee.go
 	s.registerStoredReports() // storedreports.go
 	s.registerNotifications() // notifications.go
+	s.registerCost()          // cost.go
 	s.registerPages()
 }
 
