@@ -48,6 +48,7 @@ type Store interface {
 	EventQueryStore // events.go
 	StationActionStore
 	StationReportStore // station_report.go
+	QualityStore       // quality.go
 	QuarantineStore
 }
 
