@@ -119,3 +119,6 @@ func (a *App) proposalsWaiting(ctx context.Context, _ time.Time) ([]notify.Notic
 	}
 	return out, nil
 }
+
+// NotificationStore gives tests the notifications' store.
+func (a *App) NotificationStore() *notifications.Store { return a.note.store }

@@ -14,6 +14,8 @@ var (
 	auditPage []byte
 	//go:embed web/session.js
 	sessionJS []byte
+	//go:embed web/bell.js
+	bellJS []byte
 )
 
 // registerPages adds the login page, the audit page and the script that
@@ -34,4 +36,8 @@ func (s *Server) registerPages() {
 		c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
 		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", sessionJS)
 	}, Open, "script for the signed-in corner of the pages")
+	s.handle(get, "/assets/bell.js", func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
+		return c.Blob(http.StatusOK, "text/javascript; charset=utf-8", bellJS)
+	}, Open, "script for the notification bell in the pages' header (unread count, latest notifications, mark read)")
 }

@@ -88,12 +88,12 @@ func (s *Service) Daily(ctx context.Context, lines []string, date string, now ti
 			sin := in
 			sin.From, sin.To = w.Start, w.End
 			if w.End.After(p.To) { // a night shift runs past the day: read on to its end
-				facts, err := s.src.OEEFacts(ctx, line, w.Start, w.End)
+				sin.Shifts = []Window{w.Window}
+				facts, err := s.facts(ctx, line, sin)
 				if err != nil {
 					return DailyReport{}, err
 				}
 				sin.States, sin.Counts, sin.Runs, sin.IdealCycle = facts.States, facts.Counts, facts.Runs, facts.IdealCycle
-				sin.Shifts = []Window{w.Window}
 			}
 			dl.Shifts = append(dl.Shifts, ShiftResult{Name: w.Name, From: w.Start, To: w.End, Figures: Compute(sin).Figures})
 		}

@@ -223,13 +223,8 @@ func (s *Service) input(ctx context.Context, line string, q PeriodQuery, now tim
 	if err != nil {
 		return Input{}, Period{}, "", err
 	}
-	facts, err := s.src.OEEFacts(ctx, line, p.From, p.To)
-	if err != nil {
-		return Input{}, Period{}, "", err
-	}
-	in := Input{From: p.From, To: p.To, Now: now, PlannedStops: cal.stops, States: facts.States, Counts: facts.Counts,
-		Runs: facts.Runs, IdealCycle: facts.IdealCycle, Reasons: s.cfg.Reasons, SmallStop: s.cfg.SmallStop, Startup: s.cfg.Startup,
-		AroundTheClock: len(cal.shifts) == 0}
+	in := Input{From: p.From, To: p.To, Now: now, PlannedStops: cal.stops, Reasons: s.cfg.Reasons, SmallStop: s.cfg.SmallStop,
+		Startup: s.cfg.Startup, AroundTheClock: len(cal.shifts) == 0}
 	if !in.AroundTheClock {
 		ws, err := ShiftWindows(cal.shifts, cal.loc, p.From, p.To)
 		if err != nil {
@@ -239,6 +234,11 @@ func (s *Service) input(ctx context.Context, line string, q PeriodQuery, now tim
 			in.Shifts = append(in.Shifts, w.Window)
 		}
 	}
+	facts, err := s.facts(ctx, line, in)
+	if err != nil {
+		return Input{}, Period{}, "", err
+	}
+	in.States, in.Counts, in.Runs, in.IdealCycle = facts.States, facts.Counts, facts.Runs, facts.IdealCycle
 	return in, p, cal.loc.String(), nil
 }
 

@@ -41,8 +41,13 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		key[v] = k
 	}
 	tl := make([][]slot, m.nLines)
+	// where each operation's reservation is (line −1: none)
+	resLine := make([]int32, n)
+	resSt := make([]int64, n)
 	for v := range n {
+		resLine[v], resSt[v] = -1, far
 		if l := in.line[v]; l >= 0 && in.st[v] < far && m.durOn(v, l) > 0 {
+			resLine[v], resSt[v] = l, in.st[v]
 			d := m.durOn(v, l)
 			tl[l] = append(tl[l], slot{ss: in.st[v], st: in.st[v], en: in.st[v] + d, v: int32(v)})
 		}
@@ -55,6 +60,7 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		k := 0
 		for _, s := range q {
 			if k > 0 && s.st < q[k-1].en {
+				resLine[s.v] = -1
 				continue
 			}
 			q[k] = s
@@ -72,7 +78,44 @@ func (m *model) gapFill(ctx context.Context) *solution {
 	})
 	en := make([]int64, n)
 	st := make([]int64, n)
+	done := make([]bool, n)
 	F := int32(m.nFam)
+	// readyAt is when u can start by what is known now: its routing
+	// predecessor's end if placed, else that of its reservation
+	readyAt := func(u int32) int64 {
+		r := m.anchor[u]
+		if jp := m.jobPred[u]; jp >= 0 {
+			if done[jp] {
+				r = max(r, en[jp])
+			} else if resLine[jp] >= 0 {
+				r = max(r, resSt[jp]+m.durOn(int(jp), resLine[jp]))
+			}
+		}
+		return r
+	}
+	// gapFor finds a gap for u that keeps its order on time
+	gapFor := func(u int32) (placement, bool) {
+		r := readyAt(u)
+		best := placement{line: -1}
+		for _, e := range m.elig[u] {
+			p, ok := m.findPlace(tl[e.line], int(e.line), m.opFam[u], r, e.dur, nil)
+			if !ok || m.lateRisk(u, p.s.en) {
+				continue
+			}
+			p.line, p.cost = e.line, p.s.en
+			if e.line != in.line[u] {
+				p.cost += lineChangeCost
+			}
+			if best.line < 0 || p.cost < best.cost {
+				best = p
+			}
+		}
+		return best, best.line >= 0
+	}
+	eject := func(x slot) bool {
+		_, ok := gapFor(x.v)
+		return ok
+	}
 	famBefore := func(l int, q []slot, i int, at int64) int32 {
 		if i > 0 {
 			p := q[i-1]
@@ -86,21 +129,7 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		}
 		return before
 	}
-	// eject tells whether a reservation may give way: it finds a gap
-	// elsewhere (as things are now) that keeps its order on time
-	eject := func(x slot) bool {
-		u := x.v
-		r := m.anchor[u]
-		if jp := m.jobPred[u]; jp >= 0 {
-			r = max(r, en[jp], in.st[u])
-		}
-		for _, e := range m.elig[u] {
-			if p, ok := m.findPlace(tl[e.line], int(e.line), m.opFam[u], r, e.dur, nil); ok && !m.lateRisk(u, p.s.en) {
-				return true
-			}
-		}
-		return false
-	}
+	tiers := []func(slot) bool{nil, eject}
 	for k, v := range order {
 		if k%256 == 0 && ctx.Err() != nil {
 			return nil
@@ -111,9 +140,10 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		}
 		fam := m.opFam[v]
 		// keep the earlier place when it is still valid
-		if l := in.line[v]; l >= 0 {
+		done[v] = true
+		if l := resLine[v]; l >= 0 {
 			q := tl[l]
-			i := sort.Search(len(q), func(i int) bool { return q[i].st > in.st[v] || (q[i].st == in.st[v] && q[i].v >= v) })
+			i := sort.Search(len(q), func(i int) bool { return q[i].st > resSt[v] || (q[i].st == resSt[v] && q[i].v >= v) })
 			if i < len(q) && q[i].v == v {
 				s := q[i]
 				w, ok := m.windowAt(int(l), s.st)
@@ -126,13 +156,14 @@ func (m *model) gapFill(ctx context.Context) *solution {
 				}
 				tl[l] = append(q[:i], q[i+1:]...)
 			}
+			resLine[v] = -1
 		}
 		// put it into the earliest gap, preferring its earlier line; if
 		// that would make its order late, push in at the earliest place
 		// where the operations it displaces there can go into a gap
 		// without making their orders late (they are re-placed in turn)
 		best := placement{line: -1}
-		for _, ej := range []func(slot) bool{nil, eject} {
+		for _, ej := range tiers {
 			for _, e := range m.elig[v] {
 				p, ok := m.findPlace(tl[e.line], int(e.line), fam, r, e.dur, ej)
 				if !ok {
@@ -158,12 +189,17 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		bl, bi, bs := best.line, best.i, best.s
 		bs.v, bs.kept = v, true
 		q := tl[bl]
-		// drop the reservations it displaces (they are re-placed at their turn)
+		// the reservations it displaces move at once into the gaps that
+		// keep their orders on time (checked again at their turn)
+		var moved []slot
 		k := bi
 		for j := bi; j < bi+best.drop; j++ {
 			if q[j].kept {
 				q[k] = q[j]
 				k++
+			} else {
+				moved = append(moved, q[j])
+				resLine[q[j].v] = -1
 			}
 		}
 		q = append(q[:k], q[bi+best.drop:]...)
@@ -173,6 +209,16 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		tl[bl] = q
 		st[v], en[v] = bs.st, bs.en
 		sol.line[v] = bl
+		for _, x := range moved {
+			if p, ok := gapFor(x.v); ok {
+				p.s.v = x.v
+				q := append(tl[p.line], slot{})
+				copy(q[p.i+1:], q[p.i:])
+				q[p.i] = p.s
+				tl[p.line] = q
+				resLine[x.v], resSt[x.v] = p.line, p.s.st
+			}
+		}
 	}
 	for l, q := range tl {
 		for _, s := range q {

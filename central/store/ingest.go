@@ -66,17 +66,25 @@ func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, 
 	defer tx.Rollback()
 	received := nanos(s.now())
 	if s.postgres {
+		// A line the batch reports a state of is locked alone: its state
+		// rollups (rollups.go) read the states around the new ones, and
+		// another replica's must be committed, not in flight.
 		seen := map[string]bool{}
 		var ls []string
 		for i := range b.Events {
-			if !seen[b.Events[i].Line] {
-				seen[b.Events[i].Line] = true
-				ls = append(ls, b.Events[i].Line)
+			l := b.Events[i].Line
+			if _, ok := seen[l]; !ok {
+				ls = append(ls, l)
 			}
+			seen[l] = seen[l] || (b.Events[i].Type == wire.TypeState && !s.noRollups)
 		}
 		slices.Sort(ls)
 		for _, l := range ls {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock_shared($1, hashtext($2))`, runLockKey, l); err != nil {
+			lock := `SELECT pg_advisory_xact_lock_shared($1, hashtext($2))`
+			if seen[l] {
+				lock = `SELECT pg_advisory_xact_lock($1, hashtext($2))`
+			}
+			if _, err := tx.ExecContext(ctx, lock, runLockKey, l); err != nil {
 				return 0, err
 			}
 		}
@@ -157,6 +165,15 @@ func (s *Store) applyBatchOnce(ctx context.Context, b wire.Batch) (applied int, 
 				reject = unattributed_counts.reject + excluded.reject`),
 			line, d.good, d.reject); err != nil {
 			return 0, fmt.Errorf("store: apply batch from edge %s: unattributed count on line %s: %w", b.EdgeID, line, err)
+		}
+	}
+	// Rollups (rollups.go) after the counters, by the same stored events.
+	if !s.noRollups {
+		if err := s.rollCounts(ctx, tx, b.Events, wos, stored); err != nil {
+			return 0, fmt.Errorf("store: apply batch from edge %s: %w", b.EdgeID, err)
+		}
+		if err := s.rollBatchStates(ctx, tx, states); err != nil {
+			return 0, fmt.Errorf("store: apply batch from edge %s: %w", b.EdgeID, err)
 		}
 	}
 	for _, ev := range states {

@@ -32,53 +32,29 @@ func (s *Store) OEEFacts(ctx context.Context, line string, from, to time.Time) (
 	fail := func(what string, err error) (oee.Facts, error) {
 		return oee.Facts{}, fmt.Errorf("store: oee of line %s: %s: %w", line, what, err)
 	}
-	state := `SELECT e.source_time, COALESCE(` + s.jsonField("state", "state") + `, ''), COALESCE(` + s.jsonField("state", "reason") + `, '')
-		FROM events e WHERE e.line_id = ? AND e.type = 'state' AND `
-	queries := []struct {
-		sql  string
-		args []any
-	}{
-		{`SELECT * FROM (` + state + `e.source_time < ? ORDER BY e.source_time DESC, e.edge_id DESC, e.seq DESC LIMIT 1) b`, []any{line, nanos(from)}},
-		{state + `e.source_time >= ? AND e.source_time < ? ORDER BY e.source_time, e.edge_id, e.seq`, []any{line, nanos(from), nanos(to)}},
-		{`SELECT * FROM (` + state + `e.source_time >= ? ORDER BY e.source_time, e.edge_id, e.seq LIMIT 1) a`, []any{line, nanos(to)}},
+	states, err := s.oeeStates(ctx, line, from, to)
+	if err != nil {
+		return fail("states", err)
 	}
-	for _, q := range queries {
-		if err := s.each(ctx, q.sql, q.args, func(r *sql.Rows) error {
-			var at int64
-			var c oee.StateChange
-			if err := r.Scan(&at, &c.State, &c.Reason); err != nil {
-				return err
-			}
-			c.At = fromNanos(at)
-			f.States = append(f.States, c)
-			return nil
-		}); err != nil {
-			return fail("states", err)
-		}
-	}
-
-	good, reject := `CAST(`+s.jsonField("count", "good")+` AS BIGINT)`, `CAST(`+s.jsonField("count", "reject")+` AS BIGINT)`
+	f.States = states
 	products := map[string]bool{}
-	if err := s.each(ctx, `SELECT e.source_time, COALESCE(`+good+`, 0), COALESCE(`+reject+`, 0),
-			COALESCE(e.work_order_id, ''), COALESCE(w.order_number, ''), COALESCE(o.product_code, '')
-		FROM events e
-		LEFT JOIN work_orders w ON w.id = e.work_order_id
-		LEFT JOIN orders o ON o.number = w.order_number
-		WHERE e.line_id = ? AND e.type = 'count' AND e.source_time >= ? AND e.source_time < ?
-		ORDER BY e.source_time, e.edge_id, e.seq`, []any{line, nanos(from), nanos(to)}, func(r *sql.Rows) error {
-		var at int64
-		var c oee.Count
-		if err := r.Scan(&at, &c.Good, &c.Reject, &c.WorkOrder, &c.Order, &c.Product); err != nil {
-			return err
-		}
-		c.At = fromNanos(at)
-		f.Counts = append(f.Counts, c)
-		products[c.Product] = true
-		return nil
-	}); err != nil {
+	counts, err := s.rawCounts(ctx, line, from, to)
+	if err != nil {
 		return fail("counts", err)
 	}
+	f.Counts = counts
+	return s.oeeRest(ctx, line, from, to, f, products)
+}
 
+// oeeRest reads the runs and ideal cycles into f, given its states and
+// counts.
+func (s *Store) oeeRest(ctx context.Context, line string, from, to time.Time, f oee.Facts, products map[string]bool) (oee.Facts, error) {
+	fail := func(what string, err error) (oee.Facts, error) {
+		return oee.Facts{}, fmt.Errorf("store: oee of line %s: %s: %w", line, what, err)
+	}
+	for _, c := range f.Counts {
+		products[c.Product] = true
+	}
 	if err := s.each(ctx, `SELECT r.work_order_id, w.order_number, o.product_code, r.started_at, r.ended_at
 		FROM wo_runs r
 		JOIN work_orders w ON w.id = r.work_order_id
@@ -142,4 +118,61 @@ func (s *Store) each(ctx context.Context, query string, args []any, fn func(*sql
 		}
 	}
 	return rows.Err()
+}
+
+// rawCounts reads line's count events with a source time in [from, to).
+func (s *Store) rawCounts(ctx context.Context, line string, from, to time.Time) ([]oee.Count, error) {
+	var out []oee.Count
+	good, reject := `CAST(`+s.jsonField("count", "good")+` AS BIGINT)`, `CAST(`+s.jsonField("count", "reject")+` AS BIGINT)`
+	if err := s.each(ctx, `SELECT e.source_time, COALESCE(`+good+`, 0), COALESCE(`+reject+`, 0),
+			COALESCE(e.work_order_id, ''), COALESCE(w.order_number, ''), COALESCE(o.product_code, '')
+		FROM events e
+		LEFT JOIN work_orders w ON w.id = e.work_order_id
+		LEFT JOIN orders o ON o.number = w.order_number
+		WHERE e.line_id = ? AND e.type = 'count' AND e.source_time >= ? AND e.source_time < ?
+		ORDER BY e.source_time, e.edge_id, e.seq`, []any{line, nanos(from), nanos(to)}, func(r *sql.Rows) error {
+		var at int64
+		var c oee.Count
+		if err := r.Scan(&at, &c.Good, &c.Reject, &c.WorkOrder, &c.Order, &c.Product); err != nil {
+			return err
+		}
+		c.At = fromNanos(at)
+		out = append(out, c)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	return out, nil
+
+}
+
+// oeeStates reads line's state changes in [from, to) with the last one
+// before and the first one at or after to.
+func (s *Store) oeeStates(ctx context.Context, line string, from, to time.Time) ([]oee.StateChange, error) {
+	var out []oee.StateChange
+	state := `SELECT e.source_time, COALESCE(` + s.jsonField("state", "state") + `, ''), COALESCE(` + s.jsonField("state", "reason") + `, '')
+		FROM events e WHERE e.line_id = ? AND e.type = 'state' AND `
+	queries := []struct {
+		sql  string
+		args []any
+	}{
+		{`SELECT * FROM (` + state + `e.source_time < ? ORDER BY e.source_time DESC, e.edge_id DESC, e.seq DESC LIMIT 1) b`, []any{line, nanos(from)}},
+		{state + `e.source_time >= ? AND e.source_time < ? ORDER BY e.source_time, e.edge_id, e.seq`, []any{line, nanos(from), nanos(to)}},
+		{`SELECT * FROM (` + state + `e.source_time >= ? ORDER BY e.source_time, e.edge_id, e.seq LIMIT 1) a`, []any{line, nanos(to)}},
+	}
+	for _, q := range queries {
+		if err := s.each(ctx, q.sql, q.args, func(r *sql.Rows) error {
+			var at int64
+			var c oee.StateChange
+			if err := r.Scan(&at, &c.State, &c.Reason); err != nil {
+				return err
+			}
+			c.At = fromNanos(at)
+			out = append(out, c)
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }

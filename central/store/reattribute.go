@@ -110,6 +110,19 @@ func (s *Store) reattribute(ctx context.Context, tx *sql.Tx, line string, from i
 		d.good += sign * c.Good
 		d.reject += sign * c.Reject
 	}
+	// The count rollups move with the counts (same bucket, other work order).
+	rolled := map[countKey]*countDelta{}
+	roll := func(wo sql.NullString, ts, sign int64, c *wire.Count) {
+		k := countKey{line: line, wo: wo.String, bucket: bucketOf(ts)}
+		d := rolled[k]
+		if d == nil {
+			d = &countDelta{}
+			rolled[k] = d
+		}
+		d.good += sign * c.Good
+		d.reject += sign * c.Reject
+		d.count += sign
+	}
 	rows, err = tx.QueryContext(ctx, s.q(`SELECT edge_id, seq, type, source_time, payload, work_order_id FROM events
 		WHERE line_id = ? AND source_time >= ? ORDER BY source_time, edge_id, seq`), line, from)
 	if err != nil {
@@ -143,6 +156,8 @@ func (s *Store) reattribute(ctx context.Context, tx *sql.Tx, line string, from i
 		if ev.Count != nil {
 			add(m.from, -1, ev.Count)
 			add(m.to, +1, ev.Count)
+			roll(m.from, ts, -1, ev.Count)
+			roll(m.to, ts, +1, ev.Count)
 		}
 	}
 	rows.Close()
@@ -194,6 +209,19 @@ func (s *Store) reattribute(ctx context.Context, tx *sql.Tx, line string, from i
 			return fail(fmt.Errorf("work order %s: %w", id, err))
 		}
 	}
+	ids := map[string]bool{}
+	for k := range rolled {
+		if k.wo != "" {
+			ids[k.wo] = true
+		}
+	}
+	products, err := s.productsOf(ctx, tx, ids)
+	if err != nil {
+		return fail(err)
+	}
+	for k, d := range rolled {
+		d.product = products[k.wo]
+	}
 	if line0 != (delta{}) {
 		// Two statements: the delta may be negative (counts moving to a work
 		// order), and a proposed row of negative counts is refused by the
@@ -206,6 +234,9 @@ func (s *Store) reattribute(ctx context.Context, tx *sql.Tx, line string, from i
 			line0.good, line0.reject, line); err != nil {
 			return fail(fmt.Errorf("unattributed counts: %w", err))
 		}
+	}
+	if err := s.addCountRollups(ctx, tx, rolled); err != nil {
+		return fail(err)
 	}
 	return nil
 }

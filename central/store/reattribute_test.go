@@ -16,13 +16,27 @@ import (
 // and reject per work order and unattributed ("" key), on line L1.
 type ledger struct {
 	counters, events map[string][2]int64
-	attributed       map[int64]string // seq → work order ("" none), edge e1
+	rolled           map[string][2]int64 // the count rollups per work order
+	attributed       map[int64]string    // seq → work order ("" none), edge e1
 }
 
 func readLedger(t *testing.T, s *Store, wos ...string) ledger {
 	t.Helper()
 	ctx := context.Background()
-	l := ledger{counters: map[string][2]int64{}, events: map[string][2]int64{}, attributed: map[int64]string{}}
+	l := ledger{counters: map[string][2]int64{}, events: map[string][2]int64{}, rolled: map[string][2]int64{}, attributed: map[int64]string{}}
+	rolled, err := s.db.QueryContext(ctx, `SELECT work_order_id, SUM(good), SUM(reject) FROM count_rollups WHERE line_id = 'L1' GROUP BY work_order_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rolled.Next() {
+		var wo string
+		var n [2]int64
+		if err := rolled.Scan(&wo, &n[0], &n[1]); err != nil {
+			t.Fatal(err)
+		}
+		l.rolled[wo] = n
+	}
+	rolled.Close()
 	for _, id := range wos {
 		w, err := s.GetWorkOrder(ctx, id)
 		if err != nil {
@@ -61,9 +75,20 @@ func readLedger(t *testing.T, s *Store, wos ...string) ledger {
 	return l
 }
 
-// consistent: every counter equals the sum of the counts attributed to it.
+// consistent: every counter and every work order's count rollups equal
+// the sum of the counts attributed to it.
 func (l ledger) consistent(t *testing.T, step string) {
 	t.Helper()
+	for k, n := range l.events {
+		if l.rolled[k] != n {
+			t.Errorf("%s: rollups of %q are %v, its events sum to %v", step, k, l.rolled[k], n)
+		}
+	}
+	for k, n := range l.rolled {
+		if _, ok := l.events[k]; !ok && n != [2]int64{} {
+			t.Errorf("%s: rollups of %q are %v, no event is attributed to it", step, k, n)
+		}
+	}
 	for k, n := range l.counters {
 		if l.events[k] != n {
 			t.Errorf("%s: counter %q is %v, its events sum to %v", step, k, n, l.events[k])

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -46,6 +47,9 @@ type Store struct {
 	rules    domain.ExecutionRules // execution.go
 	badgeKey []byte                // HMAC key of stored badges (credentials.go)
 	hooks    *orderHooks           // run inside order changes (handle.go)
+
+	woProducts *sync.Map // work order → product, for the rollups (rollups.go)
+	noRollups  bool      // benchmarks only: ingest without rollups, for the ratio
 }
 
 // SQLiteDSN builds the DSN for a SQLite file: WAL so readers do not block the
@@ -98,7 +102,7 @@ func openOpts(ctx context.Context, driver, dsn string, upTo int, o Options) (*St
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)
 	}
-	s := &Store{db: db, postgres: driver == DriverPostgres, now: time.Now, rules: domain.DefaultExecutionRules(), hooks: &orderHooks{}}
+	s := &Store{db: db, postgres: driver == DriverPostgres, now: time.Now, rules: domain.DefaultExecutionRules(), hooks: &orderHooks{}, woProducts: &sync.Map{}}
 	if s.postgres {
 		// Several central replicas may share the database; each keeps a
 		// small pool and PostgreSQL arbitrates.
@@ -114,6 +118,7 @@ func openOpts(ctx context.Context, driver, dsn string, upTo int, o Options) (*St
 		db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", driver, err)
 	}
+	s.noRollups = upTo != 0 && upTo < 460 // an old schema (tests) has no rollup tables
 	if err := s.migrate(ctx, upTo, o.skipMigration); err != nil {
 		db.Close()
 		return nil, err
@@ -128,6 +133,12 @@ func openOpts(ctx context.Context, driver, dsn string, upTo int, o Options) (*St
 			return nil, err
 		}
 		if err := s.scrubAuditBadges(ctx); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if upTo == 0 || upTo >= 460 {
+		if err := s.rebuildStateRollups(ctx); err != nil {
 			db.Close()
 			return nil, err
 		}
