@@ -27,6 +27,7 @@ import (
 	"github.com/linewise/linewise/central/liveness"
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/store/inventory"
+	"github.com/linewise/linewise/central/store/purchasing"
 	"github.com/linewise/linewise/central/throttle"
 )
 
@@ -45,6 +46,7 @@ type App struct {
 
 	store  *store.Store
 	inv    *inventory.Store // stock; its hooks run in the store's transactions
+	pur    *purchasing.Store
 	broker *broker.Broker
 	ingest *ingest.Ingest
 	hub    *live.Hub
@@ -158,13 +160,14 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.metrics = prometheus.NewRegistry()
 	a.metrics.MustRegister(a.ingest, a.edgeGuard, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a.inv = inventory.New(a.store.Handle())
+	a.pur = purchasing.New(a.store.Handle(), a.inv, a.cfg.Purchasing)
 	if err := a.newNotify(); err != nil {
 		return err
 	}
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
 		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
 		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Inventory: a.inv,
-		Notifications: a.note.store, Notifier: a.note.svc})
+		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}

@@ -50,6 +50,10 @@ type Config struct {
 	// Execution holds the shop-floor execution rules (scan repeat window,
 	// predecessor overlap, overrun tolerance; see domain.ExecutionRules).
 	Execution domain.ExecutionRules `yaml:"execution"`
+	// Purchasing holds the purchasing rules: the plant's currency, approval
+	// limits per role, exchange rates, over-receipt tolerance (see
+	// domain.PurchasingRules).
+	Purchasing domain.PurchasingRules `yaml:"purchasing"`
 	// SignIn limits wrong guesses at sign-in, password change and badge
 	// scans (see throttle.Config); counted in memory per replica.
 	SignIn throttle.Config `yaml:"sign_in"`
@@ -294,6 +298,7 @@ func DefaultConfig() Config {
 		Exceptions: exceptions.DefaultConfig(),
 		Reports:    oee.DefaultConfig(),
 		Execution:  domain.DefaultExecutionRules(),
+		Purchasing: domain.DefaultPurchasingRules(),
 		SignIn:     throttle.DefaultConfig(),
 		EdgeAuth:   DefaultEdgeAuth(),
 		Ingest:     DefaultIngestConfig(),
@@ -322,6 +327,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Execution.Validate("execution"); err != nil {
 		errs = append(errs, err)
+	}
+	for _, fe := range c.Purchasing.Validate() {
+		errs = append(errs, configerr.Field("purchasing."+fe.Field, "%s", fe.Rule))
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {
 		errs = append(errs, err)

@@ -109,6 +109,9 @@ func decodeProblem(err error, want string) error {
 		case reflect.Bool:
 			kind = "boolean"
 		}
+		if te.Type == reflect.TypeFor[domain.Money]() {
+			kind = "decimal amount like \"12.50\" (a string or a number, at most 4 decimals, not negative)"
+		}
 		return invalid(te.Field, fmt.Sprintf("%s must be a %s", te.Field, kind))
 	}
 	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {

@@ -19,6 +19,7 @@ import (
 	"github.com/linewise/linewise/central/store/inventory"
 	"github.com/linewise/linewise/central/store/notifications"
 	"github.com/linewise/linewise/central/store/pgtest"
+	"github.com/linewise/linewise/central/store/purchasing"
 )
 
 // env is a server on a real store (SQLite unless newEnvOn says otherwise) with lines L1 and L2, stations
@@ -79,7 +80,9 @@ func newEnvOn(t *testing.T, driver string) *env {
 		must(st.CreateUser(ctx, u, sys))
 	}
 	e := &env{t: t, st: st, as: map[domain.Role]*http.Client{}, now: time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)}
-	e.api = New(Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), PasswordCost: 4, Inventory: inventory.New(st.Handle()),
+	inv := inventory.New(st.Handle())
+	e.api = New(Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), PasswordCost: 4, Inventory: inv,
+		Purchasing:    purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
 		Notifications: notifications.New(st.Handle()), Now: func() time.Time { return e.now }})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(func() { e.api.CloseStreams(); e.srv.Close() })

@@ -22,6 +22,7 @@ import (
 
 	"github.com/linewise/linewise/central/domain"
 	invapi "github.com/linewise/linewise/central/httpapi/inventory"
+	purapi "github.com/linewise/linewise/central/httpapi/purchasing"
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/notify"
 	"github.com/linewise/linewise/central/oee"
@@ -88,6 +89,9 @@ type Options struct {
 	// Inventory, when set, serves the materials API (httpapi/inventory,
 	// registered in materials.go).
 	Inventory invapi.Store
+	// Purchasing, when set, serves the purchasing API (httpapi/purchasing,
+	// registered in purchasing.go).
+	Purchasing purapi.Store
 	// EdgeGuard throttles failed edge tokens at /api/v1/ingest and the
 	// heartbeat (edgeauth.go); nil: not throttled.
 	EdgeGuard *throttle.EdgeGuard

@@ -19,6 +19,7 @@ import (
 	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/central/store/inventory"
 	"github.com/linewise/linewise/central/store/notifications"
+	"github.com/linewise/linewise/central/store/purchasing"
 )
 
 var updateREADME = flag.Bool("update-readme", false, "rewrite the generated tables in central/README.md from the code")
@@ -93,7 +94,9 @@ func fullServer(t *testing.T) *httpapi.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inventory.New(st.Handle()),
+	inv := inventory.New(st.Handle())
+	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inv,
+		Purchasing:    purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
 		Notifications: notifications.New(st.Handle())})
 	api.EnableSchedule(svc)
 	return api

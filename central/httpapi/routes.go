@@ -156,6 +156,7 @@ func (s *Server) registerRoutes() {
 	s.registerQuarantine()    // quarantine.go
 	s.registerEdges()         // edges.go
 	s.registerInventory()     // materials.go
+	s.registerPurchasing()    // purchasing.go
 	s.registerMasterData()    // masterdata.go, import.go
 	s.registerTotals()        // totals.go
 	s.registerOEE()           // oee.go

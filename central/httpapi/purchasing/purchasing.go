@@ -1,0 +1,126 @@
+// Package purchasing is the purchasing part of central's HTTP API (issue
+// #13): the supplier file, purchase orders and their document, goods
+// receipts, incoming inspection, scorecards and requirements planning. It
+// hands its routes to httpapi, which registers them with its access rules,
+// authentication and error handler; handlers return domain errors and
+// never write a problem themselves. It must not import httpapi.
+package purchasing
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/linewise/linewise/central/domain"
+	pstore "github.com/linewise/linewise/central/store/purchasing"
+)
+
+// Store is what the purchasing API needs (store/purchasing implements it).
+type Store interface {
+	Rules() domain.PurchasingRules
+	ListSuppliers(ctx context.Context, status domain.SupplierStatus) ([]domain.Supplier, error)
+	GetSupplier(ctx context.Context, code string) (domain.Supplier, error)
+	PutSupplier(ctx context.Context, sp domain.Supplier, actor domain.Actor) (domain.Supplier, bool, error)
+	ReplaceSupplierItems(ctx context.Context, supplier string, items []domain.SupplierItem, actor domain.Actor) ([]domain.SupplierItem, error)
+	SuppliersOf(ctx context.Context, material string) ([]domain.SupplierItem, error)
+	GetPO(ctx context.Context, number string) (domain.PurchaseOrder, error)
+	ListPOs(ctx context.Context, f pstore.POFilter) ([]domain.PurchaseOrder, error)
+	CreatePO(ctx context.Context, po domain.PurchaseOrder, actor domain.Actor) (domain.PurchaseOrder, error)
+	UpdatePO(ctx context.Context, po domain.PurchaseOrder, actor domain.Actor) (domain.PurchaseOrder, error)
+	ActPO(ctx context.Context, number string, a domain.POAction, reason string, actor domain.Actor) (domain.PurchaseOrder, error)
+	ConfirmDates(ctx context.Context, number string, ds []pstore.LineDate, actor domain.Actor) (domain.PurchaseOrder, error)
+}
+
+// Route is one route for httpapi to register (authenticated; Roles empty
+// means any signed-in role).
+type Route struct {
+	Method, Path, Summary string
+	Roles                 []domain.Role
+	Handler               echo.HandlerFunc
+}
+
+// Deps is what the handlers take from httpapi.
+type Deps struct {
+	Store     Store
+	Principal func(c echo.Context) *domain.Principal
+	Bind      func(c echo.Context, v any) error
+	// Sheet writes an export as csv or xlsx: cells are string, int64,
+	// float64 or *time.Time.
+	Sheet func(c echo.Context, format, name string, header []string, rows [][]any) error
+	// ProductName names a material for documents ("" when unknown).
+	ProductName func(ctx context.Context, code string) string
+}
+
+type api struct{ Deps }
+
+// Routes lists the purchasing routes.
+func Routes(d Deps) []Route {
+	a := &api{d}
+	get, post, put := http.MethodGet, http.MethodPost, http.MethodPut
+	rs := []Route{
+		{get, "/api/v1/suppliers", "the supplier file by code; filters status (approved, probation, blocked), material (who may supply it, preferred first)", nil, a.listSuppliers},
+		{get, "/api/v1/suppliers/:code", "a supplier with contacts and the materials and services it may supply (lead time, price, currency, validity, MOQ, multiple)", nil, a.getSupplier},
+		{put, "/api/v1/suppliers/:code", "create or replace a supplier: name, status (approved, probation, blocked), contacts [{name, role, email, phone}], address, notes (audited)", domain.SupplierKeepers(), a.putSupplier},
+		{put, "/api/v1/suppliers/:code/items", "replace what a supplier may supply: [{material, lead_time_days, price, currency, valid_from, valid_to, moq, multiple, preferred}] (audited)", domain.SupplierKeepers(), a.putItems},
+		{get, "/api/v1/purchase-orders", "purchase orders with lines; filters status (comma list), supplier, material", nil, a.listPOs},
+		{post, "/api/v1/purchase-orders", "create a draft purchase order: number, supplier, lines [{material, quantity, price (empty: the supplier's valid price), due_date, confirmed_date}], notes; the supplier must be approved for each material (audited)", domain.POWriters(), a.createPO},
+		{get, "/api/v1/purchase-orders/:number", "a purchase order with its lines, received quantities and total", nil, a.getPO},
+		{put, "/api/v1/purchase-orders/:number", "replace a draft purchase order's lines and notes (audited)", domain.POWriters(), a.putPO},
+		{post, "/api/v1/purchase-orders/:number/confirm", "record the supplier's confirmed dates: [{line, confirmed_date}] (audited)", domain.POActionRoles(domain.POActSend), a.confirm},
+		{get, "/api/v1/purchase-orders/:number/document", "the purchase order as a printable page a supplier can read (HTML, English and Chinese)", nil, a.document},
+		{get, "/api/v1/purchase-orders/:number/document.xlsx", "the purchase order as an XLSX document", nil, a.documentXLSX},
+	}
+	for _, act := range domain.POActions() {
+		rs = append(rs, Route{post, "/api/v1/purchase-orders/:number/" + string(act), poActionSummary[act], domain.POActionRoles(act), a.act(act)})
+	}
+	for _, f := range []string{"csv", "xlsx"} {
+		rs = append(rs, Route{get, "/api/v1/exports/purchase-orders." + f, "purchase order lines as " + f + ", same filters as /api/v1/purchase-orders", nil, a.exportPOs(f)})
+	}
+	return rs
+}
+
+var poActionSummary = map[domain.POAction]string{
+	domain.POActApprove: "approve a draft purchase order within the approver role's limit (purchasing.approval_limits; above it 403 naming the roles that may); body {reason} optional (audited)",
+	domain.POActSend:    "mark an approved purchase order sent to the supplier (audited)",
+	domain.POActClose:   "close a received or partly received purchase order; open lines are closed short (audited)",
+	domain.POActCancel:  "cancel a draft, approved or sent purchase order with nothing received; reason (audited)",
+}
+
+func (a *api) actor(c echo.Context) domain.Actor { return a.Principal(c).Actor() }
+
+func ctx(c echo.Context) context.Context { return c.Request().Context() }
+
+// pathID checks a path id so the store is never asked about junk.
+func pathID(c echo.Context, name string) (string, error) {
+	v := c.Param(name)
+	if err := domain.ValidNumber(name, v); err != nil {
+		return "", err
+	}
+	return v, nil
+}
+
+// code reads an id-like query parameter ("" when absent).
+func code(c echo.Context, name string) (string, error) {
+	v := c.QueryParam(name)
+	if v == "" {
+		return "", nil
+	}
+	return v, domain.ValidNumber(name, v)
+}
+
+func oneOf[T ~string](name, v string, all []T) (T, error) {
+	for _, x := range all {
+		if string(x) == v {
+			return x, nil
+		}
+	}
+	names := make([]string, len(all))
+	for i, x := range all {
+		names[i] = string(x)
+	}
+	return "", domain.Invalid(name, "must be one of %s", strings.Join(names, ", "))
+}
+
+func units(q domain.Qty) float64 { return float64(q) / domain.QtyScale }
