@@ -97,6 +97,8 @@ type Principal struct {
 	Via       string `json:"via"` // "session" or "token"
 	// Kiosk marks a kiosk token: it may read the dashboard and nothing else.
 	Kiosk bool `json:"kiosk,omitempty"`
+	// Lang is a signed-in user's stored language ("" for none, and for tokens).
+	Lang string `json:"lang"`
 }
 
 // Actor is who an audited change is recorded against.

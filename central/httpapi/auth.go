@@ -22,6 +22,7 @@ type AccessStore interface {
 	ListUsers(ctx context.Context) ([]domain.User, error)
 	CreateUser(ctx context.Context, u domain.User, actor domain.Actor) error
 	SetPassword(ctx context.Context, username, hash string, actor domain.Actor) error
+	SetUserLang(ctx context.Context, username, lang string, actor domain.Actor) error // i18n.go
 	CreateSession(ctx context.Context, se domain.Session) error
 	DeleteSession(ctx context.Context, tokenHash string) error
 	SessionPrincipal(ctx context.Context, tokenHash string, now time.Time) (domain.Principal, error)

@@ -435,7 +435,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		p = &Problem{Status: http.StatusInternalServerError, Detail: "internal error"}
 	}
 	if p.Title == "" {
-		p.Title = http.StatusText(p.Status)
+		p.Title = problemTitle(requestLang(c), p.Status) // i18n.go
 	}
 	if p.Type == "" {
 		p.Type = "about:blank"

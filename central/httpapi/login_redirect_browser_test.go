@@ -34,5 +34,5 @@ func TestSignedOutLinksGoToLoginInChromium(t *testing.T) {
 	b.waitFor("login page for the export", `location.pathname === "/login" && location.search === "?next=%2Fapi%2Fv1%2Fexports%2Forders.xlsx"`)
 	b.do("sign in again", chromedp.WaitVisible(chromedp.ID("user")),
 		chromedp.SendKeys(chromedp.ID("user"), "super"), chromedp.SendKeys(chromedp.ID("pass"), "super-demo\r"))
-	b.waitFor("download message", `document.querySelector("p.sub").textContent.includes("Your download starts")`)
+	b.waitFor("download message", `!document.getElementById("done").hidden && document.getElementById("done").textContent.includes("Your download starts")`)
 }

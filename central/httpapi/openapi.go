@@ -127,6 +127,9 @@ func (s *Server) OpenAPI() map[string]any {
 // the password routes and raising an exception, whose field names a client
 // must get right.
 var bodySchemas = map[string]map[string]any{
+	"POST /api/v1/me/lang": {"type": "object", "required": []string{"lang"},
+		"properties": map[string]any{"lang": map[string]any{"type": "string", "enum": []string{"en", "zh-CN", ""},
+			"description": `"" follows the browser's Accept-Language`}}},
 	"POST /api/v1/customers":      schemaOf(reflect.TypeFor[domain.Customer]()),
 	"PUT /api/v1/customers/:code": schemaOf(reflect.TypeFor[domain.Customer]()),
 	"POST /api/v1/orders":         schemaOf(reflect.TypeFor[createOrderRequest]()),

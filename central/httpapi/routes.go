@@ -105,6 +105,7 @@ func (s *Server) registerRoutes() {
 	s.handle(post, "/api/v1/logout", s.logout, Public, "end the session")
 	s.handle(get, "/api/v1/me", s.me, Authenticated, "who is signed in", anyRole...)
 	s.stationRead("/api/v1/me")
+	s.registerI18n() // i18n.go
 	s.handle(post, "/api/v1/me/password", s.changeOwnPassword, Authenticated,
 		"change your own password with the current one (at least 10 characters); ends your other sessions (audited)", domain.Roles()...)
 	s.handle(get, "/api/v1/users", s.listUsers, Authenticated, "list users", adminOnly...)

@@ -55,6 +55,7 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 // CSP nonce. The pages are ours (embedded), so a plain replace is exact.
 func htmlPage(c echo.Context, page []byte) error {
 	nonce, _ := c.Get(nonceKey).(string)
+	page = localisePage(c, page) // i18n.go
 	page = bytes.ReplaceAll(page, []byte("<script"), []byte(`<script nonce="`+nonce+`"`))
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.HTMLBlob(http.StatusOK, page)

@@ -430,7 +430,7 @@ func TestAnonymousReads(t *testing.T) {
 }
 
 func testAnonymousReads(t *testing.T, e *env) {
-	open := []string{"GET /login", "GET /healthz", "GET /api/openapi.json", "GET /assets/session.js", "GET /assets/bell.js", "GET /station/:id"}
+	open := []string{"GET /login", "GET /healthz", "GET /api/openapi.json", "GET /assets/session.js", "GET /assets/bell.js", "GET /station/:id", "GET /i18n/:file", "GET /assets/i18n.js"}
 	kiosk := []string{"GET /", "GET /api/v1/lines", "GET /api/v1/stream", "GET /api/v1/exceptions", "GET /api/v1/lines/:id/oee"}
 	tok := e.token(domain.TokenKiosk, "", "")
 	badge := e.badgeAt("ST-L1", "B-1001")

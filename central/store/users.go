@@ -119,10 +119,10 @@ func (s *Store) SessionPrincipal(ctx context.Context, tokenHash string, now time
 	var p domain.Principal
 	var role string
 	var line sql.NullString
-	err := s.db.QueryRowContext(ctx, s.q(`SELECT u.username, u.display_name, u.role, se.station_id, st.line_id
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT u.username, u.display_name, u.role, se.station_id, st.line_id, u.lang
 		FROM sessions se JOIN users u ON u.username = se.username LEFT JOIN stations st ON st.id = se.station_id
 		WHERE se.token_hash = ? AND se.expires_at > ? AND u.disabled = 0`), tokenHash, nanos(now)).
-		Scan(&p.Username, &p.DisplayName, &role, &p.StationID, &line)
+		Scan(&p.Username, &p.DisplayName, &role, &p.StationID, &line, &p.Lang)
 	if err != nil {
 		return p, notFound("store: session", err)
 	}
