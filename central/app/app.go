@@ -26,6 +26,7 @@ import (
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/liveness"
 	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/store/costing"
 	"github.com/linewise/linewise/central/store/inventory"
 	"github.com/linewise/linewise/central/store/purchasing"
 	"github.com/linewise/linewise/central/throttle"
@@ -68,6 +69,7 @@ type App struct {
 	exc  exceptionRunner // exception rules (exceptions.go)
 	scan scanRunner      // scan applier (scans.go)
 	note notifyRunner    // notifications (notify.go)
+	rep  reportRunner    // stored shift and day reports (reports.go)
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -166,8 +168,8 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
 		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
-		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Inventory: a.inv,
-		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur})
+		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Dashboard: &a.cfg.Dashboard, Inventory: a.inv,
+		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur, Cost: costing.New(a.store.Handle(), a.cfg.Cost.Currency)})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}
@@ -184,6 +186,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.startNotify()
+	a.startReports()
 
 	a.ingest.Start()
 	if a.broker != nil {
@@ -286,6 +289,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		a.exc.stop()
 		a.scan.stop()
 		a.note.stop()
+		a.rep.stop()
 		if a.broker != nil {
 			if err := a.broker.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("broker close: %w", err))

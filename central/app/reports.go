@@ -1,9 +1,13 @@
 package app
 
 import (
+	"context"
+	"time"
+
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/planning"
+	"github.com/linewise/linewise/central/reports"
 )
 
 // reportsConfig is the reports configuration with the planning
@@ -26,4 +30,27 @@ func shifts(ss []planning.Shift) []domain.Shift {
 		out = append(out, domain.Shift{Name: s.Start, Start: s.Start, End: s.End, Days: s.Days})
 	}
 	return out
+}
+
+// reportRunner is the stored-report generator's loop.
+type reportRunner struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// startReports runs the generator of stored shift and day reports.
+func (a *App) startReports() {
+	g := reports.New(a.store, *reportsConfig(a.cfg), a.base.With("component", "reports"))
+	ctx, cancel := context.WithCancel(context.Background())
+	a.rep = reportRunner{cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(a.rep.done); g.Run(ctx, time.Now) }()
+}
+
+// stop ends the loop and waits for it; idempotent.
+func (r *reportRunner) stop() {
+	if r.cancel != nil {
+		r.cancel()
+		<-r.done
+		r.cancel = nil
+	}
 }

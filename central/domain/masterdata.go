@@ -61,6 +61,25 @@ type BOMItem struct {
 	Component string  `json:"component"`
 	Quantity  float64 `json:"quantity"`
 	Unit      string  `json:"unit"`
+	// Consumption is how the component is consumed: "" (backflush, the
+	// default: from the line side with the counts) or "manual" (issued by a
+	// lot scan at the station or a movement; never backflushed).
+	Consumption string `json:"consumption,omitempty"`
+}
+
+// BOM line consumption modes.
+const (
+	ConsumeBackflush = "backflush"
+	ConsumeManual    = "manual"
+)
+
+// NormalizeConsumption stores backflush as "" (the default).
+func NormalizeConsumption(c string) string {
+	c = strings.TrimSpace(strings.ToLower(c))
+	if c == ConsumeBackflush {
+		return ""
+	}
+	return c
 }
 
 // Field errors of master data are collected, not returned at the first:
@@ -206,6 +225,9 @@ func CheckBOMItem(b BOMItem) []*FieldError {
 	}
 	if !(b.Quantity > 0) || math.IsInf(b.Quantity, 0) || b.Quantity > MaxQuantity {
 		errs = append(errs, &FieldError{Field: "quantity", Rule: fmt.Sprintf("must be a number greater than 0 and at most %d", MaxQuantity)})
+	}
+	if c := NormalizeConsumption(b.Consumption); c != "" && c != ConsumeManual {
+		errs = append(errs, &FieldError{Field: "consumption", Rule: "must be backflush or manual"})
 	}
 	return maxLen(errs, "unit", b.Unit, 20)
 }

@@ -49,6 +49,9 @@ type PlanWork struct {
 	Family       string        // the product's changeover family (Product.FamilyOf)
 	IdealCycle   time.Duration // the routing operation's, else the product's
 	Setup        time.Duration // the routing operation's fixed setup
+	// Tentative: the order is scheduled and has no work orders yet; this is
+	// a routing operation with the id release will give its work order.
+	Tentative bool
 }
 
 // PlanProposal is a computed plan waiting for (or past) a planner's decision.
@@ -89,6 +92,9 @@ type WorkOrderPlan struct {
 	WorkOrderID string
 	LineID      string
 	Start, End  time.Time
+	// Tentative: planned for a scheduled order before release; its work
+	// order may not exist yet (then nothing is written).
+	Tentative bool
 }
 
 // PlanApproval is everything approving a proposal changes, in one transaction.

@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -460,3 +461,186 @@ func (r PurchasingRules) limit(role Role) (limit Money, unlimited, ok bool) {
 func (r PurchasingRules) ReceiveLimit(qty Qty) Qty {
 	return qty + Qty(float64(qty)*r.ReceiptTolerancePct/100)
 }
+
+// Incoming inspection (IQC, 原材料质量检验): a material's inspection plan
+// lists the characteristics to measure on a sample of each received lot.
+
+// Characteristic is one measured property with its specification limits
+// (Lower..Upper: within is conforming) and its physical bounds
+// (PhysicalMin..PhysicalMax: outside cannot be a real measurement, a typo
+// or a broken gauge, and is refused).
+type Characteristic struct {
+	Name        string  `json:"name"`
+	Unit        string  `json:"unit"`
+	Lower       float64 `json:"lower"`
+	Upper       float64 `json:"upper"`
+	PhysicalMin float64 `json:"physical_min"`
+	PhysicalMax float64 `json:"physical_max"`
+}
+
+// InspectionPlan is a material's incoming inspection: Required sends every
+// receipt of it to quarantine with a pending inspection; SampleSize values
+// are measured per characteristic.
+type InspectionPlan struct {
+	Material        string           `json:"material"`
+	Required        bool             `json:"required"`
+	SampleSize      int              `json:"sample_size"`
+	Characteristics []Characteristic `json:"characteristics"`
+}
+
+// CheckInspectionPlan checks a plan's shape.
+func CheckInspectionPlan(p InspectionPlan) error {
+	if p.SampleSize < 0 || p.SampleSize > 200 {
+		return Invalid("sample_size", "must be from 0 to 200")
+	}
+	if p.Required && len(p.Characteristics) > 0 && p.SampleSize < 1 {
+		return Invalid("sample_size", "must be at least 1 when characteristics are measured")
+	}
+	if len(p.Characteristics) > 50 {
+		return Invalid("characteristics", "must list at most 50")
+	}
+	seen := map[string]bool{}
+	for i, c := range p.Characteristics {
+		f := fmt.Sprintf("characteristics[%d]", i)
+		if strings.TrimSpace(c.Name) == "" {
+			return Invalid(f+".name", "is required")
+		}
+		if e := CheckText(f+".name", c.Name, 80); e != nil {
+			return e
+		}
+		if e := CheckText(f+".unit", c.Unit, 16); e != nil {
+			return e
+		}
+		if seen[c.Name] {
+			return Invalid(f+".name", "%q is listed twice", c.Name)
+		}
+		seen[c.Name] = true
+		for _, v := range []struct {
+			n string
+			x float64
+		}{{"lower", c.Lower}, {"upper", c.Upper}, {"physical_min", c.PhysicalMin}, {"physical_max", c.PhysicalMax}} {
+			if math.IsNaN(v.x) || math.IsInf(v.x, 0) || math.Abs(v.x) > 1e12 {
+				return Invalid(f+"."+v.n, "must be a finite number")
+			}
+		}
+		if c.Lower > c.Upper {
+			return Invalid(f+".upper", "must not be below lower %g", c.Lower)
+		}
+		if c.PhysicalMin > c.Lower || c.PhysicalMax < c.Upper {
+			return Invalid(f+".physical_min", "physical bounds %g..%g must contain the limits %g..%g", c.PhysicalMin, c.PhysicalMax, c.Lower, c.Upper)
+		}
+	}
+	return nil
+}
+
+// InspectionDecision is what quality decides on a received lot.
+type InspectionDecision string
+
+// Decisions: accept releases the lot to stock; accept_with_deviation too,
+// with the reason recorded (让步接收); reject blocks it and opens a return
+// to the supplier.
+const (
+	InspectAccept    InspectionDecision = "accept"
+	InspectDeviation InspectionDecision = "accept_with_deviation"
+	InspectReject    InspectionDecision = "reject"
+)
+
+// InspectionResult is the values measured of one characteristic.
+type InspectionResult struct {
+	Characteristic string    `json:"characteristic"`
+	Values         []float64 `json:"values"`
+	// Out is how many values fall outside the limits (computed).
+	Out int `json:"out"`
+}
+
+// Receipt is a goods receipt against a purchase order line.
+type Receipt struct {
+	ID          string     `json:"id"`
+	PO          string     `json:"purchase_order"`
+	Line        int        `json:"line"`
+	Supplier    string     `json:"supplier"`
+	Material    string     `json:"material"`
+	Unit        string     `json:"unit"`
+	Lot         string     `json:"lot"`
+	SupplierLot string     `json:"supplier_lot,omitempty"`
+	Quantity    Qty        `json:"quantity"`
+	Location    string     `json:"location"`
+	Movement    string     `json:"movement"`
+	At          time.Time  `json:"at"`
+	Actor       string     `json:"actor"`
+	OnTime      bool       `json:"on_time"`     // on or before the confirmed (else due) date
+	PromisedBy  string     `json:"promised_by"` // that date
+	Price       Money      `json:"price"`       // the line's price
+	Inspection  string     `json:"inspection"`  // none, pending, accept, accept_with_deviation, reject
+	InspectedAt *time.Time `json:"inspected_at,omitempty"`
+}
+
+// Inspection is quality's record of one received lot.
+type Inspection struct {
+	ID         string             `json:"id"`
+	Receipt    string             `json:"receipt"`
+	Lot        string             `json:"lot"`
+	Material   string             `json:"material"`
+	Supplier   string             `json:"supplier"`
+	SampleSize int                `json:"sample_size"`
+	Results    []InspectionResult `json:"results"`
+	Decision   InspectionDecision `json:"decision"`
+	Reason     string             `json:"reason,omitempty"`
+	Inspector  string             `json:"inspector"`
+	At         time.Time          `json:"at"`
+	Return     string             `json:"return,omitempty"` // the supplier return a reject opened
+}
+
+// SupplierReturn is rejected material going back to its supplier.
+type SupplierReturn struct {
+	ID       string    `json:"id"`
+	Receipt  string    `json:"receipt"`
+	PO       string    `json:"purchase_order"`
+	Supplier string    `json:"supplier"`
+	Lot      string    `json:"lot"`
+	Material string    `json:"material"`
+	Quantity Qty       `json:"quantity"`
+	Reason   string    `json:"reason"`
+	Status   string    `json:"status"` // open, shipped
+	At       time.Time `json:"at"`
+}
+
+// Who receives and who inspects.
+var (
+	receivers  = []Role{RoleWarehouse, RoleAdmin}
+	inspectors = []Role{RoleQuality, RoleAdmin}
+)
+
+// Receivers may book goods receipts.
+func Receivers() []Role { return slices.Clone(receivers) }
+
+// Inspectors may keep inspection plans and record inspections.
+func Inspectors() []Role { return slices.Clone(inspectors) }
+
+// Proposal is what requirements planning (MRP) proposes: a purchase
+// requisition for a bought material, or a production order for an
+// in-house semi-finished product. Quantities in the material's base unit;
+// dates are days (UTC).
+type Proposal struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"` // purchase, production
+	Material string `json:"material"`
+	Unit     string `json:"unit"`
+	Quantity Qty    `json:"quantity"`
+	NeedDate string `json:"need_date"` // when it must be there
+	OrderBy  string `json:"order_by"`  // need date − lead time, not before today
+	Supplier string `json:"supplier,omitempty"`
+	Price    Money  `json:"price"`
+	Currency string `json:"currency,omitempty"`
+	// Reason: "net requirement", "reorder point" (stock would end below it).
+	Reason   string    `json:"reason"`
+	Orders   []string  `json:"orders"`
+	Status   string    `json:"status"` // open, converted, dismissed
+	PO       string    `json:"purchase_order,omitempty"`
+	POLine   int       `json:"purchase_order_line,omitempty"`
+	RunAt    time.Time `json:"run_at"`
+	LateRisk bool      `json:"late_risk"` // the order-by date was already past
+}
+
+// MRPRoles may run requirements planning and convert its requisitions.
+func MRPRoles() []Role { return []Role{RolePlanner, RoleBuyer, RoleAdmin} }

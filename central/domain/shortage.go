@@ -35,13 +35,16 @@ type ShortMaterial struct {
 // to its line's line-side location (Moved; 0 when it was there already),
 // and what that line side holds now.
 type LotLoad struct {
-	Lot       string    `json:"lot"`
-	Material  string    `json:"material"`
-	WorkOrder string    `json:"work_order"`
-	Location  string    `json:"location"`
-	Moved     Qty       `json:"moved"`
-	Unit      string    `json:"unit"`
-	Loaded    []Balance `json:"loaded"`
+	Lot       string `json:"lot"`
+	Material  string `json:"material"`
+	WorkOrder string `json:"work_order"`
+	Location  string `json:"location"`
+	Moved     Qty    `json:"moved"`
+	// Issued: the component is consumed by manual issue, and this much of
+	// the lot was issued to the work order (nothing moved to the line side).
+	Issued Qty       `json:"issued,omitempty"`
+	Unit   string    `json:"unit"`
+	Loaded []Balance `json:"loaded"`
 }
 
 // ScanLoadLot: a component lot scanned at a station was loaded for the

@@ -116,11 +116,11 @@ var importKinds = map[string]importKind{
 			*errs = append(*errs, domain.CheckProduct(v)...)
 			return v, v.Code
 		}},
-	"bom": {required: []string{"product", "component", "quantity"}, optional: []string{"unit"}, writers: productWriters,
+	"bom": {required: []string{"product", "component", "quantity"}, optional: []string{"unit", "consumption"}, writers: productWriters,
 		parse: func(get func(string) string, errs *[]*domain.FieldError) (any, string) {
 			n := len(*errs)
 			v := domain.BOMItem{Product: get("product"), Component: get("component"),
-				Quantity: floatCell("quantity", get("quantity"), errs), Unit: get("unit")}
+				Quantity: floatCell("quantity", get("quantity"), errs), Unit: get("unit"), Consumption: get("consumption")}
 			for _, e := range domain.CheckBOMItem(v) {
 				if e.Field != "quantity" || len(*errs) == n {
 					*errs = append(*errs, e)

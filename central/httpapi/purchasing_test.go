@@ -16,7 +16,7 @@ import (
 func purchasingRoute(r Route) bool {
 	for _, prefix := range []string{"/api/v1/suppliers", "/api/v1/purchase-orders", "/api/v1/exports/purchase-orders.",
 		"/api/v1/receipts", "/api/v1/inspections", "/api/v1/inspection-plans", "/api/v1/scorecards", "/api/v1/mrp", "/api/v1/requisitions",
-		"/api/v1/exports/scorecards.", "/api/v1/subcontracts"} {
+		"/api/v1/exports/scorecards.", "/api/v1/subcontracts", "/api/v1/supplier-returns"} {
 		if strings.HasPrefix(r.Path, prefix) {
 			return true
 		}
@@ -203,4 +203,53 @@ func xlsxText(t *testing.T, b []byte) string {
 		}
 	}
 	return s.String()
+}
+
+// TestReceiptAndInspectionThroughTheAPI: the warehouse receives into
+// quarantine, quality's physical-bounds typo is a 400 naming the value,
+// then the accept releases the lot to the warehouse.
+func TestReceiptAndInspectionThroughTheAPI(t *testing.T) {
+	e := newEnv(t)
+	materialsFixture(t, e)
+	purchasingFixture(t, e)
+	b, wh, qa := e.as[domain.RoleBuyer], e.as[domain.RoleWarehouse], e.as[domain.RoleQuality]
+	if res, out := e.do(qa, "PUT", "/api/v1/inspection-plans/P", map[string]any{"required": true, "sample_size": 2,
+		"characteristics": []map[string]any{{"name": "length", "unit": "mm", "lower": 99.5, "upper": 100.5, "physical_min": 0, "physical_max": 1000}}}); res.StatusCode != 200 {
+		t.Fatalf("plan: %d %s", res.StatusCode, out)
+	}
+	res, out := e.do(b, "POST", "/api/v1/purchase-orders", map[string]any{"number": "PO-7", "supplier": "ACME",
+		"lines": []map[string]any{{"material": "P", "quantity": 100, "due_date": "2026-03-20"}}})
+	if res.StatusCode != 201 {
+		t.Fatalf("create: %d %s", res.StatusCode, out)
+	}
+	for _, step := range []string{"approve", "send"} {
+		if res, out := e.do(b, "POST", "/api/v1/purchase-orders/PO-7/"+step, nil); res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", step, res.StatusCode, out)
+		}
+	}
+	res, out = e.do(wh, "POST", "/api/v1/purchase-orders/PO-7/lines/1/receipts", map[string]any{"quantity": 200})
+	if p := e.problem(res, out, 409, "quantity"); !strings.Contains(p.Detail, "at most 105 more") {
+		t.Fatalf("over: %s", out)
+	}
+	res, out = e.do(wh, "POST", "/api/v1/purchase-orders/PO-7/lines/1/receipts", map[string]any{"quantity": 100, "supplier_lot": "A-1"})
+	var rc domain.Receipt
+	if res.StatusCode != 201 || json.Unmarshal(out, &rc) != nil || rc.Location != "QA" || rc.Inspection != "pending" {
+		t.Fatalf("receive: %d %s", res.StatusCode, out)
+	}
+	res, out = e.do(qa, "POST", "/api/v1/receipts/"+rc.ID+"/inspection", map[string]any{"decision": "accept",
+		"results": []map[string]any{{"characteristic": "length", "values": []float64{100.1, 1000.1}}}})
+	e.problem(res, out, 400, "results[0].values[1]")
+	res, out = e.do(qa, "POST", "/api/v1/receipts/"+rc.ID+"/inspection", map[string]any{"decision": "accept",
+		"results": []map[string]any{{"characteristic": "length", "values": []float64{100.1, 99.9}}}})
+	if res.StatusCode != 201 {
+		t.Fatalf("inspect: %d %s", res.StatusCode, out)
+	}
+	res, out = e.do(qa, "GET", "/api/v1/lots/"+rc.Lot, nil)
+	if res.StatusCode != 200 || !strings.Contains(string(out), `"status":"released"`) {
+		t.Fatalf("lot: %d %s", res.StatusCode, out)
+	}
+	res, out = e.do(b, "GET", "/api/v1/purchase-orders/PO-7", nil)
+	if !strings.Contains(string(out), `"status":"received"`) {
+		t.Fatalf("po: %s", out)
+	}
 }

@@ -161,7 +161,9 @@ func (s *Server) registerRoutes() {
 	s.registerMasterData()    // masterdata.go, import.go
 	s.registerTotals()        // totals.go
 	s.registerOEE()           // oee.go
+	s.registerStoredReports() // storedreports.go
 	s.registerNotifications() // notifications.go
+	s.registerCost()          // cost.go
 	s.registerPages()
 }
 

@@ -52,7 +52,9 @@ func (s *Server) scanLot(c echo.Context, st domain.Station, code string, actor d
 	}
 	s.Notify()
 	msg := "loaded lot " + ld.Lot + " (" + ld.Material + ") for " + ld.WorkOrder
-	if ld.Moved > 0 {
+	if ld.Issued > 0 {
+		msg = "issued lot " + ld.Lot + " (" + ld.Material + ") to " + ld.WorkOrder + ": " + ld.Issued.String() + " " + ld.Unit + " from " + ld.Location
+	} else if ld.Moved > 0 {
 		msg += ": " + ld.Moved.String() + " " + ld.Unit + " to " + ld.Location
 	} else {
 		msg += ": already at " + ld.Location

@@ -45,6 +45,16 @@ type Config struct {
 	// Reasons maps reason codes to text, category and planned/unplanned.
 	Reasons ReasonMap `yaml:"reasons"`
 
+	// Stored shift and day reports (central/reports): a period that ended
+	// at most CatchUp ago and has no stored report gets one (so a report
+	// missed while central was down is made when it starts); a period that
+	// ended at most ReviseWindow ago is recomputed every ReviseEvery and
+	// stored as a new revision when its figures changed. Zero: 7 days, 48
+	// hours, 15 minutes.
+	CatchUp      time.Duration `yaml:"catch_up"`
+	ReviseWindow time.Duration `yaml:"revise_window"`
+	ReviseEvery  time.Duration `yaml:"revise_every"`
+
 	// Timezone, Shifts and LineShifts are the planning configuration's
 	// (planning.timezone, planning.shifts, planning.line_shifts), for lines
 	// whose master data has no shifts or whose site has no time zone; the
@@ -76,6 +86,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Startup < 0 || c.Startup > 24*time.Hour {
 		add("startup", "must be from 0 (the default 10m) to 24h")
+	}
+	if c.CatchUp < 0 || c.CatchUp > 62*24*time.Hour {
+		add("catch_up", "must be from 0 (the default 7 days) to 62 days (1488h)")
+	}
+	if c.ReviseWindow < 0 || c.ReviseWindow > 31*24*time.Hour {
+		add("revise_window", "must be from 0 (the default 48h) to 31 days (744h)")
+	}
+	if c.ReviseEvery < 0 || (c.ReviseEvery > 0 && c.ReviseEvery < time.Minute) {
+		add("revise_every", "must be 0 (the default 15m) or at least 1m")
 	}
 	codes := make([]string, 0, len(c.Reasons))
 	for code := range c.Reasons {

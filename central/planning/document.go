@@ -20,7 +20,9 @@ type planDoc struct {
 	Orders []docOrder     `json:"orders"`
 	Score  schedule.Score `json:"score"`
 	Rule   string         `json:"rule,omitempty"`
-	Iters  int            `json:"iterations,omitempty"`
+	// RushLine: a scenario held the rush order to this line.
+	RushLine string `json:"rush_line,omitempty"`
+	Iters    int    `json:"iterations,omitempty"`
 }
 
 type docOp struct {
@@ -34,6 +36,8 @@ type docOp struct {
 	Start      time.Time `json:"start"`
 	End        time.Time `json:"end"`
 	Frozen     bool      `json:"frozen"`
+	// Tentative: the order was scheduled, not released, when planned.
+	Tentative bool `json:"tentative,omitempty"`
 }
 
 type docOrder struct {
@@ -58,7 +62,8 @@ func fromPlan(b *built, pl *schedule.Plan) *planDoc {
 	for _, op := range pl.Ops {
 		w := b.work(op.Order, op.Step)
 		d.Ops = append(d.Ops, docOp{Order: op.Order, WorkOrder: w.WorkOrderID, Seq: w.OperationSeq, Line: op.Line,
-			Product: w.ProductCode, Family: family(*w), SetupStart: op.SetupStart, Start: op.Start, End: op.End, Frozen: op.Frozen})
+			Product: w.ProductCode, Family: family(*w), SetupStart: op.SetupStart, Start: op.Start, End: op.End, Frozen: op.Frozen,
+			Tentative: w.Tentative})
 	}
 	for _, r := range pl.Orders {
 		info := b.orders[r.Order]
@@ -143,6 +148,9 @@ type OpView struct {
 	End        time.Time `json:"end"`
 	Late       bool      `json:"late"`
 	Frozen     bool      `json:"frozen"`
+	// Tentative: planned for an order that is scheduled but not released
+	// yet (its work order does not exist); release firms it.
+	Tentative bool `json:"tentative"`
 }
 
 // LineView is one line of the Gantt.
@@ -185,8 +193,9 @@ type ScoreView struct {
 	LateOrders             int     `json:"late_orders"`
 }
 
-// view draws d over the lines; frozen marks what a re-plan at now would keep.
-func (s *Service) view(d *planDoc, lines []domain.LineView, now time.Time, frozen func(docOp) bool) *ScheduleView {
+// view draws d over the lines; frozen marks what a re-plan at now would
+// keep, tentative what is planned for orders not released yet.
+func (s *Service) view(d *planDoc, lines []domain.LineView, now time.Time, frozen, tentative func(docOp) bool) *ScheduleView {
 	v := &ScheduleView{Now: now, Lines: []LineView{}, Orders: []OrderSummary{}}
 	late := d.tardiness()
 	idx := map[string]int{}
@@ -206,7 +215,8 @@ func (s *Service) view(d *planDoc, lines []domain.LineView, now time.Time, froze
 			v.Lines = append(v.Lines, LineView{Line: op.Line, Name: op.Line, State: "unknown", Ops: []OpView{}})
 		}
 		v.Lines[i].Ops = append(v.Lines[i].Ops, OpView{Order: op.Order, WorkOrder: op.WorkOrder, Line: op.Line, Step: op.Seq, Product: op.Product,
-			Family: op.Family, SetupStart: op.SetupStart, Start: op.Start, End: op.End, Late: late[op.Order] > 0, Frozen: frozen(op)})
+			Family: op.Family, SetupStart: op.SetupStart, Start: op.Start, End: op.End, Late: late[op.Order] > 0, Frozen: frozen(op),
+			Tentative: tentative(op)})
 	}
 	for i := range v.Lines {
 		ops := v.Lines[i].Ops

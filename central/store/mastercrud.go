@@ -61,7 +61,7 @@ var (
 	productSpec = &mdSpec{entity: "product", table: "products", keys: []string{"code"}, cols: []string{"name", "unit", "ideal_cycle_ns", "family"},
 		fields: map[string]string{"ideal_cycle_ns": "ideal_cycle_s"}}
 	bomSpec = &mdSpec{entity: "bom_item", table: "bom_items", keys: []string{"product_code", "component_code"},
-		cols:   []string{"quantity", "unit"},
+		cols:   []string{"quantity", "unit", "consumption"},
 		fields: map[string]string{"product_code": "product", "component_code": "component"},
 		refs: []mdRef{{col: "product_code", field: "product", table: "products", keyCol: "code", what: "product"},
 			{col: "component_code", field: "component", table: "products", keyCol: "code", what: "component product"}}}
@@ -104,7 +104,7 @@ func (s *Store) rowOf(v any) (mdRow, error) {
 	case domain.Product:
 		return mdRow{spec: productSpec, keys: []any{x.Code}, vals: []any{x.Name, x.Unit, int64(x.IdealCycle), x.Family}}, nil
 	case domain.BOMItem:
-		return mdRow{spec: bomSpec, keys: []any{x.Product, x.Component}, vals: []any{x.Quantity, x.Unit}}, nil
+		return mdRow{spec: bomSpec, keys: []any{x.Product, x.Component}, vals: []any{x.Quantity, x.Unit, domain.NormalizeConsumption(x.Consumption)}}, nil
 	case domain.RoutingOp:
 		return mdRow{spec: routingSpec, keys: []any{x.ProductCode, x.Seq},
 			vals: []any{x.Name, x.LineID, int64(x.IdealCycle), int64(x.Setup), nullInt(x.OverlapQty)}}, nil

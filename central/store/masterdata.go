@@ -98,6 +98,10 @@ func (s *Store) RecordScrap(ctx context.Context, workOrder string, qty int64, re
 		VALUES (?, ?, ?, ?, ?, ?)`), fmt.Sprintf("%019d-%s", now.UnixNano(), randomSuffix()), workOrder, qty, reason, actor.Name, nanos(now)); err != nil {
 		return before, fmt.Errorf("store: scrap on %s: %w", workOrder, err)
 	}
+	// Scrapped parts consumed their components (backflush).
+	if err := s.runCountHooks(ctx, tx, []WorkOrderCount{{WorkOrder: workOrder, Reject: qty, At: now}}); err != nil {
+		return before, err
+	}
 	after, err := s.getWorkOrderTx(ctx, tx, workOrder)
 	if err != nil {
 		return before, err

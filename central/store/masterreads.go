@@ -93,7 +93,7 @@ func (s *Store) GetProduct(ctx context.Context, code string) (domain.Product, er
 }
 
 func (s *Store) bom(ctx context.Context, q dbtx, product string) ([]domain.BOMItem, error) {
-	rows, err := q.QueryContext(ctx, s.q(`SELECT product_code, component_code, quantity, unit FROM bom_items
+	rows, err := q.QueryContext(ctx, s.q(`SELECT product_code, component_code, quantity, unit, consumption FROM bom_items
 		WHERE product_code = ? ORDER BY component_code`), product)
 	if err != nil {
 		return nil, fmt.Errorf("store: bill of materials of %s: %w", product, err)
@@ -102,7 +102,7 @@ func (s *Store) bom(ctx context.Context, q dbtx, product string) ([]domain.BOMIt
 	out := []domain.BOMItem{}
 	for rows.Next() {
 		var x domain.BOMItem
-		if err := rows.Scan(&x.Product, &x.Component, &x.Quantity, &x.Unit); err != nil {
+		if err := rows.Scan(&x.Product, &x.Component, &x.Quantity, &x.Unit, &x.Consumption); err != nil {
 			return nil, fmt.Errorf("store: bill of materials of %s: %w", product, err)
 		}
 		out = append(out, x)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
@@ -17,7 +18,8 @@ import (
 
 // PlanningWork returns every work order that is not completed, closed or
 // cancelled, of an order that is scheduled, released, in progress or paused,
-// by order number and operation.
+// and, for a scheduled order without work orders yet, one tentative entry
+// per routing operation (see tentativeWork), by order number and operation.
 func (s *Store) PlanningWork(ctx context.Context) ([]domain.PlanWork, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(`SELECT w.id, w.order_number, w.operation_seq, w.line_id, w.quantity, w.good,
 			w.status, w.planned_start, w.planned_end, w.actual_start,
@@ -51,7 +53,22 @@ func (s *Store) PlanningWork(ctx context.Context) ([]domain.PlanWork, error) {
 		w.IdealCycle, w.Setup = time.Duration(cycle), time.Duration(setup)
 		out = append(out, w)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: planning work: %w", err)
+	}
+	rows.Close()
+	tent, err := s.tentativeWork(ctx)
+	if err != nil || len(tent) == 0 {
+		return out, err
+	}
+	out = append(out, tent...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].OrderNumber != out[j].OrderNumber {
+			return out[i].OrderNumber < out[j].OrderNumber
+		}
+		return out[i].OperationSeq < out[j].OperationSeq
+	})
+	return out, nil
 }
 
 // CurrentPlan returns the approved plan; ok is false before the first approval.
@@ -305,7 +322,7 @@ func (s *Store) ApproveProposal(ctx context.Context, a domain.PlanApproval) (int
 		if err != nil {
 			return fail(fmt.Errorf("work order %s: %w", w.WorkOrderID, err))
 		}
-		if n, err := res.RowsAffected(); err == nil && n == 0 {
+		if n, err := res.RowsAffected(); err == nil && n == 0 && !w.Tentative {
 			return fail(fmt.Errorf("work order %s no longer exists: %w", w.WorkOrderID, domain.ErrConflict))
 		}
 	}

@@ -209,6 +209,19 @@ func (s *Store) reattribute(ctx context.Context, tx *sql.Tx, line string, from i
 			return fail(fmt.Errorf("work order %s: %w", id, err))
 		}
 	}
+	// Backflushed material follows the counts: what left a work order comes
+	// back first, then the work orders that gained counts consume.
+	var counts []WorkOrderCount
+	for _, neg := range []bool{true, false} {
+		for _, id := range wos {
+			if d := byWO[id]; (d.good+d.reject < 0) == neg {
+				counts = append(counts, WorkOrderCount{WorkOrder: id, Good: d.good, Reject: d.reject, At: s.now()})
+			}
+		}
+	}
+	if err := s.runCountHooks(ctx, tx, counts); err != nil {
+		return fail(err)
+	}
 	ids := map[string]bool{}
 	for k := range rolled {
 		if k.wo != "" {

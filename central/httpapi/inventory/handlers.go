@@ -377,3 +377,15 @@ func (a *api) stockAlerts(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, as)
 }
+
+func (a *api) consumption(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	r, err := a.Store.Consumption(ctx(c), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}

@@ -43,6 +43,7 @@ type Store interface {
 	StockAlerts(ctx context.Context) ([]domain.StockAlert, error)
 	LoadLot(ctx context.Context, line, workOrder, lot string, actor domain.Actor) (domain.LotLoad, error)
 	LineSide(ctx context.Context, line string) ([]domain.Balance, error)
+	Consumption(ctx context.Context, workOrder string) (domain.WorkOrderConsumption, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -94,6 +95,7 @@ func Routes(d Deps) []Route {
 		{http.MethodGet, "/api/v1/stock", "balances per lot and location; filters material, location, lot, zero=true; limit 1-1000, cursor", nil, a.stock},
 		{http.MethodGet, "/api/v1/trace/backward", "genealogy: the component lots that went into lot=, to any depth", nil, a.trace(false)},
 		{http.MethodGet, "/api/v1/orders/:number/availability", "material check of an order: its BOM exploded through in-house semi-finished products, required vs available (released stock outside quarantine − other orders' allocations), what this order has reserved (release reserves), shortfalls", nil, a.availability},
+		{http.MethodGet, "/api/v1/work-orders/:id/consumption", "a work order's material consumption against its BOM: per component standard (BOM × good + reject, at the first operation), actual (net of returns, by lot), backflush short and variance", nil, a.consumption},
 		{http.MethodGet, "/api/v1/trace/forward", "genealogy: the lots and shipments (customer orders) lot= went into, to any depth", nil, a.trace(true)},
 	}
 	for _, f := range []string{"csv", "xlsx"} {

@@ -14,18 +14,22 @@ import (
 // backflusher is who backflush movements are booked as.
 var backflusher = domain.Actor{Name: "backflush"}
 
-// backflush consumes, in the ingest transaction that books counts, the
+// backflush consumes, in the transaction that books counts (ingest, a
+// station's scrap, a re-attribution of counts to another work order), the
 // components of what each work order made (good + reject): its order's BOM
 // per part, at the order's first operation (components go in there), from
 // released lots at its line's line-side locations, earliest expiry first,
 // then oldest. Each lot taken is an issue movement (reason "backflush"),
 // so genealogy and the ledger follow. What the line side does not hold is
 // kept as the work order's backflush shortfall; a count never fails for a
-// business reason.
+// business reason. BOM lines consumed by manual issue are skipped. Counts
+// taken away from a work order (negative) give back what they consumed:
+// the shortfall first, then the latest backflushed lots, returned to
+// where they came from.
 func (s *Store) backflush(ctx context.Context, q store.Q, counts []store.WorkOrderCount) error {
 	for _, c := range counts {
 		n := c.Good + c.Reject
-		if n <= 0 {
+		if n == 0 {
 			continue
 		}
 		var order, line, product string
@@ -42,7 +46,8 @@ func (s *Store) backflush(ctx context.Context, q store.Q, counts []store.WorkOrd
 		if seq != first {
 			continue
 		}
-		rows, err := q.Query(ctx, `SELECT component_code, quantity, unit FROM bom_items WHERE product_code = ? ORDER BY component_code`, product)
+		rows, err := q.Query(ctx, `SELECT component_code, quantity, unit FROM bom_items WHERE product_code = ? AND consumption <> 'manual'
+			ORDER BY component_code`, product)
 		if err != nil {
 			return fmt.Errorf("backflush %s: bom: %w", c.WorkOrder, err)
 		}
@@ -60,6 +65,14 @@ func (s *Store) backflush(ctx context.Context, q store.Q, counts []store.WorkOrd
 			return err
 		}
 		for _, b := range bom {
+			if n < 0 {
+				// Counts left the work order (re-attributed to another):
+				// what they consumed comes back.
+				if err := s.unbackflush(ctx, q, c, -n, b); err != nil {
+					return fmt.Errorf("backflush %s of %s: %w", b.component, c.WorkOrder, err)
+				}
+				continue
+			}
 			if err := s.backflushComponent(ctx, q, c, line, n, b); err != nil {
 				return fmt.Errorf("backflush %s of %s: %w", b.component, c.WorkOrder, err)
 			}
@@ -153,4 +166,87 @@ func (s *Store) BackflushShort(ctx context.Context, workOrder string) (map[strin
 		out[m] = domain.Qty(q)
 	}
 	return out, rows.Err()
+}
+
+// unbackflush gives back what parts of c's work order consumed of b: its
+// backflush shortfall first, then its backflush issues, latest first, as
+// returns to the location each came from (at most what the work order
+// still holds of that lot).
+func (s *Store) unbackflush(ctx context.Context, q store.Q, c store.WorkOrderCount, parts int64, b bomLine) error {
+	mat, err := loadMaterial(ctx, q, b.component, "bom")
+	if err != nil {
+		return err
+	}
+	need, err := domain.Convert(mat.code, mat.unit, domain.Qty(math.Round(float64(parts)*domain.QtyScale*b.per)), b.unit, mat.convs)
+	if err != nil {
+		return nil // nothing was booked for it either
+	}
+	var sh int64
+	if err := q.QueryRow(ctx, `SELECT quantity FROM inv_backflush_short WHERE work_order_id = ? AND material = ?`, c.WorkOrder,
+		b.component).Scan(&sh); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if d := min(domain.Qty(sh), need); d > 0 {
+		if _, err := q.Exec(ctx, `UPDATE inv_backflush_short SET quantity = quantity - ? WHERE work_order_id = ? AND material = ?`,
+			int64(d), c.WorkOrder, b.component); err != nil {
+			return err
+		}
+		need -= d
+	}
+	if need <= 0 {
+		return nil
+	}
+	rows, err := q.Query(ctx, `SELECT m.lot_id, m.from_location, m.quantity, COALESCE(w.quantity, 0) FROM inv_movements m
+		LEFT JOIN inv_wo_lots w ON w.work_order_id = m.work_order_id AND w.lot_id = m.lot_id
+		WHERE m.work_order_id = ? AND m.material = ? AND m.type = 'issue' AND m.reason = 'backflush' ORDER BY m.id DESC`,
+		c.WorkOrder, b.component)
+	if err != nil {
+		return err
+	}
+	type issued struct {
+		lot, from string
+		qty, net  domain.Qty
+	}
+	var is []issued
+	for rows.Next() {
+		var x issued
+		var qty, net int64
+		if err := rows.Scan(&x.lot, &x.from, &qty, &net); err != nil {
+			rows.Close()
+			return err
+		}
+		x.qty, x.net = domain.Qty(qty), domain.Qty(net)
+		is = append(is, x)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	left := map[string]domain.Qty{}
+	for _, x := range is {
+		if _, ok := left[x.lot]; !ok {
+			left[x.lot] = x.net
+		}
+	}
+	for _, x := range is {
+		take := min(need, x.qty, left[x.lot])
+		if take <= 0 {
+			continue
+		}
+		_, err := s.book(ctx, q, domain.MovementRequest{Type: domain.MoveReturn, Lot: x.lot, Quantity: take, To: x.from,
+			WorkOrder: c.WorkOrder, Reason: "backflush moved: counts re-attributed"}, backflusher)
+		var fe *domain.FieldError
+		if errors.As(err, &fe) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		left[x.lot] -= take
+		need -= take
+		if need <= 0 {
+			break
+		}
+	}
+	return nil
 }

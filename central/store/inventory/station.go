@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/store"
@@ -34,12 +35,15 @@ func (s *Store) LoadLot(ctx context.Context, line, workOrder, lotID string, acto
 			workOrder).Scan(&product); err != nil {
 			return store.NotFound("work order "+workOrder, err)
 		}
-		ok, err := exists(ctx, q, `SELECT 1 FROM bom_items WHERE product_code = ? AND component_code = ?`, product, ld.Material)
+		var bl bomLine
+		var consumption string
+		err = q.QueryRow(ctx, `SELECT component_code, quantity, unit, consumption FROM bom_items WHERE product_code = ? AND component_code = ?`,
+			product, ld.Material).Scan(&bl.component, &bl.per, &bl.unit, &consumption)
+		if errors.Is(err, sql.ErrNoRows) {
+			return conflict("code", "lot %s is material %s, not a component of %s (work order %s)", lotID, ld.Material, product, workOrder)
+		}
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return conflict("code", "lot %s is material %s, not a component of %s (work order %s)", lotID, ld.Material, product, workOrder)
 		}
 		switch domain.LotStatus(status) {
 		case domain.LotReleased:
@@ -47,6 +51,9 @@ func (s *Store) LoadLot(ctx context.Context, line, workOrder, lotID string, acto
 			return conflict("code", "lot %s is consumed: nothing of it is left", lotID)
 		default:
 			return conflict("code", "lot %s is %s: quality must release it before it is used", lotID, status)
+		}
+		if consumption == domain.ConsumeManual {
+			return s.issueScanned(ctx, q, line, workOrder, lotID, bl, &ld, actor)
 		}
 		if err := q.QueryRow(ctx, `SELECT id FROM inv_locations WHERE kind = 'line_side' AND line_id = ? AND disabled = 0 ORDER BY id LIMIT 1`,
 			line).Scan(&ld.Location); errors.Is(err, sql.ErrNoRows) {
@@ -127,4 +134,78 @@ func (s *Store) LineSide(ctx context.Context, line string) ([]domain.Balance, er
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// issueScanned issues a scanned lot of a manually consumed component to
+// the work order: what its order still needs of it (BOM per part × the
+// work order's quantity, less what the order's work orders hold of it net
+// of returns), at most what the lot holds at the line side and in
+// warehouse locations (the line side first), as issue movements by the
+// operator. Nothing left to issue is refused.
+func (s *Store) issueScanned(ctx context.Context, q store.Q, line, workOrder, lotID string, bl bomLine, ld *domain.LotLoad, actor domain.Actor) error {
+	mat, err := loadMaterial(ctx, q, bl.component, "code")
+	if err != nil {
+		return err
+	}
+	var woQty int64
+	var order string
+	if err := q.QueryRow(ctx, `SELECT quantity, order_number FROM work_orders WHERE id = ?`, workOrder).Scan(&woQty, &order); err != nil {
+		return err
+	}
+	std, err := domain.Convert(mat.code, mat.unit, domain.Qty(math.Round(float64(woQty)*domain.QtyScale*bl.per)), bl.unit, mat.convs)
+	if err != nil {
+		return err
+	}
+	var issued int64
+	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(w.quantity), 0) FROM inv_wo_lots w JOIN work_orders x ON x.id = w.work_order_id
+		WHERE x.order_number = ? AND w.material = ?`, order, bl.component).Scan(&issued); err != nil {
+		return err
+	}
+	need := std - domain.Qty(issued)
+	if need <= 0 {
+		return conflict("code", "work order %s has all its %s issued (%s %s); lot %s is not needed", workOrder, bl.component,
+			domain.Qty(issued), mat.unit, lotID)
+	}
+	rows, err := q.Query(ctx, `SELECT b.location_id, b.quantity FROM inv_balances b JOIN inv_locations loc ON loc.id = b.location_id
+		WHERE b.lot_id = ? AND b.quantity > 0 AND loc.disabled = 0 AND ((loc.kind = 'line_side' AND loc.line_id = ?) OR loc.kind = 'warehouse')
+		ORDER BY CASE loc.kind WHEN 'line_side' THEN 0 ELSE 1 END, b.location_id`, lotID, line)
+	if err != nil {
+		return err
+	}
+	var srcs []source
+	for rows.Next() {
+		var sr source
+		var n int64
+		if err := rows.Scan(&sr.location, &n); err != nil {
+			rows.Close()
+			return err
+		}
+		sr.qty = domain.Qty(n)
+		srcs = append(srcs, sr)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, sr := range srcs {
+		take := min(need, sr.qty)
+		if take <= 0 {
+			break
+		}
+		if _, err := s.book(ctx, q, domain.MovementRequest{Type: domain.MoveIssue, Lot: lotID, Quantity: take, From: sr.location,
+			WorkOrder: workOrder, Reason: "issued by scan at line " + line}, actor); err != nil {
+			var fe *domain.FieldError
+			if errors.As(err, &fe) {
+				fe.Field = "code"
+			}
+			return err
+		}
+		ld.Issued += take
+		ld.Location = sr.location
+		need -= take
+	}
+	if ld.Issued <= 0 {
+		return conflict("code", "lot %s has no stock in a warehouse or at line %s to issue", lotID, line)
+	}
+	return nil
 }
