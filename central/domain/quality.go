@@ -7,15 +7,15 @@ import (
 	"time"
 )
 
-// Inspection kinds: in-process (IPQC) and final (OQC).
+// QCInspection kinds: in-process (IPQC) and final (OQC).
 const (
 	InspectIPQC = "ipqc"
 	InspectOQC  = "oqc"
 )
 
-// Characteristic is one thing an inspection plan measures, with its limits
+// QCCharacteristic is one thing an inspection plan measures, with its limits
 // (either may be absent: a one-sided limit).
-type Characteristic struct {
+type QCCharacteristic struct {
 	Name  string   `json:"name"`
 	Unit  string   `json:"unit,omitempty"`
 	Lower *float64 `json:"lower,omitempty"`
@@ -23,12 +23,12 @@ type Characteristic struct {
 }
 
 // Within reports whether v meets the characteristic's limits.
-func (c Characteristic) Within(v float64) bool {
+func (c QCCharacteristic) Within(v float64) bool {
 	return !math.IsNaN(v) && !math.IsInf(v, 0) && (c.Lower == nil || v >= *c.Lower) && (c.Upper == nil || v <= *c.Upper)
 }
 
 // Limits reads the limits as "9.9..10.1", "≥ 9.9" or "≤ 10.1".
-func (c Characteristic) Limits() string {
+func (c QCCharacteristic) Limits() string {
 	f := func(p *float64) string { return fmt.Sprintf("%g", *p) }
 	switch {
 	case c.Lower != nil && c.Upper != nil:
@@ -41,21 +41,21 @@ func (c Characteristic) Limits() string {
 	return "no limits"
 }
 
-// InspectionPlan is what a product's IPQC or OQC inspection measures: each
+// QCPlan is what a product's IPQC or OQC inspection measures: each
 // characteristic on SampleSize units. HoldOnFail puts the work order on
 // quality hold when an inspection fails.
-type InspectionPlan struct {
-	Product         string           `json:"product"`
-	Kind            string           `json:"kind"`
-	SampleSize      int              `json:"sample_size"`
-	Characteristics []Characteristic `json:"characteristics"`
-	HoldOnFail      bool             `json:"hold_on_fail"`
-	UpdatedBy       string           `json:"updated_by,omitempty"`
-	UpdatedAt       time.Time        `json:"updated_at,omitzero"`
+type QCPlan struct {
+	Product         string             `json:"product"`
+	Kind            string             `json:"kind"`
+	SampleSize      int                `json:"sample_size"`
+	Characteristics []QCCharacteristic `json:"characteristics"`
+	HoldOnFail      bool               `json:"hold_on_fail"`
+	UpdatedBy       string             `json:"updated_by,omitempty"`
+	UpdatedAt       time.Time          `json:"updated_at,omitzero"`
 }
 
 // Validate checks a plan.
-func (p InspectionPlan) Validate() error {
+func (p QCPlan) Validate() error {
 	if p.Kind != InspectIPQC && p.Kind != InspectOQC {
 		return Invalid("kind", "must be ipqc or oqc")
 	}
@@ -102,8 +102,8 @@ type Measurement struct {
 	Pass           bool      `json:"pass"`
 }
 
-// Inspection is one IPQC or OQC inspection of a work order.
-type Inspection struct {
+// QCInspection is one IPQC or OQC inspection of a work order.
+type QCInspection struct {
 	ID           string        `json:"id"`
 	WorkOrder    string        `json:"work_order"`
 	Line         string        `json:"line"`
@@ -121,7 +121,7 @@ type Inspection struct {
 // characteristic of the plan must be measured on exactly SampleSize units,
 // and nothing else. The inspection passes when every value is within its
 // limits.
-func (p InspectionPlan) Judge(in []Measurement) ([]Measurement, bool, error) {
+func (p QCPlan) Judge(in []Measurement) ([]Measurement, bool, error) {
 	byName := map[string]Measurement{}
 	for i, m := range in {
 		if _, dup := byName[m.Characteristic]; dup {

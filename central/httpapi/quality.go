@@ -23,11 +23,11 @@ var qualityPage []byte
 
 // QualityStore keeps plans, inspections, holds and nonconformances (central/store).
 type QualityStore interface {
-	PutInspectionPlan(ctx context.Context, p domain.InspectionPlan, actor domain.Actor) (domain.InspectionPlan, error)
-	GetInspectionPlan(ctx context.Context, product, kind string) (domain.InspectionPlan, error)
-	ListInspectionPlans(ctx context.Context, product string) ([]domain.InspectionPlan, error)
-	RecordInspection(ctx context.Context, in domain.Inspection, hold bool, actor domain.Actor) (domain.Inspection, error)
-	ListInspections(ctx context.Context, workOrder string) ([]domain.Inspection, error)
+	PutInspectionPlan(ctx context.Context, p domain.QCPlan, actor domain.Actor) (domain.QCPlan, error)
+	GetInspectionPlan(ctx context.Context, product, kind string) (domain.QCPlan, error)
+	ListInspectionPlans(ctx context.Context, product string) ([]domain.QCPlan, error)
+	RecordInspection(ctx context.Context, in domain.QCInspection, hold bool, actor domain.Actor) (domain.QCInspection, error)
+	ListInspections(ctx context.Context, workOrder string) ([]domain.QCInspection, error)
 	OpenHold(ctx context.Context, h domain.Hold, actor domain.Actor) (domain.Hold, error)
 	OpenHoldOn(ctx context.Context, workOrder string) (domain.Hold, error)
 	ReleaseHold(ctx context.Context, id, note string, actor domain.Actor) (domain.Hold, error)
@@ -87,7 +87,7 @@ func (s *Server) listPlans(c echo.Context) error {
 }
 
 func (s *Server) putPlan(c echo.Context) error {
-	var p domain.InspectionPlan
+	var p domain.QCPlan
 	if err := bindJSON(c, &p); err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (s *Server) stationInspect(c echo.Context) error {
 		if err != nil {
 			return nil, apiError(err)
 		}
-		in, err := s.opts.Store.RecordInspection(ctx, domain.Inspection{WorkOrder: w.ID, Line: st.LineID, Station: st.ID, Kind: req.Kind,
+		in, err := s.opts.Store.RecordInspection(ctx, domain.QCInspection{WorkOrder: w.ID, Line: st.LineID, Station: st.ID, Kind: req.Kind,
 			Pass: pass, Measurements: ms}, plan.HoldOnFail, actor)
 		if err != nil {
 			return nil, err

@@ -15,7 +15,7 @@ func newID(prefix string, s *Store) string {
 }
 
 // PutInspectionPlan sets a product's plan of one kind (audited).
-func (s *Store) PutInspectionPlan(ctx context.Context, p domain.InspectionPlan, actor domain.Actor) (domain.InspectionPlan, error) {
+func (s *Store) PutInspectionPlan(ctx context.Context, p domain.QCPlan, actor domain.Actor) (domain.QCPlan, error) {
 	if _, err := s.GetProduct(ctx, p.Product); err != nil {
 		return p, err
 	}
@@ -36,7 +36,7 @@ func (s *Store) PutInspectionPlan(ctx context.Context, p domain.InspectionPlan, 
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return p, err
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO inspection_plans (product_code, kind, sample_size, characteristics, hold_on_fail, updated_by, updated_at)
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO qc_plans (product_code, kind, sample_size, characteristics, hold_on_fail, updated_by, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (product_code, kind) DO UPDATE SET sample_size = excluded.sample_size, characteristics = excluded.characteristics,
 			hold_on_fail = excluded.hold_on_fail, updated_by = excluded.updated_by, updated_at = excluded.updated_at`),
@@ -51,17 +51,17 @@ func (s *Store) PutInspectionPlan(ctx context.Context, p domain.InspectionPlan, 
 }
 
 // GetInspectionPlan reads a product's plan of one kind.
-func (s *Store) GetInspectionPlan(ctx context.Context, product, kind string) (domain.InspectionPlan, error) {
+func (s *Store) GetInspectionPlan(ctx context.Context, product, kind string) (domain.QCPlan, error) {
 	return s.inspectionPlan(ctx, s.db, product, kind)
 }
 
-func (s *Store) inspectionPlan(ctx context.Context, q dbtx, product, kind string) (domain.InspectionPlan, error) {
-	p := domain.InspectionPlan{Product: product, Kind: kind}
+func (s *Store) inspectionPlan(ctx context.Context, q dbtx, product, kind string) (domain.QCPlan, error) {
+	p := domain.QCPlan{Product: product, Kind: kind}
 	var chars string
 	var hold int
 	var at int64
 	err := q.QueryRowContext(ctx, s.q(`SELECT sample_size, characteristics, hold_on_fail, updated_by, updated_at
-		FROM inspection_plans WHERE product_code = ? AND kind = ?`), product, kind).Scan(&p.SampleSize, &chars, &hold, &p.UpdatedBy, &at)
+		FROM qc_plans WHERE product_code = ? AND kind = ?`), product, kind).Scan(&p.SampleSize, &chars, &hold, &p.UpdatedBy, &at)
 	if err != nil {
 		return p, notFound("store: "+kind+" plan of "+product, err)
 	}
@@ -70,8 +70,8 @@ func (s *Store) inspectionPlan(ctx context.Context, q dbtx, product, kind string
 }
 
 // ListInspectionPlans lists a product's plans.
-func (s *Store) ListInspectionPlans(ctx context.Context, product string) ([]domain.InspectionPlan, error) {
-	out := []domain.InspectionPlan{}
+func (s *Store) ListInspectionPlans(ctx context.Context, product string) ([]domain.QCPlan, error) {
+	out := []domain.QCPlan{}
 	for _, k := range []string{domain.InspectIPQC, domain.InspectOQC} {
 		p, err := s.GetInspectionPlan(ctx, product, k)
 		if errors.Is(err, domain.ErrNotFound) {
@@ -88,7 +88,7 @@ func (s *Store) ListInspectionPlans(ctx context.Context, product string) ([]doma
 // RecordInspection stores an inspection; a failure opens a nonconformance
 // for the values outside their limits and, with hold, a quality hold on the
 // work order (unless one is open), all in one transaction with the audit.
-func (s *Store) RecordInspection(ctx context.Context, in domain.Inspection, hold bool, actor domain.Actor) (domain.Inspection, error) {
+func (s *Store) RecordInspection(ctx context.Context, in domain.QCInspection, hold bool, actor domain.Actor) (domain.QCInspection, error) {
 	in.ID, in.At, in.Inspector = newID("INS", s), s.now(), actor.Name
 	ms, err := json.Marshal(in.Measurements)
 	if err != nil {
@@ -127,7 +127,7 @@ func (s *Store) RecordInspection(ctx context.Context, in domain.Inspection, hold
 			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO inspections (id, work_order_id, line_id, station_id, kind, pass, measurements, inspector, at, hold_id, nc_id)
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO qc_inspections (id, work_order_id, line_id, station_id, kind, pass, measurements, inspector, at, hold_id, nc_id)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), in.ID, in.WorkOrder, in.Line, in.Station, in.Kind, boolInt(in.Pass), string(ms),
 		in.Inspector, nanos(in.At), in.Hold, in.NC); err != nil {
 		return in, fmt.Errorf("store: inspection of %s: %w", in.WorkOrder, err)
@@ -314,21 +314,21 @@ func (s *Store) Dispose(ctx context.Context, id, disposition, note string, actor
 	return after, tx.Commit()
 }
 
-// ListInspections lists inspections, newest first, of one work order or all.
-func (s *Store) ListInspections(ctx context.Context, workOrder string) ([]domain.Inspection, error) {
-	q, args := `SELECT id, work_order_id, line_id, station_id, kind, pass, measurements, inspector, at, hold_id, nc_id FROM inspections`, []any{}
+// ListInspections lists qc_inspections, newest first, of one work order or all.
+func (s *Store) ListInspections(ctx context.Context, workOrder string) ([]domain.QCInspection, error) {
+	q, args := `SELECT id, work_order_id, line_id, station_id, kind, pass, measurements, inspector, at, hold_id, nc_id FROM qc_inspections`, []any{}
 	if workOrder != "" {
 		q += ` WHERE work_order_id = ?`
 		args = append(args, workOrder)
 	}
 	rows, err := s.db.QueryContext(ctx, s.q(q+` ORDER BY at DESC LIMIT 500`), args...)
 	if err != nil {
-		return nil, fmt.Errorf("store: inspections: %w", err)
+		return nil, fmt.Errorf("store: qc_inspections: %w", err)
 	}
 	defer rows.Close()
-	out := []domain.Inspection{}
+	out := []domain.QCInspection{}
 	for rows.Next() {
-		var in domain.Inspection
+		var in domain.QCInspection
 		var pass int
 		var ms string
 		var at int64

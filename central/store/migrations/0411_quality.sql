@@ -1,10 +1,10 @@
 -- Quality at the station (issue #15). Same rules as 0001: BIGINT unix-nano
 -- times, TEXT keys, SQL both databases run.
 --
--- inspection_plans: per product and kind (ipqc, oqc), the characteristics
+-- qc_plans: per product and kind (ipqc, oqc), the characteristics
 -- (JSON: name, unit, lower, upper), the sample size and whether a failure
 -- puts the work order on hold. Master data, set by quality.
-CREATE TABLE inspection_plans (
+CREATE TABLE qc_plans (
     product_code    TEXT NOT NULL,
     kind            TEXT NOT NULL,
     sample_size     INTEGER NOT NULL,
@@ -15,8 +15,8 @@ CREATE TABLE inspection_plans (
     PRIMARY KEY (product_code, kind)
 );
 
--- inspections: what was measured (JSON), and the pass/fail central computed.
-CREATE TABLE inspections (
+-- qc_inspections: what was measured (JSON), and the pass/fail central computed.
+CREATE TABLE qc_inspections (
     id            TEXT PRIMARY KEY,
     work_order_id TEXT NOT NULL,
     line_id       TEXT NOT NULL,
@@ -29,8 +29,8 @@ CREATE TABLE inspections (
     hold_id       TEXT NOT NULL DEFAULT '',
     nc_id         TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX inspections_wo ON inspections(work_order_id, at);
-CREATE INDEX inspections_at ON inspections(at);
+CREATE INDEX qc_inspections_wo ON qc_inspections(work_order_id, at);
+CREATE INDEX qc_inspections_at ON qc_inspections(at);
 
 -- quality_holds: at most one open hold per work order; while it is open
 -- the station refuses scans and reports of the work order.
