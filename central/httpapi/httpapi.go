@@ -49,6 +49,7 @@ type Store interface {
 	EventQueryStore // events.go
 	StationActionStore
 	StationReportStore // station_report.go
+	QualityStore       // quality.go
 	QuarantineStore
 }
 
