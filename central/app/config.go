@@ -21,6 +21,7 @@ import (
 	"github.com/linewise/linewise/central/exceptions"
 	"github.com/linewise/linewise/central/httpapi"
 	"github.com/linewise/linewise/central/ingest"
+	"github.com/linewise/linewise/central/money"
 	"github.com/linewise/linewise/central/notify"
 	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/planning"
@@ -64,6 +65,8 @@ type Config struct {
 	// EdgeAuth limits failed edge credentials at HTTPS ingest and heartbeat
 	// and at the embedded broker's CONNECT (see throttle.EdgeGuard).
 	EdgeAuth throttle.Config `yaml:"edge_auth"`
+	// Cost is the cost settlement's currency (see CostConfig).
+	Cost CostConfig `yaml:"cost"`
 	// Notify routes notices to e-mail and webhooks and sets escalation
 	// (see notify.Config).
 	Notify notify.Config `yaml:"notify"`
@@ -85,6 +88,12 @@ type Config struct {
 	// CommitDelay holds every ingest commit this long: a slow database, for
 	// fault-injection tests only. Not settable from YAML.
 	CommitDelay time.Duration `yaml:"-"`
+}
+
+// CostConfig: every rate and cost sheet is in Currency (ISO 4217); an
+// order priced in another currency gets no margin.
+type CostConfig struct {
+	Currency string `yaml:"currency"`
 }
 
 // DatabaseConfig selects the store.
@@ -308,6 +317,7 @@ func DefaultConfig() Config {
 		EdgeAuth:   DefaultEdgeAuth(),
 		Ingest:     DefaultIngestConfig(),
 		Notify:     notify.DefaultConfig(),
+		Cost:       CostConfig{Currency: "CNY"},
 	}
 }
 
@@ -341,6 +351,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {
 		errs = append(errs, err)
+	}
+	if err := money.ValidCurrency(c.Cost.Currency); err != nil {
+		errs = append(errs, configerr.Field("cost.currency", "%v", err))
 	}
 	if err := c.Notify.Validate(); err != nil {
 		errs = append(errs, err)

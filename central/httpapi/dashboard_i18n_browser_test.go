@@ -125,10 +125,32 @@ func TestDashboardInChineseInChromium(t *testing.T) {
 	}
 	saveScreenshot(t, b.ctx, "dashboard-zh-CN")
 
+	// The audit trail: the same dark theme, people by name, objects linked.
+	b.do("audit page", chromedp.Navigate(base+"/audit"))
+	b.waitFor("audit rows", `document.querySelectorAll("#rows tr").length > 3 && document.querySelector("#rows a.obj") !== null`)
+	if got := b.evalString(`[...document.querySelectorAll("th")].map(e => e.textContent).join(",")`); got != "时间,操作人,对象,操作,原因" {
+		t.Errorf("audit columns %q", got)
+	}
+	if got := b.evalString(`getComputedStyle(document.body).backgroundColor`); got != "rgb(17, 20, 24)" {
+		t.Errorf("audit page background %s; want the dark theme's", got)
+	}
+	rows := b.evalString(`document.getElementById("rows").textContent`)
+	if strings.Contains(rows, "()") || !strings.Contains(rows, "Pat Planner") || !strings.Contains(rows, "订单") {
+		t.Errorf("audit rows: %.400s", rows)
+	}
+	if href := b.evalString(`document.querySelector("#rows a.obj").getAttribute("href")`); !strings.HasPrefix(href, "/") {
+		t.Errorf("object link %q", href)
+	}
+	saveScreenshot(t, b.ctx, "audit-zh-CN")
+	b.do("back to the dashboard", chromedp.Navigate(base+"/"))
+	b.waitFor("twelve tiles", `document.querySelectorAll("section.tile").length === 12 && document.querySelectorAll(".oee span").length >= 12`)
+
 	// Switch to English: stored for the user, so it sticks while the
 	// browser still asks for Chinese.
-	b.do("choose English", chromedp.SetValue(chromedp.ID("lang-switch"), "en"),
-		chromedp.Evaluate[chromedp.Void](`document.getElementById("lang-switch").dispatchEvent(new Event("change"))`))
+	// Set and announce the choice in one step on the live page (the header
+	// may be redrawn between two separate steps).
+	b.waitFor("choose English", `(() => { const s = document.getElementById("lang-switch"); if (!s) return false;
+		s.value = "en"; s.dispatchEvent(new Event("change")); return true; })()`)
 	b.waitFor("English dashboard", `document.documentElement.lang === "en" && document.querySelector("h1").textContent === "linewise · Lines"`)
 	b.waitFor("twelve tiles", `document.querySelectorAll("section.tile").length === 12 && document.querySelectorAll(".oee span").length >= 12`)
 	b.waitFor("L1 reason in English", l1+`.querySelector(".reason").textContent === "reason: unmapped code 99"`)
@@ -139,6 +161,8 @@ func TestDashboardInChineseInChromium(t *testing.T) {
 	saveScreenshot(t, b.ctx, "dashboard-en")
 	b.do("audit page", chromedp.Navigate(base+"/audit"))
 	b.waitFor("audit in English", `document.documentElement.lang === "en" && (document.querySelector("#session .who") || {}).textContent === "signed in as Sam Supervisor (supervisor)"`)
+	b.waitFor("audit rows", `document.querySelectorAll("#rows tr").length > 3`)
+	saveScreenshot(t, b.ctx, "audit-en")
 	if got := b.evalString(`document.cookie`); strings.Contains(got, "lw_lang") {
 		t.Errorf("the user's choice is stored on the server, not in a cookie: %q", got)
 	}

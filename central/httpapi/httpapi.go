@@ -49,6 +49,7 @@ type Store interface {
 	EventQueryStore // events.go
 	StationActionStore
 	StationReportStore // station_report.go
+	QualityStore       // quality.go
 	QuarantineStore
 }
 
@@ -102,6 +103,8 @@ type Options struct {
 	// Notifications, when set, serves the notification centre
 	// (notifications.go).
 	Notifications NotificationStore
+	// Cost, when set, serves the cost rates and settlement (cost.go).
+	Cost CostStore
 	// Notifier tells people things (order submitted, report ready); nil:
 	// notify.Nop.
 	Notifier notify.Notifier

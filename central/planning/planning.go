@@ -267,6 +267,9 @@ func (s *Service) Propose(ctx context.Context, r Request) (*Proposal, error) {
 	}
 	b := s.build(now, work, lines, mc, cur.plan(), r.rush)
 	b.materialBounds(arrivals)
+	if r.rush != nil && r.rush.Line != "" && b.rushOnLine == 0 {
+		return nil, domain.Invalid("line", "line %s is eligible for no operation of order %s", r.rush.Line, r.rush.Order)
+	}
 	if len(b.p.Orders) == 0 {
 		return nil, fmt.Errorf("planning: there is no open work to plan: %w", domain.ErrConflict)
 	}
@@ -275,6 +278,9 @@ func (s *Service) Propose(ctx context.Context, r Request) (*Proposal, error) {
 		return nil, err
 	}
 	doc := fromPlan(b, pl)
+	if r.rush != nil {
+		doc.RushLine = r.rush.Line
+	}
 	diff := diffDocs(cur, doc)
 	planJSON, err := json.Marshal(doc)
 	if err != nil {

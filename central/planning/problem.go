@@ -20,6 +20,9 @@ type rushSpec struct {
 	Order    string
 	Priority *int
 	Due      *time.Time
+	// Line, if set, is where the order's operations run wherever it is
+	// eligible (a scenario: "insert the rush on L1").
+	Line string
 }
 
 // orderInfo is what a plan document keeps about an order.
@@ -33,10 +36,12 @@ type orderInfo struct {
 // built is a scheduling problem with the way back from its steps (1-based
 // indexes into the open work orders of an order) to work orders.
 type built struct {
-	p      *schedule.Problem
-	steps  map[string][]domain.PlanWork // by order, in step order
-	orders map[string]orderInfo
-	names  map[string]string // line id → name
+	p     *schedule.Problem
+	steps map[string][]domain.PlanWork // by order, in step order
+	// rushOnLine counts the rush order's operations held to rush.Line
+	rushOnLine int
+	orders     map[string]orderInfo
+	names      map[string]string // line id → name
 }
 
 // work returns the work order of order's 1-based step, or nil.
@@ -196,6 +201,15 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 			for _, alt := range s.cfg.Alternates[w.LineID] {
 				if alt != w.LineID {
 					el = append(el, schedule.Eligible{Line: alt, Duration: d})
+				}
+			}
+			if rush != nil && rush.Order == n && rush.Line != "" {
+				for _, e := range el {
+					if e.Line == rush.Line {
+						el = []schedule.Eligible{e}
+						b.rushOnLine++
+						break
+					}
 				}
 			}
 			o.Ops = append(o.Ops, schedule.Operation{Family: family(w), Eligible: el})

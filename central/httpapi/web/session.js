@@ -34,6 +34,12 @@
     document.head.append(s);
   });
   const t = (k, v) => window.lwI18n ? window.lwI18n.t(k, v) : k;
+  // The notification bell (bell.js) sits in every page header beside this corner.
+  if (!window.lwBell && !document.querySelector('script[src="/assets/bell.js"]')) {
+    const b = document.createElement("script");
+    b.src = "/assets/bell.js";
+    document.head.append(b);
+  }
 
   function visible(p) {
     if (kiosk) return !!p.kiosk;
