@@ -19,7 +19,9 @@ import (
 	"github.com/linewise/linewise/central/broker"
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/exceptions"
+	"github.com/linewise/linewise/central/httpapi"
 	"github.com/linewise/linewise/central/ingest"
+	"github.com/linewise/linewise/central/money"
 	"github.com/linewise/linewise/central/notify"
 	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/central/planning"
@@ -47,6 +49,9 @@ type Config struct {
 	// Reports tunes the OEE reports (see oee.Config): the plant day's
 	// start, the small-stop and startup thresholds, the reason codes.
 	Reports oee.Config `yaml:"reports"`
+	// Dashboard sets the dashboard's attainment colours (see
+	// httpapi.DashboardConfig).
+	Dashboard httpapi.DashboardConfig `yaml:"dashboard"`
 	// Execution holds the shop-floor execution rules (scan repeat window,
 	// predecessor overlap, overrun tolerance; see domain.ExecutionRules).
 	Execution domain.ExecutionRules `yaml:"execution"`
@@ -60,6 +65,8 @@ type Config struct {
 	// EdgeAuth limits failed edge credentials at HTTPS ingest and heartbeat
 	// and at the embedded broker's CONNECT (see throttle.EdgeGuard).
 	EdgeAuth throttle.Config `yaml:"edge_auth"`
+	// Cost is the cost settlement's currency (see CostConfig).
+	Cost CostConfig `yaml:"cost"`
 	// Notify routes notices to e-mail and webhooks and sets escalation
 	// (see notify.Config).
 	Notify notify.Config `yaml:"notify"`
@@ -81,6 +88,12 @@ type Config struct {
 	// CommitDelay holds every ingest commit this long: a slow database, for
 	// fault-injection tests only. Not settable from YAML.
 	CommitDelay time.Duration `yaml:"-"`
+}
+
+// CostConfig: every rate and cost sheet is in Currency (ISO 4217); an
+// order priced in another currency gets no margin.
+type CostConfig struct {
+	Currency string `yaml:"currency"`
 }
 
 // DatabaseConfig selects the store.
@@ -297,12 +310,14 @@ func DefaultConfig() Config {
 		Planning:   planning.DefaultConfig(),
 		Exceptions: exceptions.DefaultConfig(),
 		Reports:    oee.DefaultConfig(),
+		Dashboard:  httpapi.DefaultDashboard(),
 		Execution:  domain.DefaultExecutionRules(),
 		Purchasing: domain.DefaultPurchasingRules(),
 		SignIn:     throttle.DefaultConfig(),
 		EdgeAuth:   DefaultEdgeAuth(),
 		Ingest:     DefaultIngestConfig(),
 		Notify:     notify.DefaultConfig(),
+		Cost:       CostConfig{Currency: "CNY"},
 	}
 }
 
@@ -325,6 +340,9 @@ func (c *Config) Validate() error {
 	if err := c.Reports.Validate(); err != nil {
 		errs = append(errs, err)
 	}
+	if err := c.Dashboard.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.Execution.Validate("execution"); err != nil {
 		errs = append(errs, err)
 	}
@@ -333,6 +351,9 @@ func (c *Config) Validate() error {
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {
 		errs = append(errs, err)
+	}
+	if err := money.ValidCurrency(c.Cost.Currency); err != nil {
+		errs = append(errs, configerr.Field("cost.currency", "%v", err))
 	}
 	if err := c.Notify.Validate(); err != nil {
 		errs = append(errs, err)

@@ -53,6 +53,8 @@ func SeedDemo(ctx context.Context, st *store.Store, start time.Time) (seeded boo
 		func() error { return st.CreateLine(ctx, domain.Line{ID: "L2", Name: "Assembly 2"}) },
 		// Components, stock in the warehouse and at L1's line side (demo_stock.go).
 		func() error { return seedSteps(demoStockSteps(ctx, st)) },
+		// Suppliers and an open purchase order (demo_purchasing.go).
+		func() error { return seedSteps(demoPurchasingSteps(ctx, st, start)) },
 		func() error {
 			return st.CreateWorkOrder(ctx, domain.WorkOrder{ID: "WO-1001-10", OrderNumber: "PO-1001", OperationSeq: 10, LineID: "L1",
 				Barcode: "WO-1001-10", Quantity: 5000, PlannedStart: at(0), PlannedEnd: at(end1001), Status: domain.StatusScheduled})

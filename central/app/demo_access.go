@@ -23,6 +23,8 @@ var DemoUsers = []struct {
 	{"op1", "op1-demo", "Olga Operator", domain.RoleOperator, "B-1001"},
 	{"qa", "qa-demo", "Quinn Quality", domain.RoleQuality, ""},
 	{"wh", "wh-demo", "Wen Warehouse", domain.RoleWarehouse, ""},
+	{"buy", "buy-demo", "Bo Buyer", domain.RoleBuyer, ""},
+	{"mgr", "mgr-demo", "Mia Manager", domain.RoleManager, ""},
 }
 
 // DemoKioskToken is the demo's kiosk token: a wall screen opens

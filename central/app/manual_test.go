@@ -30,8 +30,13 @@ func newStationClient(t *testing.T, a *App) *stationClient {
 
 func (s *stationClient) post(path string, body any) (int, string, http.Header) {
 	s.t.Helper()
+	return s.send(http.MethodPost, path, body)
+}
+
+func (s *stationClient) send(method, path string, body any) (int, string, http.Header) {
+	s.t.Helper()
 	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPost, s.base+path, bytes.NewReader(b))
+	req, _ := http.NewRequest(method, s.base+path, bytes.NewReader(b))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", s.base)
 	res, err := s.c.Do(req)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -25,7 +26,7 @@ type notifyRunner struct {
 func (a *App) newNotify() error {
 	a.note.store = notifications.New(a.store.Handle())
 	svc, err := notify.New(notify.Options{Config: a.cfg.Notify, Store: a.note.store, Log: a.base.With("component", "notify"),
-		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting}})
+		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting, a.reportsReady}})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)
 	}
@@ -122,3 +123,35 @@ func (a *App) proposalsWaiting(ctx context.Context, _ time.Time) ([]notify.Notic
 
 // NotificationStore gives tests the notifications' store.
 func (a *App) NotificationStore() *notifications.Store { return a.note.store }
+
+// reportsReady: each stored shift or day report, and each later revision
+// of one, tells managers and supervisors once (and whoever the routes for
+// report_ready say, by e-mail or webhook). It looks at the plant days
+// around now (yesterday to tomorrow in UTC covers every time zone).
+func (a *App) reportsReady(ctx context.Context, now time.Time) ([]notify.Notice, error) {
+	day := now.UTC()
+	rs, err := a.store.StoredReports(ctx, day.AddDate(0, 0, -1).Format(time.DateOnly), day.AddDate(0, 0, 1).Format(time.DateOnly))
+	if err != nil {
+		return nil, err
+	}
+	var out []notify.Notice
+	for _, r := range rs {
+		name := r.Date
+		what := "daily report " + r.Date
+		link := "/api/v1/reports/daily.xlsx?date=" + url.QueryEscape(r.Date)
+		if r.Kind != "day" {
+			name += " " + r.Shift
+			what = "shift report " + r.Date + " " + r.Shift
+			link = "/api/v1/reports/stored/" + url.PathEscape(r.Kind) + "/" + url.PathEscape(r.Date) + "?shift=" + url.QueryEscape(r.Shift)
+		}
+		title := what + " is ready"
+		if r.Revision > 1 {
+			name += " (" + strconv.Itoa(r.Revision) + ")"
+			title = fmt.Sprintf("%s revised (revision %d): %s", what, r.Revision, r.Reason)
+		}
+		out = append(out, notify.Notice{Key: fmt.Sprintf("report:%s:%s:%s:%d", r.Kind, r.Date, r.Shift, r.Revision), Kind: notify.KindReportReady,
+			Severity: notify.SeverityInfo, TitleKey: "notify.report_ready", Vars: map[string]string{"name": name, "kind": r.Kind, "date": r.Date, "shift": r.Shift},
+			Title: title, Link: link, Roles: []domain.Role{domain.RoleManager, domain.RoleSupervisor}, At: r.GeneratedAt})
+	}
+	return out, nil
+}

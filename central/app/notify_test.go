@@ -2,12 +2,14 @@ package app
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/notify"
+	"github.com/linewise/linewise/central/store"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -71,6 +73,35 @@ func TestNotifiedWhenLineGoesDownAndEscalated(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s not told that PO-9001 waits for review: %+v", u, p.Items)
+		}
+	}
+}
+
+// TestNotifiedWhenReportStored: a stored day report tells the supervisor
+// (once), a revision of it again.
+func TestNotifiedWhenReportStored(t *testing.T) {
+	e := newExcEnv(t)
+	ctx := context.Background()
+	date := e.clock.Now().UTC().Format(time.DateOnly)
+	for rev := 1; rev <= 2; rev++ {
+		if _, err := e.a.store.InsertStoredReport(ctx, store.StoredReport{Kind: "day", Date: date, Revision: rev, From: e.clock.Now(), To: e.clock.Now(),
+			GeneratedAt: e.clock.Now(), Reason: "late counts", Hash: strconv.Itoa(rev), Content: []byte("{}")}); err != nil {
+			t.Fatal(err)
+		}
+		e.a.Notify().Step(ctx)
+		e.a.Notify().Step(ctx)
+		p, err := e.a.note.store.ListNotifications(ctx, notify.Filter{User: "super"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, n := range p.Items {
+			if n.Kind == notify.KindReportReady {
+				got = append(got, n.Title)
+			}
+		}
+		if len(got) != rev || !strings.HasPrefix(got[0], "daily report "+date) {
+			t.Fatalf("after revision %d: %q", rev, got)
 		}
 	}
 }

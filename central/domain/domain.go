@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"time"
+
+	"github.com/linewise/linewise/central/money"
 )
 
 // Sentinel errors the storage and HTTP layers agree on.
@@ -86,9 +88,13 @@ type Order struct {
 	OrderType     string `json:"order_type"`
 	Site          string `json:"site"`
 	// ReviewRound counts submissions; sign-offs count only in the current one.
-	ReviewRound int        `json:"review_round"`
-	CreatedAt   *time.Time `json:"created_at,omitempty"`
-	UpdatedAt   *time.Time `json:"updated_at,omitempty"`
+	ReviewRound int `json:"review_round"`
+	// Price is the unit price the customer pays, in Currency (ISO 4217);
+	// nil: not priced. The cost settlement's margin uses it.
+	Price     *money.Amount `json:"price,omitempty"`
+	Currency  string        `json:"currency,omitempty"`
+	CreatedAt *time.Time    `json:"created_at,omitempty"`
+	UpdatedAt *time.Time    `json:"updated_at,omitempty"`
 }
 
 // WorkOrder is one operation of one order on one line.

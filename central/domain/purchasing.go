@@ -616,3 +616,31 @@ func Receivers() []Role { return slices.Clone(receivers) }
 
 // Inspectors may keep inspection plans and record inspections.
 func Inspectors() []Role { return slices.Clone(inspectors) }
+
+// Proposal is what requirements planning (MRP) proposes: a purchase
+// requisition for a bought material, or a production order for an
+// in-house semi-finished product. Quantities in the material's base unit;
+// dates are days (UTC).
+type Proposal struct {
+	ID       string `json:"id"`
+	Kind     string `json:"kind"` // purchase, production
+	Material string `json:"material"`
+	Unit     string `json:"unit"`
+	Quantity Qty    `json:"quantity"`
+	NeedDate string `json:"need_date"` // when it must be there
+	OrderBy  string `json:"order_by"`  // need date − lead time, not before today
+	Supplier string `json:"supplier,omitempty"`
+	Price    Money  `json:"price"`
+	Currency string `json:"currency,omitempty"`
+	// Reason: "net requirement", "reorder point" (stock would end below it).
+	Reason   string    `json:"reason"`
+	Orders   []string  `json:"orders"`
+	Status   string    `json:"status"` // open, converted, dismissed
+	PO       string    `json:"purchase_order,omitempty"`
+	POLine   int       `json:"purchase_order_line,omitempty"`
+	RunAt    time.Time `json:"run_at"`
+	LateRisk bool      `json:"late_risk"` // the order-by date was already past
+}
+
+// MRPRoles may run requirements planning and convert its requisitions.
+func MRPRoles() []Role { return []Role{RolePlanner, RoleBuyer, RoleAdmin} }

@@ -51,5 +51,23 @@ func (s *Server) audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, list)
+	// Users by their display names (the page shows "Sam Supervisor", not "super").
+	names := map[string]string{}
+	if us, err := s.opts.Store.ListUsers(c.Request().Context()); err == nil {
+		for _, u := range us {
+			names[u.Username] = u.DisplayName
+		}
+	}
+	out := make([]auditJSON, len(list))
+	for i, a := range list {
+		out[i] = auditJSON{AuditEntry: a, ActorName: names[a.Actor]}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// auditJSON is an audit entry with its actor's display name ("" for
+// tokens, the system and removed users).
+type auditJSON struct {
+	domain.AuditEntry
+	ActorName string `json:"actor_name,omitempty"`
 }

@@ -28,8 +28,8 @@ func TestNotificationBellInChromium(t *testing.T) {
 	b.do("sign in", chromedp.Navigate(base+"/login?next=%2F"), chromedp.WaitVisible(chromedp.ID("user")),
 		chromedp.SendKeys(chromedp.ID("user"), "super"), chromedp.SendKeys(chromedp.ID("pass"), "super-demo\r"))
 	b.do("dashboard", chromedp.WaitVisible(chromedp.CSS(`section.tile[data-line="L1"]`)))
-	b.waitFor("bell in the header", `(() => { const e = document.getElementById("lw-bell"); return !!e && !e.hidden && !!e.closest("header"); })()`)
-	if b.eval(`document.querySelector("#lw-bell .count").hidden ? 0 : 1`) != 0 {
+	b.waitFor("bell in the header", `(() => { const e = document.getElementById("lw-bell"); return !!e && getComputedStyle(e).display !== "none" && !!e.closest("header"); })()`)
+	if b.eval(`getComputedStyle(document.querySelector("#lw-bell .count")).display === "none" ? 0 : 1`) != 0 {
 		t.Fatalf("the bell shows a count before anything happened: %q", b.text("#lw-bell"))
 	}
 	b.eval(`(window.__sameDocument = 1)`)
@@ -49,7 +49,7 @@ func TestNotificationBellInChromium(t *testing.T) {
 	}
 
 	// The bell polls every 5 s; allow a loaded machine more than waitFor's 10 s.
-	const shown = `(() => { const c = document.querySelector("#lw-bell .count"); return !!c && !c.hidden && c.textContent === "1"; })()`
+	const shown = `(() => { const c = document.querySelector("#lw-bell .count"); return !!c && getComputedStyle(c).display !== "none" && c.textContent === "1"; })()`
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
 		if b.eval(shown+` ? 1 : 0`) == 1 {
 			break
@@ -65,11 +65,26 @@ func TestNotificationBellInChromium(t *testing.T) {
 	if got := b.evalString(item + `.textContent`); !bytes.Contains([]byte(got), []byte("machine_down")) && !bytes.Contains([]byte(got), []byte("Machine down")) {
 		t.Errorf("panel item reads %q", got)
 	}
-	b.shoot("/tmp/bell-open.png", false)
+	if got := b.text("#lw-bell .panel header"); !bytes.Contains([]byte(got), []byte("Notifications")) {
+		t.Errorf("panel header reads %q", got)
+	}
+	saveScreenshot(t, b.ctx, "bell-en")
 	clickIn(b, "click the notification", `#lw-bell .panel .item.unread`)
-	b.waitFor("count gone after reading", `(() => { const c = document.querySelector("#lw-bell .count"); return !!c && c.hidden; })()`)
+	b.waitFor("count gone after reading", `(() => { const c = document.querySelector("#lw-bell .count"); return !!c && getComputedStyle(c).display === "none"; })()`)
 	p, err := a.NotificationStore().ListNotifications(context.Background(), notify.Filter{User: "super"})
 	if err != nil || p.Unread != 0 || len(p.Items) != 1 || p.Items[0].ReadAt == nil {
 		t.Fatalf("after the click: %+v, %v", p, err)
 	}
+
+	// In Chinese: the bell, its panel and the notice in the reader's language.
+	b.do("dashboard in zh-CN", chromedp.Navigate(base+"/?lang=zh-CN"), chromedp.WaitVisible(chromedp.CSS(`section.tile[data-line="L1"]`)))
+	b.waitFor("bell", `(() => { const e = document.getElementById("lw-bell"); return !!e && !e.hidden; })()`)
+	clickIn(b, "open the bell", `#lw-bell > button`)
+	b.waitFor("panel in Chinese", `document.querySelector("#lw-bell .panel header").textContent.includes("通知")`)
+	const read = `document.querySelector('#lw-bell .panel .item[data-kind="exception_opened"]')`
+	b.waitFor("the notice in Chinese", read+` !== null && `+read+`.textContent.includes("L1 线")`)
+	if got := b.evalString(read + `.textContent`); bytes.Contains([]byte(got), []byte("machine_down")) {
+		t.Errorf("the exception kind is not translated: %q", got)
+	}
+	saveScreenshot(t, b.ctx, "bell-zh-CN")
 }

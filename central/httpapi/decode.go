@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/money"
 )
 
 // maxJSONBytes is the largest JSON body a handler reads.
@@ -97,6 +98,9 @@ func decodeProblem(err error, want string) error {
 	if errors.As(err, &te) {
 		if te.Field == "" {
 			return invalid("body", "body must be a JSON "+want)
+		}
+		if te.Type == reflect.TypeFor[money.Amount]() {
+			return invalid(te.Field, fmt.Sprintf("%s must be an amount as a decimal string with at most 4 decimals, e.g. \"12.50\" (%s)", te.Field, te.Value))
 		}
 		kind := "value of another type"
 		switch te.Type.Kind() {

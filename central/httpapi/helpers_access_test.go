@@ -16,6 +16,7 @@ import (
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/store/costing"
 	"github.com/linewise/linewise/central/store/inventory"
 	"github.com/linewise/linewise/central/store/notifications"
 	"github.com/linewise/linewise/central/store/pgtest"
@@ -83,7 +84,7 @@ func newEnvOn(t *testing.T, driver string) *env {
 	inv := inventory.New(st.Handle())
 	e.api = New(Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), PasswordCost: 4, Inventory: inv,
 		Purchasing:    purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
-		Notifications: notifications.New(st.Handle()), Now: func() time.Time { return e.now }})
+		Notifications: notifications.New(st.Handle()), Cost: costing.New(st.Handle(), "CNY"), Now: func() time.Time { return e.now }})
 	e.srv = httptest.NewServer(e.api.Handler())
 	t.Cleanup(func() { e.api.CloseStreams(); e.srv.Close() })
 	for _, r := range domain.Roles() {

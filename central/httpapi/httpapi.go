@@ -49,6 +49,7 @@ type Store interface {
 	EventQueryStore // events.go
 	StationActionStore
 	StationReportStore // station_report.go
+	QualityStore       // quality.go
 	QuarantineStore
 }
 
@@ -97,9 +98,13 @@ type Options struct {
 	// Reports configures the OEE reports (oee.go); nil: oee.DefaultConfig,
 	// with shifts from master data only.
 	Reports *oee.Config
+	// Dashboard sets the attainment colours (dashboard.go); nil: DefaultDashboard.
+	Dashboard *DashboardConfig
 	// Notifications, when set, serves the notification centre
 	// (notifications.go).
 	Notifications NotificationStore
+	// Cost, when set, serves the cost rates and settlement (cost.go).
+	Cost CostStore
 	// Notifier tells people things (order submitted, report ready); nil:
 	// notify.Nop.
 	Notifier notify.Notifier
@@ -249,11 +254,16 @@ type activeJSON struct {
 }
 
 type lineJSON struct {
-	ID              string      `json:"id"`
-	Name            string      `json:"name"`
-	Site            string      `json:"site,omitempty"`
-	State           string      `json:"state"`
-	Reason          string      `json:"reason"`
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Site   string `json:"site,omitempty"`
+	State  string `json:"state"`
+	Reason string `json:"reason"`
+	// ReasonText is the reason as a person reads it (reports.reasons' text,
+	// or the reason as sent when it is text); ReasonUnmapped: a bare code
+	// nobody mapped, which the dashboard shows as "unmapped code 99".
+	ReasonText      string      `json:"reason_text"`
+	ReasonUnmapped  bool        `json:"reason_unmapped,omitempty"`
 	StateSince      *time.Time  `json:"state_since"`
 	LastEventAt     *time.Time  `json:"last_event_at"`
 	ActiveWorkOrder *activeJSON `json:"active_work_order"`
@@ -282,11 +292,13 @@ func (s *Server) buildLines(ctx context.Context) ([]lineJSON, error) {
 		return nil, err
 	}
 	now := s.opts.Now()
+	reasons := s.reports().Reasons
 	out := make([]lineJSON, 0, len(views))
 	for _, v := range views {
 		l := lineJSON{ID: v.ID, Name: v.Name, Site: v.Site, State: v.State, Reason: v.Reason, StateSince: v.StateSince,
 			LastEventAt: v.LastEventAt, UnattributedGood: v.UnattributedGood, UnattributedReject: v.UnattributedReject,
 			EdgeStalled: v.Stall, ClockSkewMS: v.ClockSkewMS}
+		_, l.ReasonText, l.ReasonUnmapped = reasons.Describe(v.Reason)
 		if l.State == "" {
 			l.State = wire.StateNoData // never reported: we know nothing about the machine
 		}

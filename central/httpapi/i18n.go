@@ -78,6 +78,8 @@ type catalogueDoc struct {
 	Timezone  string            `json:"timezone"` // IANA; the pages show times in it
 	Languages []string          `json:"languages"`
 	Messages  map[string]string `json:"messages"`
+	// Dashboard is the dashboard's display settings (attainment colours).
+	Dashboard DashboardConfig `json:"dashboard"`
 }
 
 func (s *Server) catalogue(c echo.Context) error {
@@ -90,7 +92,7 @@ func (s *Server) catalogue(c echo.Context) error {
 		tz = "UTC"
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-cache")
-	return c.JSON(http.StatusOK, catalogueDoc{Lang: name, Timezone: tz, Languages: i18n.Languages, Messages: i18n.Messages(name)})
+	return c.JSON(http.StatusOK, catalogueDoc{Lang: name, Timezone: tz, Languages: i18n.Languages, Messages: i18n.Messages(name), Dashboard: s.dashboardConfig()})
 }
 
 type langRequest struct {

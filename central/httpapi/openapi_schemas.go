@@ -7,15 +7,19 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/money"
+	"github.com/linewise/linewise/central/notify"
 	"github.com/linewise/linewise/central/oee"
 )
 
 // responseSchemas describes the success bodies of the report routes, made
 // from the Go types they serve, so the document cannot drift from them.
 var responseSchemas = map[string]map[string]any{
-	"GET /api/v1/lines/:id/oee":    schemaOf(reflect.TypeFor[oee.Report]()),
-	"GET /api/v1/events":           schemaOf(reflect.TypeFor[[]domain.EventRecord]()),
-	"GET /api/v1/lines/:id/totals": schemaOf(reflect.TypeFor[domain.LineTotals]()),
+	"GET /api/v1/lines/:id/oee":       schemaOf(reflect.TypeFor[oee.Report]()),
+	"GET /api/v1/events":              schemaOf(reflect.TypeFor[[]domain.EventRecord]()),
+	"GET /api/v1/lines/:id/totals":    schemaOf(reflect.TypeFor[domain.LineTotals]()),
+	"GET /api/v1/orders/:number/cost": schemaOf(reflect.TypeFor[domain.CostSheet]()),
+	"GET /api/v1/notifications":       schemaOf(reflect.TypeFor[notify.Page]()),
 }
 
 // queryParams lists the query parameters of routes that take them.
@@ -34,6 +38,14 @@ var queryParams = map[string][]queryParam{
 		{"date", "date", "the plant day, or the day the shift starts on (plant time zone); default: the current one"},
 		{"shift", "", "the shift's name or start HH:MM (with period=shift and date)"},
 		{"class", "", "only these classes, comma-separated: run, breakdown, small_stop, idle, setup, planned_stop, no_data"},
+	},
+	"GET /api/v1/notifications": {
+		{"unread", "", "true: only unread ones"},
+		{"limit", "", "1-200 (20)"},
+		{"cursor", "", "the next of the previous page"},
+	},
+	"GET /api/v1/notify/deliveries": {
+		{"limit", "", "1-1000 (100)"},
 	},
 	"GET /api/v1/reports/daily": {
 		{"date", "date", "the plant day (each line's time zone); default: the current one"},
@@ -87,6 +99,8 @@ func schemaOf(t reflect.Type) map[string]any {
 		s = map[string]any{"type": "number", "description": "seconds"}
 	case t == rawType:
 		s = map[string]any{"type": "object"}
+	case t == reflect.TypeFor[money.Amount]():
+		s = map[string]any{"type": "string", "pattern": `^[+-]?[0-9]*(\.[0-9]{1,4})?$`, "description": "a decimal amount of money (at most 4 decimals), e.g. \"12.50\""}
 	default:
 		switch t.Kind() {
 		case reflect.Bool:

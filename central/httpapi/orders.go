@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/money"
 )
 
 // OrderStore is what the order, station and traveler handlers need.
@@ -171,6 +172,10 @@ type createOrderRequest struct {
 	Customer  string `json:"customer"`
 	OrderType string `json:"order_type"`
 	Site      string `json:"site"`
+	// Price is the unit price as a decimal string ("12.50") in Currency
+	// (ISO 4217); both or neither.
+	Price    *money.Amount `json:"price"`
+	Currency string        `json:"currency"`
 }
 
 func (s *Server) createOrder(c echo.Context) error {
@@ -179,7 +184,11 @@ func (s *Server) createOrder(c echo.Context) error {
 		return err
 	}
 	o := domain.Order{Number: req.Number, ProductCode: req.Product, Quantity: req.Quantity, Unit: req.Unit,
-		Priority: req.Priority, CustomerRef: req.CustomerRef, Customer: req.Customer, OrderType: req.OrderType, Site: req.Site}
+		Priority: req.Priority, CustomerRef: req.CustomerRef, Customer: req.Customer, OrderType: req.OrderType, Site: req.Site,
+		Price: req.Price, Currency: req.Currency}
+	if err := checkPrice(o.Price, o.Currency); err != nil {
+		return err
+	}
 	if req.Due != "" {
 		due, err := parseTime("due", req.Due)
 		if err != nil {
@@ -503,4 +512,23 @@ func (s *Server) deleteOrder(c echo.Context) error {
 		return staleOr(err, "order "+c.Param("number"))
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// checkPrice: a price needs its currency and a currency its price; a price
+// is not negative.
+func checkPrice(p *money.Amount, currency string) error {
+	switch {
+	case p == nil && currency != "":
+		return invalid("price", "price is required with currency")
+	case p == nil:
+		return nil
+	case currency == "":
+		return invalid("currency", "currency is required with price (ISO 4217, e.g. CNY)")
+	case *p < 0:
+		return invalid("price", "price must not be negative")
+	}
+	if err := money.ValidCurrency(currency); err != nil {
+		return invalid("currency", "currency "+err.Error())
+	}
+	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/planning"
 	"github.com/linewise/linewise/central/store"
+	"github.com/linewise/linewise/central/store/costing"
 	"github.com/linewise/linewise/central/store/inventory"
 	"github.com/linewise/linewise/central/store/notifications"
 	"github.com/linewise/linewise/central/store/purchasing"
@@ -97,7 +98,7 @@ func fullServer(t *testing.T) *httpapi.Server {
 	inv := inventory.New(st.Handle())
 	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inv,
 		Purchasing:    purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
-		Notifications: notifications.New(st.Handle())})
+		Notifications: notifications.New(st.Handle()), Cost: costing.New(st.Handle(), "CNY")})
 	api.EnableSchedule(svc)
 	return api
 }

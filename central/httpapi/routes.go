@@ -149,6 +149,7 @@ func (s *Server) registerRoutes() {
 	s.handle(post, "/api/v1/stations/:id/scrap", s.stationScrap, Authenticated, "record scrapped parts with a reason", floor...)
 	s.lineScoped(post, "/api/v1/stations/:id/scrap")
 	s.registerStationReports() // station_report.go
+	s.registerQuality()        // quality.go
 
 	s.handle(get, "/work-orders/:id/traveler", s.traveler, Authenticated, "printable traveler with the work order's barcode as Code 128 and QR code (HTML)", anyRole...)
 	s.handle(get, "/api/openapi.json", s.openapi, Open, "this API as OpenAPI 3")
@@ -162,6 +163,7 @@ func (s *Server) registerRoutes() {
 	s.registerOEE()           // oee.go
 	s.registerStoredReports() // storedreports.go
 	s.registerNotifications() // notifications.go
+	s.registerCost()          // cost.go
 	s.registerPages()
 }
 

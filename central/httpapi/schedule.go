@@ -47,6 +47,9 @@ func (s *Server) EnableSchedule(p Planner) {
 	s.handle(post, "/api/v1/schedule/proposals/:id/reject", h.reject, Authenticated, "reject a proposal; nothing changes", planning...)
 	s.handle(post, "/api/v1/orders/:number/rush", h.rush, Authenticated,
 		"propose inserting an order with a new priority and due date, with its impact report", planning...)
+	if sp, ok := p.(ScenarioPlanner); ok {
+		s.enableScenarios(sp)
+	}
 }
 
 type scheduleHandlers struct{ p Planner }

@@ -192,6 +192,9 @@ func (s *Server) scanWorkOrder(c echo.Context, st domain.Station, code string, a
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refuseOnHold(c, w, "code"); err != nil {
+		return nil, err
+	}
 	rec, err := s.opts.Store.GetOrderRecord(ctx, w.OrderNumber)
 	if err != nil {
 		return nil, err
@@ -271,6 +274,9 @@ func (s *Server) completeAt(c echo.Context, st domain.Station, actor domain.Acto
 	if err != nil {
 		return nil, err
 	}
+	if err := s.refuseOnHold(c, w, "work_order"); err != nil {
+		return nil, err
+	}
 	ctx := c.Request().Context()
 	now := s.opts.Now()
 	if w.Status == domain.StatusInProgress {
@@ -334,6 +340,9 @@ func (s *Server) stationScrap(c echo.Context) error {
 	return s.stationOnce(c, "scrap", req.ClientID, "", func() (any, error) {
 		w, err := s.stationWorkOrder(c, st, req.WorkOrder)
 		if err != nil {
+			return nil, err
+		}
+		if err := s.refuseOnHold(c, w, "work_order"); err != nil {
 			return nil, err
 		}
 		switch w.Status {

@@ -145,6 +145,9 @@ func (s *Server) stationOutput(c echo.Context) error {
 			return nil, &Problem{Status: http.StatusConflict, Field: "work_order",
 				Detail: "work order " + w.ID + " is " + string(w.Status) + ", not running: scan it to start or resume it, then report"}
 		}
+		if err := s.refuseOnHold(c, w, "work_order"); err != nil {
+			return nil, err
+		}
 		r := domain.StationReport{ClientID: strings.TrimSpace(req.ClientID), Station: st.ID, Line: st.LineID, WorkOrder: w.ID,
 			Kind: domain.ReportOutput, Good: req.Good, Reject: req.Scrap, Reason: req.Reason}
 		ev := wire.Event{Type: wire.TypeCount, Count: &wire.Count{Counter: "manual " + st.ID, Good: req.Good, Reject: req.Scrap}}

@@ -102,3 +102,18 @@ func (d *Dur) UnmarshalJSON(b []byte) error {
 
 // Seconds is d in seconds.
 func (d Dur) Seconds() float64 { return time.Duration(d).Seconds() }
+
+// Describe is how a line's current stop reason reads on the dashboard:
+// the mapped text (reports.reasons), else the reason as sent when it is
+// text; a bare code that nobody mapped gives unmapped true and no text (the
+// page says "unmapped code 99" in its language).
+func (m ReasonMap) Describe(reason string) (code, text string, unmapped bool) {
+	if strings.TrimSpace(reason) == "" {
+		return "", "", false
+	}
+	r := m.resolve(reason)
+	if r.Label == "unmapped code "+r.Code {
+		return r.Code, "", true
+	}
+	return r.Code, r.Label, false
+}

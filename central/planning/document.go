@@ -20,7 +20,9 @@ type planDoc struct {
 	Orders []docOrder     `json:"orders"`
 	Score  schedule.Score `json:"score"`
 	Rule   string         `json:"rule,omitempty"`
-	Iters  int            `json:"iterations,omitempty"`
+	// RushLine: a scenario held the rush order to this line.
+	RushLine string `json:"rush_line,omitempty"`
+	Iters    int    `json:"iterations,omitempty"`
 }
 
 type docOp struct {

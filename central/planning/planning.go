@@ -68,6 +68,18 @@ type Options struct {
 	Store  Store
 	Log    *slog.Logger
 	Now    func() time.Time // default time.Now
+	// Materials, if set, says when open work's material arrives; an
+	// operation is then planned to start no earlier.
+	Materials MaterialTimes
+}
+
+// MaterialTimes says when the components of open work are there (from the
+// inventory's availability and the open purchase orders' expected
+// arrivals), so that no operation is planned to start before them.
+type MaterialTimes interface {
+	// MaterialReady returns, per work order id, when its material is all
+	// there; work it leaves out needs nothing that is missing.
+	MaterialReady(ctx context.Context, work []domain.PlanWork, now time.Time) (map[string]time.Time, error)
 }
 
 // Service plans. It is safe for concurrent use; scheduler runs are
@@ -79,6 +91,8 @@ type Service struct {
 	now   func() time.Time
 	loc   *time.Location
 	solve sync.Mutex
+
+	materials MaterialTimes
 
 	poke chan struct{}
 	mu   sync.Mutex
@@ -101,7 +115,7 @@ func New(o Options) (*Service, error) {
 		o.Now = time.Now
 	}
 	loc, _ := time.LoadLocation(o.Config.Timezone) // validated
-	return &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, loc: loc, poke: make(chan struct{}, 1),
+	return &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, loc: loc, poke: make(chan struct{}, 1), materials: o.Materials,
 		seen: map[string]lineSeen{}}, nil
 }
 
@@ -245,7 +259,17 @@ func (s *Service) Propose(ctx context.Context, r Request) (*Proposal, error) {
 	if err != nil {
 		return nil, err
 	}
+	var arrivals map[string]time.Time
+	if s.materials != nil {
+		if arrivals, err = s.materials.MaterialReady(ctx, work, now); err != nil {
+			return nil, fmt.Errorf("planning: material arrivals: %w", err)
+		}
+	}
 	b := s.build(now, work, lines, mc, cur.plan(), r.rush)
+	b.materialBounds(arrivals)
+	if r.rush != nil && r.rush.Line != "" && b.rushOnLine == 0 {
+		return nil, domain.Invalid("line", "line %s is eligible for no operation of order %s", r.rush.Line, r.rush.Order)
+	}
 	if len(b.p.Orders) == 0 {
 		return nil, fmt.Errorf("planning: there is no open work to plan: %w", domain.ErrConflict)
 	}
@@ -254,6 +278,9 @@ func (s *Service) Propose(ctx context.Context, r Request) (*Proposal, error) {
 		return nil, err
 	}
 	doc := fromPlan(b, pl)
+	if r.rush != nil {
+		doc.RushLine = r.rush.Line
+	}
 	diff := diffDocs(cur, doc)
 	planJSON, err := json.Marshal(doc)
 	if err != nil {

@@ -20,6 +20,9 @@ type rushSpec struct {
 	Order    string
 	Priority *int
 	Due      *time.Time
+	// Line, if set, is where the order's operations run wherever it is
+	// eligible (a scenario: "insert the rush on L1").
+	Line string
 }
 
 // orderInfo is what a plan document keeps about an order.
@@ -33,10 +36,12 @@ type orderInfo struct {
 // built is a scheduling problem with the way back from its steps (1-based
 // indexes into the open work orders of an order) to work orders.
 type built struct {
-	p      *schedule.Problem
-	steps  map[string][]domain.PlanWork // by order, in step order
-	orders map[string]orderInfo
-	names  map[string]string // line id → name
+	p     *schedule.Problem
+	steps map[string][]domain.PlanWork // by order, in step order
+	// rushOnLine counts the rush order's operations held to rush.Line
+	rushOnLine int
+	orders     map[string]orderInfo
+	names      map[string]string // line id → name
 }
 
 // work returns the work order of order's 1-based step, or nil.
@@ -198,6 +203,15 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 					el = append(el, schedule.Eligible{Line: alt, Duration: d})
 				}
 			}
+			if rush != nil && rush.Order == n && rush.Line != "" {
+				for _, e := range el {
+					if e.Line == rush.Line {
+						el = []schedule.Eligible{e}
+						b.rushOnLine++
+						break
+					}
+				}
+			}
 			o.Ops = append(o.Ops, schedule.Operation{Family: family(w), Eligible: el})
 		}
 		p.Orders = append(p.Orders, o)
@@ -205,6 +219,24 @@ func (s *Service) build(now time.Time, work []domain.PlanWork, lines []domain.Li
 	p.Frozen = s.frozen(now, b, current, down)
 	b.p = p
 	return b
+}
+
+// materialBounds makes every operation whose material arrives after now
+// start no earlier than its arrival.
+func (b *built) materialBounds(arrivals map[string]time.Time) {
+	if len(arrivals) == 0 {
+		return
+	}
+	for i := range b.p.Orders {
+		o := &b.p.Orders[i]
+		for k := range o.Ops {
+			if w := b.work(o.ID, k+1); w != nil {
+				if at, ok := arrivals[w.WorkOrderID]; ok && at.After(b.p.Now) {
+					o.Ops[k].NotBefore = at.UTC()
+				}
+			}
+		}
+	}
 }
 
 // family is the changeover family w plans as: its product's family, else

@@ -191,12 +191,17 @@ func compile(p *Problem) *model {
 			m.elig = append(m.elig, es)
 			m.jobPred = append(m.jobPred, prev)
 			m.jobSucc = append(m.jobSucc, -1)
+			rv := int64(0)
+			if prev < 0 {
+				rv = r
+			}
+			if !op.NotBefore.IsZero() {
+				rv = max(rv, m.t(op.NotBefore)) // material arrival
+			}
 			if prev >= 0 {
 				m.jobSucc[prev] = v
-				m.ready = append(m.ready, 0)
-			} else {
-				m.ready = append(m.ready, r)
 			}
+			m.ready = append(m.ready, rv)
 			m.work[oi] += minD
 			prev = v
 			m.lastOp[oi] = v

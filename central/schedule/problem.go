@@ -45,6 +45,9 @@ type Eligible struct {
 type Operation struct {
 	Family   string
 	Eligible []Eligible
+	// NotBefore: the operation (not its setup) starts no earlier, e.g.
+	// when the material it needs arrives. Zero means no such bound.
+	NotBefore time.Time
 }
 
 // Order is a production order: operations in routing sequence.

@@ -2,10 +2,12 @@ package schedule_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/linewise/linewise/central/schedule"
+	"github.com/linewise/linewise/central/schedule/check"
 )
 
 // stopCase plans a plant-like instance, then a day later stops line L03
@@ -135,5 +137,54 @@ func TestRepairNeverMovesFrozenWork(t *testing.T) {
 		if inProgress == 0 {
 			t.Fatal("fixture has no work in progress at now")
 		}
+	}
+}
+
+// A material arrival delays exactly the operations that need it: A's
+// second step waits for its material; it and only it starts later, at
+// the arrival, and the checker holds the arrival.
+func TestMaterialArrivalDelaysOnlyWhatNeedsIt(t *testing.T) {
+	op := func(line string, d time.Duration) schedule.Operation {
+		return schedule.Operation{Eligible: []schedule.Eligible{{Line: line, Duration: d}}}
+	}
+	due := t0.Add(72 * time.Hour)
+	p := &schedule.Problem{Now: t0, Horizon: t0.Add(96 * time.Hour), Lines: []schedule.Line{{ID: "L1"}, {ID: "L2"}, {ID: "L3"}},
+		Orders: []schedule.Order{
+			{ID: "A", Weight: 1, Due: due, Ops: []schedule.Operation{op("L1", time.Hour), op("L2", time.Hour), op("L3", time.Hour)}},
+			{ID: "B", Weight: 1, Due: due, Ops: []schedule.Operation{op("L1", time.Hour), op("L2", 2*time.Hour)}},
+			{ID: "C", Weight: 1, Due: due, Ops: []schedule.Operation{op("L2", time.Hour), op("L3", time.Hour)}},
+		}}
+	before, err := schedule.Solve(context.Background(), p, schedule.Options{MaxIterations: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, p, before)
+	arrival := t0.Add(10 * time.Hour)
+	q := *p
+	q.Orders = append([]schedule.Order(nil), p.Orders...)
+	q.Orders[0].Ops = append([]schedule.Operation(nil), p.Orders[0].Ops...)
+	q.Orders[0].Ops[1].NotBefore = arrival
+	after, err := schedule.Solve(context.Background(), &q, schedule.Options{MaxIterations: 200, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, &q, after)
+	if got := after.Op("A", 2); !got.Start.Equal(arrival) {
+		t.Fatalf("A step 2 starts %s, its material arrives %s", got.Start.Format("15:04"), arrival.Format("15:04"))
+	}
+	if got := after.Op("A", 3); !got.Start.Equal(arrival.Add(time.Hour)) {
+		t.Fatalf("A step 3 starts %s, right after step 2 would be %s", got.Start.Format("15:04"), arrival.Add(time.Hour).Format("15:04"))
+	}
+	for _, b := range before.Ops {
+		if b.Order == "A" && b.Step >= 2 {
+			continue
+		}
+		if got := after.Op(b.Order, b.Step); got.Start.After(b.Start) {
+			t.Errorf("%s step %d starts %s, was %s: it does not need the material", b.Order, b.Step, got.Start.Format("15:04"), b.Start.Format("15:04"))
+		}
+	}
+	// a plan that ignores the arrival is refused, naming it
+	if err := check.Check(&q, before); err == nil || !strings.Contains(err.Error(), "material") {
+		t.Fatalf("the checker accepts a start before the material arrives: %v", err)
 	}
 }

@@ -250,3 +250,9 @@ func (s *Store) runWorkOrderDoneHooks(ctx context.Context, tx *sql.Tx, w domain.
 	}
 	return nil
 }
+
+// Settlement is the order's quantity and time settlement computed in q's
+// transaction at now (see domain.Settle), for sub-packages that price it.
+func (q Q) Settlement(ctx context.Context, number string, now time.Time) (domain.Settlement, error) {
+	return q.s.settle(ctx, q.q, number, now)
+}

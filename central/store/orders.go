@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/money"
 )
 
 // fullOrderColumns reads an order with the lifecycle columns of migration 2.
@@ -19,7 +20,7 @@ const fullOrderColumns = `o.number, o.product_code, p.name, o.quantity, o.due_at
 	COALESCE((SELECT w.good FROM work_orders w WHERE w.order_number = o.number AND w.status <> 'cancelled' ORDER BY w.operation_seq DESC, w.id DESC LIMIT 1), 0),
 	COALESCE((SELECT SUM(w.reject) FROM work_orders w WHERE w.order_number = o.number), 0),
 	o.unit, o.customer_ref, o.order_type, o.site, o.review_round, o.created_at, o.updated_at,
-	COALESCE(o.customer_code, ''), COALESCE(cu.name, ''), COALESCE(cu.grade, '')
+	COALESCE(o.customer_code, ''), COALESCE(cu.name, ''), COALESCE(cu.grade, ''), o.price, o.price_currency
 	FROM orders o JOIN products p ON p.code = o.product_code LEFT JOIN customers cu ON cu.code = o.customer_code`
 
 func scanFullOrder(sc interface{ Scan(...any) error }) (domain.Order, error) {
@@ -27,10 +28,15 @@ func scanFullOrder(sc interface{ Scan(...any) error }) (domain.Order, error) {
 	var due sql.NullInt64
 	var status string
 	var created, updated int64
+	var price sql.NullInt64
 	err := sc.Scan(&o.Number, &o.ProductCode, &o.ProductName, &o.Quantity, &due, &o.Priority, &status, &o.Good, &o.Reject,
 		&o.Unit, &o.CustomerRef, &o.OrderType, &o.Site, &o.ReviewRound, &created, &updated,
-		&o.Customer, &o.CustomerName, &o.CustomerGrade)
+		&o.Customer, &o.CustomerName, &o.CustomerGrade, &price, &o.Currency)
 	o.Due, o.Status = fromNull(due), domain.OrderStatus(status)
+	if price.Valid {
+		p := money.Amount(price.Int64)
+		o.Price = &p
+	}
 	if created != 0 {
 		t := fromNanos(created)
 		o.CreatedAt = &t
@@ -123,10 +129,10 @@ func (s *Store) CreateDraftOrder(ctx context.Context, o domain.Order, actor doma
 	now := s.now()
 	o.Status = domain.StatusDraft
 	_, err = tx.ExecContext(ctx, s.q(`INSERT INTO orders (number, product_code, quantity, due_at, priority, status, created_at,
-			unit, customer_ref, order_type, site, review_round, updated_at, customer_code)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`),
+			unit, customer_ref, order_type, site, review_round, updated_at, customer_code, price, price_currency)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)`),
 		o.Number, o.ProductCode, o.Quantity, nullNanos(o.Due), o.Priority, string(o.Status), nanos(now),
-		o.Unit, o.CustomerRef, o.OrderType, o.Site, nanos(now), nullString(o.Customer))
+		o.Unit, o.CustomerRef, o.OrderType, o.Site, nanos(now), nullString(o.Customer), nullPrice(o.Price), o.Currency)
 	if isUnique(err) {
 		return o, &domain.FieldError{Field: "number", Rule: fmt.Sprintf("%s already exists", o.Number), Conflict: true}
 	}
@@ -247,10 +253,10 @@ func (s *Store) changeOrderTx(ctx context.Context, tx *sql.Tx, number string, ac
 	now := s.now()
 	o := after.Order
 	res, err := tx.ExecContext(ctx, s.q(`UPDATE orders SET quantity = ?, due_at = ?, priority = ?, status = ?, unit = ?,
-			customer_ref = ?, order_type = ?, site = ?, review_round = ?, updated_at = ?
+			customer_ref = ?, order_type = ?, site = ?, review_round = ?, updated_at = ?, price = ?, price_currency = ?
 		WHERE number = ? AND status = ?`),
 		o.Quantity, nullNanos(o.Due), o.Priority, string(o.Status), o.Unit, o.CustomerRef, o.OrderType, o.Site,
-		o.ReviewRound, nanos(now), number, string(before.Status))
+		o.ReviewRound, nanos(now), nullPrice(o.Price), o.Currency, number, string(before.Status))
 	if err != nil {
 		return before, result, fmt.Errorf("store: change order %s: %w", number, err)
 	}
@@ -479,4 +485,12 @@ func (s *Store) SearchOrders(ctx context.Context, f domain.OrderFilter) ([]domai
 		out = append(out, o)
 	}
 	return out, rows.Err()
+}
+
+// nullPrice stores an unpriced order's price as NULL.
+func nullPrice(p *money.Amount) sql.NullInt64 {
+	if p == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: int64(*p), Valid: true}
 }

@@ -53,6 +53,10 @@ func (s *Store) claimStationReportOnce(ctx context.Context, r domain.StationRepo
 		r.EdgeID, int64(r.Seq), r.ClientID, r.Station, r.Line, r.WorkOrder, r.Kind, r.Good, r.Reject, r.State, r.Reason, r.Actor, nanos(r.At)); err != nil {
 		return r, false, fmt.Errorf("store: station report at %s: %w", r.Station, err)
 	}
+	// A qc event's inspection is audited itself (RecordInspection).
+	if r.Kind == "qc" {
+		return r, true, tx.Commit()
+	}
 	entity, id := "line", r.Line
 	if r.WorkOrder != "" {
 		entity, id = "work_order", r.WorkOrder

@@ -10,6 +10,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -39,6 +40,12 @@ type Store interface {
 	Inspect(ctx context.Context, receiptID string, r pstore.InspectionRequest, actor domain.Actor) (domain.Inspection, error)
 	GetInspection(ctx context.Context, receiptID string) (domain.Inspection, error)
 	ListReturns(ctx context.Context, supplier, status string) ([]domain.SupplierReturn, error)
+	RunMRP(ctx context.Context, actor domain.Actor) ([]domain.Proposal, error)
+	ListProposals(ctx context.Context, kind, status string) ([]domain.Proposal, error)
+	ConvertRequisitions(ctx context.Context, ids []string, actor domain.Actor) ([]domain.PurchaseOrder, error)
+	DismissProposal(ctx context.Context, id, reason string, actor domain.Actor) error
+	Scorecards(ctx context.Context, code string, from, to time.Time) ([]pstore.Scorecard, error)
+	Trend(ctx context.Context, code string, from, to time.Time) ([]pstore.Scorecard, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -86,12 +93,19 @@ func Routes(d Deps) []Route {
 		{post, "/api/v1/receipts/:id/inspection", "incoming inspection (IQC) of a pending receipt: results [{characteristic, values}] per the material's plan (sample size, physical bounds), decision accept | accept_with_deviation | reject, reason, to; accept releases the lot to stock, reject blocks it and opens a return to the supplier (audited)", domain.Inspectors(), a.inspect},
 		{get, "/api/v1/inspection-plans/:material", "a material's incoming inspection plan: required, sample_size, characteristics [{name, unit, lower, upper, physical_min, physical_max}]", nil, a.getPlan},
 		{put, "/api/v1/inspection-plans/:material", "replace a material's incoming inspection plan (audited)", domain.Inspectors(), a.putPlan},
+		{post, "/api/v1/mrp/run", "requirements planning: explode the BOMs of approved, scheduled, released and running orders level by level against usable stock, allocations of other orders, open purchase order lines, safety stock and reorder points; proposes purchase requisitions (preferred supplier, MOQ, multiple, lead time) and production orders for in-house semi-finished products, replacing the last run's open ones (audited)", domain.MRPRoles(), a.runMRP},
+		{get, "/api/v1/requisitions", "MRP's proposals by need date; filters kind (purchase, production), status (open, converted, dismissed)", nil, a.listProposals},
+		{post, "/api/v1/requisitions/convert", "turn open purchase requisitions {requisitions: [id]} into draft purchase orders, one per supplier, at the supplier's price (audited)", domain.MRPRoles(), a.convert},
+		{post, "/api/v1/requisitions/:id/dismiss", "set an open proposal aside with a reason (audited)", domain.MRPRoles(), a.dismiss},
+		{get, "/api/v1/scorecards", "every supplier's scorecard over from..to (dates; default the last 365 days): receipts on time %, inspected lots accepted %, price variance paid vs listed", nil, a.scorecards},
+		{get, "/api/v1/suppliers/:code/scorecard", "a supplier's scorecard per month over from..to (default the last 12 months): the trend", nil, a.trend},
 		{get, "/api/v1/supplier-returns", "returns to suppliers opened by rejected lots; filters supplier, status (open, shipped)", nil, a.listReturns},
 	}
 	for _, act := range domain.POActions() {
 		rs = append(rs, Route{post, "/api/v1/purchase-orders/:number/" + string(act), poActionSummary[act], domain.POActionRoles(act), a.act(act)})
 	}
 	for _, f := range []string{"csv", "xlsx"} {
+		rs = append(rs, Route{get, "/api/v1/exports/scorecards." + f, "supplier scorecards as " + f + ", same period as /api/v1/scorecards", nil, a.exportScorecards(f)})
 		rs = append(rs, Route{get, "/api/v1/exports/purchase-orders." + f, "purchase order lines as " + f + ", same filters as /api/v1/purchase-orders", nil, a.exportPOs(f)})
 	}
 	return rs

@@ -15,6 +15,7 @@
   const when = iso => window.lwI18n && window.lwI18n.dateTime ? window.lwI18n.dateTime(iso) : new Date(iso).toLocaleString();
   const css = document.createElement("style");
   css.textContent = `
+  #lw-bell[hidden], #lw-bell [hidden] { display:none !important; }
   #lw-bell { position:relative; display:inline-block; margin-right:10px; vertical-align:middle; }
   #lw-bell > button { font:inherit; font-size:15px; line-height:1; padding:3px 9px; border-radius:14px; border:1px solid #30363d; background:#21262d; color:#e6e8eb; cursor:pointer; }
   #lw-bell .count { display:inline-block; min-width:16px; margin-left:4px; padding:1px 5px; border-radius:9px; background:#f85149; color:#fff; font-size:12px; font-weight:600; text-align:center; }
@@ -73,8 +74,17 @@
     btn.title = n ? title + " · " + t("bell.unread", { n }, n + " unread") : title;
     btn.setAttribute("aria-label", btn.title);
   }
+  // A notice's title in the reader's language: its key with its vars, an
+  // exception kind named as the dashboard names it.
   function text(n) {
-    return n.title_key ? t(n.title_key, n.vars || {}, n.title) : n.title;
+    if (!n.title_key) return n.title;
+    const vars = Object.assign({}, n.vars || {});
+    if (vars.kind) {
+      const k = "exc.kind." + vars.kind;
+      const name = window.lwI18n ? window.lwI18n.t(k) : "";
+      if (name && name !== k) vars.kind = name;
+    }
+    return t(n.title_key, vars, n.title);
   }
   function drawPanel() {
     panel.textContent = "";

@@ -9,6 +9,7 @@
 //   lwI18n.date/time/dateTime(x)  plant-local (catalogue's time zone)
 //   lwI18n.num(n, digits), lwI18n.pct(v, digits), lwI18n.dur(seconds)
 //   lwI18n.switcher()     a <select> that changes the language
+//   lwI18n.dashboard()    the dashboard settings (attainment colours)
 //   lwI18n.ready          a promise, resolved once the catalogue is in;
 //                         then the document gets an "lw-i18n" event.
 "use strict";
@@ -19,6 +20,7 @@
   let lang = html.lang || "en";
   if (asked && /^(en|zh-CN)$/.test(asked)) lang = asked;
   let messages = {}, tz = "UTC", languages = ["en", "zh-CN"], loaded = false;
+  let dashboard = { attainment_good: 95, attainment_warn: 85 };
 
   const num = (n, digits) => {
     if (n === null || n === undefined || n === "" || isNaN(Number(n))) return "—";
@@ -107,7 +109,7 @@
 
   const ready = fetch("/i18n/" + encodeURIComponent(lang) + ".json", { credentials: "same-origin", headers: { "Accept": "application/json" } })
     .then(r => r.ok ? r.json() : Promise.reject(new Error("catalogue " + lang + ": HTTP " + r.status)))
-    .then(doc => { messages = doc.messages || {}; tz = doc.timezone || "UTC"; languages = doc.languages || languages; })
+    .then(doc => { messages = doc.messages || {}; tz = doc.timezone || "UTC"; languages = doc.languages || languages; dashboard = doc.dashboard || dashboard; })
     .catch(e => console.error(e))
     .then(() => {
       loaded = true;
@@ -117,6 +119,6 @@
       return lang;
     });
 
-  window.lwI18n = { ready, t, apply, lang: () => lang, timezone: () => tz, num, pct, date, time, dateTime, isoDate, dur, ago, setLang, switcher };
+  window.lwI18n = { ready, t, apply, lang: () => lang, timezone: () => tz, dashboard: () => dashboard, num, pct, date, time, dateTime, isoDate, dur, ago, setLang, switcher };
   window.t = t;
 })();

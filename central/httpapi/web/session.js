@@ -19,6 +19,10 @@
     { path: "/api/openapi.json", key: "nav.api", roles: null },
   ];
   const el = document.getElementById("session");
+  const style = document.createElement("style");
+  style.textContent = "select.lang-switch { font:inherit; font-size:0.8125rem; padding:2px 6px; border-radius:4px; border:1px solid #30363d; background:#21262d; color:#e6e8eb; }" +
+    " #nav a[aria-current=page] { color:#e6e8eb; }";
+  document.head.append(style);
   const here = () => location.pathname + location.search;
   const login = () => { location.href = "/login?next=" + encodeURIComponent(here()); };
   const kiosk = document.documentElement.dataset.kiosk === "1";
@@ -30,6 +34,12 @@
     document.head.append(s);
   });
   const t = (k, v) => window.lwI18n ? window.lwI18n.t(k, v) : k;
+  // The notification bell (bell.js) sits in every page header beside this corner.
+  if (!window.lwBell && !document.querySelector('script[src="/assets/bell.js"]')) {
+    const b = document.createElement("script");
+    b.src = "/assets/bell.js";
+    document.head.append(b);
+  }
 
   function visible(p) {
     if (kiosk) return !!p.kiosk;

@@ -27,6 +27,7 @@ const (
 	Duration    Kind = "duration"    // end − start is not the duration on that line
 	Routing     Kind = "routing"     // a step starts before the previous step ended
 	Release     Kind = "release"     // starts before release or before now
+	Material    Kind = "material"    // starts before its NotBefore (material arrival)
 	Calendar    Kind = "calendar"    // setup+operation not inside one working window
 	Unavailable Kind = "unavailable" // setup+operation overlaps an unavailability window
 	Overlap     Kind = "overlap"     // two operations (with setups) overlap on a line
@@ -128,6 +129,9 @@ func Violations(p *schedule.Problem, pl *schedule.Plan) []Violation {
 		}
 		if !o.Release.IsZero() && op.Start.Before(o.Release) {
 			bad(Release, op, "starts before the order's release")
+		}
+		if !spec.NotBefore.IsZero() && op.Start.Before(spec.NotBefore) {
+			bad(Material, op, "starts before %s, when its material arrives", spec.NotBefore.Format(time.RFC3339))
 		}
 		l := lines[op.Line]
 		if len(l.Calendar) > 0 && !insideOne(merged(l.Calendar), op.SetupStart, op.End) {
