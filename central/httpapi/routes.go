@@ -164,6 +164,7 @@ func (s *Server) registerRoutes() {
 	s.registerStoredReports() // storedreports.go
 	s.registerNotifications() // notifications.go
 	s.registerCost()          // cost.go
+	s.registerOrderDesk()     // orderdesk.go
 	s.registerPages()
 }
 
