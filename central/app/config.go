@@ -63,7 +63,8 @@ type Config struct {
 	// each, technical coordination and escalation (domain.ReviewPolicy).
 	Review domain.ReviewPolicy `yaml:"review"`
 	// SignIn limits wrong guesses at sign-in, password change and badge
-	// scans (see throttle.Config); counted in memory per replica.
+	// scans (see throttle.Config); counted in memory on SQLite, in the
+	// database on PostgreSQL (shared by replicas).
 	SignIn throttle.Config `yaml:"sign_in"`
 	// EdgeAuth limits failed edge credentials at HTTPS ingest and heartbeat
 	// and at the embedded broker's CONNECT (see throttle.EdgeGuard).

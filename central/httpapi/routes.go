@@ -166,6 +166,7 @@ func (s *Server) registerRoutes() {
 	s.registerNotifications() // notifications.go
 	s.registerCost()          // cost.go
 	s.registerReviews()       // reviews.go
+	s.registerOrderDesk()     // orderdesk.go
 	s.registerPages()
 }
 
