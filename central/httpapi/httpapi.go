@@ -51,6 +51,7 @@ type Store interface {
 	StationReportStore // station_report.go
 	QualityStore       // quality.go
 	QuarantineStore
+	SavedViewStore // orderdesk.go
 }
 
 // Options configure a Server. Store, Hub and Log are required.
