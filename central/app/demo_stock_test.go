@@ -39,7 +39,9 @@ func TestDemoStockRunsShort(t *testing.T) {
 				t.Fatalf("seed: %v %v", seeded, err)
 			}
 			inv := inventory.New(st.Handle())
-			svc, err := exceptions.New(exceptions.Options{Config: exceptions.DefaultConfig(), Store: st, Materials: inv,
+			cfg := exceptions.DefaultConfig()
+			cfg.MaterialShortEvery = 0 // each evaluation projects: the clock stands still here
+			svc, err := exceptions.New(exceptions.Options{Config: cfg, Store: st, Materials: inv,
 				Now: func() time.Time { return start.Add(3 * time.Minute) }})
 			if err != nil {
 				t.Fatal(err)
@@ -150,5 +152,14 @@ func TestMaterialShortHorizonKey(t *testing.T) {
 	}
 	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), ":2: exceptions.material_short_horizon: must not be negative") {
 		t.Errorf("negative horizon: %v", err)
+	}
+	if d := DefaultConfig().Exceptions.MaterialShortEvery; d != 5*time.Second {
+		t.Errorf("default material_short_every %v", d)
+	}
+	if err := os.WriteFile(path, []byte("exceptions:\n  material_short_every: -1s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadConfig(path); err == nil || !strings.Contains(err.Error(), ":2: exceptions.material_short_every: must not be negative") {
+		t.Errorf("negative material_short_every: %v", err)
 	}
 }

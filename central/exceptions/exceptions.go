@@ -65,6 +65,11 @@ type Config struct {
 	// remaining need raises material_short, resolved when stock covers it.
 	// 0 turns the automatic rule off (the manual button stays).
 	MaterialShortHorizon time.Duration `yaml:"material_short_horizon"`
+	// MaterialShortEvery: the stock projection behind the automatic
+	// material_short runs at most this often (one run covers every line),
+	// however many count batches ask for an evaluation meanwhile; the other
+	// rules still run at each evaluation. 0 runs it at every evaluation.
+	MaterialShortEvery time.Duration `yaml:"material_short_every"`
 }
 
 // DefaultConfig: behind below 85 % with more than 50 expected (the
@@ -74,7 +79,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{BehindAttainment: 85, BehindMinExpected: 50, BehindMinDuration: 5 * time.Minute, BehindClearMargin: 5,
 		DownGrace: 2 * time.Minute, NoDataGrace: 2 * time.Minute, EdgeSilentAfter: 30 * time.Second, EdgeStalledAfter: 2 * time.Minute, Poll: time.Second,
-		MaterialShortHorizon: 8 * time.Hour}
+		MaterialShortHorizon: 8 * time.Hour, MaterialShortEvery: 5 * time.Second}
 }
 
 // Validate reports every problem at once, each naming its key.
@@ -106,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaterialShortHorizon < 0 {
 		errs = append(errs, configerr.Field("exceptions.material_short_horizon", "must not be negative (0 turns it off)"))
+	}
+	if c.MaterialShortEvery < 0 {
+		errs = append(errs, configerr.Field("exceptions.material_short_every", "must not be negative (0 runs it at every evaluation)"))
 	}
 	if c.Poll < 100*time.Millisecond {
 		errs = append(errs, configerr.Field("exceptions.poll", "%v is too short; at least 100ms", c.Poll))
@@ -170,6 +178,11 @@ type Service struct {
 	// earlier).
 	belowMu sync.Mutex
 	below   map[string]time.Time
+
+	// matLast is when the material_short projection last ran (by now()),
+	// for MaterialShortEvery.
+	matMu   sync.Mutex
+	matLast time.Time
 }
 
 var system = domain.Actor{Name: domain.SystemActor}
@@ -358,7 +371,7 @@ func (s *Service) Evaluate(ctx context.Context) error {
 			changed = true
 		}
 	}
-	if s.mat != nil && s.cfg.MaterialShortHorizon > 0 {
+	if s.mat != nil && s.cfg.MaterialShortHorizon > 0 && s.materialDue(now) {
 		ch, err := s.materialShort(ctx, now)
 		changed = changed || ch
 		if err != nil {

@@ -12,6 +12,19 @@ import (
 	"github.com/linewise/linewise/central/domain"
 )
 
+// materialDue reports whether the stock projection is due at now (at most
+// once per MaterialShortEvery; a clock set back runs it) and, if so, takes
+// the turn.
+func (s *Service) materialDue(now time.Time) bool {
+	s.matMu.Lock()
+	defer s.matMu.Unlock()
+	if !s.matLast.IsZero() && !now.Before(s.matLast) && now.Sub(s.matLast) < s.cfg.MaterialShortEvery {
+		return false
+	}
+	s.matLast = now
+	return true
+}
+
 // materialShort raises material_short for each work order the stock
 // projection finds short, and resolves the ones it raised itself once the
 // projection no longer does (stock arrived, the work order finished or

@@ -162,6 +162,7 @@ func (s *Server) registerRoutes() {
 	s.registerTotals()        // totals.go
 	s.registerOEE()           // oee.go
 	s.registerStoredReports() // storedreports.go
+	s.registerReportPages()   // reportpages.go
 	s.registerNotifications() // notifications.go
 	s.registerCost()          // cost.go
 	s.registerPages()
