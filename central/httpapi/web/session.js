@@ -13,11 +13,8 @@
   const PAGES = [
     { path: "/", key: "nav.lines", roles: null, kiosk: true },
     { path: "/planner", key: "nav.planner", roles: null },
-<<<<<<< HEAD
     { path: "/purchasing", key: "nav.purchasing", roles: ["buyer", "manager", "planner", "warehouse", "quality", "admin"] },
-=======
     { path: "/reports", key: "nav.reports", roles: ["supervisor", "manager", "planner", "admin"] },
->>>>>>> main
     { path: "/audit", key: "nav.audit", roles: ["supervisor", "quality", "planner", "admin"] },
     { path: "/api/v1/exports/orders.xlsx", key: "nav.orders_xlsx", roles: null },
     { path: "/api/v1/exports/work-orders.xlsx", key: "nav.work_orders_xlsx", roles: null },
