@@ -60,7 +60,8 @@ type Config struct {
 	// domain.PurchasingRules).
 	Purchasing domain.PurchasingRules `yaml:"purchasing"`
 	// SignIn limits wrong guesses at sign-in, password change and badge
-	// scans (see throttle.Config); counted in memory per replica.
+	// scans (see throttle.Config); counted in memory on SQLite, in the
+	// database on PostgreSQL (shared by replicas).
 	SignIn throttle.Config `yaml:"sign_in"`
 	// EdgeAuth limits failed edge credentials at HTTPS ingest and heartbeat
 	// and at the embedded broker's CONNECT (see throttle.EdgeGuard).

@@ -165,6 +165,7 @@ func (s *Server) registerRoutes() {
 	s.registerReportPages()   // reportpages.go
 	s.registerNotifications() // notifications.go
 	s.registerCost()          // cost.go
+	s.registerOrderDesk()     // orderdesk.go
 	s.registerPages()
 }
 
