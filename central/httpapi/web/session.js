@@ -14,6 +14,7 @@
     { path: "/", key: "nav.lines", roles: null, kiosk: true },
     { path: "/planner", key: "nav.planner", roles: null },
     { path: "/audit", key: "nav.audit", roles: ["supervisor", "quality", "planner", "admin"] },
+    { path: "/materials", key: "nav.materials", roles: null },
     { path: "/api/v1/exports/orders.xlsx", key: "nav.orders_xlsx", roles: null },
     { path: "/api/v1/exports/work-orders.xlsx", key: "nav.work_orders_xlsx", roles: null },
     { path: "/api/openapi.json", key: "nav.api", roles: null },
