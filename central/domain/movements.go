@@ -301,6 +301,6 @@ type LotFilter struct {
 	Status   LotStatus
 	// SupplierLot: the lots received under this supplier's lot number.
 	SupplierLot string
-	After    string
-	Limit    int
+	After       string
+	Limit       int
 }

@@ -112,9 +112,15 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		}
 		return best, best.line >= 0
 	}
+	// eject accepts a reservation that can go into a gap without making
+	// its order late and without displacing its routing successor
 	eject := func(x slot) bool {
-		_, ok := gapFor(x.v)
-		return ok
+		p, ok := gapFor(x.v)
+		if !ok {
+			return false
+		}
+		js := m.jobSucc[x.v]
+		return js < 0 || (resLine[js] >= 0 && resSt[js] >= p.s.en)
 	}
 	famBefore := func(l int, q []slot, i int, at int64) int32 {
 		if i > 0 {
@@ -285,13 +291,12 @@ next:
 		p := placement{s: slot{ss: ss, st: st, en: en}, i: i}
 		for j := i; j < len(q); j++ {
 			nx := q[j]
-			if nx.st <= st {
-				continue next
-			}
-			w, _ := m.windowAt(l, nx.st)
-			need := su[fam*F+m.opFam[nx.v]]
-			if en+need <= nx.st && nx.st-need >= w.start {
-				return p, true
+			if nx.st > st {
+				w, _ := m.windowAt(l, nx.st)
+				need := su[fam*F+m.opFam[nx.v]]
+				if en+need <= nx.st && nx.st-need >= w.start {
+					return p, true
+				}
 			}
 			if eject == nil || nx.kept || !eject(nx) {
 				continue next

@@ -132,6 +132,9 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 			// spent, so that a repair always has it
 			if sol := m.gapFill(context.Background()); sol != nil && m.decode(sol, s.curT) {
 				start, ruleName, bestSc = sol, "gap-fill", s.curT.sc
+				if m.fixLate(ctx, sol, s.curT, s.scratch, opt.Objective) {
+					ruleName, bestSc = "gap-fill+late-fix", s.curT.sc
+				}
 			}
 		}
 		if sol := m.fromPlan(opt.Initial); m.decode(sol, s.curT) && (start == nil || s.curT.sc.less(bestSc, opt.Objective)) {
