@@ -79,7 +79,7 @@ func Routes(d Deps) []Route {
 	a := &api{d}
 	keepers := domain.StockKeepers()
 	rs := []Route{
-		{http.MethodGet, "/api/v1/locations", "stock locations (warehouse, line_side, quarantine)", nil, a.listLocations},
+		{http.MethodGet, "/api/v1/locations", "stock locations (warehouse, line_side, quarantine, subcontractor)", nil, a.listLocations},
 		{http.MethodPost, "/api/v1/locations", "create a stock location (audited)", keepers, a.createLocation},
 		{http.MethodGet, "/api/v1/locations/:id", "a stock location", nil, a.getLocation},
 		{http.MethodPut, "/api/v1/locations/:id", "change a location's name, warehouse, allow_negative, disabled (kind and line are fixed; audited)", keepers, a.putLocation},
