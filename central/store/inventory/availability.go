@@ -70,7 +70,7 @@ func (x *exploder) stock(ctx context.Context, m string) (*matStock, error) {
 	var onHand, allocated, reserved int64
 	if err := x.q.QueryRow(ctx, `SELECT COALESCE(SUM(b.quantity), 0) FROM inv_balances b
 		JOIN inv_lots l ON l.id = b.lot_id JOIN inv_locations loc ON loc.id = b.location_id
-		WHERE b.material = ? AND l.status = 'released' AND loc.kind <> 'quarantine' AND loc.disabled = 0`, m).Scan(&onHand); err != nil {
+		WHERE b.material = ? AND l.status = 'released' AND loc.kind NOT IN ('quarantine', 'subcontractor') AND loc.disabled = 0`, m).Scan(&onHand); err != nil {
 		return nil, fmt.Errorf("store: stock of %s: %w", m, err)
 	}
 	if err := x.q.QueryRow(ctx, `SELECT COALESCE(SUM(quantity), 0) FROM inv_allocations WHERE material = ? AND order_number <> ?`,

@@ -384,7 +384,7 @@ func loadMRPMaterials(ctx context.Context, q store.Q) (map[string]*mrpMaterial, 
 	if err == nil {
 		err = qtyInto(`SELECT b.material, SUM(b.quantity) FROM inv_balances b JOIN inv_lots l ON l.id = b.lot_id
 			JOIN inv_locations loc ON loc.id = b.location_id
-			WHERE l.status = 'released' AND loc.kind <> 'quarantine' AND loc.disabled = 0 GROUP BY b.material`,
+			WHERE l.status = 'released' AND loc.kind NOT IN ('quarantine', 'subcontractor') AND loc.disabled = 0 GROUP BY b.material`,
 			func(m *mrpMaterial, v domain.Qty) { m.onHand += v })
 	}
 	if err == nil {
