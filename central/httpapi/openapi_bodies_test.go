@@ -47,7 +47,7 @@ func routeFill(path string) string {
 		line = "1"
 	}
 	return strings.NewReplacer(":id", id, ":number", "NOPE", ":sku", "P", ":code", code, ":line", line, ":username", "planner",
-		":kind", "products", ":page", "orders", ":name", "x", ":material", "P", ":grade", "G1").Replace(path)
+		":kind", "products", ":page", "orders", ":name", "x", ":material", "P", ":grade", "G1", ":product", "P", ":seq", "10").Replace(path)
 }
 
 // TestOpenAPIRequestBodiesMatchDecoding calls every write route as an admin
