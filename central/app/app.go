@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -70,6 +71,9 @@ type App struct {
 	scan scanRunner      // scan applier (scans.go)
 	note notifyRunner    // notifications (notify.go)
 	rep  reportRunner    // stored shift and day reports (reports.go)
+	repl replicaRunner   // state shared with sibling replicas (replicas.go)
+
+	dbLock *os.File // SQLite: this central's exclusive lock (replicas.go)
 
 	shutdownOnce sync.Once
 	shutdownErr  error
@@ -97,9 +101,15 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}()
 
+	if a.cfg.Database.Driver != store.DriverPostgres {
+		if a.dbLock, err = lockSQLite(a.cfg); err != nil {
+			return err
+		}
+	}
 	if a.store, err = OpenStore(ctx, a.cfg); err != nil {
 		return err
 	}
+	a.newReplicas()
 	a.store.SetExecutionRules(a.cfg.Execution)
 	// Before the demo seed, so an admin password from the environment wins
 	// over the demo's public one.
@@ -155,6 +165,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 
 	a.hub = live.New(16)
 	a.startLiveness()
+	a.startReplicas()
 	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID,
 		Username: mqttUser, Password: mqttPass, Edges: edges, Liveness: a.live,
 		Limits: a.cfg.Ingest.Limits(), Quarantine: a.store},
@@ -167,9 +178,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 		return err
 	}
 	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
-		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: throttle.New(a.cfg.SignIn, nil), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
+		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: a.signInGuard(), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
 		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Dashboard: &a.cfg.Dashboard, Inventory: a.inv,
-		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur, Cost: costing.New(a.store.Handle(), a.cfg.Cost.Currency)})
+		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur, Cost: costing.New(a.store.Handle(), a.cfg.Cost.Currency),
+		Review: &a.cfg.Review})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}
@@ -290,6 +302,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 		a.scan.stop()
 		a.note.stop()
 		a.rep.stop()
+		a.repl.stop()
 		if a.broker != nil {
 			if err := a.broker.Close(); err != nil {
 				errs = append(errs, fmt.Errorf("broker close: %w", err))
@@ -300,6 +313,7 @@ func (a *App) Shutdown(ctx context.Context) error {
 				errs = append(errs, fmt.Errorf("store close: %w", err))
 			}
 		}
+		a.unlockSQLite()
 		a.shutdownErr = errors.Join(errs...)
 	})
 	return a.shutdownErr

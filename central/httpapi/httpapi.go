@@ -51,6 +51,7 @@ type Store interface {
 	StationReportStore // station_report.go
 	QualityStore       // quality.go
 	QuarantineStore
+	SavedViewStore // orderdesk.go
 }
 
 // Options configure a Server. Store, Hub and Log are required.
@@ -84,8 +85,9 @@ type Options struct {
 	Execution *domain.ExecutionRules
 	// Throttle limits wrong guesses at sign-in, password change and badge
 	// scans (throttle.go); nil: throttle.DefaultConfig on the Now clock.
-	// throttle.New(throttle.Config{}, nil) turns it off.
-	Throttle *throttle.Limiter
+	// throttle.New(throttle.Config{}, nil) turns it off. Replicas on one
+	// PostgreSQL share their counts through throttle.Shared.
+	Throttle throttle.Guard
 	// Inventory, when set, serves the materials API (httpapi/inventory,
 	// registered in materials.go).
 	Inventory invapi.Store

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/i18n"
 	"github.com/linewise/linewise/central/throttle"
 )
 
@@ -159,7 +160,7 @@ func (s *Server) scan(c echo.Context) error {
 			name = u.Username
 		}
 		return c.JSON(http.StatusOK, ScanResult{Action: string(domain.ScanLogin), Operator: u.Username,
-			Message: "signed in as " + name + " at " + st.ID})
+			Message: i18n.T(requestLang(c), "station.msg.login", "name", name, "station", st.ID)})
 	} else if !errors.Is(err, domain.ErrNotFound) {
 		return err
 	}
@@ -208,13 +209,13 @@ func (s *Server) scanWorkOrder(c echo.Context, st domain.Station, code string, a
 	switch action {
 	case domain.ScanStart, domain.ScanResume:
 		w, err = s.opts.Store.StartWorkOrderAs(ctx, w.ID, now, actor, string(action))
-		msg = "started " + w.ID
+		msg = i18n.T(requestLang(c), "station.msg.start", "wo", w.ID)
 		if action == domain.ScanResume {
-			msg = "resumed " + w.ID
+			msg = i18n.T(requestLang(c), "station.msg.resume", "wo", w.ID)
 		}
 	case domain.ScanPause:
 		w, err = s.opts.Store.StopWorkOrderAs(ctx, w.ID, now, actor, string(action))
-		msg = "paused " + w.ID
+		msg = i18n.T(requestLang(c), "station.msg.pause", "wo", w.ID)
 	}
 	if err != nil {
 		if p, ok := apiError(err).(*Problem); ok {
@@ -302,9 +303,9 @@ func (s *Server) completeAt(c echo.Context, st domain.Station, actor domain.Acto
 			w = x
 		}
 	}
-	msg := "completed " + w.ID
+	msg := i18n.T(requestLang(c), "station.msg.complete", "wo", w.ID)
 	if orderDone {
-		msg += "; order " + rec.Number + " is complete"
+		msg = i18n.T(requestLang(c), "station.msg.order_complete", "wo", w.ID, "order", rec.Number)
 	}
 	s.Notify()
 	return s.result("complete", &w, actor.Name, msg), nil
@@ -355,6 +356,6 @@ func (s *Server) stationScrap(c echo.Context) error {
 			return nil, apiError(err)
 		}
 		s.Notify()
-		return s.result("scrap", &w, actor.Name, "scrapped "+itoa(req.Quantity)+" on "+w.ID), nil
+		return s.result("scrap", &w, actor.Name, i18n.T(requestLang(c), "station.msg.scrap", "n", itoa(req.Quantity), "wo", w.ID)), nil
 	})
 }

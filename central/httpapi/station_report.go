@@ -10,7 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/i18n"
 	"github.com/linewise/linewise/central/ingest"
+	"github.com/linewise/linewise/central/oee"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -50,18 +52,35 @@ type StopReason struct {
 	Planned  bool   `json:"planned"`
 }
 
-func (s *Server) stopReasons() []StopReason {
+// reasonText is how reason code reads in lang.
+func reasonText(r oee.Reason, code, lang string) string {
+	if text, _ := r.In(lang); text != "" {
+		return text
+	}
+	return code
+}
+
+// stopMessage says what a stop report did, in lang.
+func stopMessage(lang, line, state, reason string) string {
+	if state == wire.StatePlannedStop {
+		return i18n.T(lang, "station.msg.planned_stop", "line", line, "reason", reason)
+	}
+	return i18n.T(lang, "station.msg.down", "line", line, "reason", reason)
+}
+
+// stopReasons lists the reason tree in lang, by category (in the
+// configured language's order) and code.
+func (s *Server) stopReasons(lang string) []StopReason {
 	out := []StopReason{}
+	order := map[string]string{} // category in lang -> configured category, the sort key
 	for code, r := range s.reports().Reasons {
-		text := r.Text
-		if text == "" {
-			text = code
-		}
-		out = append(out, StopReason{Code: code, Text: text, Category: r.Category, Planned: r.Planned})
+		_, cat := r.In(lang)
+		order[cat] = r.Category
+		out = append(out, StopReason{Code: code, Text: reasonText(r, code, lang), Category: cat, Planned: r.Planned})
 	}
 	sort.Slice(out, func(i, j int) bool {
-		if out[i].Category != out[j].Category {
-			return out[i].Category < out[j].Category
+		if ci, cj := order[out[i].Category], order[out[j].Category]; ci != cj {
+			return ci < cj
 		}
 		return out[i].Code < out[j].Code
 	})
@@ -72,7 +91,7 @@ func (s *Server) stationReasons(c echo.Context) error {
 	if _, err := s.station(c); err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, s.stopReasons())
+	return c.JSON(http.StatusOK, s.stopReasons(requestLang(c)))
 }
 
 type outputRequest struct {
@@ -158,12 +177,12 @@ func (s *Server) stationOutput(c echo.Context) error {
 		if err != nil {
 			return nil, err
 		}
-		msg := "reported " + itoa(req.Good) + " good"
+		msg := i18n.T(requestLang(c), "station.msg.output", "good", itoa(req.Good), "wo", w.ID)
 		if req.Scrap > 0 {
-			msg += " and " + itoa(req.Scrap) + " scrap (" + req.Reason + ")"
+			msg = i18n.T(requestLang(c), "station.msg.output_scrap", "good", itoa(req.Good), "scrap", itoa(req.Scrap), "reason", req.Reason, "wo", w.ID)
 		}
 		s.Notify()
-		return s.result("output", &w, actor.Name, msg+" on "+w.ID), nil
+		return s.result("output", &w, actor.Name, msg), nil
 	})
 }
 
@@ -217,10 +236,7 @@ func (s *Server) stationStop(c echo.Context) error {
 		if reason.Planned {
 			state = wire.StatePlannedStop
 		}
-		text := reason.Text
-		if text == "" {
-			text = code
-		}
+		text := reasonText(reason, code, requestLang(c))
 		r := domain.StationReport{ClientID: strings.TrimSpace(req.ClientID), Station: st.ID, Line: st.LineID,
 			Kind: domain.ReportStop, State: state, Reason: code}
 		if l.Active != nil {
@@ -231,7 +247,7 @@ func (s *Server) stationStop(c echo.Context) error {
 			return nil, err
 		}
 		s.Notify()
-		return StopResult{Line: l.ID, State: state, Reason: code, Message: "line " + l.ID + " " + strings.ReplaceAll(state, "_", " ") + ": " + text}, nil
+		return StopResult{Line: l.ID, State: state, Reason: code, Message: stopMessage(requestLang(c), l.ID, state, text)}, nil
 	})
 }
 
@@ -259,6 +275,10 @@ func (s *Server) stationStopEnd(c echo.Context) error {
 			return nil, err
 		}
 		s.Notify()
-		return StopResult{Line: l.ID, State: state, Message: "line " + l.ID + " " + state + " again"}, nil
+		msg := i18n.T(requestLang(c), "station.msg.idle_again", "line", l.ID)
+		if state == wire.StateRunning {
+			msg = i18n.T(requestLang(c), "station.msg.running_again", "line", l.ID)
+		}
+		return StopResult{Line: l.ID, State: state, Message: msg}, nil
 	})
 }

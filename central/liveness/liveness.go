@@ -16,10 +16,11 @@
 // when the edge is back, its lines show their stored state again (the last
 // state the edge reported, updated by whatever its outbox still holds).
 //
-// State is in memory, per replica: over MQTT every replica hears every
-// status and heartbeat; over HTTPS a heartbeat reaches one replica, so with
-// several replicas behind a load balancer give them sticky routing per edge
-// or accept that another replica may show the edge offline.
+// State is in memory, per replica. Over MQTT every replica hears every
+// status; a batch or an HTTPS heartbeat reaches one replica. With several
+// replicas each tracker reports what it hears (SetRecorder) to a table
+// every replica reads back each second (Apply), so any replica shows what
+// any of them heard (central/app/replicas.go).
 package liveness
 
 import (
@@ -45,6 +46,8 @@ type Tracker struct {
 	started    time.Time
 	changed    func()
 
+	record func(Word) // nil: nothing shared
+
 	mu    sync.Mutex
 	edges map[string]*edgeState
 	order []string
@@ -57,6 +60,7 @@ type edgeState struct {
 	offline      bool      // its last status said offline
 	reported     string    // its last status
 	offlineSince time.Time
+	statusAt     time.Time // when its last status was heard
 	version      string
 	startedAt    time.Time
 	// The backlog of its last heartbeat that reported one (depth nil:
@@ -106,6 +110,9 @@ func (t *Tracker) Committed(edge string) {
 	e.lastCommit, e.lastSeen = now, now
 	changed := was != (t.stall(edge, e, now) != nil)
 	t.mu.Unlock()
+	if t.record != nil {
+		t.record(Word{Edge: edge, SeenAt: now, CommitAt: now})
+	}
 	if changed {
 		t.changed()
 	}
@@ -137,9 +144,14 @@ func (t *Tracker) stall(id string, e *edgeState, now time.Time) *domain.EdgeStal
 // Seen records that edge spoke (a batch arrived from it).
 func (t *Tracker) Seen(edge string) {
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if e := t.edges[edge]; e != nil {
-		e.lastSeen = t.now()
+	e := t.edges[edge]
+	now := t.now()
+	if e != nil {
+		e.lastSeen = now
+	}
+	t.mu.Unlock()
+	if e != nil && t.record != nil {
+		t.record(Word{Edge: edge, SeenAt: now})
 	}
 }
 
@@ -155,6 +167,7 @@ func (t *Tracker) Status(s wire.Status) {
 	now := t.now()
 	was := e.offline
 	wasStalled := t.stall(s.EdgeID, e, now) != nil
+	e.statusAt = now
 	e.reported = s.Status
 	if s.Status == wire.StatusOnline && s.OutboxDepth != nil {
 		d := *s.OutboxDepth
@@ -179,6 +192,14 @@ func (t *Tracker) Status(s wire.Status) {
 	}
 	changed := was != e.offline || wasStalled != (t.stall(s.EdgeID, e, now) != nil)
 	t.mu.Unlock()
+	if t.record != nil {
+		w := Word{Edge: s.EdgeID, StatusAt: now, Status: s.Status, Version: s.Version, StartedAt: s.StartedAt,
+			OutboxDepth: s.OutboxDepth, OldestUnackedS: s.OldestUnackedS}
+		if s.Status == wire.StatusOnline {
+			w.SeenAt = now
+		}
+		t.record(w)
+	}
 	if changed {
 		t.changed()
 	}

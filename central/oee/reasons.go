@@ -13,6 +13,23 @@ type Reason struct {
 	Text     string `json:"text" yaml:"text"`
 	Category string `json:"category" yaml:"category"`
 	Planned  bool   `json:"planned" yaml:"planned"`
+	// Texts and CategoryTexts are the text and category in other
+	// languages, by language (zh-CN): what a station's operator reads.
+	Texts         map[string]string `json:"texts,omitempty" yaml:"texts"`
+	CategoryTexts map[string]string `json:"category_texts,omitempty" yaml:"category_texts"`
+}
+
+// In is the reason's text and category in lang (the configured ones when
+// it has none in lang).
+func (r Reason) In(lang string) (text, category string) {
+	text, category = r.Text, r.Category
+	if t := r.Texts[lang]; t != "" {
+		text = t
+	}
+	if c := r.CategoryTexts[lang]; c != "" {
+		category = c
+	}
+	return text, category
 }
 
 // ReasonMap maps reason codes (PLC fault codes, operator choices) to reasons.

@@ -13,6 +13,7 @@
   const PAGES = [
     { path: "/", key: "nav.lines", roles: null, kiosk: true },
     { path: "/planner", key: "nav.planner", roles: null },
+    { path: "/orders", key: "nav.orders", roles: ["sales", "planner", "supervisor", "manager", "admin"] },
     { path: "/reports", key: "nav.reports", roles: ["supervisor", "manager", "planner", "admin"] },
     { path: "/audit", key: "nav.audit", roles: ["supervisor", "quality", "planner", "admin"] },
     { path: "/api/v1/exports/orders.xlsx", key: "nav.orders_xlsx", roles: null },
