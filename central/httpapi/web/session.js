@@ -16,6 +16,7 @@
     { path: "/orders", key: "nav.orders", roles: ["sales", "planner", "supervisor", "manager", "admin"] },
     { path: "/reports", key: "nav.reports", roles: ["supervisor", "manager", "planner", "admin"] },
     { path: "/audit", key: "nav.audit", roles: ["supervisor", "quality", "planner", "admin"] },
+    { path: "/quality", key: "nav.quality", roles: ["quality", "supervisor", "planner", "manager", "admin"] },
     { path: "/api/v1/exports/orders.xlsx", key: "nav.orders_xlsx", roles: null },
     { path: "/api/v1/exports/work-orders.xlsx", key: "nav.work_orders_xlsx", roles: null },
     { path: "/api/openapi.json", key: "nav.api", roles: null },
