@@ -59,6 +59,9 @@ type Config struct {
 	// limits per role, exchange rates, over-receipt tolerance (see
 	// domain.PurchasingRules).
 	Purchasing domain.PurchasingRules `yaml:"purchasing"`
+	// Review is the order review: sign-offs per order type, who signs
+	// each, technical coordination and escalation (domain.ReviewPolicy).
+	Review domain.ReviewPolicy `yaml:"review"`
 	// SignIn limits wrong guesses at sign-in, password change and badge
 	// scans (see throttle.Config); counted in memory on SQLite, in the
 	// database on PostgreSQL (shared by replicas).
@@ -314,6 +317,7 @@ func DefaultConfig() Config {
 		Dashboard:  httpapi.DefaultDashboard(),
 		Execution:  domain.DefaultExecutionRules(),
 		Purchasing: domain.DefaultPurchasingRules(),
+		Review:     domain.DefaultReviewPolicy(),
 		SignIn:     throttle.DefaultConfig(),
 		EdgeAuth:   DefaultEdgeAuth(),
 		Ingest:     DefaultIngestConfig(),
@@ -349,6 +353,9 @@ func (c *Config) Validate() error {
 	}
 	for _, fe := range c.Purchasing.Validate() {
 		errs = append(errs, configerr.Field("purchasing."+fe.Field, "%s", fe.Rule))
+	}
+	for _, fe := range c.Review.Validate() {
+		errs = append(errs, configerr.Field("review."+fe.Field, "%s", fe.Rule))
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {
 		errs = append(errs, err)

@@ -26,7 +26,7 @@ type notifyRunner struct {
 func (a *App) newNotify() error {
 	a.note.store = notifications.New(a.store.Handle())
 	svc, err := notify.New(notify.Options{Config: a.cfg.Notify, Store: a.note.store, Log: a.base.With("component", "notify"),
-		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting, a.reportsReady}})
+		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting, a.reportsReady, a.reviewsOverdue}})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)
 	}
@@ -70,9 +70,13 @@ func (a *App) Notify() *notify.Service { return a.note.svc }
 
 // reviewers are those an order under review waits for: who signs off and
 // who approves (admins see everything anyway and are not told).
-func reviewers() []domain.Role {
+func reviewers(pol domain.ReviewPolicy, orderType string) []domain.Role {
 	var rs []domain.Role
-	for _, r := range append(domain.SignoffRoles(), domain.ActionRoles(domain.ActionApprove)...) {
+	var signers []domain.Role
+	for _, k := range pol.RequiredFor(orderType) {
+		signers = append(signers, pol.SignersOf(k)...)
+	}
+	for _, r := range append(signers, domain.ActionRoles(domain.ActionApprove)...) {
 		if r != domain.RoleAdmin && !slices.Contains(rs, r) {
 			rs = append(rs, r)
 		}
@@ -94,7 +98,7 @@ func (a *App) reviewWaiting(ctx context.Context, _ time.Time) ([]notify.Notice, 
 			Severity: notify.SeverityInfo, TitleKey: "notify.review_waiting",
 			Vars:  map[string]string{"order": o.Number, "product": o.ProductCode, "quantity": strconv.FormatInt(o.Quantity, 10)},
 			Title: fmt.Sprintf("order %s (%d × %s) waits for review", o.Number, o.Quantity, o.ProductCode),
-			Link:  "/audit?entity=order:" + o.Number, Roles: reviewers()})
+			Link:  "/reviews", Roles: reviewers(a.cfg.Review, o.OrderType)})
 	}
 	return out, nil
 }

@@ -13,10 +13,15 @@ const (
 	OrderTypeStandard = "standard"
 	OrderTypeRework   = "rework"
 	OrderTypeSample   = "sample"
+	// OrderTypeSpecial is a special (non-standard, 非标) order: its
+	// review starts with technical coordination (ReviewPolicy.Coordination).
+	OrderTypeSpecial = "special"
 )
 
 // OrderTypes lists the accepted order types.
-func OrderTypes() []string { return []string{OrderTypeStandard, OrderTypeRework, OrderTypeSample} }
+func OrderTypes() []string {
+	return []string{OrderTypeStandard, OrderTypeRework, OrderTypeSample, OrderTypeSpecial}
+}
 
 // FieldError is a rule broken by one named field of a request.
 type FieldError struct {

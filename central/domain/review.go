@@ -10,28 +10,44 @@ import (
 // SignoffKind is one aspect a review signs off.
 type SignoffKind string
 
-// Review aspects.
+// Review aspects. Material, capacity and quality are what every order
+// needs by default; technical (drawings, BOM and routing confirmed: the
+// technical coordination of a special order), process and cost are there
+// for order types whose review the configuration asks for them.
 const (
-	SignoffMaterial SignoffKind = "material"
-	SignoffCapacity SignoffKind = "capacity"
-	SignoffQuality  SignoffKind = "quality"
+	SignoffTechnical SignoffKind = "technical"
+	SignoffProcess   SignoffKind = "process"
+	SignoffMaterial  SignoffKind = "material"
+	SignoffCapacity  SignoffKind = "capacity"
+	SignoffQuality   SignoffKind = "quality"
+	SignoffCost      SignoffKind = "cost"
 )
 
 // SignoffKinds lists every aspect.
 func SignoffKinds() []SignoffKind {
-	return []SignoffKind{SignoffMaterial, SignoffCapacity, SignoffQuality}
+	return []SignoffKind{SignoffTechnical, SignoffProcess, SignoffMaterial, SignoffCapacity, SignoffQuality, SignoffCost}
 }
 
 // Valid reports whether k is a known aspect.
 func (k SignoffKind) Valid() bool { return slices.Contains(SignoffKinds(), k) }
 
-// signoffRoles says who may sign which aspect: material availability and
-// capacity are planning questions, quality is quality's.
+// signoffRoles says who may sign which aspect by default: material
+// availability and capacity are planning questions, quality is quality's,
+// technical coordination and the process are the planners' (process
+// engineering), cost is management's. The configuration may change them
+// (ReviewPolicy.Roles).
 var signoffRoles = map[SignoffKind][]Role{
-	SignoffMaterial: {RolePlanner, RoleSupervisor, RoleAdmin},
-	SignoffCapacity: {RolePlanner, RoleSupervisor, RoleAdmin},
-	SignoffQuality:  {RoleQuality, RoleAdmin},
+	SignoffTechnical: {RolePlanner, RoleAdmin},
+	SignoffProcess:   {RolePlanner, RoleAdmin},
+	SignoffMaterial:  {RolePlanner, RoleSupervisor, RoleAdmin},
+	SignoffCapacity:  {RolePlanner, RoleSupervisor, RoleAdmin},
+	SignoffQuality:   {RoleQuality, RoleAdmin},
+	SignoffCost:      {RoleManager, RoleAdmin},
 }
+
+// DefaultSignoffRoles is who may sign kind when the configuration does
+// not say.
+func DefaultSignoffRoles(kind SignoffKind) []Role { return slices.Clone(signoffRoles[kind]) }
 
 // CanSignOff reports whether role may sign aspect kind.
 func CanSignOff(role Role, kind SignoffKind) bool { return slices.Contains(signoffRoles[kind], role) }
@@ -47,22 +63,12 @@ type Signoff struct {
 	Comment string      `json:"comment"`
 }
 
-// ReviewPolicy says which sign-offs approval needs.
-type ReviewPolicy struct {
-	Required []SignoffKind
-}
-
-// DefaultReviewPolicy requires every aspect.
-func DefaultReviewPolicy() ReviewPolicy { return ReviewPolicy{Required: SignoffKinds()} }
-
-// Validate checks the policy names known aspects.
-func (p ReviewPolicy) Validate() error {
-	for _, k := range p.Required {
-		if !k.Valid() {
-			return fmt.Errorf("review policy: unknown sign-off %q: %w", k, ErrInvalid)
-		}
-	}
-	return nil
+// DefaultReviewPolicy requires material, capacity and quality of every
+// order, and technical coordination first of a special order.
+func DefaultReviewPolicy() ReviewPolicy {
+	return ReviewPolicy{Required: []SignoffKind{SignoffMaterial, SignoffCapacity, SignoffQuality},
+		Coordination: []string{OrderTypeSpecial},
+		Escalation:   []EscalationLevel{{After: 24 * time.Hour, Roles: []Role{RoleManager}}}}
 }
 
 // MissingSignoffError says which required sign-offs an approval lacks.
@@ -96,7 +102,7 @@ func (p ReviewPolicy) CheckApproval(round int, signoffs []Signoff) error {
 	return nil
 }
 
-// CheckSignoff checks role may sign kind on an order in status now, and that
+// CheckSignoff checks, with the default roles, role may sign kind on an order in status now, and that
 // the aspect is not yet signed in this round.
 func CheckSignoff(role Role, kind SignoffKind, status OrderStatus, round int, existing []Signoff) error {
 	if !kind.Valid() {

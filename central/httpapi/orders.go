@@ -312,7 +312,7 @@ func (s *Server) transition(action domain.Action) echo.HandlerFunc {
 				return domain.OrderChange{}, err
 			}
 			if action == domain.ActionApprove {
-				if err := s.opts.Review.CheckApproval(rec.ReviewRound, rec.Signoffs); err != nil {
+				if err := s.opts.Review.CheckApprovalFor(rec.OrderType, rec.ReviewRound, rec.Signoffs); err != nil {
 					return domain.OrderChange{}, err
 				}
 			}
@@ -371,6 +371,9 @@ func (s *Server) resumeOrder(c echo.Context, number string, now time.Time) (done
 type signoffRequest struct {
 	Kind    string `json:"kind"`
 	Comment string `json:"comment"`
+	// Confirmed is technical coordination's checklist: drawings, bom and
+	// routing must each be true for the technical sign-off.
+	Confirmed map[string]bool `json:"confirmed"`
 }
 
 func (s *Server) signoff(c echo.Context) error {
@@ -380,7 +383,10 @@ func (s *Server) signoff(c echo.Context) error {
 	}
 	kind := domain.SignoffKind(req.Kind)
 	if !kind.Valid() {
-		return invalid("kind", "kind must be one of material, capacity, quality")
+		return invalid("kind", "kind must be one of technical, process, material, capacity, quality, cost")
+	}
+	if err := checkTechnicalChecklist(kind, req.Confirmed); err != nil { // reviews.go
+		return err
 	}
 	if kind == domain.SignoffMaterial {
 		if err := s.checkMaterialSignoff(c, c.Param("number"), req.Comment); err != nil { // materials.go
@@ -394,8 +400,12 @@ func (s *Server) signoff(c echo.Context) error {
 			if err := checkMatch(c, domain.OrderETag(*rec)); err != nil {
 				return domain.OrderChange{}, err
 			}
-			if err := domain.CheckSignoff(p.Role, kind, rec.Status, rec.ReviewRound, rec.Signoffs); err != nil {
+			if err := s.opts.Review.CheckSignoffFor(p.Role, kind, *rec); err != nil {
 				return domain.OrderChange{}, err
+			}
+			if kind == domain.SignoffTechnical && len(rec.Routing) == 0 {
+				return domain.OrderChange{}, &Problem{Status: http.StatusConflict, Field: "confirmed.routing",
+					Detail: "product " + rec.ProductCode + " has no routing in master data: enter it before confirming technical coordination"}
 			}
 			rec.Signoffs = append(rec.Signoffs, domain.Signoff{Kind: kind, Round: rec.ReviewRound, By: p.Username,
 				Role: p.Role, At: now, Comment: req.Comment})

@@ -123,7 +123,7 @@ func (s *Server) registerRoutes() {
 	s.handle(post, "/api/v1/orders", s.createOrder, Authenticated, "create a draft order (customer: a customer master code)", orderDesk...)
 	s.handle(patch, "/api/v1/orders/:number", s.patchOrder, Authenticated, "change quantity or due date, with a reason", editors...)
 	s.handle(del, "/api/v1/orders/:number", s.deleteOrder, Authenticated, "delete a draft order", orderDesk...)
-	s.handle(post, "/api/v1/orders/:number/signoff", s.signoff, Authenticated, "sign off one review aspect", domain.SignoffRoles()...)
+	s.handle(post, "/api/v1/orders/:number/signoff", s.signoff, Authenticated, "sign off one review aspect", s.opts.Review.SignerRoles()...)
 	for _, a := range domain.Actions() {
 		s.handle(post, "/api/v1/orders/:number/"+string(a), s.transition(a), Authenticated,
 			"order lifecycle: "+string(a), domain.ActionRoles(a)...)
@@ -165,6 +165,7 @@ func (s *Server) registerRoutes() {
 	s.registerReportPages()   // reportpages.go
 	s.registerNotifications() // notifications.go
 	s.registerCost()          // cost.go
+	s.registerReviews()       // reviews.go
 	s.registerOrderDesk()     // orderdesk.go
 	s.registerPages()
 }

@@ -14,6 +14,7 @@
     { path: "/", key: "nav.lines", roles: null, kiosk: true },
     { path: "/planner", key: "nav.planner", roles: null },
     { path: "/orders", key: "nav.orders", roles: ["sales", "planner", "supervisor", "manager", "admin"] },
+    { path: "/purchasing", key: "nav.purchasing", roles: ["buyer", "manager", "planner", "warehouse", "quality", "admin"] },
     { path: "/reports", key: "nav.reports", roles: ["supervisor", "manager", "planner", "admin"] },
     { path: "/audit", key: "nav.audit", roles: ["supervisor", "quality", "planner", "admin"] },
     { path: "/quality", key: "nav.quality", roles: ["quality", "supervisor", "planner", "manager", "admin"] },
