@@ -51,7 +51,8 @@ type Store interface {
 	StationReportStore // station_report.go
 	QualityStore       // quality.go
 	QuarantineStore
-	SavedViewStore // orderdesk.go
+	SavedViewStore   // orderdesk.go
+	OrderImportStore // orderimport.go
 }
 
 // Options configure a Server. Store, Hub and Log are required.
