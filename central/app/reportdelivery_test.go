@@ -85,8 +85,23 @@ func TestStoredReportDeliveredByWebhook(t *testing.T) {
 		t.Fatalf("the day report holds %+v, want the 120 good and 4 rejects sent", want.PlantTotals)
 	}
 	clock.Set(start.Add(24 * time.Hour)) // the watcher looks at the plant days around its now
-	a.Notify().Step(ctx)
-	a.Notify().Step(ctx)
+	// The app's own notify loop may claim a delivery before this Step
+	// does: wait until every stored report of the day has arrived.
+	arrived := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		n := 0
+		for _, b := range got {
+			if b.Kind == notify.KindReportReady && b.Vars["date"] == date {
+				n++
+			}
+		}
+		return n
+	}
+	for deadline := time.Now().Add(20 * time.Second); arrived() < shifts+1 && time.Now().Before(deadline); {
+		a.Notify().Step(ctx)
+		time.Sleep(20 * time.Millisecond)
+	}
 
 	mu.Lock()
 	defer mu.Unlock()
