@@ -46,6 +46,8 @@ func (s *Server) registerOrderDesk() {
 	s.handle(del, "/api/v1/me/views/:page/:name", s.deleteView, Authenticated,
 		"delete one of your saved views (audited)", domain.Roles()...)
 	s.registerOrderImport() // orderimport.go
+	s.registerOrderDetail() // orderdetail.go
+	s.registerAPIDocs()     // apidocs.go
 }
 
 // viewOwner is the signed-in user whose views these are; a token has none.
