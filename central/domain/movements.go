@@ -299,6 +299,8 @@ const MaxTraceDepth = 50
 type LotFilter struct {
 	Material string
 	Status   LotStatus
-	After    string
-	Limit    int
+	// SupplierLot: the lots received under this supplier's lot number.
+	SupplierLot string
+	After       string
+	Limit       int
 }

@@ -38,6 +38,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	if onAnotherReplica {
+		return newReplicaEnv(t) // replicas_test.go
+	}
 	return newEnvOn(t, store.DriverSQLite)
 }
 
@@ -46,11 +49,17 @@ func newEnv(t *testing.T) *env {
 // server, failed with CI=true).
 func newEnvOn(t *testing.T, driver string) *env {
 	t.Helper()
-	ctx := context.Background()
 	dsn := store.SQLiteDSN(filepath.Join(t.TempDir(), "c.db"))
 	if driver == store.DriverPostgres {
 		dsn = pgtest.Schema(t)
 	}
+	return newEnvDSN(t, driver, dsn)
+}
+
+// newEnvDSN is newEnvOn on the database dsn.
+func newEnvDSN(t *testing.T, driver, dsn string) *env {
+	t.Helper()
+	ctx := context.Background()
 	st, err := store.Open(ctx, driver, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -81,12 +90,7 @@ func newEnvOn(t *testing.T, driver string) *env {
 		must(st.CreateUser(ctx, u, sys))
 	}
 	e := &env{t: t, st: st, as: map[domain.Role]*http.Client{}, now: time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)}
-	inv := inventory.New(st.Handle())
-	e.api = New(Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), PasswordCost: 4, Inventory: inv,
-		Purchasing:    purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
-		Notifications: notifications.New(st.Handle()), Cost: costing.New(st.Handle(), "CNY"), Now: func() time.Time { return e.now }})
-	e.srv = httptest.NewServer(e.api.Handler())
-	t.Cleanup(func() { e.api.CloseStreams(); e.srv.Close() })
+	e.api, e.srv = e.serve(st)
 	for _, r := range domain.Roles() {
 		c := e.client()
 		res, body := e.do(c, "POST", "/api/v1/login", map[string]string{"username": string(r), "password": string(r) + "-password"})
@@ -96,6 +100,17 @@ func newEnvOn(t *testing.T, driver string) *env {
 		e.as[r] = c
 	}
 	return e
+}
+
+// serve is an API server on st, on e's clock.
+func (e *env) serve(st *store.Store) (*Server, *httptest.Server) {
+	inv := inventory.New(st.Handle())
+	api := New(Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), PasswordCost: 4, Inventory: inv,
+		Purchasing:    purchasing.New(st.Handle(), inv, domain.DefaultPurchasingRules()),
+		Notifications: notifications.New(st.Handle()), Cost: costing.New(st.Handle(), "CNY"), Now: func() time.Time { return e.now }})
+	srv := httptest.NewServer(api.Handler())
+	e.t.Cleanup(func() { api.CloseStreams(); srv.Close() })
+	return api, srv
 }
 
 func (e *env) client() *http.Client {

@@ -20,6 +20,10 @@ import (
 // onBothStores runs f on SQLite and on PostgreSQL (pgtest: skipped
 // without a server, failed with CI=true).
 func onBothStores(t *testing.T, f func(t *testing.T, e *env)) {
+	if onAnotherReplica { // replicas_test.go
+		t.Run("replica", func(t *testing.T) { f(t, newReplicaEnv(t)) })
+		return
+	}
 	for _, driver := range []string{store.DriverSQLite, store.DriverPostgres} {
 		t.Run(driver, func(t *testing.T) { f(t, newEnvOn(t, driver)) })
 	}

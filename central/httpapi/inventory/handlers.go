@@ -134,6 +134,9 @@ func (a *api) listLots(c echo.Context) error {
 			return err
 		}
 	}
+	if f.SupplierLot, err = supplierLot(c); err != nil {
+		return err
+	}
 	if f.Limit, err = limit(c); err != nil {
 		return err
 	}

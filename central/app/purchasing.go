@@ -1,0 +1,13 @@
+package app
+
+import (
+	"github.com/linewise/linewise/central/store/inventory"
+	"github.com/linewise/linewise/central/store/purchasing"
+)
+
+// Purchasing is central's purchasing store (suppliers, purchase orders,
+// receipts, inspections, MRP), for tests and tools beside the API.
+func (a *App) Purchasing() *purchasing.Store { return a.pur }
+
+// Inventory is central's stock ledger.
+func (a *App) Inventory() *inventory.Store { return a.inv }
