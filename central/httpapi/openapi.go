@@ -87,6 +87,11 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		if isWrite(r.Method) {
 			op["requestBody"] = map[string]any{"required": false, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+			if doc, takes, known := requestBodyDoc(r.Method + " " + r.Path); known && !takes { // openapi_bodies.go
+				delete(op, "requestBody")
+			} else if known {
+				op["requestBody"] = doc
+			}
 			if schema, ok := bodySchemas[r.Method+" "+r.Path]; ok {
 				op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
 			}

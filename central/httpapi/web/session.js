@@ -21,7 +21,7 @@
     { path: "/materials", key: "nav.materials", roles: null },
     { path: "/api/v1/exports/orders.xlsx", key: "nav.orders_xlsx", roles: null },
     { path: "/api/v1/exports/work-orders.xlsx", key: "nav.work_orders_xlsx", roles: null },
-    { path: "/api/openapi.json", key: "nav.api", roles: null },
+    { path: "/api/docs", key: "nav.api", roles: null },
   ];
   const el = document.getElementById("session");
   const style = document.createElement("style");
