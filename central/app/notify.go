@@ -26,7 +26,8 @@ type notifyRunner struct {
 func (a *App) newNotify() error {
 	a.note.store = notifications.New(a.store.Handle())
 	svc, err := notify.New(notify.Options{Config: a.cfg.Notify, Store: a.note.store, Log: a.base.With("component", "notify"),
-		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting, a.reportsReady, a.reviewsOverdue}})
+		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting, a.reportsReady, a.reviewsOverdue},
+		Enclose: a.reportEnclosure})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)
 	}
@@ -154,7 +155,7 @@ func (a *App) reportsReady(ctx context.Context, now time.Time) ([]notify.Notice,
 			title = fmt.Sprintf("%s revised (revision %d): %s", what, r.Revision, r.Reason)
 		}
 		out = append(out, notify.Notice{Key: fmt.Sprintf("report:%s:%s:%s:%d", r.Kind, r.Date, r.Shift, r.Revision), Kind: notify.KindReportReady,
-			Severity: notify.SeverityInfo, TitleKey: "notify.report_ready", Vars: map[string]string{"name": name, "kind": r.Kind, "date": r.Date, "shift": r.Shift},
+			Severity: notify.SeverityInfo, TitleKey: "notify.report_ready", Vars: map[string]string{"name": name, "kind": r.Kind, "date": r.Date, "shift": r.Shift, "revision": strconv.Itoa(r.Revision)},
 			Title: title, Link: link, Roles: []domain.Role{domain.RoleManager, domain.RoleSupervisor}, At: r.GeneratedAt})
 	}
 	return out, nil

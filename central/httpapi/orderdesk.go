@@ -47,6 +47,7 @@ func (s *Server) registerOrderDesk() {
 		"delete one of your saved views (audited)", domain.Roles()...)
 	s.registerOrderImport() // orderimport.go
 	s.registerOrderDetail() // orderdetail.go
+	s.registerAPIDocs()     // apidocs.go
 }
 
 // viewOwner is the signed-in user whose views these are; a token has none.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,4 +160,89 @@ func TestReviewBoardInChromium(t *testing.T) {
 	if got["technical"] != "plan/rev C drawings, BOM 3" || got["material"] != "plan/" || got["capacity"] != "super/L1 有余量" || len(got) != 3 {
 		t.Fatalf("sign-offs %v", got)
 	}
+}
+
+// TestRushApprovalInChromium: sales asks for PO-1004 as a rush; the
+// manager opens the review board and sees the impact — the orders that
+// slip, by how much, their customers and grades — and approves with a
+// comment: the plan and PO-1004's priority and due date change (audited).
+// A second request, for PO-1003, is read and rejected in Chinese.
+func TestRushApprovalInChromium(t *testing.T) {
+	e := newReviewEnv(t)
+	ctx := context.Background()
+	if code, body := e.call(t, domain.RolePlanner, http.MethodPost, "/api/v1/customers", map[string]string{"code": "BETA", "name": "华东制动", "grade": "B"}, nil); code != http.StatusCreated {
+		t.Fatalf("customer: %d %s", code, body)
+	}
+	// The demo's orders have no customer of the master: give them one.
+	if _, err := e.st.Handle().Read().Exec(ctx, `UPDATE orders SET customer_code = CASE WHEN number = 'PO-1004' THEN 'ACME' ELSE 'BETA' END`); err != nil {
+		t.Fatal(err)
+	}
+	var first struct {
+		ID string `json:"id"`
+	}
+	due := pt0.Add(100 * time.Minute)
+	if code, body := e.call(t, domain.RoleSales, http.MethodPost, "/api/v1/orders/PO-1004/rush",
+		map[string]any{"priority": 9, "due": due, "reason": "ACME's line stands still"}, &first); code != 201 {
+		t.Fatalf("rush request: %d %s", code, body)
+	}
+
+	b := newBrowser(t, 1400, 1000)
+	signIn(b, e.srv.URL, "mgr", "%2Freviews")
+	b.waitFor("review board", `location.pathname === "/reviews" && document.documentElement.dataset.ready === "1"`)
+	card := `document.querySelector('.card.rush[data-order="PO-1004"]')`
+	b.waitFor("the rush with its impact", card+` !== null && `+card+`.querySelectorAll("table.impact tr[data-order]").length > 0`)
+	if got := b.evalString(card + `.querySelector(".change").textContent`); !strings.HasPrefix(got, "Priority 0 → 9 · due") {
+		t.Errorf("change line %q", got)
+	}
+	row := card + `.querySelector("table.impact tr[data-order]")`
+	if got := b.evalString(row + `.textContent`); !strings.Contains(got, "华东制动") || !strings.Contains(got, " min") {
+		t.Errorf("impact row %q: want the customer and the slip in minutes", got)
+	}
+	if got := b.evalString(row + `.querySelector(".grade").textContent`); got != "B" {
+		t.Errorf("grade in the impact row %q", got)
+	}
+	if got := b.evalString(card + `.querySelector(":scope > div.meta").textContent`); !strings.Contains(got, "token:test-sales") || !strings.Contains(got, "ACME's line stands still") {
+		t.Errorf("who asked and why: %q", got)
+	}
+	b.do("comment", chromedp.SendKeys(`.card.rush[data-order="PO-1004"] input[name="comment"]`, "approved; tell 华东制动"))
+	saveScreenshot(t, b.ctx, "rush-en")
+	b.do("approve", chromedp.Click(`.card.rush[data-order="PO-1004"] button.approve`))
+	b.waitFor("approved", `document.getElementById("msg").textContent === "Rush insertion of order PO-1004 approved; the plan changed."`)
+	b.waitFor("no longer waiting", `document.querySelector('.card.rush[data-order="PO-1004"]') === null && document.getElementById("rushes").textContent === "No rush insertion waits for approval."`)
+
+	o, err := e.st.GetOrder(ctx, "PO-1004")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Priority != 9 || o.Due == nil || !o.Due.Equal(due) {
+		t.Fatalf("PO-1004 after approval: priority %d due %v", o.Priority, o.Due)
+	}
+	var got struct {
+		Status    string `json:"status"`
+		DecidedBy string `json:"decided_by"`
+		Comment   string `json:"comment"`
+	}
+	if code, body := e.call(t, domain.RoleManager, http.MethodGet, "/api/v1/rush/"+first.ID, nil, &got); code != 200 ||
+		got.Status != "approved" || got.DecidedBy != "mgr" || got.Comment != "approved; tell 华东制动" {
+		t.Fatalf("request after approval: %d %s", code, body)
+	}
+
+	// 中文: a second request, rejected with a comment.
+	if code, body := e.call(t, domain.RoleSales, http.MethodPost, "/api/v1/orders/PO-1003/rush",
+		map[string]any{"priority": 8, "due": pt0.Add(3 * time.Hour), "reason": "华东制动 催货"}, nil); code != 201 {
+		t.Fatalf("second rush: %d %s", code, body)
+	}
+	b.do("board in zh-CN", chromedp.Navigate(e.srv.URL+"/reviews?lang=zh-CN"))
+	b.waitFor("zh-CN board", `document.documentElement.dataset.ready === "1" && document.documentElement.lang === "zh-CN"`)
+	if h := b.text("#rush h2"); h != "待批准的紧急插单" {
+		t.Errorf("rush heading %q", h)
+	}
+	card = `document.querySelector('.card.rush[data-order="PO-1003"]')`
+	b.waitFor("the second rush in Chinese", card+` !== null && `+card+`.querySelector("table.impact th").textContent === "推迟的订单"`)
+	saveScreenshot(t, b.ctx, "rush-zh-CN")
+	b.do("reject without a comment", chromedp.Click(`.card.rush[data-order="PO-1003"] button.reject`))
+	b.waitFor("comment asked for", `document.getElementById("msg").textContent === "驳回须填写意见。"`)
+	b.do("comment", chromedp.SendKeys(`.card.rush[data-order="PO-1003"] input[name="comment"]`, "L2 已满，下周再排"))
+	b.do("reject", chromedp.Click(`.card.rush[data-order="PO-1003"] button.reject`))
+	b.waitFor("rejected in Chinese", `document.getElementById("msg").textContent === "订单 PO-1003 的紧急插单已驳回。"`)
 }
