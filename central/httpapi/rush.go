@@ -186,15 +186,19 @@ func (h *rushHandlers) get(c echo.Context) error {
 // orders it slips.
 func (h *rushHandlers) view(ctx context.Context, r domain.RushRequest) (rushView, error) {
 	v := rushView{RushRequest: r, Slips: []slipImpact{}, NewlyLate: []string{}}
-	p, err := h.p.Get(ctx, r.ProposalID)
-	if err != nil {
-		return v, err
-	}
 	o, err := h.s.opts.Store.GetOrderRecord(ctx, r.Order)
 	if err != nil {
 		return v, err
 	}
 	v.RushOrder, v.PriorityBefore, v.DueBefore = o.Order, o.Priority, o.Due
+	p, err := h.p.Get(ctx, r.ProposalID)
+	if errors.Is(err, domain.ErrNotFound) {
+		v.Proposal = "gone" // the proposal was removed: nothing to approve
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
 	if p.Rush != nil {
 		v.PriorityAfter, v.DueAfter = p.Rush.Priority, p.Rush.Due
 	}
