@@ -188,7 +188,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: a.signInGuard(), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
 		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Dashboard: &a.cfg.Dashboard, Inventory: a.inv,
 		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur, Cost: costing.New(a.store.Handle(), a.cfg.Cost.Currency),
-		Review: &a.cfg.Review})
+		Review: &a.cfg.Review, Rush: &a.cfg.Rush})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}

@@ -62,6 +62,9 @@ type Config struct {
 	// Review is the order review: sign-offs per order type, who signs
 	// each, technical coordination and escalation (domain.ReviewPolicy).
 	Review domain.ReviewPolicy `yaml:"review"`
+	// Rush is rush insertion: the rush line for grade-A customers' small
+	// orders and the management roles that approve (domain.RushRules).
+	Rush domain.RushRules `yaml:"rush"`
 	// SignIn limits wrong guesses at sign-in, password change and badge
 	// scans (see throttle.Config); counted in memory on SQLite, in the
 	// database on PostgreSQL (shared by replicas).
@@ -323,6 +326,7 @@ func DefaultConfig() Config {
 		Execution:  domain.DefaultExecutionRules(),
 		Purchasing: domain.DefaultPurchasingRules(),
 		Review:     domain.DefaultReviewPolicy(),
+		Rush:       domain.DefaultRushRules(),
 		SignIn:     throttle.DefaultConfig(),
 		EdgeAuth:   DefaultEdgeAuth(),
 		Ingest:     DefaultIngestConfig(),
@@ -361,6 +365,9 @@ func (c *Config) Validate() error {
 	}
 	for _, fe := range c.Review.Validate() {
 		errs = append(errs, configerr.Field("review."+fe.Field, "%s", fe.Rule))
+	}
+	for _, fe := range c.Rush.Validate() {
+		errs = append(errs, configerr.Field("rush."+fe.Field, "%s", fe.Rule))
 	}
 	if err := c.SignIn.Validate("sign_in"); err != nil {
 		errs = append(errs, err)

@@ -69,6 +69,8 @@ func SeedDemo(ctx context.Context, st *store.Store, start time.Time) (seeded boo
 		},
 		// Starting the work order opens its run and moves PO-1001 to in_progress.
 		func() error { return st.StartWorkOrder(ctx, "WO-1001-10", start) },
+		// One outsourced operation (demo_purchasing.go).
+		func() error { return demoOutsourcing(ctx, st) },
 		// L2 has no edge in the demo: show it idle rather than no data.
 		func() error { return st.SetLineState(ctx, "L2", "idle", "", start) },
 	}

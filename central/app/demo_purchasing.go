@@ -37,6 +37,9 @@ func demoPurchasingSteps(ctx context.Context, st *store.Store, start time.Time) 
 		supplier(domain.Supplier{Code: "CHM", Name: "Eastern Coatings Ltd.", Status: domain.SupplierApproved,
 			Contacts: []domain.Contact{{Name: "Liu Fang", Role: "quality", Email: "liu.fang@chm.example"}}},
 			domain.SupplierItem{Material: "CT-ZN", LeadTimeDays: 3, Price: 420000, Currency: "CNY", Multiple: 20_000, Preferred: true}),
+		supplier(domain.Supplier{Code: "PLT", Name: "Ningbo Surface Tech Co.", Status: domain.SupplierApproved, Notes: "外协: anti-corrosion treatment of discs",
+			Contacts: []domain.Contact{{Name: "Zhou Min", Role: "sales", Email: "zhou.min@plt.example"}}},
+			domain.SupplierItem{Material: "BRK-100", LeadTimeDays: 5, Price: 12000, Currency: "CNY"}),
 		supplier(domain.Supplier{Code: "SLOW", Name: "Slowpoke Castings", Status: domain.SupplierProbation, Notes: "late twice last quarter"},
 			domain.SupplierItem{Material: "BLK-280", LeadTimeDays: 14, Price: 172000, Currency: "CNY", MOQ: 1000_000}),
 		func() error {
@@ -55,4 +58,26 @@ func demoPurchasingSteps(ctx context.Context, st *store.Store, start time.Time) 
 		func() error { _, err := pur.ActPO(ctx, "PUR-2601", domain.POActApprove, "demo", manager); return err },
 		func() error { _, err := pur.ActPO(ctx, "PUR-2601", domain.POActSend, "", buyer); return err },
 	}
+}
+
+// demoOutsourcing gives the demo one outsourced operation (外协): L2 is
+// saturated, so the planner asks for PO-1003's pressing to go to PLT; the
+// manager approves it (the subcontract purchase order), and the warehouse
+// has sent PLT the 1,200 blanks. It runs once the work orders exist.
+func demoOutsourcing(ctx context.Context, st *store.Store) error {
+	pur := purchasing.New(st.Handle(), inventory.New(st.Handle()), domain.DefaultPurchasingRules())
+	if have, err := pur.ListSubcontracts(ctx, purchasing.SubcontractFilter{WorkOrder: "WO-1003-10"}); err != nil || len(have) > 0 {
+		return err
+	}
+	sc, err := pur.RequestSubcontract(ctx, purchasing.SubcontractRequest{WorkOrder: "WO-1003-10", Supplier: "PLT",
+		Reason: "L2 saturated this week"}, domain.Actor{Name: "plan", Role: domain.RolePlanner})
+	if err != nil {
+		return err
+	}
+	if _, err := pur.DecideSubcontract(ctx, sc.ID, true, "demo", domain.Actor{Name: "mgr", Role: domain.RoleManager}); err != nil {
+		return err
+	}
+	_, err = pur.ShipSubcontract(ctx, sc.ID, purchasing.ShipRequest{Quantity: 1200,
+		Lots: []purchasing.ShipLot{{Lot: "BLK280-2612", From: "WH1-A", Quantity: 1200 * domain.QtyScale}}}, domain.Actor{Name: "wh", Role: domain.RoleWarehouse})
+	return err
 }

@@ -26,7 +26,8 @@ type notifyRunner struct {
 func (a *App) newNotify() error {
 	a.note.store = notifications.New(a.store.Handle())
 	svc, err := notify.New(notify.Options{Config: a.cfg.Notify, Store: a.note.store, Log: a.base.With("component", "notify"),
-		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting, a.reportsReady, a.reviewsOverdue}})
+		Now: a.cfg.ExceptionsNow, Exceptions: a.store, Watchers: []notify.Watcher{a.reviewWaiting, a.proposalsWaiting, a.reportsReady, a.reviewsOverdue},
+		Enclose: a.reportEnclosure})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)
 	}
@@ -114,12 +115,13 @@ func (a *App) proposalsWaiting(ctx context.Context, _ time.Time) ([]notify.Notic
 	for _, p := range ps {
 		title := fmt.Sprintf("%s proposal waits for approval: %s", p.Kind, p.Reason)
 		vars := map[string]string{"kind": p.Kind, "reason": p.Reason, "order": p.RushOrder}
-		key := "notify.proposal_waiting"
+		key, link := "notify.proposal_waiting", "/planner"
 		if p.RushOrder != "" {
 			title, key = fmt.Sprintf("rush insertion of order %s waits for approval", p.RushOrder), "notify.rush_waiting"
+			link = "/reviews" // where management approves it
 		}
 		out = append(out, notify.Notice{Key: "proposal:" + p.ID, Kind: notify.KindApprovalWaiting, Severity: notify.SeverityInfo,
-			TitleKey: key, Vars: vars, Title: title, Line: p.LineID, Link: "/planner",
+			TitleKey: key, Vars: vars, Title: title, Line: p.LineID, Link: link,
 			Roles: []domain.Role{domain.RolePlanner, domain.RoleManager}, At: p.CreatedAt})
 	}
 	return out, nil
@@ -154,7 +156,7 @@ func (a *App) reportsReady(ctx context.Context, now time.Time) ([]notify.Notice,
 			title = fmt.Sprintf("%s revised (revision %d): %s", what, r.Revision, r.Reason)
 		}
 		out = append(out, notify.Notice{Key: fmt.Sprintf("report:%s:%s:%s:%d", r.Kind, r.Date, r.Shift, r.Revision), Kind: notify.KindReportReady,
-			Severity: notify.SeverityInfo, TitleKey: "notify.report_ready", Vars: map[string]string{"name": name, "kind": r.Kind, "date": r.Date, "shift": r.Shift},
+			Severity: notify.SeverityInfo, TitleKey: "notify.report_ready", Vars: map[string]string{"name": name, "kind": r.Kind, "date": r.Date, "shift": r.Shift, "revision": strconv.Itoa(r.Revision)},
 			Title: title, Link: link, Roles: []domain.Role{domain.RoleManager, domain.RoleSupervisor}, At: r.GeneratedAt})
 	}
 	return out, nil

@@ -25,7 +25,9 @@ type planRunner struct {
 // planner page to the HTTP server, and starts the trigger loop (if
 // planning.auto). It needs the store and the API.
 func (a *App) startPlanning() error {
-	svc, err := planning.New(planning.Options{Config: a.cfg.Planning, Store: a.store, Log: a.base.With("component", "planning")})
+	svc, err := planning.New(planning.Options{Config: a.cfg.Planning, Store: a.store, Log: a.base.With("component", "planning"),
+		// Outsourced operations: the next one waits for the supplier's lead time.
+		Materials: a.pur})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)
 	}

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/store/purchasing"
 )
 
 // TestPurchasingKeys: the defaults, and each bad key named with its line.
@@ -37,5 +40,35 @@ func TestPurchasingKeys(t *testing.T) {
 	if err != nil || cfg.Purchasing.ApprovalLimits["buyer"] != "1000" || cfg.Purchasing.ApprovalLimits["manager"] != "unlimited" ||
 		cfg.Purchasing.ApprovalLimits["planner"] != "200.50" {
 		t.Fatalf("limits %+v %v", cfg.Purchasing.ApprovalLimits, err)
+	}
+}
+
+// TestDemoPurchasingAndOutsourcing: the demo plant has the supplier file,
+// purchase order PUR-2601 sent to FDY, and one outsourced operation —
+// PO-1003's pressing at PLT, approved by the manager (its subcontract
+// purchase order sent) with the 1,200 blanks at PLT's location.
+func TestDemoPurchasingAndOutsourcing(t *testing.T) {
+	a := startApp(t)
+	ctx := t.Context()
+	po, err := a.Purchasing().GetPO(ctx, "PUR-2601")
+	if err != nil || po.Status != domain.POSent || po.Supplier != "FDY" {
+		t.Fatalf("PUR-2601: %v %+v", err, po)
+	}
+	scs, err := a.Purchasing().ListSubcontracts(ctx, purchasing.SubcontractFilter{})
+	if err != nil || len(scs) != 1 {
+		t.Fatalf("subcontracts: %v %+v", err, scs)
+	}
+	sc := scs[0]
+	if sc.WorkOrder != "WO-1003-10" || sc.Supplier != "PLT" || sc.Status != domain.SubAtSupplier || sc.ApprovedBy != "mgr" ||
+		sc.RequestedBy != "plan" || sc.Sent != 1200 || sc.AtSupplier != 1200 || sc.Location != "SUB-PLT" {
+		t.Fatalf("the outsourced operation: %+v", sc)
+	}
+	sub, err := a.Purchasing().GetPO(ctx, sc.PO)
+	if err != nil || !sub.Subcontract || sub.Status != domain.POSent || sub.Total.String() != "1440.00" {
+		t.Fatalf("subcontract purchase order: %v %+v", err, sub)
+	}
+	bs, err := a.Inventory().Stock(ctx, domain.StockFilter{Location: "SUB-PLT"})
+	if err != nil || len(bs) != 1 || bs[0].Lot != "BLK280-2612" || bs[0].Quantity != 1200*domain.QtyScale {
+		t.Fatalf("stock at PLT: %v %+v", err, bs)
 	}
 }

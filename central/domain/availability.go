@@ -6,9 +6,11 @@ import "time"
 // exploded through in-house semi-finished products (a component with a
 // BOM of its own), each requirement netted against usable stock — released
 // lots outside quarantine locations, less what other orders have
-// allocated. What stock does not cover of an in-house product is to be made
-// and is exploded a level further; what it does not cover of a bought one
-// is a shortfall.
+// allocated — then against confirmed incoming stock: what open purchase
+// order lines still owe whose supplier confirmed a date before the day the
+// order is planned to start. What neither covers of an in-house product is
+// to be made and is exploded a level further; of a bought one it is a
+// shortfall.
 type Availability struct {
 	Order    string             `json:"order"`
 	Product  string             `json:"product"`
@@ -17,6 +19,9 @@ type Availability struct {
 	// Short: some line has a shortfall.
 	Short bool      `json:"short"`
 	At    time.Time `json:"at"`
+	// PlannedStart is the order's earliest planned operation start; without
+	// one no incoming stock is counted (nothing to compare a delivery with).
+	PlannedStart *time.Time `json:"planned_start,omitempty"`
 }
 
 // AvailabilityLine is one component at one level (Parent is what it goes
@@ -34,6 +39,12 @@ type AvailabilityLine struct {
 	Reserved  Qty    `json:"allocated_to_order"`  // reserved by this order
 	Available Qty    `json:"available"`           // on hand − allocated to others − taken by earlier lines
 	FromStock Qty    `json:"from_stock"`
-	ToMake    Qty    `json:"to_make,omitempty"` // in-house: exploded below
-	Shortfall Qty    `json:"shortfall"`
+	// Incoming: confirmed on open purchase order lines (ordered − received,
+	// approved or sent, not subcontracting) for a date before the planned
+	// start's day, less what earlier lines counted on; FromIncoming is what
+	// of the requirement it covers. Only stock is reserved at release.
+	Incoming     Qty `json:"incoming"`
+	FromIncoming Qty `json:"from_incoming,omitempty"`
+	ToMake       Qty `json:"to_make,omitempty"` // in-house: exploded below
+	Shortfall    Qty `json:"shortfall"`
 }

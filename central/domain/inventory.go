@@ -20,10 +20,16 @@ const (
 	LocWarehouse  LocationKind = "warehouse"  // a bin or area of a warehouse
 	LocLineSide   LocationKind = "line_side"  // beside one line; material there is ready to consume
 	LocQuarantine LocationKind = "quarantine" // held stock, received here into quarantine status
+	// LocSubcontractor is stock at a supplier doing outsourced work (one
+	// per supplier, made when components are first sent there); it is
+	// not usable for production here.
+	LocSubcontractor LocationKind = "subcontractor"
 )
 
 // LocationKinds lists every kind.
-func LocationKinds() []LocationKind { return []LocationKind{LocWarehouse, LocLineSide, LocQuarantine} }
+func LocationKinds() []LocationKind {
+	return []LocationKind{LocWarehouse, LocLineSide, LocQuarantine, LocSubcontractor}
+}
 
 // Location is a place stock is kept.
 type Location struct {
@@ -47,7 +53,7 @@ func CheckLocation(l Location) error {
 	errs = maxLen(errs, "name", l.Name, 100)
 	errs = maxLen(errs, "warehouse", l.Warehouse, 40)
 	if !slices.Contains(LocationKinds(), l.Kind) {
-		errs = append(errs, &FieldError{Field: "kind", Rule: "must be one of warehouse, line_side, quarantine"})
+		errs = append(errs, &FieldError{Field: "kind", Rule: "must be one of warehouse, line_side, quarantine, subcontractor"})
 	}
 	switch {
 	case l.Kind == LocLineSide && l.LineID == "":

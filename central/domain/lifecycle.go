@@ -188,15 +188,16 @@ func Authorize(role Role, action Action, from OrderStatus) (Transition, error) {
 	return t, nil
 }
 
-// Editable reports whether an order's quantity or due date may still be
-// changed in status s. Quantity is fixed once work orders exist (release),
-// because they were cut for it; the due date may move until completion.
+// Editable reports whether an order's quantity, due date or priority may
+// still be changed in status s. Quantity is fixed once work orders exist
+// (release), because they were cut for it; the due date and the priority
+// may move until completion.
 func Editable(s OrderStatus, field string) bool {
 	switch s {
 	case StatusDraft, StatusUnderReview, StatusApproved, StatusRejected, StatusScheduled:
 		return true
 	case StatusReleased, StatusInProgress, StatusPaused:
-		return field == "due"
+		return field == "due" || field == "priority"
 	}
 	return false
 }

@@ -103,4 +103,6 @@ type PlanApproval struct {
 	By         Actor
 	At         time.Time
 	WorkOrders []WorkOrderPlan
+	// Comment is the approver's word on a rush (its request's comment).
+	Comment string
 }

@@ -22,6 +22,10 @@ import (
 // maxJSONBytes is the largest JSON body a handler reads.
 const maxJSONBytes = 1 << 20
 
+// bodyTypeKey holds, in a test, a func that learns which type a route's
+// body is decoded into (see openapi_bodies.go).
+const bodyTypeKey = "lw.bodytype"
+
 // bindJSON decodes a JSON body strictly into v (a pointer to a struct or
 // slice) and answers a 400 problem naming the field for: a wrong type, an
 // unknown field, a `null` body, data after the JSON value, invalid UTF-8,
@@ -29,6 +33,9 @@ const maxJSONBytes = 1 << 20
 // characters, or a time outside domain.MinTime..MaxTime. A body over maxJSONBytes is a 413. An empty
 // body is an empty object (transitions without a reason send none).
 func bindJSON(c echo.Context, v any) error {
+	if note, ok := c.Get(bodyTypeKey).(func(reflect.Type)); ok {
+		note(reflect.TypeOf(v)) // TestRequestBodiesMatchTheirSchemas
+	}
 	body, err := readBody(c, maxJSONBytes)
 	if err != nil {
 		return err

@@ -51,7 +51,8 @@ type Store interface {
 	StationReportStore // station_report.go
 	QualityStore       // quality.go
 	QuarantineStore
-	SavedViewStore // orderdesk.go
+	SavedViewStore   // orderdesk.go
+	OrderImportStore // orderimport.go
 }
 
 // Options configure a Server. Store, Hub and Log are required.
@@ -72,8 +73,12 @@ type Options struct {
 	Edges EdgeLister
 	// Metrics, when set, is served at GET /metrics (see metrics.go).
 	Metrics *prometheus.Registry
-	// Review says which sign-offs approval needs; default all of them.
+	// Review says which sign-offs approval needs; default
+	// domain.DefaultReviewPolicy.
 	Review *domain.ReviewPolicy
+	// Rush is the rush insertion's rules (rush line, approvers); default
+	// domain.DefaultRushRules.
+	Rush *domain.RushRules
 	// SessionTTL is how long a login lasts; default 12h.
 	SessionTTL time.Duration
 	// SecureCookies marks session cookies Secure (set it behind HTTPS).
@@ -146,6 +151,10 @@ func New(o Options) *Server {
 	if o.Review == nil {
 		p := domain.DefaultReviewPolicy()
 		o.Review = &p
+	}
+	if o.Rush == nil {
+		r := domain.DefaultRushRules()
+		o.Rush = &r
 	}
 	if o.SessionTTL <= 0 {
 		o.SessionTTL = 12 * time.Hour

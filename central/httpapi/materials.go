@@ -22,9 +22,11 @@ func (s *Server) registerInventory() {
 	for _, r := range invapi.Routes(invapi.Deps{Store: s.opts.Inventory, Principal: principal, Bind: bindJSON,
 		Sheet: func(c echo.Context, format, name string, header []string, rows [][]any) error {
 			return writeSheet(c, format, sheet{name: name, header: header, rows: rows})
-		}}) {
+		}, Lang: requestLang}) {
 		s.handle(r.Method, r.Path, r.Handler, Authenticated, r.Summary, r.Roles...)
 	}
+	s.registerMaterialsPages() // materials_pages.go
+	s.registerStationSerials() // station_serials.go
 }
 
 // checkMaterialSignoff refuses to sign material "available" over a

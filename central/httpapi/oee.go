@@ -27,36 +27,46 @@ func (s *Server) registerOEE() {
 	s.handle(http.MethodGet, "/api/v1/reports/daily", s.dailyReport, Authenticated,
 		"the plant day's production and OEE (?date=YYYY-MM-DD; default the current plant day): per line the day's figures, losses, downtime by reason and products, and each shift starting that day; plant totals from summed times and parts. Computed when asked, not yet stored", anyRole...)
 	s.handle(http.MethodGet, "/api/v1/reports/daily.xlsx", s.dailyXLSX, Authenticated,
-		"the daily report as XLSX: the lines' days and shifts with units and plant totals, downtime by reason, and a chart sheet of OEE by line", anyRole...)
+		"the daily report as XLSX (?date=YYYY-MM-DD; the stored report's latest revision, or ?revision=N; a day not stored yet is computed now), in the request's language: the lines' days and shifts with units, plant totals and the six losses; the production part (planned vs actual per line and product, scrap by reason, labour hours, orders completed and at risk); downtime by line and reason; the downtime Pareto with its chart; a chart sheet of OEE by line", anyRole...)
 }
 
 func (s *Server) dailyReport(c echo.Context) error {
-	r, err := s.daily(c)
+	r, err := s.dayReport(c)
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, r)
+}
+
+// dayReport computes the daily production report a request asks for: the
+// OEE part, and the production part where the store has it.
+func (s *Server) dayReport(c echo.Context) (reports.DayReport, error) {
+	r, err := s.daily(c)
+	if err != nil {
+		return reports.DayReport{}, err
+	}
 	src, ok := s.opts.Store.(reports.ProductionSource)
 	if !ok {
-		return c.JSON(http.StatusOK, r)
+		return reports.DayReport{DailyReport: r}, nil
 	}
 	cfg := s.reports()
 	loc, err := time.LoadLocation(cfg.Timezone)
 	if err != nil {
-		return err
+		return reports.DayReport{}, err
 	}
 	d, err := time.ParseInLocation(time.DateOnly, r.Date, loc)
 	if err != nil {
-		return err
+		return reports.DayReport{}, err
 	}
 	w, err := oee.Day(d, loc, cfg.DayStart)
 	if err != nil {
-		return err
+		return reports.DayReport{}, err
 	}
 	dr, err := reports.Day(c.Request().Context(), src, r, w.Start, w.End)
 	if err != nil {
-		return err
+		return reports.DayReport{}, err
 	}
-	return c.JSON(http.StatusOK, dr)
+	return dr, nil
 }
 
 // daily computes the daily report a request asks for (reports_xlsx.go too).

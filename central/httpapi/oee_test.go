@@ -429,7 +429,7 @@ func TestDailyReportRoute(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer f.Close()
-			if got := strings.Join(f.GetSheetList(), ","); got != "Daily report,Downtime,Chart" {
+			if got := strings.Join(f.GetSheetList(), ","); got != "Daily report,Production,Downtime,Pareto,Chart" {
 				t.Errorf("sheets %s", got)
 			}
 			cell := func(sheet, ref string) string {

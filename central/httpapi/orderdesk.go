@@ -45,6 +45,9 @@ func (s *Server) registerOrderDesk() {
 		`save your view of a page under a name: {"query":"status=draft&customer=ACME"} (the page's filters); replaces one of that name (audited)`, domain.Roles()...)
 	s.handle(del, "/api/v1/me/views/:page/:name", s.deleteView, Authenticated,
 		"delete one of your saved views (audited)", domain.Roles()...)
+	s.registerOrderImport() // orderimport.go
+	s.registerOrderDetail() // orderdetail.go
+	s.registerAPIDocs()     // apidocs.go
 }
 
 // viewOwner is the signed-in user whose views these are; a token has none.

@@ -3,11 +3,13 @@ package httpapi_test
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/linewise/linewise/central/domain"
 )
@@ -147,4 +149,103 @@ func TestOrderDeskEntryInChromium(t *testing.T) {
 	num := strings.Fields(strings.TrimPrefix(b.text("#form-msg"), "订单 "))[0]
 	b.waitFor("row in Chinese", `(() => { const r = document.querySelector('#rows tr[data-number=`+strconv.Quote(num)+`]'); return !!r && r.textContent.includes("华东制动") && r.textContent.includes("2030/07/01") && r.textContent.includes("草稿"); })()`)
 	saveScreenshot(t, b.ctx, "orders-zh-CN")
+}
+
+// writeXLSX writes a workbook whose first sheet holds rows, for upload.
+func writeXLSX(t *testing.T, rows [][]any) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, r := range rows {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := f.SetSheetRow("Sheet1", cell, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "orders.xlsx")
+	if err := f.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestOrderDeskImportXLSXInChromium: a sales user chooses an Excel file of
+// three orders whose second row has a word for its quantity. The page
+// shows the check before anything is written: 2 of 3 rows fine, row 3's
+// quantity and why, no "import" button, and the database has none of the
+// three. Fixing the file and choosing it again offers "Import 3 orders",
+// which enters all three. In Chinese, a file with Chinese headers and an
+// unknown customer in one row: the bad row is skipped on request and the
+// good one entered.
+func TestOrderDeskImportXLSXInChromium(t *testing.T) {
+	e := newOrderDeskEnv(t)
+	b := newBrowser(t, 1400, 1100)
+	b.do("sign in", chromedp.Navigate(e.srv.URL+"/login?next=%2Forders"), chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.SendKeys(chromedp.ID("user"), "sally"), chromedp.SendKeys(chromedp.ID("pass"), "sally-password\r"))
+	b.waitFor("order desk", `location.pathname === "/orders" && document.documentElement.dataset.ready === "1"`)
+	exists := func(number string) bool {
+		t.Helper()
+		code, _ := e.call(t, domain.RolePlanner, http.MethodGet, "/api/v1/orders/"+number, nil, nil)
+		return code == http.StatusOK
+	}
+
+	head := []any{"product", "quantity", "due", "customer", "number"}
+	bad := writeXLSX(t, [][]any{head,
+		{"BRK-100", 100, "2030-08-01", "ACME", "IMP-10"},
+		{"BRK-200", "lots", "2030-08-02", "ACME", "IMP-11"},
+		{"BRK-100", 50, "2030-08-03", "HDZD", "IMP-12"}})
+	b.do("choose the file", chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{bad}))
+	b.waitFor("checked", `document.getElementById("import-msg").textContent === "2 of 3 rows are fine; nothing has been written yet. Rows with errors: 1. Fix the file and choose it again, or skip them."`)
+	b.waitFor("row 3 named", `(() => { const r = document.querySelector('#import-errors tr[data-row="3"]'); return !!r && !document.getElementById("import-errors").hidden && r.textContent === "3Quantity\"lots\" is not a whole number"; })()`)
+	b.waitFor("good rows previewed", `document.querySelectorAll("#import-good tbody tr").length === 2 && document.querySelector('#import-good tr[data-row="4"]').textContent.includes("华东制动")`)
+	if b.eval(`document.getElementById("import-all").hidden ? 1 : 0`) != 1 || b.eval(`document.getElementById("import-skip").hidden ? 1 : 0`) != 0 {
+		t.Fatal(`with a bad row the page offers "import all" or hides "skip"`)
+	}
+	b.evalString(`document.getElementById("import").scrollIntoView(), ""`)
+	saveScreenshot(t, b.ctx, "orders-import-en")
+	for _, n := range []string{"IMP-10", "IMP-11", "IMP-12"} {
+		if exists(n) {
+			t.Fatalf("%s was written by the check", n)
+		}
+	}
+
+	good := writeXLSX(t, [][]any{head,
+		{"BRK-100", 100, "2030-08-01", "ACME", "IMP-10"},
+		{"BRK-200", 120, "2030-08-02", "ACME", "IMP-11"},
+		{"BRK-100", 50, "2030-08-03", "HDZD", "IMP-12"}})
+	b.do("choose the fixed file", chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{good}))
+	b.waitFor("all fine", `document.getElementById("import-msg").textContent === "3 of 3 rows are fine; nothing has been written yet." && document.getElementById("import-errors").hidden`)
+	b.waitFor("import offered", `!document.getElementById("import-all").hidden && document.getElementById("import-all").textContent === "Import 3 orders"`)
+	if exists("IMP-10") {
+		t.Fatal("IMP-10 written before the import was asked for")
+	}
+	b.do("import", chromedp.Click(chromedp.ID("import-all")))
+	b.waitFor("imported", `document.getElementById("import-msg").textContent === "3 orders entered as drafts: IMP-10, IMP-11, IMP-12"`)
+	b.waitFor("listed", `["IMP-10", "IMP-11", "IMP-12"].every(n => document.querySelector('#rows tr[data-number="' + n + '"]') !== null)`)
+	for _, n := range []string{"IMP-10", "IMP-11", "IMP-12"} {
+		if !exists(n) {
+			t.Fatalf("%s was not written", n)
+		}
+	}
+
+	// 中文: Chinese headers, one row for a customer nobody knows; skip it.
+	b.do("order desk in zh-CN", chromedp.Navigate(e.srv.URL+"/orders?lang=zh-CN"))
+	b.waitFor("zh-CN page", `document.documentElement.dataset.ready === "1" && document.documentElement.lang === "zh-CN"`)
+	zh := writeXLSX(t, [][]any{{"产品", "数量", "交期", "客户", "订单号"},
+		{"BRK-200", 80, "2030/09/01", "无名", "IMP-20"},
+		{"BRK-200", 90, "2030/09/02", "HDZD", "IMP-21"}})
+	b.do("choose the Chinese file", chromedp.SetUploadFiles(chromedp.ID("import-file"), []string{zh}))
+	b.waitFor("checked in Chinese", `document.getElementById("import-msg").textContent === "2 行中 1 行无误；尚未写入任何数据。 有错误的行：1。请修改文件后重新选择，或跳过这些行。"`)
+	b.waitFor("customer column named", `(() => { const r = document.querySelector('#import-errors tr[data-row="2"]'); return !!r && r.children[1].textContent === "客户"; })()`)
+	b.waitFor("skip offered", `document.getElementById("import-skip").textContent === "跳过 1 个错误行，导入 1 个"`)
+	b.evalString(`document.getElementById("import").scrollIntoView(), ""`)
+	saveScreenshot(t, b.ctx, "orders-import-zh-CN")
+	if exists("IMP-21") {
+		t.Fatal("IMP-21 written by the check")
+	}
+	b.do("skip and import", chromedp.Click(chromedp.ID("import-skip")))
+	b.waitFor("imported in Chinese", `document.getElementById("import-msg").textContent === "已录入 1 个草稿订单：IMP-21"`)
+	if !exists("IMP-21") || exists("IMP-20") {
+		t.Fatal("skipping wrote the wrong rows")
+	}
 }

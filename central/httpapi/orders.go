@@ -420,6 +420,7 @@ func (s *Server) signoff(c echo.Context) error {
 type patchOrderRequest struct {
 	Quantity *int64  `json:"quantity"`
 	Due      *string `json:"due"`
+	Priority *int    `json:"priority"`
 	Reason   string  `json:"reason"`
 }
 
@@ -428,8 +429,11 @@ func (s *Server) patchOrder(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Quantity == nil && req.Due == nil {
-		return invalid("quantity", "send quantity or due (or both)")
+	if req.Quantity == nil && req.Due == nil && req.Priority == nil {
+		return invalid("quantity", "send quantity, due or priority (or several)")
+	}
+	if req.Priority != nil && (*req.Priority < 0 || *req.Priority > 9) {
+		return invalid("priority", "priority must be from 0 (normal) to 9 (most urgent)")
 	}
 	if strings.TrimSpace(req.Reason) == "" {
 		return invalid("reason", "reason is required for a change")
@@ -485,6 +489,14 @@ func (s *Server) patchOrder(c echo.Context) error {
 					what = append(what, "due "+old+" → "+due.UTC().Format(time.RFC3339))
 				}
 				rec.Due = due
+			}
+			if req.Priority != nil && *req.Priority != rec.Priority {
+				if !domain.Editable(rec.Status, "priority") {
+					return domain.OrderChange{}, &Problem{Status: http.StatusConflict, Field: "priority",
+						Detail: "priority cannot change once the order is " + string(rec.Status)}
+				}
+				what = append(what, "priority "+strconv.Itoa(rec.Priority)+" → "+strconv.Itoa(*req.Priority))
+				rec.Priority = *req.Priority
 			}
 			return domain.OrderChange{Action: "edit", Reason: req.Reason}, nil
 		})

@@ -1,11 +1,15 @@
 package httpapi
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/xuri/excelize/v2"
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/oee"
@@ -102,4 +106,117 @@ func TestReportDaySeed(t *testing.T) {
 		t.Fatalf("%d %s", res.StatusCode, body)
 	}
 	t.Logf("%s", body)
+}
+
+// TestDailyXLSXFromStoredReport, on SQLite and PostgreSQL: the workbook of
+// a stored day is its latest revision (?revision=1 the first), with the
+// production part (planned vs actual per line and product, plant totals,
+// scrap by reason, the order at risk), the Pareto with its chart, and the
+// chart sheet; in Chinese the sheets and headers are Chinese; an unknown
+// revision is a 404 and a bad one a 400 naming it.
+func TestDailyXLSXFromStoredReport(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		seedReportDay(t, e.st)
+		open := func(path string) (*excelize.File, string) {
+			t.Helper()
+			res, body := e.do(e.as[domain.RoleManager], "GET", path, nil)
+			if res.StatusCode != 200 {
+				t.Fatalf("%s: %d %s", path, res.StatusCode, body)
+			}
+			f, err := excelize.OpenReader(bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
+			zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			charts := 0
+			for _, zf := range zr.File {
+				if strings.HasPrefix(zf.Name, "xl/charts/chart") {
+					charts++
+				}
+			}
+			if charts != 2 {
+				t.Errorf("%s: %d charts, want the OEE chart sheet and the Pareto", path, charts)
+			}
+			return f, res.Header.Get("Content-Disposition")
+		}
+		cells := func(f *excelize.File, sheet string, refs ...string) string {
+			t.Helper()
+			var out []string
+			for _, ref := range refs {
+				v, err := f.GetCellValue(sheet, ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, v)
+			}
+			return strings.Join(out, "|")
+		}
+		f, disp := open("/api/v1/reports/daily.xlsx?date=2026-03-02")
+		if disp != `attachment; filename="daily-2026-03-02-r2.xlsx"` {
+			t.Errorf("Content-Disposition %q", disp)
+		}
+		if got := strings.Join(f.GetSheetList(), ","); got != "Daily report,Production,Downtime,Pareto,Chart" {
+			t.Errorf("sheets %s", got)
+		}
+		if got := cells(f, "Daily report", "A1", "A2"); got != "Daily production report 2026-03-02 (plant day from 00:00)|Revision 2, generated 2026-03-03 00:30" {
+			t.Errorf("title rows %q", got)
+		}
+		if got := cells(f, "Daily report", "A6", "F6", "G6", "K6"); got != "Plant|780|19|76.9%" {
+			t.Errorf("plant OEE row %q", got)
+		}
+		for ref, want := range map[string]string{
+			"A1:G1": "Line|Product|Planned (pcs)|Good (pcs)|Scrap (pcs)|Attainment|Scrap rate",
+			"A2:G2": "L1|A|200|330|10|165.0%|2.9%",
+			"A3:G3": "L1|B|0|450|9||2.0%",
+			"A4:G4": "Plant||200|780|19|390.0%|2.4%",
+			"A6:A6": "Scrap by reason",
+			"A8:C8": "L1|burr|3",
+			"A9:C9": "Plant||3",
+		} {
+			from, to, _ := strings.Cut(ref, ":")
+			var refs []string
+			for c := from[0]; c <= to[0]; c++ {
+				refs = append(refs, string(c)+from[1:])
+			}
+			if got := cells(f, "Production", refs...); got != want {
+				t.Errorf("Production!%s = %q, want %q", ref, got, want)
+			}
+		}
+		rows, err := f.GetRows("Production")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var atRisk []string
+		for i, r := range rows {
+			if len(r) > 0 && r[0] == "Orders at risk" && i+2 < len(rows) {
+				atRisk = rows[i+2]
+			}
+		}
+		if strings.Join(atRisk, "|") != "PO-C|A||200|0|200|2026-03-03 02:00|on time" {
+			t.Errorf("order at risk row %q", atRisk)
+		}
+		if got := cells(f, "Pareto", "A2", "C2", "F2"); got != "changeover|25.00|43.1%" {
+			t.Errorf("Pareto first row %q", got)
+		}
+
+		f, disp = open("/api/v1/reports/daily.xlsx?date=2026-03-02&revision=1")
+		if disp != `attachment; filename="daily-2026-03-02.xlsx"` || cells(f, "Daily report", "A2", "F6") != "Revision 1, generated 2026-03-03 00:05|770" {
+			t.Errorf("revision 1: %q %q", disp, cells(f, "Daily report", "A2", "F6"))
+		}
+		f, _ = open("/api/v1/reports/daily.xlsx?date=2026-03-02&lang=zh-CN")
+		if got := strings.Join(f.GetSheetList(), ","); got != "日报,产量,停机,帕累托,图表" {
+			t.Errorf("Chinese sheets %s", got)
+		}
+		if got := cells(f, "产量", "A1", "C1", "A4"); got != "产线|计划（件）|全厂" {
+			t.Errorf("Chinese production header %q", got)
+		}
+		res, body := e.do(e.as[domain.RoleManager], "GET", "/api/v1/reports/daily.xlsx?date=2026-03-02&revision=9", nil)
+		e.problem(res, body, 404, "")
+		res, body = e.do(e.as[domain.RoleManager], "GET", "/api/v1/reports/daily.xlsx?date=2026-03-02&revision=x", nil)
+		e.problem(res, body, 400, "revision")
+	})
 }

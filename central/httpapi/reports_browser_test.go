@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/linewise/linewise/central/httpapi"
 )
@@ -145,8 +146,22 @@ func TestReportsPageInChromium(t *testing.T) {
 	if got := b.text(`#atrisk-table tbody`); !strings.Contains(got, w.AtRisk[0].Number) {
 		t.Errorf("orders at risk show %q", got)
 	}
-	if got := b.evalString(`document.getElementById("xlsx").getAttribute("href")`); !strings.HasPrefix(got, "/api/v1/reports/daily.xlsx?date=2026-03-02") {
-		t.Errorf("XLSX link %q", got)
+	// The page's XLSX link downloads the same report: its plant totals are the API's.
+	href := b.evalString(`document.getElementById("xlsx").getAttribute("href")`)
+	if !strings.HasPrefix(href, "/api/v1/reports/daily.xlsx?date=2026-03-02") {
+		t.Errorf("XLSX link %q", href)
+	}
+	wb, err := excelize.OpenReader(bytes.NewReader(getBody(t, api, base, href)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wb.Close()
+	rows, err := wb.GetRows("Production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := rows[len(w.Production)+1]; strings.Join(r[:5], "|") != fmt.Sprintf("Plant||%d|%d|%d", w.Totals.Planned, w.Totals.Good, w.Totals.Reject) {
+		t.Errorf("the workbook's plant totals %q, the API's %d planned, %d good, %d scrap", r, w.Totals.Planned, w.Totals.Good, w.Totals.Reject)
 	}
 	saveScreenshot(t, b.ctx, "reports-en")
 

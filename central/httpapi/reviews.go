@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,6 +20,9 @@ type CostEstimator interface {
 	EstimateCost(ctx context.Context, number string) (domain.CostSheet, error)
 }
 
+//go:embed web/reviews.html
+var reviewsPage []byte
+
 // capacityWindow is how far ahead a reviewer sees the lines' load.
 const capacityWindow = 7 * 24 * time.Hour
 
@@ -26,6 +30,8 @@ const capacityWindow = 7 * 24 * time.Hour
 // reviewer's rejection (signing is POST /api/v1/orders/:number/signoff).
 func (s *Server) registerReviews() {
 	signers := s.opts.Review.SignerRoles()
+	s.handle(http.MethodGet, "/reviews", func(c echo.Context) error { return htmlPage(c, reviewsPage) }, Authenticated,
+		"review board page (HTML): the orders waiting for your sign-off with their facts; sign or reject", reviewPageRoles(signers)...)
 	s.handle(http.MethodGet, "/api/v1/reviews", s.reviewQueue, Authenticated,
 		"orders under review waiting for a sign-off your role gives, with the facts: material availability, the lines' capacity load, the cost estimate", signers...)
 	s.handle(http.MethodPost, "/api/v1/reviews/:number/reject", s.reviewReject, Authenticated,
@@ -300,4 +306,16 @@ func (s *Server) reviewReject(c echo.Context) error {
 	}
 	s.Notify()
 	return orderChanged(c, rec)
+}
+
+// reviewPageRoles: the reviewers, and the roles that ask for or decide
+// rush insertions (the page's rush part).
+func reviewPageRoles(signers []domain.Role) []domain.Role {
+	out := slices.Clone(signers)
+	for _, r := range []domain.Role{domain.RoleSales, domain.RolePlanner, domain.RoleManager, domain.RoleAdmin} {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }

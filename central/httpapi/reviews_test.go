@@ -45,14 +45,18 @@ func TestReviewBoard(t *testing.T) {
 				domain.SignoffQuality, domain.SignoffCost}}
 			e.api.opts.Review = &pol
 			plan := e.as[domain.RolePlanner]
-			for path, body := range map[string]map[string]any{
-				"/api/v1/cost/labour-grades/G1": {"name": "operator", "labour_hour": "40.00"},
-				"/api/v1/cost/lines/L1":         {"machine_hour": "120", "labour_grade": "G1"},
+			for _, c := range []struct {
+				path string
+				body map[string]any
+			}{
+				{"/api/v1/cost/labour-grades/G1", map[string]any{"name": "operator", "labour_hour": "40.00"}},
+				{"/api/v1/cost/lines/L1", map[string]any{"machine_hour": "120", "labour_grade": "G1"}},
 			} {
-				if res, b := e.do(plan, "PUT", path, body); res.StatusCode != 200 {
-					t.Fatalf("PUT %s: %d %s", path, res.StatusCode, b)
+				if res, b := e.do(plan, "PUT", c.path, c.body); res.StatusCode != 200 {
+					t.Fatalf("PUT %s: %d %s", c.path, res.StatusCode, b)
 				}
 			}
+
 			res, body := e.do(plan, "POST", "/api/v1/orders", map[string]any{"number": "SP-1", "product": "P", "quantity": 3600,
 				"order_type": "special", "price": "30", "currency": "CNY"})
 			if res.StatusCode != 201 {

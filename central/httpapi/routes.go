@@ -121,7 +121,7 @@ func (s *Server) registerRoutes() {
 	s.handle(get, "/api/v1/exports/work-orders.xlsx", s.exportWorkOrders("xlsx"), Authenticated,
 		"work orders of the listed orders as XLSX, same filters as the order list (line= keeps that line's)", anyRole...)
 	s.handle(post, "/api/v1/orders", s.createOrder, Authenticated, "create a draft order (customer: a customer master code)", orderDesk...)
-	s.handle(patch, "/api/v1/orders/:number", s.patchOrder, Authenticated, "change quantity or due date, with a reason", editors...)
+	s.handle(patch, "/api/v1/orders/:number", s.patchOrder, Authenticated, "change quantity, due date or priority, with a reason", editors...)
 	s.handle(del, "/api/v1/orders/:number", s.deleteOrder, Authenticated, "delete a draft order", orderDesk...)
 	s.handle(post, "/api/v1/orders/:number/signoff", s.signoff, Authenticated, "sign off one review aspect", s.opts.Review.SignerRoles()...)
 	for _, a := range domain.Actions() {

@@ -9,6 +9,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/linewise/linewise/central/domain"
+
 	plansvc "github.com/linewise/linewise/central/planning"
 )
 
@@ -35,14 +37,17 @@ func init() {
 }
 
 func (s *Server) enableScenarios(sp ScenarioPlanner) {
-	h := &scenarioHandlers{p: sp}
+	h := &scenarioHandlers{p: sp, s: s}
 	s.handle(http.MethodGet, "/api/v1/schedule/scenarios", h.compare, Authenticated,
 		"the current plan's figures beside proposals' (makespan, late orders, weighted tardiness, moved operations, changeovers, overtime)", anyRole...)
 	s.handle(http.MethodPost, "/api/v1/schedule/scenarios", h.create, Authenticated,
 		"compute a scenario (a rush held to a line, or a plain re-plan) as a pending proposal kept beside the others", planning...)
 }
 
-type scenarioHandlers struct{ p ScenarioPlanner }
+type scenarioHandlers struct {
+	p ScenarioPlanner
+	s *Server
+}
 
 func (h *scenarioHandlers) compare(c echo.Context) error {
 	var ids []string
@@ -73,6 +78,15 @@ func (h *scenarioHandlers) create(c echo.Context) error {
 		Priority: req.Priority, Due: req.Due, Line: req.Line})
 	if err != nil {
 		return planError(err)
+	}
+	// A rush scenario is a rush request of the planner's: management
+	// decides it (rush.go).
+	if rs, ok := h.s.opts.Store.(RushStore); ok && p.Kind == domain.ProposalRush {
+		a := actor(c)
+		if err := rs.CreateRushRequest(c.Request().Context(), domain.RushRequest{ProposalID: p.ID, Order: req.Order, RequestedBy: a.Name,
+			RequestedRole: a.Role, RequestedAt: h.s.opts.Now().UTC(), Reason: req.Name, Line: req.Line}); err != nil {
+			return apiError(err)
+		}
 	}
 	return c.JSON(http.StatusCreated, p)
 }

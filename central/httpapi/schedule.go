@@ -45,8 +45,7 @@ func (s *Server) EnableSchedule(p Planner) {
 	s.handle(get, "/api/v1/schedule/proposals/:id", h.get, Authenticated, "a proposal: its plan and diff against the current plan", anyRole...)
 	s.handle(post, "/api/v1/schedule/proposals/:id/approve", h.approve, Authenticated, "make a proposal the current plan", planning...)
 	s.handle(post, "/api/v1/schedule/proposals/:id/reject", h.reject, Authenticated, "reject a proposal; nothing changes", planning...)
-	s.handle(post, "/api/v1/orders/:number/rush", h.rush, Authenticated,
-		"propose inserting an order with a new priority and due date, with its impact report", planning...)
+	s.enableRush(p) // rush.go
 	if sp, ok := p.(ScenarioPlanner); ok {
 		s.enableScenarios(sp)
 	}
@@ -155,23 +154,18 @@ func (h *scheduleHandlers) decide(c echo.Context, do func(ctx context.Context, i
 	return c.JSON(http.StatusOK, p)
 }
 
-func (h *scheduleHandlers) approve(c echo.Context) error { return h.decide(c, h.p.Approve) }
-
-func (h *scheduleHandlers) reject(c echo.Context) error { return h.decide(c, h.p.Reject) }
-
-type rushRequest struct {
-	Priority *int       `json:"priority"`
-	Due      *time.Time `json:"due"`
-}
-
-func (h *scheduleHandlers) rush(c echo.Context) error {
-	var req rushRequest
-	if err := bindJSON(c, &req); err != nil {
-		return err
-	}
-	p, err := h.p.Rush(c.Request().Context(), c.Param("number"), req.Priority, req.Due)
+// approve approves a proposal; a rush is management's to approve, at
+// POST /api/v1/rush/{id}/approve.
+func (h *scheduleHandlers) approve(c echo.Context) error {
+	p, err := h.p.Get(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return planError(err)
 	}
-	return c.JSON(http.StatusCreated, p)
+	if p.Kind == domain.ProposalRush {
+		return &Problem{Status: http.StatusForbidden, Field: "role",
+			Detail: "a rush insertion is approved by management, not by the one who asked: POST /api/v1/rush/" + p.ID + "/approve"}
+	}
+	return h.decide(c, h.p.Approve)
 }
+
+func (h *scheduleHandlers) reject(c echo.Context) error { return h.decide(c, h.p.Reject) }

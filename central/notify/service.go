@@ -31,6 +31,10 @@ type Options struct {
 	// Added is called (it must not block) after a notice was stored, e.g.
 	// to push the bell's count.
 	Added func()
+	// Enclose, when set, gives what a notice's e-mails and webhooks carry
+	// besides its text (a stored report's summary and files); it is asked
+	// at each sending, and its error fails the attempt (retried).
+	Enclose func(ctx context.Context, n Notice) (Enclosure, error)
 	// Tick is how often due deliveries and exceptions are looked at
 	// without a poke; default 2s.
 	Tick time.Duration
@@ -46,6 +50,7 @@ type Service struct {
 	exc     ExceptionSource
 	watch   []Watcher
 	added   func()
+	enclose func(ctx context.Context, n Notice) (Enclosure, error)
 	tick    time.Duration
 	secrets map[string][]byte // webhook name → secret
 	smtpPW  string
@@ -81,7 +86,7 @@ func New(o Options) (*Service, error) {
 		o.Tick = 2 * time.Second
 	}
 	s := &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, http: o.HTTP, exc: o.Exceptions, watch: o.Watchers, added: o.Added,
-		tick: o.Tick, secrets: map[string][]byte{}, poke: make(chan struct{}, 1), notified: map[string]bool{}}
+		enclose: o.Enclose, tick: o.Tick, secrets: map[string][]byte{}, poke: make(chan struct{}, 1), notified: map[string]bool{}}
 	for _, w := range o.Config.Webhooks {
 		b, err := w.secret()
 		if err != nil {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"mime/quotedprintable"
 	"net"
 	"net/mail"
 	"net/smtp"
@@ -25,7 +24,11 @@ func (s *Service) sendMail(ctx context.Context, d Delivery) (string, error) {
 	if c.Host == "" {
 		return "", errors.New("notify.smtp.host is not set")
 	}
-	msg, err := s.message(d)
+	enc, err := s.enclosure(ctx, d.Notice)
+	if err != nil {
+		return "", err
+	}
+	msg, err := s.message(d, enc)
 	if err != nil {
 		return "", err
 	}
@@ -85,8 +88,9 @@ func (s *Service) sendMail(ctx context.Context, d Delivery) (string, error) {
 }
 
 // message is the e-mail: UTF-8 plain text, quoted-printable, the subject
-// encoded so no title can add a header.
-func (s *Service) message(d Delivery) ([]byte, error) {
+// encoded so no title can add a header; with enclosed files a
+// multipart/mixed message with the text first and the files attached.
+func (s *Service) message(d Delivery, enc Enclosure) ([]byte, error) {
 	to, err := mail.ParseAddress(d.Target.To)
 	if err != nil {
 		return nil, fmt.Errorf("address %q: %w", d.Target.To, err)
@@ -110,14 +114,14 @@ func (s *Service) message(d Delivery) ([]byte, error) {
 	h("Date", n.At.Format(time.RFC1123Z))
 	h("Message-ID", "<"+hex.EncodeToString(id[:])+"@linewise>")
 	h("MIME-Version", "1.0")
-	h("Content-Type", "text/plain; charset=UTF-8")
-	h("Content-Transfer-Encoding", "quoted-printable")
 	h("X-Linewise-Kind", n.Kind)
-	b.WriteString("\r\n")
 	var text strings.Builder
 	text.WriteString(n.Title + "\n")
 	if n.Body != "" {
 		text.WriteString("\n" + n.Body + "\n")
+	}
+	if enc.Text != "" {
+		text.WriteString("\n" + enc.Text + "\n")
 	}
 	text.WriteString("\n")
 	if n.Line != "" {
@@ -128,12 +132,15 @@ func (s *Service) message(d Delivery) ([]byte, error) {
 	if l := s.link(n); l != "" {
 		text.WriteString("Open: " + l + "\n")
 	}
-	qp := quotedprintable.NewWriter(&b)
-	if _, err := qp.Write([]byte(strings.ReplaceAll(text.String(), "\n", "\r\n"))); err != nil {
+	var body bytes.Buffer
+	hs, err := writeParts(&body, text.String(), enc.Files)
+	if err != nil {
 		return nil, err
 	}
-	if err := qp.Close(); err != nil {
-		return nil, err
+	for _, kv := range hs {
+		h(kv[0], kv[1])
 	}
+	b.WriteString("\r\n")
+	b.Write(body.Bytes())
 	return b.Bytes(), nil
 }

@@ -30,6 +30,10 @@ type WebhookBody struct {
 	Line     string            `json:"line,omitempty"`
 	Link     string            `json:"link,omitempty"`
 	At       time.Time         `json:"at"`
+	// EnclosedText and Files are what the notice carries (Enclosure),
+	// e.g. a stored report's summary, its JSON and its workbook.
+	EnclosedText string        `json:"enclosed_text,omitempty"`
+	Files        []WebhookFile `json:"files,omitempty"`
 }
 
 // Sign is the header value for body under secret.
@@ -52,8 +56,12 @@ func (s *Service) sendWebhook(ctx context.Context, d Delivery) (string, error) {
 		return "", fmt.Errorf("webhook %q is no longer configured", d.Target.To)
 	}
 	n := d.Notice
+	enc, err := s.enclosure(ctx, n)
+	if err != nil {
+		return "", err
+	}
 	body, err := json.Marshal(WebhookBody{ID: d.ID, Kind: n.Kind, Severity: n.Severity, Title: n.Title, TitleKey: n.TitleKey,
-		Vars: n.Vars, Body: n.Body, Line: n.Line, Link: s.link(n), At: n.At.UTC()})
+		Vars: n.Vars, Body: n.Body, Line: n.Line, Link: s.link(n), At: n.At.UTC(), EnclosedText: enc.Text, Files: webhookFiles(enc.Files)})
 	if err != nil {
 		return "", err
 	}

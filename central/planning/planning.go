@@ -464,6 +464,12 @@ func (s *Service) present(p domain.PlanProposal, lines []domain.LineView, versio
 // domain.ErrConflict if it is not pending or another plan was approved after
 // it was computed.
 func (s *Service) Approve(ctx context.Context, id string, by domain.Actor) (*Proposal, error) {
+	return s.ApproveWithComment(ctx, id, by, "")
+}
+
+// ApproveWithComment is Approve with the approver's comment, which a rush
+// proposal's request and audit entry keep.
+func (s *Service) ApproveWithComment(ctx context.Context, id string, by domain.Actor, comment string) (*Proposal, error) {
 	if err := s.expire(ctx, s.now().UTC()); err != nil {
 		return nil, err
 	}
@@ -485,7 +491,7 @@ func (s *Service) Approve(ctx context.Context, id string, by domain.Actor) (*Pro
 	if err != nil {
 		return nil, err
 	}
-	a := domain.PlanApproval{ProposalID: id, By: by, At: s.now().UTC()}
+	a := domain.PlanApproval{ProposalID: id, By: by, At: s.now().UTC(), Comment: comment}
 	for _, op := range d.Ops {
 		a.WorkOrders = append(a.WorkOrders, domain.WorkOrderPlan{WorkOrderID: op.WorkOrder, LineID: op.Line, Start: op.Start, End: op.End,
 			Tentative: op.Tentative})

@@ -83,8 +83,41 @@ func (s *Store) CreateDraftOrder(ctx context.Context, o domain.Order, actor doma
 		return o, fmt.Errorf("store: create order: %w", err)
 	}
 	defer tx.Rollback()
+	created, err := s.createDraftOrder(ctx, tx, o, actor)
+	if err != nil {
+		return o, err
+	}
+	if err := tx.Commit(); err != nil {
+		return o, fmt.Errorf("store: create order %s: %w", created.Number, err)
+	}
+	return created, nil
+}
+
+// CreateDraftOrders creates orders as CreateDraftOrder does, all in one
+// transaction: all of them or none. On an error failed is the index of the
+// order that failed (-1 when none did, e.g. the commit).
+func (s *Store) CreateDraftOrders(ctx context.Context, orders []domain.Order, actor domain.Actor) (created []domain.Order, failed int, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, -1, fmt.Errorf("store: create orders: %w", err)
+	}
+	defer tx.Rollback()
+	for i, o := range orders {
+		c, err := s.createDraftOrder(ctx, tx, o, actor)
+		if err != nil {
+			return nil, i, err
+		}
+		created = append(created, c)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, -1, fmt.Errorf("store: create orders: %w", err)
+	}
+	return created, -1, nil
+}
+
+func (s *Store) createDraftOrder(ctx context.Context, tx *sql.Tx, o domain.Order, actor domain.Actor) (domain.Order, error) {
 	var unit string
-	err = tx.QueryRowContext(ctx, s.q(`SELECT unit FROM products WHERE code = ?`), o.ProductCode).Scan(&unit)
+	err := tx.QueryRowContext(ctx, s.q(`SELECT unit FROM products WHERE code = ?`), o.ProductCode).Scan(&unit)
 	if errors.Is(err, sql.ErrNoRows) {
 		return o, domain.Invalid("product", "product %q does not exist", o.ProductCode)
 	}
@@ -146,9 +179,6 @@ func (s *Store) CreateDraftOrder(ctx context.Context, o domain.Order, actor doma
 	if err := s.writeAudit(ctx, tx, domain.AuditEntry{At: now, Actor: actor.Name, Role: actor.Role, Entity: "order",
 		EntityID: o.Number, Action: "create", After: snapshot(rec)}); err != nil {
 		return o, err
-	}
-	if err := tx.Commit(); err != nil {
-		return o, fmt.Errorf("store: create order %s: %w", o.Number, err)
 	}
 	return rec.Order, nil
 }

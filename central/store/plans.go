@@ -327,6 +327,11 @@ func (s *Store) ApproveProposal(ctx context.Context, a domain.PlanApproval) (int
 		}
 	}
 	if p.RushOrder != "" {
+		// Audits the priority and due date it changes, before changing them.
+		a.At = at
+		if err := s.approveRushTx(ctx, tx, p, a); err != nil { // rush.go
+			return 0, err
+		}
 		var prio any
 		if p.RushPriority != nil {
 			prio = *p.RushPriority

@@ -44,6 +44,12 @@ type Store interface {
 	LoadLot(ctx context.Context, line, workOrder, lot string, actor domain.Actor) (domain.LotLoad, error)
 	LineSide(ctx context.Context, line string) ([]domain.Balance, error)
 	Consumption(ctx context.Context, workOrder string) (domain.WorkOrderConsumption, error)
+	SerialConfig(ctx context.Context, product string) (domain.SerialConfig, error)
+	SetSerialConfig(ctx context.Context, c domain.SerialConfig, actor domain.Actor) (domain.SerialConfig, error)
+	RegisterSerials(ctx context.Context, workOrder string, r domain.SerialRequest, actor domain.Actor) ([]domain.Serial, error)
+	GetSerial(ctx context.Context, serial string) (domain.Serial, error)
+	ListSerials(ctx context.Context, workOrder, after string, limit int) ([]domain.Serial, error)
+	BackwardSerial(ctx context.Context, serial string) (domain.TraceNode, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -65,6 +71,8 @@ type Deps struct {
 	// Sheet writes an export as csv or xlsx: cells are string, int64,
 	// float64 or *time.Time.
 	Sheet func(c echo.Context, format, name string, header []string, rows [][]any) error
+	// Lang is the language of the response (export headers); nil: English.
+	Lang func(c echo.Context) string
 }
 
 type api struct{ Deps }
@@ -77,7 +85,7 @@ func Routes(d Deps) []Route {
 	a := &api{d}
 	keepers := domain.StockKeepers()
 	rs := []Route{
-		{http.MethodGet, "/api/v1/locations", "stock locations (warehouse, line_side, quarantine)", nil, a.listLocations},
+		{http.MethodGet, "/api/v1/locations", "stock locations (warehouse, line_side, quarantine, subcontractor)", nil, a.listLocations},
 		{http.MethodPost, "/api/v1/locations", "create a stock location (audited)", keepers, a.createLocation},
 		{http.MethodGet, "/api/v1/locations/:id", "a stock location", nil, a.getLocation},
 		{http.MethodPut, "/api/v1/locations/:id", "change a location's name, warehouse, allow_negative, disabled (kind and line are fixed; audited)", keepers, a.putLocation},
@@ -88,21 +96,24 @@ func Routes(d Deps) []Route {
 		{http.MethodGet, "/api/v1/materials/:code/levels", "a material's stock levels: safety_stock, reorder_point, maximum, over all locations or per location", nil, a.getLevels},
 		{http.MethodPut, "/api/v1/materials/:code/levels", "replace a material's stock levels: [{location, safety_stock, reorder_point, maximum}] (audited)", domain.LevelKeepers(), a.putLevels},
 		{http.MethodGet, "/api/v1/stock/alerts", "materials whose usable stock is below safety stock or reorder point, or above maximum", nil, a.stockAlerts},
-		{http.MethodGet, "/api/v1/lots", "lots by id; filters material, status; limit 1-1000, cursor", nil, a.listLots},
+		{http.MethodGet, "/api/v1/lots", "lots by id; filters material, status, supplier_lot; limit 1-1000, cursor", nil, a.listLots},
 		{http.MethodGet, "/api/v1/lots/:id", "a lot with its on-hand quantity", nil, a.getLot},
 		{http.MethodPost, "/api/v1/lots/:id/status", "quality: release, block (reason required) or quarantine a lot (audited)", domain.LotDeciders(), a.lotStatus},
 		{http.MethodGet, "/api/v1/movements", "the stock ledger, newest first; filters type, material, lot, location, work_order, order, from, to; limit 1-1000, cursor", nil, a.listMovements},
 		{http.MethodGet, "/api/v1/stock", "balances per lot and location; filters material, location, lot, zero=true; limit 1-1000, cursor", nil, a.stock},
-		{http.MethodGet, "/api/v1/trace/backward", "genealogy: the component lots that went into lot=, to any depth", nil, a.trace(false)},
-		{http.MethodGet, "/api/v1/orders/:number/availability", "material check of an order: its BOM exploded through in-house semi-finished products, required vs available (released stock outside quarantine − other orders' allocations), what this order has reserved (release reserves), shortfalls", nil, a.availability},
+		{http.MethodGet, "/api/v1/trace/backward", "genealogy: the component lots that went into lot= (or serial=: its lot, or its work order's order before that lot is booked), to any depth", nil, a.trace(false)},
+		{http.MethodGet, "/api/v1/orders/:number/availability", "material check of an order: its BOM exploded through in-house semi-finished products, required vs available (released stock outside quarantine − other orders' allocations), then confirmed incoming (open purchase order lines confirmed for a day before the order's planned start), what this order has reserved (release reserves stock only), shortfalls", nil, a.availability},
 		{http.MethodGet, "/api/v1/work-orders/:id/consumption", "a work order's material consumption against its BOM: per component standard (BOM × good + reject, at the first operation), actual (net of returns, by lot), backflush short and variance", nil, a.consumption},
-		{http.MethodGet, "/api/v1/trace/forward", "genealogy: the lots and shipments (customer orders) lot= went into, to any depth", nil, a.trace(true)},
+		{http.MethodGet, "/api/v1/trace/forward", "genealogy: the lots and shipments (customer orders) lot= (or serial=: its lot) went into, to any depth", nil, a.trace(true)},
+		{http.MethodGet, "/api/v1/trace/recall", "recall: which orders hold supplier_lot= — every order that made something from a lot received under it, and every shipment (customer_ref) of such a lot, with the path of lots", nil, a.recall},
 	}
 	for _, f := range []string{"csv", "xlsx"} {
 		rs = append(rs,
 			Route{http.MethodGet, "/api/v1/exports/stock." + f, "stock balances as " + f + ", same filters as /api/v1/stock", nil, a.exportStock(f)},
-			Route{http.MethodGet, "/api/v1/exports/movements." + f, "the stock ledger as " + f + ", same filters as /api/v1/movements", nil, a.exportMovements(f)})
+			Route{http.MethodGet, "/api/v1/exports/movements." + f, "the stock ledger as " + f + ", same filters as /api/v1/movements", nil, a.exportMovements(f)},
+			Route{http.MethodGet, "/api/v1/exports/trace." + f, "a lot's genealogy as " + f + ": lot=, direction=backward (default) or forward; one row per lot with its level and parent, header in the reader's language", nil, a.exportTrace(f)})
 	}
+	rs = append(rs, a.serialRoutes()...)
 	for _, t := range domain.MovementTypes() {
 		rs = append(rs, Route{http.MethodPost, "/api/v1/movements/" + string(t), movementSummary[t], domain.MovementRoles(t), a.book(t)})
 	}

@@ -46,6 +46,15 @@ type Store interface {
 	DismissProposal(ctx context.Context, id, reason string, actor domain.Actor) error
 	Scorecards(ctx context.Context, code string, from, to time.Time) ([]pstore.Scorecard, error)
 	Trend(ctx context.Context, code string, from, to time.Time) ([]pstore.Scorecard, error)
+	SubcontractOps(ctx context.Context, product string) ([]domain.SubcontractOp, error)
+	PutSubcontractOp(ctx context.Context, op domain.SubcontractOp, actor domain.Actor) (domain.SubcontractOp, error)
+	ListSubcontracts(ctx context.Context, f pstore.SubcontractFilter) ([]domain.Subcontract, error)
+	GetSubcontract(ctx context.Context, id string) (domain.Subcontract, error)
+	RequestSubcontract(ctx context.Context, r pstore.SubcontractRequest, actor domain.Actor) (domain.Subcontract, error)
+	DecideSubcontract(ctx context.Context, id string, approve bool, reason string, actor domain.Actor) (domain.Subcontract, error)
+	ShipSubcontract(ctx context.Context, id string, r pstore.ShipRequest, actor domain.Actor) (domain.Subcontract, error)
+	ReceiveSubcontract(ctx context.Context, id string, r pstore.ReturnRequest, actor domain.Actor) (domain.Subcontract, error)
+	InspectSubcontract(ctx context.Context, id string, r pstore.SubInspection, actor domain.Actor) (domain.Subcontract, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -101,6 +110,7 @@ func Routes(d Deps) []Route {
 		{get, "/api/v1/suppliers/:code/scorecard", "a supplier's scorecard per month over from..to (default the last 12 months): the trend", nil, a.trend},
 		{get, "/api/v1/supplier-returns", "returns to suppliers opened by rejected lots; filters supplier, status (open, shipped)", nil, a.listReturns},
 	}
+	rs = append(rs, a.outsourcingRoutes()...)
 	for _, act := range domain.POActions() {
 		rs = append(rs, Route{post, "/api/v1/purchase-orders/:number/" + string(act), poActionSummary[act], domain.POActionRoles(act), a.act(act)})
 	}

@@ -14,12 +14,15 @@
     { path: "/", key: "nav.lines", roles: null, kiosk: true },
     { path: "/planner", key: "nav.planner", roles: null },
     { path: "/orders", key: "nav.orders", roles: ["sales", "planner", "supervisor", "manager", "admin"] },
+    { path: "/reviews", key: "nav.reviews", roles: ["supervisor", "planner", "quality", "manager", "sales", "admin"] },
     { path: "/purchasing", key: "nav.purchasing", roles: ["buyer", "manager", "planner", "warehouse", "quality", "admin"] },
     { path: "/reports", key: "nav.reports", roles: ["supervisor", "manager", "planner", "admin"] },
     { path: "/audit", key: "nav.audit", roles: ["supervisor", "quality", "planner", "admin"] },
+    { path: "/quality", key: "nav.quality", roles: ["quality", "supervisor", "planner", "manager", "admin"] },
+    { path: "/materials", key: "nav.materials", roles: null },
     { path: "/api/v1/exports/orders.xlsx", key: "nav.orders_xlsx", roles: null },
     { path: "/api/v1/exports/work-orders.xlsx", key: "nav.work_orders_xlsx", roles: null },
-    { path: "/api/openapi.json", key: "nav.api", roles: null },
+    { path: "/api/docs", key: "nav.api", roles: null },
   ];
   const el = document.getElementById("session");
   const style = document.createElement("style");

@@ -31,15 +31,20 @@ type matStock struct {
 	unit                        string
 	convs                       []domain.UnitConversion
 	onHand, allocated, reserved domain.Qty
+	incoming                    domain.Qty
 	inHouse                     bool
 }
 
 type exploder struct {
-	q     store.Q
-	order string
-	mats  map[string]*matStock
-	used  map[string]domain.Qty
-	out   *domain.Availability
+	q      store.Q
+	order  string
+	mats   map[string]*matStock
+	used   map[string]domain.Qty
+	usedIn map[string]domain.Qty // incoming counted on by earlier lines
+	// before: incoming counts when confirmed for a date before this
+	// ("2006-01-02", the planned start's UTC day); "": none counts.
+	before string
+	out    *domain.Availability
 }
 
 func availability(ctx context.Context, q store.Q, number string, now time.Time) (domain.Availability, error) {
@@ -47,7 +52,15 @@ func availability(ctx context.Context, q store.Q, number string, now time.Time) 
 	if err := q.QueryRow(ctx, `SELECT product_code, quantity FROM orders WHERE number = ?`, number).Scan(&a.Product, &a.Quantity); err != nil {
 		return a, store.NotFound("order "+number, err)
 	}
-	x := &exploder{q: q, order: number, mats: map[string]*matStock{}, used: map[string]domain.Qty{}, out: &a}
+	var start sql.NullInt64
+	if err := q.QueryRow(ctx, `SELECT MIN(planned_start) FROM work_orders WHERE order_number = ?`, number).Scan(&start); err != nil {
+		return a, fmt.Errorf("store: planned start of %s: %w", number, err)
+	}
+	x := &exploder{q: q, order: number, mats: map[string]*matStock{}, used: map[string]domain.Qty{}, usedIn: map[string]domain.Qty{}, out: &a}
+	if start.Valid {
+		a.PlannedStart = store.FromNull(start)
+		x.before = a.PlannedStart.UTC().Format(time.DateOnly)
+	}
 	if err := x.explode(ctx, a.Product, domain.Qty(a.Quantity*domain.QtyScale), 1, []string{a.Product}); err != nil {
 		return a, err
 	}
@@ -70,7 +83,7 @@ func (x *exploder) stock(ctx context.Context, m string) (*matStock, error) {
 	var onHand, allocated, reserved int64
 	if err := x.q.QueryRow(ctx, `SELECT COALESCE(SUM(b.quantity), 0) FROM inv_balances b
 		JOIN inv_lots l ON l.id = b.lot_id JOIN inv_locations loc ON loc.id = b.location_id
-		WHERE b.material = ? AND l.status = 'released' AND loc.kind <> 'quarantine' AND loc.disabled = 0`, m).Scan(&onHand); err != nil {
+		WHERE b.material = ? AND l.status = 'released' AND loc.kind NOT IN ('quarantine', 'subcontractor') AND loc.disabled = 0`, m).Scan(&onHand); err != nil {
 		return nil, fmt.Errorf("store: stock of %s: %w", m, err)
 	}
 	if err := x.q.QueryRow(ctx, `SELECT COALESCE(SUM(quantity), 0) FROM inv_allocations WHERE material = ? AND order_number <> ?`,
@@ -82,6 +95,16 @@ func (x *exploder) stock(ctx context.Context, m string) (*matStock, error) {
 		return nil, fmt.Errorf("store: allocation of %s: %w", m, err)
 	}
 	st.onHand, st.allocated, st.reserved = domain.Qty(onHand), domain.Qty(allocated), domain.Qty(reserved)
+	if x.before != "" {
+		var incoming int64
+		if err := x.q.QueryRow(ctx, `SELECT COALESCE(SUM(l.quantity - l.received), 0) FROM po_lines l
+			JOIN purchase_orders o ON o.number = l.po_number
+			WHERE l.material = ? AND l.closed = 0 AND l.quantity > l.received AND l.confirmed_date <> '' AND l.confirmed_date < ?
+			AND o.status IN ('approved', 'sent', 'partially_received') AND o.subcontract = 0`, m, x.before).Scan(&incoming); err != nil {
+			return nil, fmt.Errorf("store: incoming %s: %w", m, err)
+		}
+		st.incoming = domain.Qty(incoming)
+	}
 	if st.inHouse, err = exists(ctx, x.q, `SELECT 1 FROM bom_items WHERE product_code = ? LIMIT 1`, m); err != nil {
 		return nil, err
 	}
@@ -134,7 +157,10 @@ func (x *exploder) explode(ctx context.Context, product string, qty domain.Qty, 
 		l.Available = max(st.onHand-st.allocated-x.used[b.component], 0)
 		l.FromStock = min(l.Required, l.Available)
 		x.used[b.component] += l.FromStock
-		rest := l.Required - l.FromStock
+		l.Incoming = max(st.incoming-x.usedIn[b.component], 0)
+		l.FromIncoming = min(l.Required-l.FromStock, l.Incoming)
+		x.usedIn[b.component] += l.FromIncoming
+		rest := l.Required - l.FromStock - l.FromIncoming
 		if rest > 0 && st.inHouse {
 			l.ToMake = rest
 		} else {

@@ -56,6 +56,10 @@ func (s *Store) ListLots(ctx context.Context, f domain.LotFilter) ([]domain.Lot,
 		query += ` AND l.status = ?`
 		args = append(args, string(f.Status))
 	}
+	if f.SupplierLot != "" {
+		query += ` AND l.supplier_lot = ?`
+		args = append(args, f.SupplierLot)
+	}
 	if f.After != "" {
 		query += ` AND l.id > ?`
 		args = append(args, f.After)

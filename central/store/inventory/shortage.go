@@ -155,7 +155,7 @@ func projectableStock(ctx context.Context, q store.Q, m string, orders map[strin
 	var onHand int64
 	if err := q.QueryRow(ctx, `SELECT COALESCE(SUM(b.quantity), 0) FROM inv_balances b
 		JOIN inv_lots l ON l.id = b.lot_id JOIN inv_locations loc ON loc.id = b.location_id
-		WHERE b.material = ? AND l.status = 'released' AND loc.kind <> 'quarantine' AND loc.disabled = 0`, m).Scan(&onHand); err != nil {
+		WHERE b.material = ? AND l.status = 'released' AND loc.kind NOT IN ('quarantine', 'subcontractor') AND loc.disabled = 0`, m).Scan(&onHand); err != nil {
 		return 0, fmt.Errorf("store: stock of %s: %w", m, err)
 	}
 	rows, err := q.Query(ctx, `SELECT order_number, quantity FROM inv_allocations WHERE material = ?`, m)
