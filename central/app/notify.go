@@ -115,12 +115,13 @@ func (a *App) proposalsWaiting(ctx context.Context, _ time.Time) ([]notify.Notic
 	for _, p := range ps {
 		title := fmt.Sprintf("%s proposal waits for approval: %s", p.Kind, p.Reason)
 		vars := map[string]string{"kind": p.Kind, "reason": p.Reason, "order": p.RushOrder}
-		key := "notify.proposal_waiting"
+		key, link := "notify.proposal_waiting", "/planner"
 		if p.RushOrder != "" {
 			title, key = fmt.Sprintf("rush insertion of order %s waits for approval", p.RushOrder), "notify.rush_waiting"
+			link = "/reviews" // where management approves it
 		}
 		out = append(out, notify.Notice{Key: "proposal:" + p.ID, Kind: notify.KindApprovalWaiting, Severity: notify.SeverityInfo,
-			TitleKey: key, Vars: vars, Title: title, Line: p.LineID, Link: "/planner",
+			TitleKey: key, Vars: vars, Title: title, Line: p.LineID, Link: link,
 			Roles: []domain.Role{domain.RolePlanner, domain.RoleManager}, At: p.CreatedAt})
 	}
 	return out, nil

@@ -56,8 +56,13 @@
 // and start; what the change displaces goes into the earliest idle gap
 // after it is ready, on its line or another eligible one, or, when a gap
 // would make its order late, in at the earliest place where the work it
-// displaces can itself go into gaps without making orders late; nothing
-// starts before its earlier start), the earlier sequences decoded again (a
+// displaces can move within its own slack — before its routing
+// successor's reservation, or for an order's last operation before the
+// due date — into a gap or, by an ejection chain of up to four links, into
+// the place of other work that can; nothing starts before its earlier
+// start; orders still newly late then have their delayed operations pulled
+// forward where no other order becomes newly late, latefix.go), the
+// earlier sequences decoded again (a
 // right-shift), and an active schedule that keeps every operation on its
 // line and not before its earlier start; when all leave orders newly late
 // and time allows, the dispatch rules of a fresh plan compete too. The

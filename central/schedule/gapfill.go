@@ -93,16 +93,62 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		}
 		return r
 	}
-	// gapFor finds a gap for u that keeps its order on time
-	gapFor := func(u int32) (placement, bool) {
+	// limitOf is the latest end u may have without displacing its routing
+	// successor's reservation or making its order newly late (before: it
+	// may not move later at all)
+	limitOf := func(u int32) int64 {
+		if js := m.jobSucc[u]; js >= 0 {
+			if resLine[js] < 0 {
+				return before
+			}
+			return resSt[js]
+		}
+		o := m.opOrder[u]
+		if in.late[o] {
+			return max(m.due[o], in.comp[o])
+		}
+		return m.due[o]
+	}
+	// chainFor finds a place for the reservation u that ends within its
+	// limit: an idle gap, or (depth > 0) a place whose reservations can
+	// themselves move within their limits (an ejection chain). Results are
+	// cached per op and depth until the timelines change.
+	type chainRes struct {
+		p  placement
+		ok bool
+	}
+	cache := map[[2]int32]chainRes{}
+	var chainFor func(u int32, depth int) (placement, bool)
+	ejectFor := func(u int32, depth int) func(slot) bool {
+		if depth <= 0 {
+			return nil
+		}
+		return func(x slot) bool {
+			if x.v == u {
+				return false
+			}
+			_, ok := chainFor(x.v, depth-1)
+			return ok
+		}
+	}
+	chainFor = func(u int32, depth int) (placement, bool) {
+		key := [2]int32{u, int32(depth)}
+		if c, ok := cache[key]; ok {
+			return c.p, c.ok
+		}
+		cache[key] = chainRes{} // no cycles through u
+		lim := limitOf(u)
 		r := readyAt(u)
 		best := placement{line: -1}
 		for _, e := range m.elig[u] {
-			p, ok := m.findPlace(tl[e.line], int(e.line), m.opFam[u], r, e.dur, nil)
-			if !ok || m.lateRisk(u, p.s.en) {
+			if r+e.dur > lim {
 				continue
 			}
-			p.line, p.cost = e.line, p.s.en
+			p, ok := m.findPlace(tl[e.line], int(e.line), m.opFam[u], r, e.dur, ejectFor(u, depth), lim)
+			if !ok || p.s.en > lim {
+				continue
+			}
+			p.line, p.cost = e.line, p.s.en+int64(p.drop)*dropCost
 			if e.line != in.line[u] {
 				p.cost += lineChangeCost
 			}
@@ -110,17 +156,40 @@ func (m *model) gapFill(ctx context.Context) *solution {
 				best = p
 			}
 		}
+		cache[key] = chainRes{best, best.line >= 0}
 		return best, best.line >= 0
 	}
-	// eject accepts a reservation that can go into a gap without making
-	// its order late and without displacing its routing successor
-	eject := func(x slot) bool {
-		p, ok := gapFor(x.v)
-		if !ok {
-			return false
+	// insert puts u (already out of the timelines) at p; the reservations
+	// p displaces move along their chain, or, failing that, lose their
+	// reservation and are placed again at their turn.
+	var insert func(u int32, p placement, depth int)
+	insert = func(u int32, p placement, depth int) {
+		clear(cache)
+		q := tl[p.line]
+		var moved []slot
+		k := p.i
+		for j := p.i; j < p.i+p.drop; j++ {
+			if q[j].kept {
+				q[k] = q[j]
+				k++
+			} else {
+				moved = append(moved, q[j])
+				resLine[q[j].v] = -1
+			}
 		}
-		js := m.jobSucc[x.v]
-		return js < 0 || (resLine[js] >= 0 && resSt[js] >= p.s.en)
+		q = append(q[:k], q[p.i+p.drop:]...)
+		q = append(q, slot{})
+		copy(q[p.i+1:], q[p.i:])
+		p.s.v = u
+		q[p.i] = p.s
+		tl[p.line] = q
+		for _, x := range moved {
+			if px, ok := chainFor(x.v, depth-1); ok {
+				px.s.kept = false
+				resLine[x.v], resSt[x.v] = px.line, px.s.st
+				insert(x.v, px, depth-1)
+			}
+		}
 	}
 	famBefore := func(l int, q []slot, i int, at int64) int32 {
 		if i > 0 {
@@ -135,7 +204,6 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		}
 		return before
 	}
-	tiers := []func(slot) bool{nil, eject}
 	for k, v := range order {
 		if k%256 == 0 && ctx.Err() != nil {
 			return nil
@@ -168,16 +236,17 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		// that would make its order late, push in at the earliest place
 		// where the operations it displaces there can go into a gap
 		// without making their orders late (they are re-placed in turn)
+		clear(cache)
 		best := placement{line: -1}
-		for _, ej := range tiers {
+		for depth := 0; depth <= ejectDepth; depth++ {
 			for _, e := range m.elig[v] {
-				p, ok := m.findPlace(tl[e.line], int(e.line), fam, r, e.dur, ej)
+				p, ok := m.findPlace(tl[e.line], int(e.line), fam, r, e.dur, ejectFor(v, depth), far)
 				if !ok {
 					continue
 				}
 				p.line = e.line
 				p.late = m.lateRisk(v, p.s.en)
-				p.cost = p.s.en
+				p.cost = p.s.en + int64(p.drop)*dropCost
 				if il := in.line[v]; il >= 0 && il != e.line {
 					p.cost += lineChangeCost
 				}
@@ -192,39 +261,10 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		if best.line < 0 {
 			return nil
 		}
-		bl, bi, bs := best.line, best.i, best.s
-		bs.v, bs.kept = v, true
-		q := tl[bl]
-		// the reservations it displaces move at once into the gaps that
-		// keep their orders on time (checked again at their turn)
-		var moved []slot
-		k := bi
-		for j := bi; j < bi+best.drop; j++ {
-			if q[j].kept {
-				q[k] = q[j]
-				k++
-			} else {
-				moved = append(moved, q[j])
-				resLine[q[j].v] = -1
-			}
-		}
-		q = append(q[:k], q[bi+best.drop:]...)
-		q = append(q, slot{})
-		copy(q[bi+1:], q[bi:])
-		q[bi] = bs
-		tl[bl] = q
-		st[v], en[v] = bs.st, bs.en
-		sol.line[v] = bl
-		for _, x := range moved {
-			if p, ok := gapFor(x.v); ok {
-				p.s.v = x.v
-				q := append(tl[p.line], slot{})
-				copy(q[p.i+1:], q[p.i:])
-				q[p.i] = p.s
-				tl[p.line] = q
-				resLine[x.v], resSt[x.v] = p.line, p.s.st
-			}
-		}
+		best.s.kept = true
+		insert(v, best, ejectDepth)
+		st[v], en[v] = best.s.st, best.s.en
+		sol.line[v] = best.line
 	}
 	for l, q := range tl {
 		for _, s := range q {
@@ -242,6 +282,15 @@ func (m *model) gapFill(ctx context.Context) *solution {
 // line before the gap filler sends it to another line instead: a line
 // change is what disturbs a shop floor most.
 const lineChangeCost = int64(4 * 3600e9)
+
+// dropCost is how much later a place may end before one that displaces a
+// reservation of the earlier plan less is preferred.
+const dropCost = int64(3600e9)
+
+// ejectDepth bounds ejection chains: a displaced operation may take the
+// place of a reservation that moves within its own slack to the place of
+// another, and so on, this many times.
+const ejectDepth = 4
 
 // windowAt returns the working window of line l that contains t.
 func (m *model) windowAt(l int, t int64) (ival, bool) {
@@ -272,9 +321,9 @@ func (p placement) better(b placement) bool {
 // slots of q where an operation of family fam and duration dur fits with
 // its setup. Without eject it moves nothing (the slot after it keeps its
 // start; its setup then follows fam); with eject it may displace
-// reservations of the earlier plan that start after it and that eject
-// accepts, never committed slots.
-func (m *model) findPlace(q []slot, l int, fam int32, r, dur int64, eject func(slot) bool) (placement, bool) {
+// reservations of the earlier plan that follow it and that eject accepts,
+// never committed slots. It fails when the place would end after limit.
+func (m *model) findPlace(q []slot, l int, fam int32, r, dur int64, eject func(slot) bool, limit int64) (placement, bool) {
 	F := int32(m.nFam)
 	su := m.setup[l]
 	i := sort.Search(len(q), func(i int) bool { return q[i].en > r })
@@ -285,7 +334,7 @@ next:
 			s0, lastFam = q[i-1].en, m.opFam[q[i-1].v]
 		}
 		ss, st, en, ok := m.place(l, fam, max(s0, 0), s0, lastFam, r, dur)
-		if !ok {
+		if !ok || en > limit {
 			return placement{}, false
 		}
 		p := placement{s: slot{ss: ss, st: st, en: en}, i: i}

@@ -188,3 +188,72 @@ func TestMaterialArrivalDelaysOnlyWhatNeedsIt(t *testing.T) {
 		t.Fatalf("the checker accepts a start before the material arrives: %v", err)
 	}
 }
+
+// repairFigures are what a planner reads beside a repair proposal.
+type repairFigures struct {
+	moved, lineChanges, newlyLate int
+	wt                            float64
+}
+
+func figuresOf(before, pl *schedule.Plan) repairFigures {
+	d := schedule.Compare(before, pl)
+	f := repairFigures{moved: len(d.Moved), newlyLate: len(d.NewlyLate), wt: pl.Score.WeightedTardiness}
+	for _, c := range d.Moved {
+		if c.FromLine != c.ToLine {
+			f.lineChanges++
+		}
+	}
+	return f
+}
+
+// A stop on a loaded plant: the repair makes no order newly late that a
+// full re-plan keeps on time and no more weighted tardiness, while it moves
+// at most half the operations a re-plan moves and sends at most a tenth as
+// many to another line; with more iterations it is no worse.
+func TestRepairStableWithoutNewLateness(t *testing.T) {
+	p := genPlant(11, genSpec{orders: 400, opsPerOrder: 5, lines: 12, families: 4, shifts: true, flexible: 2})
+	before, err := schedule.Solve(context.Background(), p, schedule.Options{MaxIterations: 20, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, p, before)
+	q := *p
+	q.Now = p.Now.Add(24 * time.Hour)
+	q.Frozen = schedule.FreezeBefore(before, q.Now.Add(time.Hour))
+	q.Lines = append([]schedule.Line(nil), p.Lines...)
+	q.Lines[4].Unavailable = []schedule.Window{{Start: q.Now, End: q.Now.Add(6 * time.Hour)}}
+
+	full, err := schedule.Solve(context.Background(), &q, schedule.Options{MaxIterations: 20, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, &q, full)
+	rs, err := schedule.Solve(context.Background(), &q, schedule.Options{Seed: 1, Initial: before, RightShift: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ff, fr := figuresOf(before, full), figuresOf(before, rs)
+	if fr.newlyLate == 0 {
+		t.Fatalf("the right-shift makes no order late (%+v): the case tests nothing", fr)
+	}
+	var prev *repairFigures
+	for _, iters := range []int{1, 20} {
+		re, err := schedule.Solve(context.Background(), &q, schedule.Options{MaxIterations: iters, Seed: 1, Initial: before})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustCheck(t, &q, re)
+		f := figuresOf(before, re)
+		t.Logf("%d iterations: repair %+v, full re-plan %+v, right-shift %+v", iters, f, ff, fr)
+		if f.newlyLate > ff.newlyLate || f.wt > ff.wt {
+			t.Errorf("repair: %d newly late, weighted tardiness %.1f h; a full re-plan: %d, %.1f h", f.newlyLate, f.wt, ff.newlyLate, ff.wt)
+		}
+		if 2*f.moved > ff.moved || 10*f.lineChanges > ff.lineChanges {
+			t.Errorf("repair moved %d operations, %d to another line; a full re-plan %d and %d", f.moved, f.lineChanges, ff.moved, ff.lineChanges)
+		}
+		if prev != nil && (f.newlyLate > prev.newlyLate || f.wt > prev.wt) {
+			t.Errorf("more iterations made the repair worse: %+v after %+v", f, *prev)
+		}
+		prev = &f
+	}
+}

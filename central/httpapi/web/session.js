@@ -19,6 +19,7 @@
     { path: "/reports", key: "nav.reports", roles: ["supervisor", "manager", "planner", "admin"] },
     { path: "/statistics", key: "nav.statistics", roles: ["supervisor", "manager", "planner", "sales", "admin"] },
     { path: "/audit", key: "nav.audit", roles: ["supervisor", "quality", "planner", "admin"] },
+    { path: "/quality", key: "nav.quality", roles: ["quality", "supervisor", "planner", "manager", "admin"] },
     { path: "/materials", key: "nav.materials", roles: null },
     { path: "/api/v1/exports/orders.xlsx", key: "nav.orders_xlsx", roles: null },
     { path: "/api/v1/exports/work-orders.xlsx", key: "nav.work_orders_xlsx", roles: null },
