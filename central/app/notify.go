@@ -36,9 +36,9 @@ func (a *App) newNotify() error {
 }
 
 func (a *App) startNotify() {
-	ctx, cancel := context.WithCancel(context.Background())
-	a.note.cancel, a.note.done = cancel, make(chan struct{})
-	go func() { defer close(a.note.done); a.note.svc.Run(ctx) }()
+	// Rounds, watchers and escalations are the leader's (deliveries are
+	// leased anyway).
+	a.lead.job("notify", a.note.svc.Run)
 }
 
 // stop ends the loop and waits for it; idempotent.
@@ -115,12 +115,13 @@ func (a *App) proposalsWaiting(ctx context.Context, _ time.Time) ([]notify.Notic
 	for _, p := range ps {
 		title := fmt.Sprintf("%s proposal waits for approval: %s", p.Kind, p.Reason)
 		vars := map[string]string{"kind": p.Kind, "reason": p.Reason, "order": p.RushOrder}
-		key := "notify.proposal_waiting"
+		key, link := "notify.proposal_waiting", "/planner"
 		if p.RushOrder != "" {
 			title, key = fmt.Sprintf("rush insertion of order %s waits for approval", p.RushOrder), "notify.rush_waiting"
+			link = "/reviews" // where management approves it
 		}
 		out = append(out, notify.Notice{Key: "proposal:" + p.ID, Kind: notify.KindApprovalWaiting, Severity: notify.SeverityInfo,
-			TitleKey: key, Vars: vars, Title: title, Line: p.LineID, Link: "/planner",
+			TitleKey: key, Vars: vars, Title: title, Line: p.LineID, Link: link,
 			Roles: []domain.Role{domain.RolePlanner, domain.RoleManager}, At: p.CreatedAt})
 	}
 	return out, nil

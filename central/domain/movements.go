@@ -261,6 +261,9 @@ func (e *InsufficientStockError) Unwrap() error {
 // went into the upper one (the root's: its received or produced quantity),
 // in the lower lot's unit; FirstAt/LastAt when it was issued.
 type TraceNode struct {
+	// Serial: the trace was asked for this serial (the root is its lot, or
+	// its work order before the lot was booked).
+	Serial      string     `json:"serial,omitempty"`
 	Lot         string     `json:"lot"`
 	Material    string     `json:"material"`
 	Unit        string     `json:"unit"`

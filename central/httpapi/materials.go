@@ -26,6 +26,7 @@ func (s *Server) registerInventory() {
 		s.handle(r.Method, r.Path, r.Handler, Authenticated, r.Summary, r.Roles...)
 	}
 	s.registerMaterialsPages() // materials_pages.go
+	s.registerStationSerials() // station_serials.go
 }
 
 // checkMaterialSignoff refuses to sign material "available" over a

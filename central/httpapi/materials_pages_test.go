@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,5 +114,75 @@ func TestRecallAndTraceExport(t *testing.T) {
 				t.Errorf("%s: %d %s", p, res.StatusCode, res.Header.Get("Content-Type"))
 			}
 		}
+	})
+}
+
+// TestSerialsAtTheStation: P is made serial-tracked (prefix SN-); with
+// WO-1 running on L1 the operator scans SN-77 at ST-L1, which registers it
+// for WO-1, and generates two more; a code without the prefix is still
+// unknown. The serial reads back with its work order and traces backward
+// from its work order (no finished lot yet, so forward is refused).
+func TestSerialsAtTheStation(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		materialsFixture(t, e)
+		op := e.as[domain.RoleOperator]
+		res, body := e.do(e.as[domain.RolePlanner], "PUT", "/api/v1/materials/P/serials", map[string]any{"tracked": true})
+		e.problem(res, body, 400, "prefix")
+		res, body = e.do(e.as[domain.RolePlanner], "PUT", "/api/v1/materials/P/serials", map[string]any{"tracked": true, "prefix": "SN-"})
+		if res.StatusCode != 200 || !strings.Contains(string(body), `"prefix":"SN-"`) {
+			t.Fatalf("serial config: %d %s", res.StatusCode, body)
+		}
+		if _, err := e.st.StartWorkOrderAs(t.Context(), "WO-1", e.now, domain.Actor{Name: "operator", Role: domain.RoleOperator}, "start"); err != nil {
+			t.Fatal(err)
+		}
+		var scan struct {
+			Action  string          `json:"action"`
+			Message string          `json:"message"`
+			Serials []domain.Serial `json:"serials"`
+		}
+		res, body = e.do(op, "POST", "/api/v1/stations/ST-L1/scan", map[string]any{"code": "SN-77"})
+		if res.StatusCode != 200 || json.Unmarshal(body, &scan) != nil || scan.Action != "serial" || scan.Message != "serial SN-77 registered for WO-1" ||
+			len(scan.Serials) != 1 || scan.Serials[0].WorkOrder != "WO-1" || scan.Serials[0].Station != "ST-L1" {
+			t.Fatalf("scan SN-77: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(op, "POST", "/api/v1/stations/ST-L1/scan?lang=zh-CN", map[string]any{"code": "SN-88"})
+		if res.StatusCode != 200 || !strings.Contains(string(body), "序列号 SN-88 已登记到 WO-1") {
+			t.Errorf("scan SN-88 in Chinese: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(op, "POST", "/api/v1/stations/ST-L1/scan", map[string]any{"code": "XX-77"})
+		e.problem(res, body, 404, "code")
+		res, body = e.do(op, "POST", "/api/v1/stations/ST-L1/serials", map[string]any{"work_order": "WO-1", "generate": 2})
+		if res.StatusCode != 200 || json.Unmarshal(body, &scan) != nil || len(scan.Serials) != 2 || scan.Serials[0].Serial != "SN-000001" ||
+			scan.Message != "2 serials for WO-1: SN-000001 … SN-000002" {
+			t.Fatalf("generate: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(op, "POST", "/api/v1/stations/ST-L1/serials", map[string]any{"work_order": "WO-1", "generate": 0})
+		e.problem(res, body, 400, "generate")
+		res, body = e.do(e.as[domain.RoleSupervisor], "POST", "/api/v1/work-orders/WO-1/serials", map[string]any{"serials": []string{"SN-90", "SN-77"}})
+		if p := e.problem(res, body, 409, "serials[1]"); !strings.Contains(p.Detail, "serial SN-77 already belongs to work order WO-1") {
+			t.Errorf("duplicate: %s", p.Detail)
+		}
+
+		var s domain.Serial
+		e.getInto(e.as[domain.RoleQuality], "/api/v1/serials/SN-77", &s)
+		if s.WorkOrder != "WO-1" || s.Order != "PO-1" || s.Line != "L1" || s.Source != "scanned" || s.Product != "P" {
+			t.Errorf("SN-77: %+v", s)
+		}
+		res, body = e.do(op, "GET", "/api/v1/serials/SN-90", nil)
+		e.problem(res, body, 404, "")
+		var list []domain.Serial
+		e.getInto(op, "/api/v1/work-orders/WO-1/serials", &list)
+		if len(list) != 4 {
+			t.Errorf("serials of WO-1: %+v", list)
+		}
+		var tree domain.TraceNode
+		e.getInto(op, "/api/v1/trace/backward?serial=SN-77", &tree)
+		if tree.Serial != "SN-77" || tree.WorkOrder != "WO-1" || tree.Lot != "" {
+			t.Errorf("backward of SN-77: %+v", tree)
+		}
+		res, body = e.do(op, "GET", "/api/v1/trace/forward?serial=SN-77", nil)
+		e.problem(res, body, 409, "serial")
+		res, body = e.do(op, "GET", "/api/v1/trace/backward?serial=a%20b", nil)
+		e.problem(res, body, 400, "serial")
 	})
 }

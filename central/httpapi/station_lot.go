@@ -23,6 +23,10 @@ type LotScanResult struct {
 func (s *Server) scanLot(c echo.Context, st domain.Station, code string, actor domain.Actor, keys []throttle.Key) (any, error) {
 	ctx := c.Request().Context()
 	if _, err := s.opts.Inventory.GetLot(ctx, code); errors.Is(err, domain.ErrNotFound) {
+		// A serial of the running work order's serial-tracked product?
+		if res, ok, err := s.scanSerial(c, st, code, actor); ok { // station_serials.go
+			return res, err
+		}
 		s.failed(c, "scans", keys...)
 		return nil, &Problem{Status: http.StatusNotFound, Field: "code", Detail: "unknown code " + code + ": not a badge, a work order or a lot"}
 	} else if err != nil {

@@ -300,8 +300,33 @@ func stockFilter(c echo.Context) (domain.StockFilter, error) {
 func (a *api) trace(forward bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		lot := c.QueryParam("lot")
+		if sn := c.QueryParam("serial"); sn != "" && lot == "" {
+			if err := domain.CheckSerial("serial", sn); err != nil {
+				return err
+			}
+			if !forward {
+				tree, err := a.Store.BackwardSerial(ctx(c), sn)
+				if err != nil {
+					return fmt.Errorf("trace: %w", err)
+				}
+				return c.JSON(http.StatusOK, tree)
+			}
+			x, err := a.Store.GetSerial(ctx(c), sn)
+			if err != nil {
+				return err
+			}
+			if x.Lot == "" {
+				return &domain.FieldError{Field: "serial", Rule: "serial " + sn + " has no lot yet: order " + x.Order + " booked no finished goods", Conflict: true}
+			}
+			tree, err := a.Store.Forward(ctx(c), x.Lot)
+			if err != nil {
+				return fmt.Errorf("trace: %w", err)
+			}
+			tree.Serial = sn
+			return c.JSON(http.StatusOK, tree)
+		}
 		if lot == "" {
-			return domain.Invalid("lot", "query parameter lot is required")
+			return domain.Invalid("lot", "query parameter lot (or serial) is required")
 		}
 		if err := domain.ValidNumber("lot", lot); err != nil {
 			return err

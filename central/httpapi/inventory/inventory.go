@@ -44,6 +44,12 @@ type Store interface {
 	LoadLot(ctx context.Context, line, workOrder, lot string, actor domain.Actor) (domain.LotLoad, error)
 	LineSide(ctx context.Context, line string) ([]domain.Balance, error)
 	Consumption(ctx context.Context, workOrder string) (domain.WorkOrderConsumption, error)
+	SerialConfig(ctx context.Context, product string) (domain.SerialConfig, error)
+	SetSerialConfig(ctx context.Context, c domain.SerialConfig, actor domain.Actor) (domain.SerialConfig, error)
+	RegisterSerials(ctx context.Context, workOrder string, r domain.SerialRequest, actor domain.Actor) ([]domain.Serial, error)
+	GetSerial(ctx context.Context, serial string) (domain.Serial, error)
+	ListSerials(ctx context.Context, workOrder, after string, limit int) ([]domain.Serial, error)
+	BackwardSerial(ctx context.Context, serial string) (domain.TraceNode, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -95,10 +101,10 @@ func Routes(d Deps) []Route {
 		{http.MethodPost, "/api/v1/lots/:id/status", "quality: release, block (reason required) or quarantine a lot (audited)", domain.LotDeciders(), a.lotStatus},
 		{http.MethodGet, "/api/v1/movements", "the stock ledger, newest first; filters type, material, lot, location, work_order, order, from, to; limit 1-1000, cursor", nil, a.listMovements},
 		{http.MethodGet, "/api/v1/stock", "balances per lot and location; filters material, location, lot, zero=true; limit 1-1000, cursor", nil, a.stock},
-		{http.MethodGet, "/api/v1/trace/backward", "genealogy: the component lots that went into lot=, to any depth", nil, a.trace(false)},
+		{http.MethodGet, "/api/v1/trace/backward", "genealogy: the component lots that went into lot= (or serial=: its lot, or its work order's order before that lot is booked), to any depth", nil, a.trace(false)},
 		{http.MethodGet, "/api/v1/orders/:number/availability", "material check of an order: its BOM exploded through in-house semi-finished products, required vs available (released stock outside quarantine − other orders' allocations), then confirmed incoming (open purchase order lines confirmed for a day before the order's planned start), what this order has reserved (release reserves stock only), shortfalls", nil, a.availability},
 		{http.MethodGet, "/api/v1/work-orders/:id/consumption", "a work order's material consumption against its BOM: per component standard (BOM × good + reject, at the first operation), actual (net of returns, by lot), backflush short and variance", nil, a.consumption},
-		{http.MethodGet, "/api/v1/trace/forward", "genealogy: the lots and shipments (customer orders) lot= went into, to any depth", nil, a.trace(true)},
+		{http.MethodGet, "/api/v1/trace/forward", "genealogy: the lots and shipments (customer orders) lot= (or serial=: its lot) went into, to any depth", nil, a.trace(true)},
 		{http.MethodGet, "/api/v1/trace/recall", "recall: which orders hold supplier_lot= — every order that made something from a lot received under it, and every shipment (customer_ref) of such a lot, with the path of lots", nil, a.recall},
 	}
 	for _, f := range []string{"csv", "xlsx"} {
@@ -107,6 +113,7 @@ func Routes(d Deps) []Route {
 			Route{http.MethodGet, "/api/v1/exports/movements." + f, "the stock ledger as " + f + ", same filters as /api/v1/movements", nil, a.exportMovements(f)},
 			Route{http.MethodGet, "/api/v1/exports/trace." + f, "a lot's genealogy as " + f + ": lot=, direction=backward (default) or forward; one row per lot with its level and parent, header in the reader's language", nil, a.exportTrace(f)})
 	}
+	rs = append(rs, a.serialRoutes()...)
 	for _, t := range domain.MovementTypes() {
 		rs = append(rs, Route{http.MethodPost, "/api/v1/movements/" + string(t), movementSummary[t], domain.MovementRoles(t), a.book(t)})
 	}
