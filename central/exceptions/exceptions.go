@@ -148,6 +148,11 @@ type Options struct {
 	// Materials projects stock for the automatic material_short; nil
 	// turns that rule off.
 	Materials Materials
+	// Purchasing gives purchasing's alerts (late purchase order lines,
+	// rejected receipts, suppliers below the scorecard thresholds, late
+	// outsourced operations), checked as often as the stock projection;
+	// nil turns them off.
+	Purchasing Purchasing
 }
 
 // Materials is the stock projection the material_short rule reads.
@@ -170,6 +175,7 @@ type Service struct {
 	dropped atomic.Int64
 	rules   domain.ExecutionRules
 	mat     Materials
+	pur     Purchasing
 
 	// below is when each line's running work order (line/work order)
 	// was first seen below the behind-plan threshold in the current
@@ -209,7 +215,7 @@ func New(o Options) (*Service, error) {
 		rules = *o.Rules
 	}
 	return &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, changed: o.Changed,
-		poke: make(chan struct{}, 1), queue: o.Queue, rules: rules, mat: o.Materials, below: map[string]time.Time{}}, nil
+		poke: make(chan struct{}, 1), queue: o.Queue, rules: rules, mat: o.Materials, pur: o.Purchasing, below: map[string]time.Time{}}, nil
 }
 
 // Observe takes the events of a batch ingest has committed (duplicates may
@@ -371,11 +377,20 @@ func (s *Service) Evaluate(ctx context.Context) error {
 			changed = true
 		}
 	}
-	if s.mat != nil && s.cfg.MaterialShortHorizon > 0 && s.materialDue(now) {
-		ch, err := s.materialShort(ctx, now)
-		changed = changed || ch
-		if err != nil {
-			errs = append(errs, err)
+	if (s.mat != nil && s.cfg.MaterialShortHorizon > 0 || s.pur != nil) && s.materialDue(now) {
+		if s.mat != nil && s.cfg.MaterialShortHorizon > 0 {
+			ch, err := s.materialShort(ctx, now)
+			changed = changed || ch
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if s.pur != nil {
+			ch, err := s.purchasingAlerts(ctx, now)
+			changed = changed || ch
+			if err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
