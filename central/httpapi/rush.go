@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,15 @@ type RushStore interface {
 // (planning.Service).
 type rushApprover interface {
 	ApproveWithComment(ctx context.Context, id string, by domain.Actor, comment string) (*plansvc.Proposal, error)
+}
+
+func init() {
+	bodySchemas["POST /api/v1/orders/:number/rush"] = schemaOf(reflect.TypeFor[rushRequestBody]())
+	bodySchemas["POST /api/v1/rush/:id/approve"] = schemaOf(reflect.TypeFor[rushDecisionBody]())
+	bodySchemas["POST /api/v1/rush/:id/reject"] = schemaOf(reflect.TypeFor[rushDecisionBody]())
+	responseSchemas["GET /api/v1/rush"] = schemaOf(reflect.TypeFor[[]rushView]())
+	responseSchemas["GET /api/v1/rush/:id"] = schemaOf(reflect.TypeFor[rushView]())
+	queryParams["GET /api/v1/rush"] = []queryParam{{"status", "", "pending (default), approved or rejected"}}
 }
 
 // rushRequesters ask for rush insertions: sales for their customers,
