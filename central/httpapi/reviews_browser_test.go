@@ -108,15 +108,27 @@ func TestReviewBoardInChromium(t *testing.T) {
 			t.Fatalf("PUT %s: %d %s", c.path, code, b)
 		}
 	}
-	if code, body := e.call(t, domain.RoleSales, http.MethodPost, "/api/v1/orders", map[string]any{"number": "PO-3001", "product": "BRK-100",
-		"quantity": 300, "order_type": "special", "customer": "ACME", "price": "85", "currency": "CNY", "due": "2030-06-30T12:00:00Z"}, nil); code != 201 {
-		t.Fatalf("order: %d %s", code, body)
+	// Sales enters the special order at the order desk and submits it.
+	b := newBrowser(t, 1400, 1000)
+	signIn(b, e.srv.URL, "sales", "%2Forders")
+	b.waitFor("order desk", `location.pathname === "/orders" && document.documentElement.dataset.ready === "1"`)
+	setSelect(b, "f-customer", "ACME")
+	setSelect(b, "f-product", "BRK-100")
+	typeInto(b, "f-quantity", "300")
+	typeInto(b, "f-due", "2030-06-30")
+	typeInto(b, "f-number", "PO-3001")
+	setSelect(b, "f-order_type", "special")
+	typeInto(b, "f-price", "85")
+	b.do("enter", chromedp.Click(chromedp.ID("create")))
+	b.waitFor("entered", `document.getElementById("form-msg").textContent.includes("PO-3001")`)
+	var entered domain.Order
+	if code, body := e.call(t, domain.RoleSales, http.MethodGet, "/api/v1/orders/PO-3001", nil, &entered); code != 200 || entered.OrderType != "special" {
+		t.Fatalf("entered order: %d %s", code, body)
 	}
 	if code, body := e.call(t, domain.RoleSales, http.MethodPost, "/api/v1/orders/PO-3001/submit", nil, nil); code != 200 {
 		t.Fatalf("submit: %d %s", code, body)
 	}
 
-	b := newBrowser(t, 1400, 1000)
 	signIn(b, e.srv.URL, "plan", "%2Freviews")
 	b.waitFor("review board", `location.pathname === "/reviews" && document.documentElement.dataset.ready === "1"`)
 	b.waitFor("nav link", `document.querySelector('#nav a[href="/reviews"][aria-current=page]') !== null`)
