@@ -66,6 +66,10 @@ func (s *Server) OpenAPI() map[string]any {
 			}
 			resp[code] = map[string]any{"description": "success", "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
 		}
+		if ft := fileType(r.Path); ft != "" && r.Method == http.MethodGet { // a download
+			op["responses"].(map[string]any)["200"] = map[string]any{"description": "the file",
+				"content": map[string]any{ft: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		}
 		if schema, ok := responseSchemas[r.Method+" "+r.Path]; ok {
 			op["responses"].(map[string]any)["200"] = map[string]any{"description": "success",
 				"content": map[string]any{"application/json": map[string]any{"schema": schema}}}

@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // requestBodies is, per write route, the JSON schema of the body its
@@ -73,4 +74,15 @@ func requestBodyDoc(key string) (doc map[string]any, takesBody, known bool) {
 	}
 	return map[string]any{"required": false, "description": "an empty body is an empty object",
 		"content": map[string]any{"application/json": map[string]any{"schema": schema}}}, true, true
+}
+
+// fileType is the media type of a download route (.csv, .xlsx), or "".
+func fileType(path string) string {
+	switch {
+	case strings.HasSuffix(path, ".csv"):
+		return "text/csv"
+	case strings.HasSuffix(path, ".xlsx"):
+		return xlsxType
+	}
+	return ""
 }
