@@ -72,6 +72,8 @@ type App struct {
 	note notifyRunner    // notifications (notify.go)
 	rep  reportRunner    // stored shift and day reports (reports.go)
 	repl replicaRunner   // state shared with sibling replicas (replicas.go)
+	lead leader          // who runs the timed work (leader.go)
+	fan  *fanout         // live updates between replicas (fanout.go); nil on SQLite
 
 	dbLock *os.File // SQLite: this central's exclusive lock (replicas.go)
 
@@ -167,7 +169,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.startLiveness()
 	a.startReplicas()
 	a.ingest = ingest.New(ingest.Config{BrokerURL: brokerURL, ClientID: a.cfg.MQTT.ClientID,
-		Username: mqttUser, Password: mqttPass, Edges: edges, Liveness: a.live,
+		Username: mqttUser, Password: mqttPass, Edges: edges, Liveness: a.live, SharedGroup: a.cfg.MQTT.SharedGroup,
 		Limits: a.cfg.Ingest.Limits(), Quarantine: a.store},
 		a.applier(), func() { a.api.Notify(); a.plan.poke(); a.exc.poke(); a.scan.poke() }, a.base.With("component", "ingest"))
 	a.metrics = prometheus.NewRegistry()
@@ -177,7 +179,12 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.newNotify(); err != nil {
 		return err
 	}
-	a.api = httpapi.New(httpapi.Options{Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
+	var fan func(string)
+	if a.shared() {
+		a.fan = newFanout(a.base.With("component", "fanout"), a.store, a.cfg.Database.DSN)
+		fan = a.fan.publish
+	}
+	a.api = httpapi.New(httpapi.Options{Fanout: fan, Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
 		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: a.signInGuard(), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
 		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Dashboard: &a.cfg.Dashboard, Inventory: a.inv,
 		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur, Cost: costing.New(a.store.Handle(), a.cfg.Cost.Currency),
@@ -185,9 +192,15 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
 	}
+	a.newLeader()
 	pushCtx, cancel := context.WithCancel(context.Background())
 	a.cancelPush, a.pushDone = cancel, make(chan struct{})
 	go func() { defer close(a.pushDone); a.api.RunPush(pushCtx) }()
+	if a.fan != nil {
+		if err := a.fan.start(ctx, a.api.NotifyLocal); err != nil {
+			return fmt.Errorf("central: live fan-out: %w", err)
+		}
+	}
 	if err := a.startPlanning(); err != nil {
 		return err
 	}
@@ -199,6 +212,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	a.startNotify()
 	a.startReports()
+	a.lead.start()
 
 	a.ingest.Start()
 	if a.broker != nil {
@@ -293,10 +307,12 @@ func (a *App) Shutdown(ctx context.Context) error {
 		if a.ingest != nil {
 			a.ingest.Stop()
 		}
+		a.fan.stop()
 		if a.cancelPush != nil {
 			a.cancelPush()
 			<-a.pushDone
 		}
+		a.lead.stop()
 		a.plan.stop()
 		a.exc.stop()
 		a.scan.stop()

@@ -121,6 +121,11 @@ type MQTTConfig struct {
 	// client_id and an empty password a random one made at each start.
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+	// SharedGroup, when set, subscribes to the edges' batches as the MQTT
+	// shared subscription $share/<group>/…, so the broker hands each batch
+	// to one of the replicas in the group (each replica needs its own
+	// client_id). Statuses are subscribed to by every replica.
+	SharedGroup string `yaml:"shared_group"`
 }
 
 // EdgeConfig is one edge allowed to deliver batches. Its MQTT username is
@@ -424,6 +429,9 @@ func (c *Config) Validate() error {
 		case u.Host == "":
 			errs = append(errs, configerr.Field("mqtt.broker_url", "missing host:port"))
 		}
+	}
+	if g := c.MQTT.SharedGroup; g != "" && (strings.ContainsAny(g, "/+#$") || len(g) > 64) {
+		errs = append(errs, configerr.Field("mqtt.shared_group", "%q may not hold / + # $ or be longer than 64 characters", g))
 	}
 	if err := wire.ValidID(c.MQTT.ClientID); err != nil {
 		errs = append(errs, configerr.Field("mqtt.client_id", "%v", err))

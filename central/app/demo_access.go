@@ -25,6 +25,7 @@ var DemoUsers = []struct {
 	{"wh", "wh-demo", "Wen Warehouse", domain.RoleWarehouse, ""},
 	{"buy", "buy-demo", "Bo Buyer", domain.RoleBuyer, ""},
 	{"mgr", "mgr-demo", "Mia Manager", domain.RoleManager, ""},
+	{"sales", "sales-demo", "Sally Sales", domain.RoleSales, ""},
 }
 
 // DemoKioskToken is the demo's kiosk token: a wall screen opens
@@ -88,6 +89,9 @@ func SeedDemoAccess(ctx context.Context, st *store.Store) error {
 				return err
 			}
 		}
+	}
+	if err := seedDemoCustomers(ctx, st); err != nil { // demo_orderdesk.go
+		return err
 	}
 	if err := seedReleasedOrder(ctx, st, domain.Order{Number: "PO-1004", ProductCode: "BRK-200", Quantity: 300, CustomerRef: "DEMO-ACME-17"}); err != nil {
 		return err

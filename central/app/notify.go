@@ -36,9 +36,9 @@ func (a *App) newNotify() error {
 }
 
 func (a *App) startNotify() {
-	ctx, cancel := context.WithCancel(context.Background())
-	a.note.cancel, a.note.done = cancel, make(chan struct{})
-	go func() { defer close(a.note.done); a.note.svc.Run(ctx) }()
+	// Rounds, watchers and escalations are the leader's (deliveries are
+	// leased anyway).
+	a.lead.job("notify", a.note.svc.Run)
 }
 
 // stop ends the loop and waits for it; idempotent.

@@ -32,9 +32,8 @@ func (a *App) startPlanning() error {
 		return fmt.Errorf("central: %w", err)
 	}
 	a.api.EnableSchedule(svc)
-	ctx, cancel := context.WithCancel(context.Background())
-	a.plan = planRunner{svc: svc, cancel: cancel, done: make(chan struct{})}
-	go func() { defer close(a.plan.done); svc.Run(ctx) }()
+	a.plan = planRunner{svc: svc}
+	a.lead.job("planning", svc.Run) // proposals and their expiry: the leader's
 	return nil
 }
 

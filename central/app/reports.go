@@ -41,9 +41,7 @@ type reportRunner struct {
 // startReports runs the generator of stored shift and day reports.
 func (a *App) startReports() {
 	g := reports.New(a.store, *reportsConfig(a.cfg), a.base.With("component", "reports"))
-	ctx, cancel := context.WithCancel(context.Background())
-	a.rep = reportRunner{cancel: cancel, done: make(chan struct{})}
-	go func() { defer close(a.rep.done); g.Run(ctx, time.Now) }()
+	a.lead.job("reports", func(ctx context.Context) { g.Run(ctx, time.Now) }) // once, by the leader
 }
 
 // stop ends the loop and waits for it; idempotent.

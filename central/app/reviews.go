@@ -60,7 +60,7 @@ func (a *App) reviewsOverdue(ctx context.Context, now time.Time) ([]notify.Notic
 			level, what := strconv.Itoa(g.level), strings.Join(kinds[g], ", ")
 			out = append(out, notify.Notice{
 				Key:  fmt.Sprintf("order:%s:review:%d:escalated:%d:%d", o.Number, rec.ReviewRound, g.level, g.since.Unix()),
-				Kind: notify.KindApprovalWaiting, Severity: notify.SeverityWarning, TitleKey: "notify.review_escalated",
+				Kind: "review_escalated", Severity: notify.SeverityWarning, TitleKey: "notify.review_escalated",
 				Vars:  map[string]string{"order": o.Number, "kind": what, "hours": hours, "level": level},
 				Title: fmt.Sprintf("Order %s: the %s sign-off has waited %s h (escalation level %s)", o.Number, what, hours, level),
 				Body:  "Waiting since " + g.since.UTC().Format(time.RFC3339) + ".",

@@ -148,6 +148,10 @@ type Options struct {
 	// Materials projects stock for the automatic material_short; nil
 	// turns that rule off.
 	Materials Materials
+	// Timed, when set, says whether the timer's evaluations are this
+	// replica's to make (it leads): with several replicas only the leader
+	// evaluates on the clock, each still evaluates after its own commits.
+	Timed func() bool
 }
 
 // Materials is the stock projection the material_short rule reads.
@@ -162,6 +166,7 @@ type Service struct {
 	log     *slog.Logger
 	now     func() time.Time
 	changed func()
+	timed   func() bool
 
 	poke    chan struct{}
 	qcMu    sync.Mutex
@@ -208,7 +213,7 @@ func New(o Options) (*Service, error) {
 	if o.Rules != nil {
 		rules = *o.Rules
 	}
-	return &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, changed: o.Changed,
+	return &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, changed: o.Changed, timed: o.Timed,
 		poke: make(chan struct{}, 1), queue: o.Queue, rules: rules, mat: o.Materials, below: map[string]time.Time{}}, nil
 }
 
@@ -255,6 +260,9 @@ func (s *Service) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			if s.timed != nil && !s.timed() {
+				continue
+			}
 		case <-s.poke:
 		}
 		if err := s.Evaluate(ctx); err != nil && ctx.Err() == nil {

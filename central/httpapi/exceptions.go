@@ -263,9 +263,9 @@ func (s *Server) getException(c echo.Context) error {
 // NotifyExceptions asks for a push of the exceptions not yet resolved to
 // every open stream soon; it never blocks.
 func (s *Server) NotifyExceptions() {
-	select {
-	case s.exNotify <- struct{}{}:
-	default:
+	s.NotifyLocal(PushExceptions)
+	if s.opts.Fanout != nil {
+		s.opts.Fanout(PushExceptions)
 	}
 }
 

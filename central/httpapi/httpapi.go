@@ -93,6 +93,10 @@ type Options struct {
 	// throttle.New(throttle.Config{}, nil) turns it off. Replicas on one
 	// PostgreSQL share their counts through throttle.Shared.
 	Throttle throttle.Guard
+	// Fanout, when set, hears of every Notify and NotifyExceptions (kind
+	// PushLines or PushExceptions) so that sibling replicas push too; it
+	// must not block.
+	Fanout func(kind string)
 	// Inventory, when set, serves the materials API (httpapi/inventory,
 	// registered in materials.go).
 	Inventory invapi.Store
@@ -202,8 +206,31 @@ func (s *Server) Handler() http.Handler { return s.echo }
 
 // Notify asks for a push of fresh line data soon; it never blocks.
 func (s *Server) Notify() {
+	s.NotifyLocal(PushLines)
+	if s.opts.Fanout != nil {
+		s.opts.Fanout(PushLines)
+	}
+}
+
+// What a push is about (NotifyLocal, Options.Fanout).
+const (
+	PushLines      = "lines"
+	PushExceptions = "exceptions"
+)
+
+// NotifyLocal asks for a push to this server's streams only (what another
+// replica committed); it never blocks. An unknown kind is ignored.
+func (s *Server) NotifyLocal(kind string) {
+	ch := s.notify
+	switch kind {
+	case PushLines:
+	case PushExceptions:
+		ch = s.exNotify
+	default:
+		return
+	}
 	select {
-	case s.notify <- struct{}{}:
+	case ch <- struct{}{}:
 	default: // a push is already pending
 	}
 }

@@ -59,6 +59,17 @@ func (s *Server) OpenAPI() map[string]any {
 		for _, q := range queryParams[r.Method+" "+r.Path] { // openapi_schemas.go
 			ps = append(ps, q.openAPI())
 		}
+		if code, schema, ok := responseBodyDoc(r.Method + " " + r.Path); ok { // openapi_bodies.go
+			resp := op["responses"].(map[string]any)
+			if code != "200" {
+				delete(resp, "200")
+			}
+			resp[code] = map[string]any{"description": "success", "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+		}
+		if ft := fileType(r.Path); ft != "" && r.Method == http.MethodGet { // a download
+			op["responses"].(map[string]any)["200"] = map[string]any{"description": "the file",
+				"content": map[string]any{ft: map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		}
 		if schema, ok := responseSchemas[r.Method+" "+r.Path]; ok {
 			op["responses"].(map[string]any)["200"] = map[string]any{"description": "success",
 				"content": map[string]any{"application/json": map[string]any{"schema": schema}}}

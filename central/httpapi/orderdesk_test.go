@@ -203,3 +203,60 @@ func TestOrderImportDryRunAndCommit(t *testing.T) {
 		}
 	})
 }
+
+// TestOrderTimelineAPI: an order's timeline lists its creation, submission,
+// sign-off and a change request of quantity and priority with before →
+// after and the reason, oldest first, to any signed-in role (a sales user
+// too, who may not read the audit trail); a priority outside 0–9 is a 400
+// naming priority and changes nothing; an unknown order is a 404.
+// SQLite and PostgreSQL.
+func TestOrderTimelineAPI(t *testing.T) {
+	onBothStores(t, func(t *testing.T, e *env) {
+		planner := e.as[domain.RolePlanner]
+		for _, c := range []struct {
+			method, path string
+			body         any
+		}{
+			{"POST", "/api/v1/orders", map[string]any{"number": "TL-1", "product": "P", "quantity": 100, "due": "2026-04-01T23:59:59Z"}},
+			{"POST", "/api/v1/orders/TL-1/submit", nil},
+			{"POST", "/api/v1/orders/TL-1/signoff", map[string]string{"kind": "capacity", "comment": "fits"}},
+			{"PATCH", "/api/v1/orders/TL-1", map[string]any{"quantity": 150, "priority": 7, "reason": "customer asked"}},
+		} {
+			if res, body := e.do(planner, c.method, c.path, c.body); res.StatusCode >= 300 {
+				t.Fatalf("%s %s: %d %s", c.method, c.path, res.StatusCode, body)
+			}
+		}
+		res, body := e.do(planner, "PATCH", "/api/v1/orders/TL-1", map[string]any{"priority": 10, "reason": "x"})
+		var p Problem
+		if res.StatusCode != 400 || json.Unmarshal(body, &p) != nil || p.Field != "priority" {
+			t.Fatalf("priority 10: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(e.as[domain.RoleSales], "GET", "/api/v1/orders/TL-1/timeline", nil)
+		var tl []timelineItem
+		if res.StatusCode != 200 || json.Unmarshal(body, &tl) != nil {
+			t.Fatalf("timeline: %d %s", res.StatusCode, body)
+		}
+		var actions []string
+		for _, it := range tl {
+			actions = append(actions, it.Action)
+		}
+		if strings.Join(actions, ",") != "create,submit,signoff:capacity,edit" {
+			t.Fatalf("timeline actions %v", actions)
+		}
+		edit := tl[3]
+		got := map[string]string{}
+		for _, c := range edit.Changes {
+			got[c.Field] = string(c.From) + "→" + string(c.To)
+		}
+		if edit.Reason != "customer asked" || edit.Actor != "planner" || edit.ActorName != "The planner" ||
+			got["quantity"] != "100→150" || got["priority"] != "0→7" || len(got) != 2 {
+			t.Fatalf("edit entry %+v (changes %v)", edit, got)
+		}
+		if tl[1].Changes[0].Field != "status" || string(tl[1].Changes[0].To) != `"under_review"` {
+			t.Fatalf("submit entry %+v", tl[1])
+		}
+		if res, _ := e.do(planner, "GET", "/api/v1/orders/NOPE/timeline", nil); res.StatusCode != 404 {
+			t.Fatalf("unknown order: %d", res.StatusCode)
+		}
+	})
+}

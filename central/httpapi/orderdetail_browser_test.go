@@ -134,6 +134,20 @@ func TestOrderDetailInChromium(t *testing.T) {
 	b.waitFor("exception in the timeline", `document.documentElement.dataset.ready === "1" && [...document.querySelectorAll("#timeline li.exception")].some(l => l.textContent.includes("Exception: Material short on L1") && l.textContent.includes("rivets for BRK-100 run out"))`)
 	b.waitFor("work orders", `document.querySelector('#wo-rows tr[data-wo="WO-1001-10"]') !== null`)
 
+	// A draft: its enterer may delete it from its page.
+	if code, body := e.call(t, domain.RolePlanner, http.MethodPost, "/api/v1/orders", map[string]any{"number": "PO-3002", "product": "BRK-200", "quantity": 10}, nil); code != 201 {
+		t.Fatalf("draft: %d %s", code, body)
+	}
+	b.do("the draft", chromedp.Navigate(e.srv.URL+"/orders/PO-3002"))
+	b.waitFor("delete offered", `document.documentElement.dataset.ready === "1" && !document.getElementById("delete").hidden && !document.getElementById("submit").hidden`)
+	b.do("delete", chromedp.Click(chromedp.ID("delete")))
+	b.waitFor("back at the desk", `location.pathname === "/orders" && document.getElementById("msg").textContent === "Order PO-3002 deleted." && document.querySelector('#rows tr[data-number="PO-3002"]') === null`)
+	if code, _ := e.call(t, domain.RolePlanner, http.MethodGet, "/api/v1/orders/PO-3002", nil, nil); code != 404 {
+		t.Fatalf("deleted draft: %d", code)
+	}
+	// The demo's PO-1001 was due on its first day: late, and the list says so.
+	b.waitFor("late marked", `(() => { const r = document.querySelector('#rows tr[data-number="PO-1001"] td.late'); return !!r && r.textContent.includes("late"); })()`)
+
 	b.do("zh-CN", chromedp.Navigate(e.srv.URL+"/orders/PO-3001?lang=zh-CN"))
 	b.waitFor("zh-CN order page", `document.documentElement.dataset.ready === "1" && document.getElementById("status").textContent === "已取消"`)
 	b.waitFor("timeline in Chinese", `document.getElementById("timeline").textContent.includes("数量：100 → 150") && document.getElementById("timeline").textContent.includes("原因：customer withdrew") && document.getElementById("timeline").textContent.includes("交期：2030/05/01 → 2030/06/15")`)

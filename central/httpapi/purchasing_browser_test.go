@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/store/purchasing"
 )
 
 // signInAs signs the browser in as user and lands on next.
@@ -141,4 +142,58 @@ func TestPurchasingPageInChromium(t *testing.T) {
 	clickIn(b, "CHM's trend", `#scRows tr[data-supplier="CHM"]`)
 	b.waitFor("trend chart", `document.querySelectorAll('#chart svg circle.quality_pct').length === 1`)
 	saveScreenshot(t, b.ctx, "purchasing-suppliers-zh-CN")
+}
+
+// TestOutsourcingBoardInChromium: the demo's outsourced operation (PO-1003's
+// pressing, 1,200 blanks at PLT) and a new request from the planner for
+// WO-1001-10 on the /purchasing page's outsourcing board. The manager
+// approves the request (which writes its subcontract purchase order); the
+// warehouse takes PO-1003's 1,200 parts back; quality accepts the lot, and
+// the board shows the operation closed. The board reads the same in Chinese.
+func TestOutsourcingBoardInChromium(t *testing.T) {
+	a := startCentral(t, nil)
+	base := "http://" + a.HTTPAddr()
+	ctx := context.Background()
+	if _, err := a.Purchasing().RequestSubcontract(ctx, purchasing.SubcontractRequest{WorkOrder: "WO-1001-10", Supplier: "PLT", Quantity: 100,
+		Reason: "L1 saturated"}, domain.Actor{Name: "plan", Role: domain.RolePlanner}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, 1360, 900)
+	row := func(wo string) string { return `#subRows tr[data-work-order="` + wo + `"]` }
+
+	signInAs(b, base, "mgr", "mgr-demo", "/purchasing?tab=subs")
+	b.waitFor("the request on the board", `document.querySelector('`+row("WO-1001-10")+` button.approve') !== null`)
+	if got := b.text(row("WO-1003-10")); !strings.Contains(got, "at supplier") || !strings.Contains(got, "1,200") {
+		t.Errorf("the demo's outsourced operation shows %q", got)
+	}
+	clickIn(b, "approve", row("WO-1001-10")+" button.approve")
+	b.waitFor("approved", `document.querySelector('`+row("WO-1001-10")+` .st').textContent === "approved"`)
+	scs, err := a.Purchasing().ListSubcontracts(ctx, purchasing.SubcontractFilter{WorkOrder: "WO-1001-10"})
+	if err != nil || len(scs) != 1 || scs[0].ApprovedBy != "mgr" || scs[0].PO == "" {
+		t.Fatalf("after approval: %v %+v", err, scs)
+	}
+
+	signInAs(b, base, "wh", "wh-demo", "/purchasing?tab=subs")
+	b.waitFor("receive offered", `document.querySelector('`+row("WO-1003-10")+` button.back') !== null`)
+	clickIn(b, "receive back", row("WO-1003-10")+" button.back")
+	b.waitFor("received", `document.querySelector('`+row("WO-1003-10")+` .st').textContent === "received" &&
+		document.querySelector('`+row("WO-1003-10")+` .lotline[data-lot="WO-1003-10-R1"]') !== null`)
+
+	signInAs(b, base, "qa", "qa-demo", "/purchasing?tab=subs")
+	clickIn(b, "accept", row("WO-1003-10")+` .lotline[data-lot="WO-1003-10-R1"] button.accept`)
+	b.waitFor("closed", `document.querySelector('`+row("WO-1003-10")+` .st').textContent === "closed"`)
+	if got := b.text(row("WO-1003-10")); !strings.Contains(got, "1,200 (1,200 ✓)") {
+		t.Errorf("inspected parts: %q", got)
+	}
+	l, err := a.Inventory().GetLot(ctx, "WO-1003-10-R1")
+	if err != nil || l.Status != domain.LotReleased || l.Material != "BRK-100" {
+		t.Fatalf("returned lot: %v %+v", err, l)
+	}
+	saveScreenshot(t, b.ctx, "purchasing-outsourcing-en")
+	b.do("zh-CN", chromedp.Navigate(base+"/purchasing?tab=subs&lang=zh-CN"))
+	b.waitFor("Chinese board", `document.querySelector('`+row("WO-1003-10")+` .st') !== null && document.querySelector('`+row("WO-1003-10")+` .st').textContent === "已完成"`)
+	if got := b.text(`#tabs`); !strings.Contains(got, "外协") {
+		t.Errorf("tabs in Chinese: %q", got)
+	}
+	saveScreenshot(t, b.ctx, "purchasing-outsourcing-zh-CN")
 }

@@ -24,9 +24,10 @@ import (
 	"github.com/linewise/linewise/central/store/inventory"
 )
 
-// newReviewEnv is the demo plant (its users sign in with <name>-demo)
-// with the materials and cost APIs, a planner and a sales token, and the
-// customer ACME (grade A).
+// newReviewEnv is the demo plant (its users sign in with <name>-demo, and
+// a sales user sally/sally-demo) with the materials and cost APIs, the
+// rush line L2 for up to 2000, a planner, a sales and a manager token, and
+// the customer ACME (grade A).
 func newReviewEnv(t *testing.T) *plannerEnv {
 	t.Helper()
 	ctx := context.Background()
@@ -47,7 +48,7 @@ func newReviewEnv(t *testing.T) *plannerEnv {
 		t.Fatal(err)
 	}
 	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: log, Now: now, Inventory: inventory.New(st.Handle()),
-		Cost: costing.New(st.Handle(), "CNY")})
+		Cost: costing.New(st.Handle(), "CNY"), Rush: &domain.RushRules{Line: "L2", MaxQuantity: 2000, Approvers: []domain.Role{domain.RoleManager}}})
 	api.EnableSchedule(svc)
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
@@ -65,6 +66,14 @@ func newReviewEnv(t *testing.T) *plannerEnv {
 	}
 	if code, body := e.call(t, domain.RolePlanner, http.MethodPost, "/api/v1/customers", map[string]string{"code": "ACME", "name": "Acme Brakes", "grade": "A"}, nil); code != http.StatusCreated {
 		t.Fatalf("customer: %d %s", code, body)
+	}
+	h, err := domain.HashPassword("sally-demo", 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.CreateUser(ctx, domain.User{Username: "sally", DisplayName: "Sally Sales", Role: domain.RoleSales, PasswordHash: h},
+		domain.Actor{Name: "test", Role: domain.RoleAdmin}); err != nil {
+		t.Fatal(err)
 	}
 	return e
 }
@@ -99,15 +108,27 @@ func TestReviewBoardInChromium(t *testing.T) {
 			t.Fatalf("PUT %s: %d %s", c.path, code, b)
 		}
 	}
-	if code, body := e.call(t, domain.RoleSales, http.MethodPost, "/api/v1/orders", map[string]any{"number": "PO-3001", "product": "BRK-100",
-		"quantity": 300, "order_type": "special", "customer": "ACME", "price": "85", "currency": "CNY", "due": "2030-06-30T12:00:00Z"}, nil); code != 201 {
-		t.Fatalf("order: %d %s", code, body)
+	// Sales enters the special order at the order desk and submits it.
+	b := newBrowser(t, 1400, 1000)
+	signIn(b, e.srv.URL, "sales", "%2Forders")
+	b.waitFor("order desk", `location.pathname === "/orders" && document.documentElement.dataset.ready === "1"`)
+	setSelect(b, "f-customer", "ACME")
+	setSelect(b, "f-product", "BRK-100")
+	typeInto(b, "f-quantity", "300")
+	typeInto(b, "f-due", "2030-06-30")
+	typeInto(b, "f-number", "PO-3001")
+	setSelect(b, "f-order_type", "special")
+	typeInto(b, "f-price", "85")
+	b.do("enter", chromedp.Click(chromedp.ID("create")))
+	b.waitFor("entered", `document.getElementById("form-msg").textContent.includes("PO-3001")`)
+	var entered domain.Order
+	if code, body := e.call(t, domain.RoleSales, http.MethodGet, "/api/v1/orders/PO-3001", nil, &entered); code != 200 || entered.OrderType != "special" {
+		t.Fatalf("entered order: %d %s", code, body)
 	}
 	if code, body := e.call(t, domain.RoleSales, http.MethodPost, "/api/v1/orders/PO-3001/submit", nil, nil); code != 200 {
 		t.Fatalf("submit: %d %s", code, body)
 	}
 
-	b := newBrowser(t, 1400, 1000)
 	signIn(b, e.srv.URL, "plan", "%2Freviews")
 	b.waitFor("review board", `location.pathname === "/reviews" && document.documentElement.dataset.ready === "1"`)
 	b.waitFor("nav link", `document.querySelector('#nav a[href="/reviews"][aria-current=page]') !== null`)
@@ -166,7 +187,8 @@ func TestReviewBoardInChromium(t *testing.T) {
 // manager opens the review board and sees the impact — the orders that
 // slip, by how much, their customers and grades — and approves with a
 // comment: the plan and PO-1004's priority and due date change (audited).
-// A second request, for PO-1003, is read and rejected in Chinese.
+// Sales asks for PO-1003 on the page (the rush line refused for its
+// grade-B customer); the manager reads and rejects it in Chinese.
 func TestRushApprovalInChromium(t *testing.T) {
 	e := newReviewEnv(t)
 	ctx := context.Background()
@@ -227,12 +249,24 @@ func TestRushApprovalInChromium(t *testing.T) {
 		t.Fatalf("request after approval: %d %s", code, body)
 	}
 
-	// 中文: a second request, rejected with a comment.
-	if code, body := e.call(t, domain.RoleSales, http.MethodPost, "/api/v1/orders/PO-1003/rush",
-		map[string]any{"priority": 8, "due": pt0.Add(3 * time.Hour), "reason": "华东制动 催货"}, nil); code != 201 {
-		t.Fatalf("second rush: %d %s", code, body)
-	}
-	b.do("board in zh-CN", chromedp.Navigate(e.srv.URL+"/reviews?lang=zh-CN"))
+	// Sales asks for PO-1003 on the page: not on the rush line (a grade-B
+	// customer's), then as an ordinary rush; the board says a manager decides.
+	signIn(b, e.srv.URL, "sally", "%2Freviews")
+	b.waitFor("sales' board", `document.documentElement.dataset.ready === "1" && document.getElementById("mine").hidden && !document.getElementById("ask").hidden`)
+	setSelect(b, "r-order", "PO-1003")
+	setSelect(b, "r-priority", "8")
+	b.do("due", chromedp.SendKeys(chromedp.ID("r-due"), pt0.Format("2006-01-02")))
+	b.do("reason", chromedp.SendKeys(chromedp.ID("r-reason"), "华东制动 催货"))
+	b.do("rush line", chromedp.Click(chromedp.ID("r-line")))
+	b.do("ask", chromedp.Click(`#ask-form button[type=submit]`))
+	b.waitFor("rush line refused", `document.getElementById("msg").textContent.includes("only a grade-A customer's order may go on the rush line L2; order PO-1003 is for customer BETA of grade B")`)
+	b.do("not on the rush line", chromedp.Click(chromedp.ID("r-line")))
+	b.do("ask again", chromedp.Click(`#ask-form button[type=submit]`))
+	b.waitFor("asked", `/^Rush of order PO-1003 asked for: \d+ other orders slip\. A manager decides\.$/.test(document.getElementById("msg").textContent)`)
+	b.waitFor("waiting, not hers to decide", `(() => { const c = document.querySelector('.card.rush[data-order="PO-1003"]'); return !!c && c.textContent.includes("You asked for this rush: another manager decides it.") && c.querySelector("button.approve") === null; })()`)
+
+	// 中文: the manager rejects it with a comment.
+	signIn(b, e.srv.URL, "mgr", "%2Freviews%3Flang%3Dzh-CN")
 	b.waitFor("zh-CN board", `document.documentElement.dataset.ready === "1" && document.documentElement.lang === "zh-CN"`)
 	if h := b.text("#rush h2"); h != "待批准的紧急插单" {
 		t.Errorf("rush heading %q", h)

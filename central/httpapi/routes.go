@@ -163,6 +163,7 @@ func (s *Server) registerRoutes() {
 	s.registerOEE()           // oee.go
 	s.registerStoredReports() // storedreports.go
 	s.registerReportPages()   // reportpages.go
+	s.registerStatistics()    // statistics.go
 	s.registerNotifications() // notifications.go
 	s.registerCost()          // cost.go
 	s.registerReviews()       // reviews.go

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,15 @@ type RushStore interface {
 // (planning.Service).
 type rushApprover interface {
 	ApproveWithComment(ctx context.Context, id string, by domain.Actor, comment string) (*plansvc.Proposal, error)
+}
+
+func init() {
+	bodySchemas["POST /api/v1/orders/:number/rush"] = schemaOf(reflect.TypeFor[rushRequestBody]())
+	bodySchemas["POST /api/v1/rush/:id/approve"] = schemaOf(reflect.TypeFor[rushDecisionBody]())
+	bodySchemas["POST /api/v1/rush/:id/reject"] = schemaOf(reflect.TypeFor[rushDecisionBody]())
+	responseSchemas["GET /api/v1/rush"] = schemaOf(reflect.TypeFor[[]rushView]())
+	responseSchemas["GET /api/v1/rush/:id"] = schemaOf(reflect.TypeFor[rushView]())
+	queryParams["GET /api/v1/rush"] = []queryParam{{"status", "", "pending (default), approved or rejected"}}
 }
 
 // rushRequesters ask for rush insertions: sales for their customers,
@@ -186,15 +196,19 @@ func (h *rushHandlers) get(c echo.Context) error {
 // orders it slips.
 func (h *rushHandlers) view(ctx context.Context, r domain.RushRequest) (rushView, error) {
 	v := rushView{RushRequest: r, Slips: []slipImpact{}, NewlyLate: []string{}}
-	p, err := h.p.Get(ctx, r.ProposalID)
-	if err != nil {
-		return v, err
-	}
 	o, err := h.s.opts.Store.GetOrderRecord(ctx, r.Order)
 	if err != nil {
 		return v, err
 	}
 	v.RushOrder, v.PriorityBefore, v.DueBefore = o.Order, o.Priority, o.Due
+	p, err := h.p.Get(ctx, r.ProposalID)
+	if errors.Is(err, domain.ErrNotFound) {
+		v.Proposal = "gone" // the proposal was removed: nothing to approve
+		return v, nil
+	}
+	if err != nil {
+		return v, err
+	}
 	if p.Rush != nil {
 		v.PriorityAfter, v.DueAfter = p.Rush.Priority, p.Rush.Due
 	}

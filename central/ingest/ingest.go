@@ -35,6 +35,11 @@ type Config struct {
 	ClientID  string // fixed, so the broker keeps our session and queued batches
 	Username  string // MQTT credentials of central's client; empty: none
 	Password  string
+	// SharedGroup, when set, takes the edges' batches through the shared
+	// subscription $share/<group>/…: the broker gives each batch to one
+	// member of the group. Statuses are subscribed to unshared, so every
+	// replica hears every edge's status.
+	SharedGroup string
 	// Edges, when enabled, lists who may deliver which lines; nil accepts all.
 	Edges *Edges
 	// ApplyTimeout bounds one batch's transaction; 0 means 10s.
@@ -158,9 +163,13 @@ func (in *Ingest) Start() {
 		SetDefaultPublishHandler(in.handle).
 		SetOnConnectHandler(func(c paho.Client) {
 			in.log.Info("connected to broker", "broker", in.cfg.BrokerURL)
-			tok := c.SubscribeMultiple(map[string]byte{wire.EventsWildcard: 1, wire.StatusWildcard: 1}, in.handle)
+			events := wire.EventsWildcard
+			if in.cfg.SharedGroup != "" {
+				events = "$share/" + in.cfg.SharedGroup + "/" + events
+			}
+			tok := c.SubscribeMultiple(map[string]byte{events: 1, wire.StatusWildcard: 1}, in.handle)
 			if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-				in.log.Error("subscribe failed; reconnecting", "topic", wire.EventsWildcard, "err", tok.Error())
+				in.log.Error("subscribe failed; reconnecting", "topic", events, "err", tok.Error())
 				c.Disconnect(0) // closing forces paho to retry via a fresh connect
 				return
 			}

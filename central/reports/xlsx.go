@@ -28,6 +28,7 @@ type xlsxBook struct {
 	lang string
 	err  error
 	st   map[string]int
+	loc  *time.Location
 }
 
 func (b *xlsxBook) t(key string, args ...any) string { return i18n.T(b.lang, key, args...) }

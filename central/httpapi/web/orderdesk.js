@@ -89,6 +89,8 @@
     if (get("customer")) b.customer = get("customer");
     if (get("number")) b.number = get("number");
     if (get("customer_ref")) b.customer_ref = get("customer_ref");
+    // A special order's review starts with technical coordination.
+    if (get("order_type") && get("order_type") !== "standard") b.order_type = get("order_type");
     const due = parseDate(get("due"));
     if (due) b.due = plantDayBoundary(due, true);
     if (get("price")) { b.price = get("price"); b.currency = get("currency"); }

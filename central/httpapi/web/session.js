@@ -17,6 +17,7 @@
     { path: "/reviews", key: "nav.reviews", roles: ["supervisor", "planner", "quality", "manager", "sales", "admin"] },
     { path: "/purchasing", key: "nav.purchasing", roles: ["buyer", "manager", "planner", "warehouse", "quality", "admin"] },
     { path: "/reports", key: "nav.reports", roles: ["supervisor", "manager", "planner", "admin"] },
+    { path: "/statistics", key: "nav.statistics", roles: ["supervisor", "manager", "planner", "sales", "admin"] },
     { path: "/audit", key: "nav.audit", roles: ["supervisor", "quality", "planner", "admin"] },
     { path: "/quality", key: "nav.quality", roles: ["quality", "supervisor", "planner", "manager", "admin"] },
     { path: "/materials", key: "nav.materials", roles: null },

@@ -169,11 +169,17 @@ func (s *Store) getSub(ctx context.Context, q store.Q, id string) (domain.Subcon
 	if err != nil {
 		return sc, err
 	}
+	return sc, loadSubLots(ctx, q, &sc)
+}
+
+// loadSubLots reads an outsourced operation's next work order and the
+// lots sent and returned.
+func loadSubLots(ctx context.Context, q store.Q, sc *domain.Subcontract) error {
 	sc.NextWork, _ = nextWorkOrder(ctx, q, sc.Order, sc.OperationSeq)
 	rows, err := q.Query(ctx, `SELECT l.kind, l.lot_id, l.material, p.unit, l.quantity, l.from_location, l.status, l.booked_at
-		FROM subcontract_lots l JOIN products p ON p.code = l.material WHERE l.subcontract_id = ? ORDER BY l.booked_at, l.lot_id`, id)
+		FROM subcontract_lots l JOIN products p ON p.code = l.material WHERE l.subcontract_id = ? ORDER BY l.booked_at, l.lot_id`, sc.ID)
 	if err != nil {
-		return sc, err
+		return err
 	}
 	defer rows.Close()
 	sc.Shipped, sc.Returned = []domain.SubcontractLot{}, []domain.SubcontractLot{}
@@ -182,7 +188,7 @@ func (s *Store) getSub(ctx context.Context, q store.Q, id string) (domain.Subcon
 		var l domain.SubcontractLot
 		var qty, at int64
 		if err := rows.Scan(&kind, &l.Lot, &l.Material, &l.Unit, &qty, &l.From, &l.Status, &at); err != nil {
-			return sc, err
+			return err
 		}
 		l.Quantity, l.At = domain.Qty(qty), store.FromNanos(at)
 		if kind == "sent" {
@@ -191,7 +197,7 @@ func (s *Store) getSub(ctx context.Context, q store.Q, id string) (domain.Subcon
 			sc.Returned = append(sc.Returned, l)
 		}
 	}
-	return sc, rows.Err()
+	return rows.Err()
 }
 
 // lockSub takes the subcontract's row lock and reads it.
@@ -249,7 +255,9 @@ func (s *Store) ListSubcontracts(ctx context.Context, f SubcontractFilter) ([]do
 		return nil, err
 	}
 	for i := range out {
-		out[i].NextWork, _ = nextWorkOrder(ctx, s.h.Read(), out[i].Order, out[i].OperationSeq)
+		if err := loadSubLots(ctx, s.h.Read(), &out[i]); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }
