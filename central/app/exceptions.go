@@ -25,7 +25,7 @@ type exceptionRunner struct {
 func (a *App) startExceptions() error {
 	svc, err := exceptions.New(exceptions.Options{Config: a.cfg.Exceptions, Store: livenessStore{a.store, a.live},
 		Log: a.base.With("component", "exceptions"), Now: a.cfg.ExceptionsNow, Changed: func() { a.api.NotifyExceptions(); a.note.poke() }, Rules: &a.cfg.Execution, Materials: a.inv,
-		Timed: a.lead.Leading})
+		Purchasing: a.pur, Timed: a.lead.Leading})
 	if err != nil {
 		return fmt.Errorf("central: %w", err)
 	}

@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/store/purchasing"
@@ -70,5 +72,70 @@ func TestDemoPurchasingAndOutsourcing(t *testing.T) {
 	bs, err := a.Inventory().Stock(ctx, domain.StockFilter{Location: "SUB-PLT"})
 	if err != nil || len(bs) != 1 || bs[0].Lot != "BLK280-2612" || bs[0].Quantity != 1200*domain.QtyScale {
 		t.Fatalf("stock at PLT: %v %+v", err, bs)
+	}
+}
+
+// TestPurchasingAlertsThroughCentral: ten days into the demo, purchase
+// order PUR-2601 (3,000 blanks, promised for day 7) has not arrived and
+// the outsourced pressing of PO-1003 (due back on day 5) is still at PLT:
+// late_purchase opens on the work orders that need the blanks and
+// subcontract_late on WO-1003-10. Receiving both resolves them.
+func TestPurchasingAlertsThroughCentral(t *testing.T) {
+	e := newExcEnv(t)
+	ctx := context.Background()
+	e.clock.Set(e.start.Add(10 * 24 * time.Hour))
+	all := func(kind domain.ExceptionKind) []domain.Exception {
+		xs, err := e.a.Store().ListExceptions(ctx, domain.ExceptionFilter{Kind: []domain.ExceptionKind{kind}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return xs
+	}
+	evaluate := func() {
+		t.Helper()
+		if err := e.a.Exceptions().Evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evaluate()
+	late := all(domain.ExceptionLatePurchase)
+	if len(late) == 0 {
+		t.Fatal("no late_purchase")
+	}
+	wos := map[string]bool{}
+	for _, x := range late {
+		wos[x.WorkOrder] = true
+		if x.Status != domain.ExceptionOpen || !strings.Contains(x.Detail, "purchase order PUR-2601 line 1 (BLK-280 from FDY): 3000 of 3000 still to come") ||
+			!strings.Contains(x.Detail, "at risk") {
+			t.Errorf("late_purchase: %+v", x)
+		}
+	}
+	if !wos["WO-1001-10"] || !wos["WO-1003-10"] {
+		t.Errorf("late_purchase on work orders %v; want those of the brake discs BRK-100 (WO-1001-10, WO-1003-10)", wos)
+	}
+	sub := all(domain.ExceptionSubcontractLate)
+	if len(sub) != 1 || sub[0].WorkOrder != "WO-1003-10" || sub[0].Line != "L2" || !strings.Contains(sub[0].Detail, "1200 parts not back") {
+		t.Fatalf("subcontract_late: %+v", sub)
+	}
+
+	wh := domain.Actor{Name: "wh", Role: domain.RoleWarehouse}
+	if _, err := e.a.Purchasing().Receive(ctx, "PUR-2601", 1, purchasing.ReceiptRequest{Quantity: 3000 * domain.QtyScale}, wh); err != nil {
+		t.Fatal(err)
+	}
+	scs, err := e.a.Purchasing().ListSubcontracts(ctx, purchasing.SubcontractFilter{WorkOrder: "WO-1003-10"})
+	if err != nil || len(scs) != 1 {
+		t.Fatal(err, scs)
+	}
+	if _, err := e.a.Purchasing().ReceiveSubcontract(ctx, scs[0].ID, purchasing.ReturnRequest{Quantity: 1200}, wh); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(e.start.Add(10*24*time.Hour + time.Minute))
+	evaluate()
+	for _, kind := range []domain.ExceptionKind{domain.ExceptionLatePurchase, domain.ExceptionSubcontractLate} {
+		for _, x := range all(kind) {
+			if x.Status != domain.ExceptionResolved || x.ResolvedBy != domain.SystemActor {
+				t.Errorf("%s after the receipts: %+v", kind, x)
+			}
+		}
 	}
 }

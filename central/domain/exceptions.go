@@ -29,12 +29,22 @@ const (
 	ExceptionClockSkew ExceptionKind = "clock_skew"
 	// ExceptionOverrun: a work order's output passed its quantity plus tolerance.
 	ExceptionOverrun ExceptionKind = "overrun"
+	// Purchasing's alerts (issue #13), raised from purchasing's state with
+	// the work orders they put at risk: a purchase order line past its
+	// confirmed (else due) date without receipt; a received lot rejected by
+	// incoming inspection; a supplier below the scorecard thresholds; an
+	// outsourced operation past its due-back date.
+	ExceptionLatePurchase    ExceptionKind = "late_purchase"
+	ExceptionReceiptRejected ExceptionKind = "receipt_rejected"
+	ExceptionSupplierBelow   ExceptionKind = "supplier_below"
+	ExceptionSubcontractLate ExceptionKind = "subcontract_late"
 )
 
 // ExceptionKinds lists every kind.
 func ExceptionKinds() []ExceptionKind {
 	return []ExceptionKind{ExceptionBehindPlan, ExceptionMachineDown, ExceptionNoData, ExceptionQualityFailure, ExceptionMaterialShort,
-		ExceptionQuarantinedEvent, ExceptionEdgeStalled, ExceptionCounterAmbiguous, ExceptionClockSkew, ExceptionOverrun}
+		ExceptionQuarantinedEvent, ExceptionEdgeStalled, ExceptionCounterAmbiguous, ExceptionClockSkew, ExceptionOverrun,
+		ExceptionLatePurchase, ExceptionReceiptRejected, ExceptionSupplierBelow, ExceptionSubcontractLate}
 }
 
 // Valid reports a known kind.

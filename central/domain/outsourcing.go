@@ -108,3 +108,15 @@ func SubcontractRequesters() []Role { return slices.Clone(subRequesters) }
 
 // SubcontractApprovers may approve or reject outsourcing (never their own request).
 func SubcontractApprovers() []Role { return slices.Clone(subApprovers) }
+
+// PurchaseAlert is one of purchasing's alerts on one work order it puts
+// at risk (WorkOrder and Line empty when it puts none at risk). Key names
+// what is wrong (the purchase order line, the receipt, the supplier, the
+// subcontract), so the same condition is raised once.
+type PurchaseAlert struct {
+	Kind      ExceptionKind
+	Line      string
+	WorkOrder string
+	Key       string
+	Detail    string
+}

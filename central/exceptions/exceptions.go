@@ -148,6 +148,11 @@ type Options struct {
 	// Materials projects stock for the automatic material_short; nil
 	// turns that rule off.
 	Materials Materials
+	// Purchasing gives purchasing's alerts (late purchase order lines,
+	// rejected receipts, suppliers below the scorecard thresholds, late
+	// outsourced operations), checked as often as the stock projection;
+	// nil turns them off.
+	Purchasing Purchasing
 	// Timed, when set, says whether the timer's evaluations are this
 	// replica's to make (it leads): with several replicas only the leader
 	// evaluates on the clock, each still evaluates after its own commits.
@@ -175,6 +180,7 @@ type Service struct {
 	dropped atomic.Int64
 	rules   domain.ExecutionRules
 	mat     Materials
+	pur     Purchasing
 
 	// below is when each line's running work order (line/work order)
 	// was first seen below the behind-plan threshold in the current
@@ -214,7 +220,7 @@ func New(o Options) (*Service, error) {
 		rules = *o.Rules
 	}
 	return &Service{cfg: o.Config, st: o.Store, log: o.Log, now: o.Now, changed: o.Changed, timed: o.Timed,
-		poke: make(chan struct{}, 1), queue: o.Queue, rules: rules, mat: o.Materials, below: map[string]time.Time{}}, nil
+		poke: make(chan struct{}, 1), queue: o.Queue, rules: rules, mat: o.Materials, pur: o.Purchasing, below: map[string]time.Time{}}, nil
 }
 
 // Observe takes the events of a batch ingest has committed (duplicates may
@@ -379,11 +385,20 @@ func (s *Service) Evaluate(ctx context.Context) error {
 			changed = true
 		}
 	}
-	if s.mat != nil && s.cfg.MaterialShortHorizon > 0 && s.materialDue(now) {
-		ch, err := s.materialShort(ctx, now)
-		changed = changed || ch
-		if err != nil {
-			errs = append(errs, err)
+	if (s.mat != nil && s.cfg.MaterialShortHorizon > 0 || s.pur != nil) && s.materialDue(now) {
+		if s.mat != nil && s.cfg.MaterialShortHorizon > 0 {
+			ch, err := s.materialShort(ctx, now)
+			changed = changed || ch
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if s.pur != nil {
+			ch, err := s.purchasingAlerts(ctx, now)
+			changed = changed || ch
+			if err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
