@@ -124,6 +124,19 @@ type ScanTx interface {
 	StartWorkOrder(id string, at time.Time, actor Actor, action, reason string) (WorkOrder, error)
 	StopWorkOrder(id string, at time.Time, actor Actor, action, reason string) (WorkOrder, error)
 	ChangeOrder(number string, actor Actor, fn func(rec *OrderRecord) (OrderChange, error)) (OrderRecord, error)
+	// OtherCode offers a code that is no badge and no work order (or one
+	// the scanner says is a lot or a serial) to the materials: a component
+	// lot loaded for the work order running on the line, or a serial of its
+	// part. ok false: nothing took it.
+	OtherCode(c ScanCode) (rec ScanRecord, ok bool, err error)
+}
+
+// ScanCode is a fixed scanner's code for OtherCode: where, what the scanner
+// said it is (Action: "", "lot" or "serial"), when and on whose behalf.
+type ScanCode struct {
+	Station, Line, Code, Action string
+	At                          time.Time
+	Actor                       Actor
 }
 
 // ScanRejection reports whether err means the scan itself cannot apply (so

@@ -295,9 +295,23 @@ func (a *Applier) apply(tx domain.ScanTx, sc domain.PendingScan) (domain.ScanRec
 	if err != nil {
 		return rec, err
 	}
+	requested := strings.TrimSpace(sc.Action)
+	other := func() (domain.ScanRecord, error) {
+		r, ok, err := tx.OtherCode(domain.ScanCode{Station: st.ID, Line: st.LineID, Code: code, Action: requested, At: sc.SourceTime, Actor: actor})
+		if err == nil && !ok && requested != "" {
+			return r, reject("unknown %s %s (the scanner said it is one)", requested, code)
+		}
+		if err == nil && !ok {
+			return r, reject("unknown code %s: not a badge, a work order, a lot or a serial", code)
+		}
+		return r, err
+	}
+	if requested == "lot" || requested == "serial" {
+		return other() // the scanner says what the code is
+	}
 	w, err := tx.WorkOrder(code)
 	if errors.Is(err, domain.ErrNotFound) {
-		return rec, reject("unknown code %s: not a badge or a work order", code)
+		return other()
 	}
 	if err != nil {
 		return rec, err
@@ -413,6 +427,10 @@ func (a *Applier) complete(tx domain.ScanTx, w domain.WorkOrder, at time.Time, a
 // cleanMessage drops the "store: " prefixes and the sentinel suffix from a
 // domain error, for the record an operator reads.
 func cleanMessage(err error) string {
+	var fe *domain.FieldError
+	if errors.As(err, &fe) {
+		return fe.Rule // the rule reads as a sentence; the field is the code
+	}
 	msg := err.Error()
 	for _, s := range []error{domain.ErrConflict, domain.ErrNotFound, domain.ErrInvalid, domain.ErrForbidden} {
 		msg = strings.TrimSuffix(msg, ": "+s.Error())

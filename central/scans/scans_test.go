@@ -230,13 +230,13 @@ func TestWrongScansChangeNothing(t *testing.T) {
 			t.Fatalf("recorded %d scans, want 9", n)
 		}
 		want := map[uint64]string{
-			1: "unknown code NOPE-7: not a badge or a work order",
+			1: "unknown code NOPE-7: not a badge, a work order, a lot or a serial",
 			2: "work order WO-2 runs on line L2, not on this station's line L1",
 			3: "work order WO-3 is not released (order PO-3 is scheduled)",
 			4: `unknown station "ST-L9"`,
 			5: "station ST-L1 is on line L1, not on the event's line L2",
 			6: "work order WO-1 is released, not in progress: it cannot be paused",
-			7: `scan action "lot" is not applied by central (start, pause, resume or complete)`,
+			7: "unknown lot WO-1 (the scanner said it is one)",
 			8: "operator plan has role planner, which may not work at a station",
 		}
 		list := stationScans(t, s)

@@ -111,6 +111,7 @@ type orderHooks struct {
 	hooks  map[string]OrderStatusHook
 	counts map[string]CountHook
 	done   map[string]WorkOrderDoneHook
+	codes  map[string]ScanCodeHook // scanhook.go
 }
 
 // SetOrderStatusHook installs (or, with nil, removes) the hook named name;

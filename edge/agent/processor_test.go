@@ -298,7 +298,7 @@ func TestScanAndQCConfigErrors(t *testing.T) {
 	}
 	for _, want := range []string{
 		"edge.yaml:20: scans[0].station:",
-		`edge.yaml:20: scans[0].action: "toggle" is not start, pause, resume or complete`,
+		`edge.yaml:20: scans[0].action: "toggle" is not start, pause, resume or complete, lot or serial`,
 		`edge.yaml:21: scans[1].signal: no device delivers signal "nowhere"`,
 		`edge.yaml:23: qc[0].signal: signal "wo_scan" is mapped twice`,
 	} {

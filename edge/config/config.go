@@ -172,7 +172,9 @@ type Scan struct {
 	Signal  string `yaml:"signal"`
 	Station string `yaml:"station"` // central's station id
 	// Action forces what every scan of this scanner means (start, pause,
-	// resume, complete); empty lets central toggle the work order.
+	// resume, complete; lot: a line-side feeder's scanner, each code a
+	// component lot loaded for the running work order; serial: each code a
+	// part's serial); empty lets central decide by the code.
 	Action string `yaml:"action"`
 }
 
@@ -483,9 +485,9 @@ func (c *Config) validate(signals map[string]string, polled map[string]bool) err
 			f(p+".station", "%v", err)
 		}
 		switch m.Action {
-		case "", "start", "pause", "resume", "complete":
+		case "", "start", "pause", "resume", "complete", "lot", "serial":
 		default:
-			f(p+".action", "%q is not start, pause, resume or complete (or empty: central toggles)", m.Action)
+			f(p+".action", "%q is not start, pause, resume or complete, lot or serial (or empty: central decides)", m.Action)
 		}
 	}
 	for i := range c.QC {

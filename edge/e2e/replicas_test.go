@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/linewise/linewise/central/app"
+	"github.com/linewise/linewise/central/planning"
 )
 
 var (
@@ -191,4 +192,97 @@ func linesOf(base string) []lineView {
 	var out []lineView
 	json.NewDecoder(res.Body).Decode(&out)
 	return out
+}
+
+// storedShiftReports lists the stored reports of one shift (every revision).
+func storedShiftReports(t *testing.T, base, date, shift string) []map[string]any {
+	t.Helper()
+	res, err := centralGet(base, "/api/v1/reports/stored?from="+date+"&to="+date)
+	if err != nil {
+		return nil
+	}
+	defer res.Body.Close()
+	var out struct {
+		Reports []map[string]any `json:"reports"`
+	}
+	json.NewDecoder(res.Body).Decode(&out)
+	var rs []map[string]any
+	for _, r := range out.Reports {
+		if r["kind"] == "shift" && r["shift"] == shift {
+			rs = append(rs, r)
+		}
+	}
+	return rs
+}
+
+// TestReplicaLeaderKilledAtShiftEndReportsOnce: the replica leading the
+// timed work is SIGKILLed just as a shift ends; another replica takes the
+// lead and the shift's report is stored exactly once.
+func TestReplicaLeaderKilledAtShiftEndReportsOnce(t *testing.T) {
+	// A shift ending at the next minute boundary at least 25 s away (UTC).
+	end := time.Now().UTC().Add(25 * time.Second).Truncate(time.Minute).Add(time.Minute)
+	start := end.Add(-20 * time.Minute)
+	shift := start.Format("15:04")
+	shifts := fmt.Sprintf("planning: {shifts: [{start: %q, end: %q}]}\n", shift, end.Format("15:04"))
+	s := newFullStack(t, opts{db: "postgres", speed: 20, line: stdLine(), mosquitto: true, central: func(c *app.Config) {
+		c.MQTT.ClientID = "linewise-central-a"
+		c.MQTT.SharedGroup = "central"
+		c.Planning.Shifts = []planning.Shift{{Start: shift, End: end.Format("15:04")}}
+	}})
+	b := startReplicaProcess(t, s, "b", shifts)
+	c := startReplicaProcess(t, s, "c", shifts)
+	s.waitCounting(20)
+	// Hand the lead to a process: stop the in-process central.
+	s.stopCentral()
+	s.base = b.base
+	leader := func() *replica {
+		for _, r := range []*replica{b, c} {
+			if r.cmd != nil && metric(r.base, "linewise_central_leader") == "1" {
+				return r
+			}
+		}
+		return nil
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for leader() == nil {
+		if time.Now().After(deadline) {
+			t.Fatal("no process replica leads after the in-process one stopped")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Until(end) + 200*time.Millisecond)
+	dead := leader()
+	if dead == nil {
+		t.Fatal("no leader at the shift's end")
+	}
+	dead.kill()
+	t0 := time.Now()
+	other := b
+	if dead == b {
+		other = c
+	}
+	for metric(other.base, "linewise_central_leader") != "1" {
+		if time.Since(t0) > 15*time.Second {
+			t.Fatalf("replica %s did not take the lead", other.name)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("leader %s SIGKILLed at %s, 0.2 s after the shift ended; %s led after %v", dead.name, time.Now().UTC().Format("15:04:05.000"), other.name, time.Since(t0).Round(time.Millisecond))
+	date := start.Format("2006-01-02")
+	var rs []map[string]any
+	for rs = storedShiftReports(t, other.base, date, shift); len(rs) == 0; rs = storedShiftReports(t, other.base, date, shift) {
+		if time.Since(t0) > 90*time.Second {
+			t.Fatalf("no stored report of shift %s %s", date, shift)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	// The new leader's next round, and the dead one back (it resumes as a follower).
+	dead.start()
+	time.Sleep(3 * time.Second)
+	rs = storedShiftReports(t, other.base, date, shift)
+	if len(rs) != 1 || rs[0]["revision"] != float64(1) {
+		t.Fatalf("stored reports of shift %s %s: %v; want exactly one, revision 1", date, shift, rs)
+	}
+	t.Logf("shift %s %s stored once: generated at %v (%v)", date, shift, rs[0]["generated_at"], rs[0]["reason"])
+	s.finish()
 }

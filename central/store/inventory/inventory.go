@@ -23,13 +23,15 @@ type Store struct{ h store.Handle }
 // New returns the inventory over the store's shared handle, and hooks it
 // into order status changes (release allocates material, close and cancel
 // free it), into ingest (counts backflush components) and into work
-// order completion (books the finished-goods lot); building it again
+// order completion (books the finished-goods lot) and into fixed scanners'
+// scans (a lot loads, a serial registers); building it again
 // replaces the hooks.
 func New(h store.Handle) *Store {
 	s := &Store{h: h}
 	h.SetOrderStatusHook("inventory", s.onOrderStatus)
 	h.SetCountHook("inventory", s.backflush)
 	h.SetWorkOrderDoneHook("inventory", s.onWorkOrderDone)
+	h.SetScanCodeHook("inventory", s.onScanCode) // a fixed scanner's lot or serial
 	return s
 }
 

@@ -69,7 +69,25 @@ func (s *Store) RegisterSerials(ctx context.Context, workOrder string, r domain.
 	}
 	var out []domain.Serial
 	err := s.h.InTx(ctx, func(q store.Q) error {
-		out = nil
+		var err error
+		out, err = s.registerSerials(ctx, q, workOrder, r, actor)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	lot, err := orderLot(ctx, s.h.Read(), out[0].Order)
+	for i := range out {
+		out[i].Lot = lot
+	}
+	return out, err
+}
+
+// registerSerials is RegisterSerials in the caller's transaction, r
+// checked.
+func (s *Store) registerSerials(ctx context.Context, q store.Q, workOrder string, r domain.SerialRequest, actor domain.Actor) ([]domain.Serial, error) {
+	var out []domain.Serial
+	err := func() error {
 		w, err := loadWorkOrder(ctx, q, workOrder)
 		if err != nil {
 			return err
@@ -143,14 +161,7 @@ func (s *Store) RegisterSerials(ctx context.Context, workOrder string, r domain.
 		}
 		return q.Audit(ctx, domain.AuditEntry{Actor: actor.Name, Role: actor.Role, Entity: "work_order", EntityID: workOrder,
 			Action: "serials", After: mustJSON(map[string]any{"serials": list, "station": r.Station})})
-	})
-	if err != nil {
-		return nil, err
-	}
-	lot, err := orderLot(ctx, s.h.Read(), out[0].Order)
-	for i := range out {
-		out[i].Lot = lot
-	}
+	}()
 	return out, err
 }
 

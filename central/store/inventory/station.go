@@ -19,8 +19,23 @@ import (
 // then consumes it with the work order's counts, so genealogy links it to
 // what the work order makes. A lot that is not known is ErrNotFound.
 func (s *Store) LoadLot(ctx context.Context, line, workOrder, lotID string, actor domain.Actor) (domain.LotLoad, error) {
-	ld := domain.LotLoad{Lot: lotID, WorkOrder: workOrder}
+	var ld domain.LotLoad
 	err := s.h.InTx(ctx, func(q store.Q) error {
+		var err error
+		ld, err = s.loadLot(ctx, q, line, workOrder, lotID, actor)
+		return err
+	})
+	if err != nil {
+		return ld, err
+	}
+	ld.Loaded, err = s.LineSide(ctx, line)
+	return ld, err
+}
+
+// loadLot is LoadLot in the caller's transaction (a fixed scanner's scan).
+func (s *Store) loadLot(ctx context.Context, q store.Q, line, workOrder, lotID string, actor domain.Actor) (domain.LotLoad, error) {
+	ld := domain.LotLoad{Lot: lotID, WorkOrder: workOrder}
+	err := func() error {
 		var status string
 		err := q.QueryRow(ctx, `SELECT l.material, l.status, p.unit FROM inv_lots l JOIN products p ON p.code = l.material WHERE l.id = ?`,
 			lotID).Scan(&ld.Material, &status, &ld.Unit)
@@ -97,11 +112,7 @@ func (s *Store) LoadLot(ctx context.Context, line, workOrder, lotID string, acto
 			return conflict("code", "lot %s has no stock in a warehouse or at line %s to load", lotID, line)
 		}
 		return nil
-	})
-	if err != nil {
-		return ld, err
-	}
-	ld.Loaded, err = s.LineSide(ctx, line)
+	}()
 	return ld, err
 }
 
