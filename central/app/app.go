@@ -123,7 +123,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 		if start.IsZero() {
 			start = time.Now()
 		}
-		seeded, err := SeedDemo(ctx, a.store, start)
+		loc, err := time.LoadLocation(a.cfg.Planning.Timezone)
+		if err != nil {
+			return fmt.Errorf("central: demo seed: %w", err)
+		}
+		seeded, err := SeedDemoWith(ctx, a.store, start, DemoOptions{History: a.cfg.DemoHistory, Location: loc})
 		if err != nil {
 			return fmt.Errorf("central: demo seed: %w", err)
 		}

@@ -42,6 +42,9 @@ type Config struct {
 	Database DatabaseConfig `yaml:"database"`
 	MQTT     MQTTConfig     `yaml:"mqtt"`
 	Demo     bool           `yaml:"demo"` // seed demo lines and orders into an empty database
+	// DemoHistory adds yesterday's finished production to the demo seed,
+	// so the stored reports of yesterday exist at once (make run).
+	DemoHistory bool `yaml:"demo_history"`
 	// Planning tunes the rescheduler (see planning.Config).
 	Planning planning.Config `yaml:"planning"`
 	// Exceptions tunes when exceptions are raised (see exceptions.Config).

@@ -17,6 +17,18 @@ import (
 // tolerates "already exists", so a seed interrupted halfway completes on the
 // next start.
 func SeedDemo(ctx context.Context, st *store.Store, start time.Time) (seeded bool, err error) {
+	return SeedDemoWith(ctx, st, start, DemoOptions{})
+}
+
+// DemoOptions add to the demo seed: History seeds yesterday's production
+// (demo_history.go), its plant day read in Location (UTC if nil).
+type DemoOptions struct {
+	History  bool
+	Location *time.Location
+}
+
+// SeedDemoWith is SeedDemo with options.
+func SeedDemoWith(ctx context.Context, st *store.Store, start time.Time, o DemoOptions) (seeded bool, err error) {
 	has, err := st.HasLines(ctx)
 	if err != nil {
 		return false, err
@@ -51,6 +63,14 @@ func SeedDemo(ctx context.Context, st *store.Store, start time.Time) (seeded boo
 		},
 		func() error { return st.CreateLine(ctx, domain.Line{ID: "L1", Name: "Press line 1"}) },
 		func() error { return st.CreateLine(ctx, domain.Line{ID: "L2", Name: "Assembly 2"}) },
+		// Yesterday's finished orders and their events, before any bill of
+		// materials exists, so they consume none of the demo's stock.
+		func() error {
+			if !o.History {
+				return nil
+			}
+			return seedDemoHistory(ctx, st, start, o.Location)
+		},
 		// Components, stock in the warehouse and at L1's line side (demo_stock.go).
 		func() error { return seedSteps(demoStockSteps(ctx, st)) },
 		// Suppliers and an open purchase order (demo_purchasing.go).

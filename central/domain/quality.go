@@ -115,6 +115,10 @@ type QCInspection struct {
 	At           time.Time     `json:"at"`
 	Hold         string        `json:"hold,omitempty"`           // the hold the failure opened
 	NC           string        `json:"nonconformance,omitempty"` // the nonconformance the failure opened
+	// Lot is the lot inspected, if any; a failure that holds puts it on
+	// hold too (LotHold).
+	Lot     string `json:"lot,omitempty"`
+	LotHold string `json:"lot_hold,omitempty"`
 }
 
 // Judge computes the measurements' pass or fail against the plan: every
@@ -159,11 +163,13 @@ func (p QCPlan) Judge(in []Measurement) ([]Measurement, bool, error) {
 	return out, pass, nil
 }
 
-// Hold is a quality hold on a work order: while it is open, scans and
-// reports at the station are refused until quality releases it.
+// Hold is a quality hold on a work order or on a lot: while it is open,
+// the work order's scans and reports at the station are refused, or the
+// lot is blocked (it cannot be loaded or issued), until quality releases it.
 type Hold struct {
 	ID          string     `json:"id"`
-	WorkOrder   string     `json:"work_order"`
+	WorkOrder   string     `json:"work_order"` // "" for a lot's hold
+	Lot         string     `json:"lot,omitempty"`
 	Line        string     `json:"line"`
 	Reason      string     `json:"reason"`
 	Inspection  string     `json:"inspection,omitempty"`

@@ -57,8 +57,8 @@ func (s *Server) registerQuality() {
 	s.lineScoped(post, "/api/v1/stations/:id/inspections")
 	s.handle(get, "/api/v1/quality/inspections", s.listInspections, Authenticated, "inspections, newest first (?work_order=)", qualityReaders...)
 	s.handle(get, "/api/v1/quality/holds", s.listHolds, Authenticated, "quality holds, newest first (?status=open|all, default open)", qualityReaders...)
-	s.handle(post, "/api/v1/quality/holds", s.openHold, Authenticated, "put a work order on quality hold with a reason (audited)", qualityRoles...)
-	s.handle(post, "/api/v1/quality/holds/:id/release", s.releaseHold, Authenticated, "release a quality hold with a note (audited)", qualityRoles...)
+	s.handle(post, "/api/v1/quality/holds", s.openHold, Authenticated, "put a work order, or a lot (then blocked until the release), on quality hold with a reason (audited)", qualityRoles...)
+	s.handle(post, "/api/v1/quality/holds/:id/release", s.releaseHold, Authenticated, "release a quality hold with a note (a lot's hold releases the lot; audited)", qualityRoles...)
 	s.handle(get, "/api/v1/quality/nonconformances", s.listNCs, Authenticated,
 		"nonconformances, newest first (?status=open|all, default open)", qualityReaders...)
 	s.handle(post, "/api/v1/quality/nonconformances/:id/disposition", s.dispose, Authenticated,
@@ -129,6 +129,7 @@ type inspectRequest struct {
 	WorkOrder    string               `json:"work_order"`
 	Kind         string               `json:"kind"`
 	Measurements []domain.Measurement `json:"measurements"`
+	Lot          string               `json:"lot"` // the lot inspected, held with the work order on a failure
 	Operator     string               `json:"operator"`
 	ClientID     string               `json:"client_id"`
 }
@@ -163,6 +164,16 @@ func (s *Server) stationInspect(c echo.Context) error {
 	if strings.TrimSpace(req.ClientID) == "" {
 		return invalid("client_id", "client_id is required: make one per inspection, and send it again with a retry")
 	}
+	if req.Lot = strings.TrimSpace(req.Lot); req.Lot != "" {
+		if s.opts.Inventory == nil {
+			return invalid("lot", "this central keeps no lots")
+		}
+		if _, err := s.opts.Inventory.GetLot(c.Request().Context(), req.Lot); errors.Is(err, domain.ErrNotFound) {
+			return &Problem{Status: http.StatusNotFound, Field: "lot", Detail: "lot " + req.Lot + " does not exist"}
+		} else if err != nil {
+			return err
+		}
+	}
 	return s.stationOnce(c, "inspection", req.ClientID, "", func() (any, error) {
 		ctx := c.Request().Context()
 		w, err := s.stationWorkOrder(c, st, req.WorkOrder)
@@ -185,8 +196,12 @@ func (s *Server) stationInspect(c echo.Context) error {
 			return nil, apiError(err)
 		}
 		in, err := s.opts.Store.RecordInspection(ctx, domain.QCInspection{WorkOrder: w.ID, Line: st.LineID, Station: st.ID, Kind: req.Kind,
-			Pass: pass, Measurements: ms}, plan.HoldOnFail, actor)
+			Pass: pass, Measurements: ms, Lot: req.Lot}, plan.HoldOnFail, actor)
 		if err != nil {
+			if p, ok := apiError(err).(*Problem); ok && p.Status < 500 {
+				p.Field = "lot"
+				return nil, p
+			}
 			return nil, err
 		}
 		// Each characteristic is a qc event through ingest, as a gauge's
@@ -247,6 +262,7 @@ func (s *Server) listHolds(c echo.Context) error {
 
 type holdRequest struct {
 	WorkOrder string `json:"work_order"`
+	Lot       string `json:"lot"` // instead of work_order: hold (block) a lot
 	Reason    string `json:"reason"`
 	Note      string `json:"note"`
 }
@@ -262,6 +278,21 @@ func (s *Server) openHold(c echo.Context) error {
 	}
 	if e := domain.CheckText("reason", req.Reason, 500); e != nil {
 		return apiError(e)
+	}
+	if req.Lot = strings.TrimSpace(req.Lot); req.Lot != "" {
+		if req.WorkOrder != "" {
+			return invalid("lot", "give work_order or lot, not both")
+		}
+		h, err := s.opts.Store.OpenHold(c.Request().Context(), domain.Hold{Lot: req.Lot, Reason: req.Reason}, principal(c).Actor())
+		if err != nil {
+			if p, ok := apiError(err).(*Problem); ok {
+				p.Field = "lot"
+				return p
+			}
+			return err
+		}
+		s.Notify()
+		return c.JSON(http.StatusCreated, h)
 	}
 	w, err := s.opts.Store.GetWorkOrder(c.Request().Context(), req.WorkOrder)
 	if errors.Is(err, domain.ErrNotFound) {

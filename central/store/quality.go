@@ -125,11 +125,20 @@ func (s *Store) RecordInspection(ctx context.Context, in domain.QCInspection, ho
 			} else if err != nil {
 				return in, err
 			}
+			if in.Lot != "" {
+				h := domain.Hold{ID: newID("HOLD", s), Lot: in.Lot, Line: in.Line, Reason: nc.Description + " (" + in.WorkOrder + ")",
+					Inspection: in.ID, OpenedBy: actor.Name, OpenedAt: in.At}
+				if err := s.insertHold(ctx, tx, h, actor); err != nil && !errors.Is(err, errLotHeld) {
+					return in, err
+				} else if err == nil {
+					in.LotHold = h.ID
+				}
+			}
 		}
 	}
-	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO qc_inspections (id, work_order_id, line_id, station_id, kind, pass, measurements, inspector, at, hold_id, nc_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), in.ID, in.WorkOrder, in.Line, in.Station, in.Kind, boolInt(in.Pass), string(ms),
-		in.Inspector, nanos(in.At), in.Hold, in.NC); err != nil {
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO qc_inspections (id, work_order_id, line_id, station_id, kind, pass, measurements, inspector, at, hold_id, nc_id, lot_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`), in.ID, in.WorkOrder, in.Line, in.Station, in.Kind, boolInt(in.Pass), string(ms),
+		in.Inspector, nanos(in.At), in.Hold, in.NC, in.Lot); err != nil {
 		return in, fmt.Errorf("store: inspection of %s: %w", in.WorkOrder, err)
 	}
 	action := "inspect_pass"
@@ -152,7 +161,13 @@ func (s *Store) insertNC(ctx context.Context, tx *sql.Tx, nc domain.Nonconforman
 		EntityID: nc.ID, Action: "open", Reason: nc.Description, After: snapshot(nc)})
 }
 
+// errLotHeld: the lot already has an open hold.
+var errLotHeld = fmt.Errorf("lot already on hold: %w", domain.ErrConflict)
+
 func (s *Store) insertHold(ctx context.Context, tx *sql.Tx, h domain.Hold, actor domain.Actor) error {
+	if h.Lot != "" {
+		return s.insertLotHold(ctx, tx, h, actor)
+	}
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO quality_holds (id, work_order_id, line_id, reason, inspection_id, opened_by, opened_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`), h.ID, h.WorkOrder, h.Line, h.Reason, h.Inspection, h.OpenedBy, nanos(h.OpenedAt)); err != nil {
 		if isUnique(err) {
@@ -178,13 +193,13 @@ func (s *Store) OpenHold(ctx context.Context, h domain.Hold, actor domain.Actor)
 	return h, tx.Commit()
 }
 
-const holdCols = `id, work_order_id, line_id, reason, inspection_id, opened_by, opened_at, released_by, released_at, release_note`
+const holdCols = `id, work_order_id, line_id, reason, inspection_id, opened_by, opened_at, released_by, released_at, release_note, lot_id`
 
 func scanHold(sc interface{ Scan(...any) error }) (domain.Hold, error) {
 	var h domain.Hold
 	var at int64
 	var rel sql.NullInt64
-	err := sc.Scan(&h.ID, &h.WorkOrder, &h.Line, &h.Reason, &h.Inspection, &h.OpenedBy, &at, &h.ReleasedBy, &rel, &h.ReleaseNote)
+	err := sc.Scan(&h.ID, &h.WorkOrder, &h.Line, &h.Reason, &h.Inspection, &h.OpenedBy, &at, &h.ReleasedBy, &rel, &h.ReleaseNote, &h.Lot)
 	h.OpenedAt, h.ReleasedAt = fromNanos(at), fromNull(rel)
 	return h, err
 }
@@ -195,7 +210,7 @@ func (s *Store) OpenHoldOn(ctx context.Context, workOrder string) (domain.Hold, 
 }
 
 func (s *Store) openHold(ctx context.Context, q dbtx, workOrder string) (domain.Hold, error) {
-	h, err := scanHold(q.QueryRowContext(ctx, s.q(`SELECT `+holdCols+` FROM quality_holds WHERE work_order_id = ? AND released_at IS NULL`), workOrder))
+	h, err := scanHold(q.QueryRowContext(ctx, s.q(`SELECT `+holdCols+` FROM quality_holds WHERE work_order_id = ? AND lot_id = '' AND released_at IS NULL`), workOrder))
 	if err != nil {
 		return h, notFound("store: hold on "+workOrder, err)
 	}
@@ -223,8 +238,15 @@ func (s *Store) ReleaseHold(ctx context.Context, id, note string, actor domain.A
 		actor.Name, nanos(now), note, id); err != nil {
 		return before, fmt.Errorf("store: release hold %s: %w", id, err)
 	}
-	if err := s.writeAudit(ctx, tx, domain.AuditEntry{At: now, Actor: actor.Name, Role: actor.Role, Entity: "work_order",
-		EntityID: before.WorkOrder, Action: "release_hold", Reason: note, Before: snapshot(before), After: snapshot(after)}); err != nil {
+	entity, entityID := "work_order", before.WorkOrder
+	if before.Lot != "" {
+		entity, entityID = "lot", before.Lot
+		if err := s.setHeldLot(ctx, tx, before.Lot, domain.LotBlocked, domain.LotReleased, "hold "+id+" released: "+note, actor, now); err != nil {
+			return before, err
+		}
+	}
+	if err := s.writeAudit(ctx, tx, domain.AuditEntry{At: now, Actor: actor.Name, Role: actor.Role, Entity: entity,
+		EntityID: entityID, Action: "release_hold", Reason: note, Before: snapshot(before), After: snapshot(after)}); err != nil {
 		return before, err
 	}
 	return after, tx.Commit()
@@ -316,7 +338,7 @@ func (s *Store) Dispose(ctx context.Context, id, disposition, note string, actor
 
 // ListInspections lists qc_inspections, newest first, of one work order or all.
 func (s *Store) ListInspections(ctx context.Context, workOrder string) ([]domain.QCInspection, error) {
-	q, args := `SELECT id, work_order_id, line_id, station_id, kind, pass, measurements, inspector, at, hold_id, nc_id FROM qc_inspections`, []any{}
+	q, args := `SELECT id, work_order_id, line_id, station_id, kind, pass, measurements, inspector, at, hold_id, nc_id, lot_id FROM qc_inspections`, []any{}
 	if workOrder != "" {
 		q += ` WHERE work_order_id = ?`
 		args = append(args, workOrder)
@@ -332,7 +354,7 @@ func (s *Store) ListInspections(ctx context.Context, workOrder string) ([]domain
 		var pass int
 		var ms string
 		var at int64
-		if err := rows.Scan(&in.ID, &in.WorkOrder, &in.Line, &in.Station, &in.Kind, &pass, &ms, &in.Inspector, &at, &in.Hold, &in.NC); err != nil {
+		if err := rows.Scan(&in.ID, &in.WorkOrder, &in.Line, &in.Station, &in.Kind, &pass, &ms, &in.Inspector, &at, &in.Hold, &in.NC, &in.Lot); err != nil {
 			return nil, err
 		}
 		in.Pass, in.At = pass != 0, fromNanos(at)
