@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	_ "embed"
 	"net/http"
 	"reflect"
 	"strings"
@@ -36,8 +37,13 @@ func init() {
 	}
 }
 
+//go:embed web/scenarios.html
+var scenariosPage []byte
+
 func (s *Server) enableScenarios(sp ScenarioPlanner) {
 	h := &scenarioHandlers{p: sp, s: s}
+	s.handle(http.MethodGet, "/planner/scenarios", func(c echo.Context) error { return htmlPage(c, scenariosPage) }, Authenticated,
+		"scenarios page: compute scenarios and compare them side by side with the current plan (HTML)", anyRole...)
 	s.handle(http.MethodGet, "/api/v1/schedule/scenarios", h.compare, Authenticated,
 		"the current plan's figures beside proposals' (makespan, late orders, weighted tardiness, moved operations, changeovers, overtime)", anyRole...)
 	s.handle(http.MethodPost, "/api/v1/schedule/scenarios", h.create, Authenticated,

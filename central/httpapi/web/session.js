@@ -13,6 +13,7 @@
   const PAGES = [
     { path: "/", key: "nav.lines", roles: null, kiosk: true },
     { path: "/planner", key: "nav.planner", roles: null },
+    { path: "/planner/scenarios", key: "nav.scenarios", roles: ["planner", "supervisor", "manager", "admin"] },
     { path: "/orders", key: "nav.orders", roles: ["sales", "planner", "supervisor", "manager", "admin"] },
     { path: "/reviews", key: "nav.reviews", roles: ["supervisor", "planner", "quality", "manager", "sales", "admin"] },
     { path: "/purchasing", key: "nav.purchasing", roles: ["buyer", "manager", "planner", "warehouse", "quality", "admin"] },
