@@ -27,7 +27,6 @@ import (
 	"github.com/linewise/linewise/central/live"
 	"github.com/linewise/linewise/central/liveness"
 	"github.com/linewise/linewise/central/store"
-	"github.com/linewise/linewise/central/store/costing"
 	"github.com/linewise/linewise/central/store/inventory"
 	"github.com/linewise/linewise/central/store/purchasing"
 	"github.com/linewise/linewise/central/throttle"
@@ -191,7 +190,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	a.api = httpapi.New(httpapi.Options{Fanout: fan, Store: livenessStore{a.store, a.live}, Hub: a.hub, Log: a.base.With("component", "http"),
 		Ingest: a.ingest, Metrics: a.metrics, Edges: a.live, Throttle: a.signInGuard(), Execution: &a.cfg.Execution, EdgeGuard: a.edgeGuard,
 		SecureCookies: a.cfg.TLS.HTTPS(), Reports: reportsConfig(a.cfg), Dashboard: &a.cfg.Dashboard, Inventory: a.inv,
-		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur, Cost: costing.New(a.store.Handle(), a.cfg.Cost.Currency),
+		Notifications: a.note.store, Notifier: a.note.svc, Purchasing: a.pur, Cost: a.costing(),
 		Review: &a.cfg.Review, Rush: &a.cfg.Rush})
 	if !a.cfg.SignIn.Enabled() {
 		a.log.Warn("sign-in throttling is off: sign_in.max_failures and sign_in.ip_max_failures are 0")
