@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -207,5 +208,65 @@ func TestMosquittoACLConfig(t *testing.T) {
 	case got := <-other.msgs:
 		t.Errorf("edge-L2 read %q", got)
 	default:
+	}
+}
+
+// The shipped ACL lets several central replicas (users linewise-central-1,
+// -2, …) take the edges' batches as one shared subscription: each batch
+// reaches exactly one of them.
+func TestMosquittoACLSharedSubscription(t *testing.T) {
+	m := startShippedMosquitto(t, map[string]string{
+		"linewise-central-1": "central-1-secret-0123", "linewise-central-2": "central-2-secret-0123", "edge-L1": edgeToken})
+	var cs []*mqttClient
+	for i, pass := range []string{"central-1-secret-0123", "central-2-secret-0123"} {
+		user := fmt.Sprintf("linewise-central-%d", i+1)
+		c, err := mqttDial(t, m.addr, user, user, pass)
+		if err != nil {
+			t.Fatalf("%s: %v", user, err)
+		}
+		c.subscribe(t, "$share/central/"+wire.EventsWildcard)
+		cs = append(cs, c)
+	}
+	edge, err := mqttDial(t, m.addr, "edge-L1", "edge-L1", edgeToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20
+	for i := range n {
+		if err := edge.publish(wire.EventsTopic("edge-L1"), fmt.Sprintf("batch-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := map[string]int{}
+	per := make([]int, len(cs))
+	deadline := time.After(10 * time.Second)
+	for len(got) < n {
+		select {
+		case msg := <-cs[0].msgs:
+			got[msg]++
+			per[0]++
+		case msg := <-cs[1].msgs:
+			got[msg]++
+			per[1]++
+		case <-deadline:
+			t.Fatalf("%d of %d batches reached a replica (per replica %v)", len(got), n, per)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // a copy to the other replica would be here by now
+	for len(cs[0].msgs)+len(cs[1].msgs) > 0 {
+		select {
+		case msg := <-cs[0].msgs:
+			got[msg]++
+		case msg := <-cs[1].msgs:
+			got[msg]++
+		}
+	}
+	for msg, k := range got {
+		if k != 1 {
+			t.Errorf("%q reached %d replicas, want 1", msg, k)
+		}
+	}
+	if per[0] == 0 || per[1] == 0 {
+		t.Errorf("batches per replica %v: the broker did not share them", per)
 	}
 }

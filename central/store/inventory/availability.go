@@ -138,6 +138,13 @@ func (x *exploder) explode(ctx context.Context, product string, qty domain.Qty, 
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	comps := make([]string, len(bom))
+	for i, b := range bom {
+		comps[i] = b.component
+	}
+	if err := x.prefetch(ctx, comps); err != nil { // availability_fetch.go
+		return err
+	}
 	for _, b := range bom {
 		if slices.Contains(path, b.component) {
 			return conflict("bom", "the bill of materials has a cycle: %v → %s", path, b.component)
