@@ -101,3 +101,29 @@ func TestDemoHistory(t *testing.T) {
 		})
 	}
 }
+
+// TestDemoHistoryReportAtStart: a whole central started with demo_history
+// has stored yesterday's day report by itself (the generator's catch-up at
+// start), as make run shows it.
+func TestDemoHistoryReportAtStart(t *testing.T) {
+	a := startApp(t, func(c *Config) { c.DemoHistory = true })
+	yesterday := time.Now().UTC().AddDate(0, 0, -1).Format(time.DateOnly)
+	ctx := context.Background()
+	kinds := map[string]int{}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		rs, err := a.Store().StoredReports(ctx, yesterday, yesterday)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kinds = map[string]int{}
+		for _, r := range rs {
+			kinds[r.Kind]++
+		}
+		if kinds[reports.KindDay] == 1 && kinds[reports.KindShift] == 2 {
+			break
+		}
+	}
+	if kinds[reports.KindDay] != 1 || kinds[reports.KindShift] != 2 {
+		t.Fatalf("stored reports of %s after start: %+v", yesterday, kinds)
+	}
+}

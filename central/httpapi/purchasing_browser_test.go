@@ -5,10 +5,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/linewise/linewise/central/app"
 	"github.com/linewise/linewise/central/domain"
 	"github.com/linewise/linewise/central/store/purchasing"
 )
@@ -151,9 +154,23 @@ func TestPurchasingPageInChromium(t *testing.T) {
 // warehouse takes PO-1003's 1,200 parts back; quality accepts the lot, and
 // the board shows the operation closed. The board reads the same in Chinese.
 func TestOutsourcingBoardInChromium(t *testing.T) {
-	a := startCentral(t, nil)
+	// The exception rules' clock runs ten days ahead: PUR-2601 (promised
+	// for day 7) and the blanks at PLT (due back on day 5) are late.
+	var ahead atomic.Int64
+	ahead.Store(int64(10 * 24 * time.Hour))
+	a := startCentral(t, func(c *app.Config) {
+		c.ExceptionsNow = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	})
 	base := "http://" + a.HTTPAddr()
 	ctx := context.Background()
+	evaluate := func() {
+		t.Helper()
+		ahead.Add(int64(time.Hour)) // past the rules' own spacing
+		if err := a.Exceptions().Evaluate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evaluate()
 	if _, err := a.Purchasing().RequestSubcontract(ctx, purchasing.SubcontractRequest{WorkOrder: "WO-1001-10", Supplier: "PLT", Quantity: 100,
 		Reason: "L1 saturated"}, domain.Actor{Name: "plan", Role: domain.RolePlanner}); err != nil {
 		t.Fatal(err)
@@ -163,6 +180,14 @@ func TestOutsourcingBoardInChromium(t *testing.T) {
 
 	signInAs(b, base, "mgr", "mgr-demo", "/purchasing?tab=subs")
 	b.waitFor("the request on the board", `document.querySelector('`+row("WO-1001-10")+` button.approve') !== null`)
+	const lateSub = `#alertList li[data-kind="subcontract_late"][data-work-order="WO-1003-10"]`
+	b.waitFor("the late outsourcing alert", `document.querySelector('`+lateSub+`') !== null && !document.getElementById("alerts").hidden`)
+	if got := b.text(lateSub); !strings.Contains(got, "Outsourcing late") || !strings.Contains(got, "1200 parts not back") {
+		t.Errorf("alert: %q", got)
+	}
+	if n := b.eval(`document.querySelectorAll('#alertList li[data-kind="late_purchase"]').length`); n == 0 {
+		t.Error("no late_purchase alert for PUR-2601")
+	}
 	if got := b.text(row("WO-1003-10")); !strings.Contains(got, "at supplier") || !strings.Contains(got, "1,200") {
 		t.Errorf("the demo's outsourced operation shows %q", got)
 	}
@@ -179,7 +204,14 @@ func TestOutsourcingBoardInChromium(t *testing.T) {
 	b.waitFor("received", `document.querySelector('`+row("WO-1003-10")+` .st').textContent === "received" &&
 		document.querySelector('`+row("WO-1003-10")+` .lotline[data-lot="WO-1003-10-R1"]') !== null`)
 
+	// Back from PLT: the alert resolves by itself.
+	evaluate()
 	signInAs(b, base, "qa", "qa-demo", "/purchasing?tab=subs")
+	// PUR-2601 is still late: its alert shows the list is in.
+	b.waitFor("alerts loaded", `document.querySelector('#alertList li[data-kind="late_purchase"]') !== null`)
+	if n := b.eval(`document.querySelectorAll('` + lateSub + `').length`); n != 0 {
+		t.Error("the late outsourcing alert is still shown after the parts came back")
+	}
 	clickIn(b, "accept", row("WO-1003-10")+` .lotline[data-lot="WO-1003-10-R1"] button.accept`)
 	b.waitFor("closed", `document.querySelector('`+row("WO-1003-10")+` .st').textContent === "closed"`)
 	if got := b.text(row("WO-1003-10")); !strings.Contains(got, "1,200 (1,200 ✓)") {
@@ -191,6 +223,8 @@ func TestOutsourcingBoardInChromium(t *testing.T) {
 	}
 	saveScreenshot(t, b.ctx, "purchasing-outsourcing-en")
 	b.do("zh-CN", chromedp.Navigate(base+"/purchasing?tab=subs&lang=zh-CN"))
+	b.waitFor("Chinese alert", `document.querySelector('#alertList li[data-kind="late_purchase"] b') !== null &&
+		document.querySelector('#alertList li[data-kind="late_purchase"] b').textContent === "采购延误"`)
 	b.waitFor("Chinese board", `document.querySelector('`+row("WO-1003-10")+` .st') !== null && document.querySelector('`+row("WO-1003-10")+` .st').textContent === "已完成"`)
 	if got := b.text(`#tabs`); !strings.Contains(got, "外协") {
 		t.Errorf("tabs in Chinese: %q", got)

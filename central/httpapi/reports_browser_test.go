@@ -192,4 +192,11 @@ func TestReportsPageInChromium(t *testing.T) {
 		t.Errorf("Chinese OEE card %q, want %q", got, want)
 	}
 	saveScreenshot(t, b.ctx, "reports-zh-CN")
+
+	// The statistics page draws the same day's OEE of L1 on its trend.
+	b.do("statistics", chromedp.Navigate(base+"/statistics?from=2026-03-01&to=2026-03-02&lang=en"))
+	b.waitFor("statistics", `document.body.dataset.loaded === "2026-03-01..2026-03-02/created/product"`)
+	if got := b.evalString(`[...document.querySelectorAll('#oee-chart circle[data-series="L1"]')].map(c => c.dataset.key + "=" + (+c.dataset.value).toFixed(4)).join(" ")`); got != fmt.Sprintf("2026-03-02=%.4f", *w.Plant.OEE) {
+		t.Errorf("L1's OEE trend %q, want 2026-03-02 at %.4f", got, *w.Plant.OEE)
+	}
 }

@@ -44,6 +44,11 @@ func TestStatisticsPageInChromium(t *testing.T) {
 	if got := b.evalString(`document.getElementById("orders-xlsx").getAttribute("href")`); !strings.HasPrefix(got, "/api/v1/statistics/orders.xlsx?from=2026-03-01&to=2026-03-02") {
 		t.Errorf("orders XLSX link %q", got)
 	}
+	// OEE per plant day, a column per line, as /lines/{id}/oee/daily gives it
+	// (no shift calendar and no state here: every day is no data, so "—").
+	if got := b.evalString(`[...document.querySelectorAll("#oee-table-t tr")].map(r => [...r.children].map(c => c.textContent).join("|")).join("\n")`); got != "Plant day|L1 · OEE|L2 · OEE\n2026-03-01|—|—\n2026-03-02|—|—" {
+		t.Errorf("OEE table %q", got)
+	}
 	saveScreenshot(t, b.ctx, "statistics-en")
 
 	b.do("by status", chromedp.SetValue(chromedp.ID("by"), "status"), chromedp.Click(chromedp.CSS(`#pick button[type=submit]`)))
