@@ -14,6 +14,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/linewise/linewise/edge/wire"
 )
 
 // TestBenchReplicaLivePush (LINEWISE_BENCH=1): 1,000 dashboards
@@ -136,4 +140,74 @@ func TestBenchReplicaLivePush(t *testing.T) {
 	}
 	fmt.Printf("%d streams over 3 replicas, %d rounds: event-to-browser p50 %v, p99 %v, max %v; heap per open stream %.1f KiB (server and client)\n",
 		streams, rounds, pct(all, 0.5).Round(100*time.Microsecond), pct(all, 0.99).Round(100*time.Microsecond), pct(all, 1).Round(100*time.Microsecond), perStream)
+}
+
+// TestBenchReplicaIngest (LINEWISE_BENCH=1): one edge's batches (500
+// count events each, 8 in flight like an edge's window) through a real
+// Mosquitto into one central, then into three replicas sharing the
+// subscription, on one PostgreSQL; events/s from the first publish to the
+// last ack. On two cores the point is the overhead of replication, not a
+// speed-up: both figures and their ratio are printed.
+func TestBenchReplicaIngest(t *testing.T) {
+	if os.Getenv("LINEWISE_BENCH") != "1" {
+		t.Skip("set LINEWISE_BENCH=1")
+	}
+	broker := startMosquittoForTest(t)
+	const batches, size, window = 100, 500, 8
+	rate := map[int]float64{}
+	for _, n := range []int{1, 3} {
+		i := 0
+		rs := startReplicas(t, n, withEdges, func(c *Config) {
+			i++
+			c.MQTT.Embedded.Enabled = false
+			c.MQTT.BrokerURL = "tcp://" + broker
+			c.MQTT.ClientID = fmt.Sprintf("bench-central-%d-%d", n, i)
+			c.MQTT.SharedGroup = fmt.Sprintf("bench%d", n)
+			c.Planning.Auto = false
+		})
+		acked := make(chan uint64, batches)
+		edge := paho.NewClient(paho.NewClientOptions().AddBroker("tcp://" + broker).SetClientID(fmt.Sprintf("bench-edge-%d", n)))
+		if tok := edge.Connect(); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+			t.Fatal(tok.Error())
+		}
+		edge.Subscribe(wire.AckTopic("edge-L1"), 1, func(_ paho.Client, m paho.Message) {
+			var a wire.Ack
+			if json.Unmarshal(m.Payload(), &a) == nil {
+				acked <- a.To
+			}
+		}).WaitTimeout(5 * time.Second)
+		bodies := make([][]byte, batches)
+		at := time.Now().UTC().Add(-time.Hour)
+		for b := range batches {
+			bt := wire.Batch{Version: wire.Version, EdgeID: "edge-L1"}
+			for e := range size {
+				seq := uint64(b*size + e + 1)
+				bt.Events = append(bt.Events, wire.Event{EdgeID: "edge-L1", Line: "L1", Seq: seq, Type: wire.TypeCount,
+					SourceTime: at.Add(time.Duration(seq) * time.Millisecond), Count: &wire.Count{Counter: "parts", Good: 1, Raw: seq}})
+			}
+			bodies[b], _ = json.Marshal(bt)
+		}
+		t0 := time.Now()
+		sent, done := 0, 0
+		for done < batches {
+			for sent < batches && sent-done < window {
+				edge.Publish(wire.EventsTopic("edge-L1"), 1, false, bodies[sent])
+				sent++
+			}
+			select {
+			case <-acked:
+				done++
+			case <-time.After(60 * time.Second):
+				t.Fatalf("%d replicas: %d of %d batches acknowledged", n, done, batches)
+			}
+		}
+		rate[n] = float64(batches*size) / time.Since(t0).Seconds()
+		var per []int64
+		for _, r := range rs {
+			per = append(per, r.IngestStats().Received)
+		}
+		edge.Disconnect(50)
+		fmt.Printf("%d replica(s): %.0f events/s (%d events; batches per replica %v)\n", n, rate[n], batches*size, per)
+	}
+	fmt.Printf("ingest with 3 replicas is %.2f× the rate of 1 on this machine\n", rate[3]/rate[1])
 }

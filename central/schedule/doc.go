@@ -59,7 +59,8 @@
 // displaces can move within its own slack — before its routing
 // successor's reservation, or for an order's last operation before the
 // due date — into a gap or, by an ejection chain of up to four links, into
-// the place of other work that can; nothing starts before its earlier
+// the place of other work that can (chains only in the first half of the
+// budget); nothing starts before its earlier
 // start; orders still newly late then have their delayed operations pulled
 // forward where no other order becomes newly late, latefix.go), the
 // earlier sequences decoded again (a

@@ -21,8 +21,11 @@ type slot struct {
 }
 
 // gapFill returns the repaired sequences, or nil when ctx ended first.
-// Operations never start before their earlier start (the anchor).
-func (m *model) gapFill(ctx context.Context) *solution {
+// Operations never start before their earlier start (the anchor). Once
+// deep ends, displaced work only goes into idle gaps (no ejection chains),
+// so that a large disruption still gets this start soon and the rest of
+// the budget goes to the alternatives.
+func (m *model) gapFill(ctx, deep context.Context) *solution {
 	in := m.init
 	n := m.n()
 	sol := newSolution(m)
@@ -131,10 +134,14 @@ func (m *model) gapFill(ctx context.Context) *solution {
 			return ok
 		}
 	}
+	effort := 0
 	chainFor = func(u int32, depth int) (placement, bool) {
 		key := [2]int32{u, int32(depth)}
 		if c, ok := cache[key]; ok {
 			return c.p, c.ok
+		}
+		if effort++; effort > maxChainEffort {
+			return placement{}, false
 		}
 		cache[key] = chainRes{} // no cycles through u
 		lim := limitOf(u)
@@ -165,6 +172,7 @@ func (m *model) gapFill(ctx context.Context) *solution {
 	var insert func(u int32, p placement, depth int)
 	insert = func(u int32, p placement, depth int) {
 		clear(cache)
+		effort = 0
 		q := tl[p.line]
 		var moved []slot
 		k := p.i
@@ -237,8 +245,13 @@ func (m *model) gapFill(ctx context.Context) *solution {
 		// where the operations it displaces there can go into a gap
 		// without making their orders late (they are re-placed in turn)
 		clear(cache)
+		effort = 0
+		maxDepth := ejectDepth
+		if deep.Err() != nil {
+			maxDepth = 0
+		}
 		best := placement{line: -1}
-		for depth := 0; depth <= ejectDepth; depth++ {
+		for depth := 0; depth <= maxDepth; depth++ {
 			for _, e := range m.elig[v] {
 				p, ok := m.findPlace(tl[e.line], int(e.line), fam, r, e.dur, ejectFor(v, depth), far)
 				if !ok {
@@ -291,6 +304,10 @@ const dropCost = int64(3600e9)
 // place of a reservation that moves within its own slack to the place of
 // another, and so on, this many times.
 const ejectDepth = 4
+
+// maxChainEffort bounds the places looked at for one displaced operation's
+// ejection chains.
+const maxChainEffort = 20000
 
 // windowAt returns the working window of line l that contains t.
 func (m *model) windowAt(l int, t int64) (ival, bool) {

@@ -130,9 +130,17 @@ func Solve(ctx context.Context, p *Problem, opt Options) (*Plan, error) {
 		if !opt.RightShift {
 			// cheap (one sweep); it runs even when the budget is already
 			// spent, so that a repair always has it
-			if sol := m.gapFill(context.Background()); sol != nil && m.decode(sol, s.curT) {
+			// ejection chains get half the budget: the rest is for the
+			// fresh-plan rules that compete when orders stay newly late
+			deep := ctx
+			if opt.Budget > 0 {
+				var cancel context.CancelFunc
+				deep, cancel = context.WithTimeout(ctx, opt.Budget/2)
+				defer cancel()
+			}
+			if sol := m.gapFill(context.Background(), deep); sol != nil && m.decode(sol, s.curT) {
 				start, ruleName, bestSc = sol, "gap-fill", s.curT.sc
-				if m.fixLate(ctx, sol, s.curT, s.scratch, opt.Objective) {
+				if m.fixLate(deep, sol, s.curT, s.scratch, opt.Objective) {
 					ruleName, bestSc = "gap-fill+late-fix", s.curT.sc
 				}
 			}

@@ -50,6 +50,7 @@ type Store interface {
 	GetSerial(ctx context.Context, serial string) (domain.Serial, error)
 	ListSerials(ctx context.Context, workOrder, after string, limit int) ([]domain.Serial, error)
 	BackwardSerial(ctx context.Context, serial string) (domain.TraceNode, error)
+	LotSerials(ctx context.Context, lot, after string, limit int) ([]domain.Serial, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
