@@ -27,7 +27,7 @@ func (s *Server) registerOEE() {
 	s.handle(http.MethodGet, "/api/v1/reports/daily", s.dailyReport, Authenticated,
 		"the plant day's production and OEE (?date=YYYY-MM-DD; default the current plant day): per line the day's figures, losses, downtime by reason and products, and each shift starting that day; plant totals from summed times and parts. Computed when asked, not yet stored", anyRole...)
 	s.handle(http.MethodGet, "/api/v1/reports/daily.xlsx", s.dailyXLSX, Authenticated,
-		"the daily report as XLSX (?date=YYYY-MM-DD; the stored report's latest revision, or ?revision=N; a day not stored yet is computed now), in the request's language: the lines' days and shifts with units, plant totals and the six losses; the production part (planned vs actual per line and product, scrap by reason, labour hours, orders completed and at risk); downtime by line and reason; the downtime Pareto with its chart; a chart sheet of OEE by line", anyRole...)
+		"the daily report as XLSX (?date=YYYY-MM-DD; the stored report's latest revision, or ?revision=N; a day not stored yet is computed now; &shift=NAME: that stored shift report's workbook), in the request's language: the lines' days and shifts with units, plant totals and the six losses; the production part (planned vs actual per line and product, scrap by reason, labour hours, orders completed and at risk); downtime by line and reason; the downtime Pareto with its chart; a chart sheet of OEE by line", anyRole...)
 }
 
 func (s *Server) dailyReport(c echo.Context) error {
