@@ -92,6 +92,11 @@ func TestLotHoldBlocksTheLot(t *testing.T) {
 		if !strings.Contains(out, `"lot":"CT-2609"`) || !strings.Contains(out, `"lot_hold":"HOLD-`) || !strings.Contains(out, `"hold":"HOLD-`) {
 			t.Fatalf("failed inspection of a lot: %s", out)
 		}
+		// The station's refusal in the operator's language.
+		if code, out, _ := op2.post("/api/v1/stations/ST-L2/output?lang=zh-CN", map[string]any{"work_order": "WO-1005-10", "good": 1, "client_id": "o1"}); code != 409 ||
+			!strings.Contains(out, "工单 WO-1005-10 已被质量冻结（oqc failed: weight_g 1 of 1 outside") || !strings.Contains(out, `"title":"冲突"`) {
+			t.Errorf("refusal in zh-CN: %d %s", code, out)
+		}
 		if s := lotStatus("CT-2609"); s != domain.LotBlocked {
 			t.Errorf("CT-2609 after the failed inspection is %s", s)
 		}

@@ -65,6 +65,12 @@ func TestMaterialsPagesTraceInChromium(t *testing.T) {
 		Order: "PO-7001"}, admin)
 	must(err)
 
+	// The discs are serial-tracked: two serials for WO-1001-10.
+	_, err = inv.SetSerialConfig(ctx, domain.SerialConfig{Product: "BRK-100", Tracked: true, Prefix: "BRK-"}, admin)
+	must(err)
+	_, err = inv.RegisterSerials(ctx, "WO-1001-10", domain.SerialRequest{Generate: 2, Station: "ST-L1"}, admin)
+	must(err)
+
 	api := httpapi.New(httpapi.Options{Store: st, Hub: live.New(8), Log: slog.New(slog.DiscardHandler), Inventory: inv})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(func() { api.CloseStreams(); srv.Close() })
@@ -115,6 +121,14 @@ func TestMaterialsPagesTraceInChromium(t *testing.T) {
 	b.waitFor("forward trace", `document.getElementById("tree").dataset.direction === "forward" && !!document.querySelector('#tree .node[data-lot="FG-WO-1001-10"]')`)
 	if s := b.text(`#tree .node[data-lot="FG-WO-1001-10"]`); !hasAll(s, "shipped against PO-7001 (customer ACME-4711): 50 pcs") {
 		t.Errorf("forward: %q", s)
+	}
+
+	// A serial leads to its finished lot, marked among the lot's serials.
+	b.do("materials for a serial", chromedp.Navigate(srv.URL+"/materials"), chromedp.WaitVisible(chromedp.ID("serial")),
+		chromedp.SendKeys(chromedp.ID("serial"), "BRK-000002\r"))
+	b.waitFor("serial's lot", `location.pathname === "/materials/lots/FG-WO-1001-10" && !!document.querySelector('#serials tr.mark[data-serial="BRK-000002"]')`)
+	if s := b.text("#serials"); !hasAll(s, "BRK-000001", "BRK-000002", "WO-1001-10", "generated", "ST-L1") {
+		t.Errorf("serials of the lot: %q", s)
 	}
 
 	// 中文.

@@ -97,6 +97,20 @@ func TestRecallAndTraceExport(t *testing.T) {
 			!strings.HasPrefix(lines[2], "1,F-1,K-7,P,5,pcs,released,,WO-1,PO-1,L1,") || !strings.HasSuffix(lines[2], ",PO-7 4 pcs (ACME-4711)") {
 			t.Errorf("trace.csv: %d %s", res.StatusCode, body)
 		}
+		// Lots and stock alerts export, the header in the reader's language.
+		res, body = e.do(wh, "GET", "/api/v1/exports/lots.csv?supplier_lot=SUP-7&lang=zh-CN", nil)
+		if lines := strings.Split(strings.TrimSpace(string(body)), "\n"); res.StatusCode != 200 || len(lines) != 2 ||
+			!strings.HasPrefix(lines[0], "批次,物料,状态,数量,现存量,单位,供应商批次") || !strings.HasPrefix(lines[1], "K-7,Q,released,20,15,kg,SUP-7,") {
+			t.Errorf("lots.csv: %d %s", res.StatusCode, body)
+		}
+		if res, body := e.do(e.as[domain.RolePlanner], "PUT", "/api/v1/materials/Q/levels", []map[string]any{{"safety_stock": 100, "reorder_point": 120}}); res.StatusCode != 200 {
+			t.Fatalf("levels: %d %s", res.StatusCode, body)
+		}
+		res, body = e.do(wh, "GET", "/api/v1/exports/stock-alerts.csv", nil)
+		if lines := strings.Split(strings.TrimSpace(string(body)), "\n"); res.StatusCode != 200 || len(lines) != 2 ||
+			lines[0] != "material,location,alert,stock,safety stock,reorder point,maximum,unit" || lines[1] != "Q,,below safety stock,15,100,120,,kg" {
+			t.Errorf("stock-alerts.csv: %d %s", res.StatusCode, body)
+		}
 		res, body = e.do(wh, "GET", "/api/v1/exports/trace.xlsx?lot=F-1&direction=sideways", nil)
 		e.problem(res, body, 400, "direction")
 		res, body = e.do(wh, "GET", "/api/v1/exports/trace.xlsx?lot=NOPE", nil)

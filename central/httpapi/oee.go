@@ -25,9 +25,9 @@ func (s *Server) registerOEE() {
 	s.handle(http.MethodGet, "/api/v1/lines/:id/states", s.lineStates, Authenticated,
 		"a line's state intervals (run, breakdown, small_stop, idle, setup, planned_stop, no_data) with reason, length, the part in planned busy time and the work order, over the same periods as /oee; &class= filters (comma-separated)", anyRole...)
 	s.handle(http.MethodGet, "/api/v1/reports/daily", s.dailyReport, Authenticated,
-		"the plant day's production and OEE (?date=YYYY-MM-DD; default the current plant day): per line the day's figures, losses, downtime by reason and products, and each shift starting that day; plant totals from summed times and parts. Computed when asked, not yet stored", anyRole...)
+		"the plant day's production and OEE (?date=YYYY-MM-DD; default the current plant day): per line the day's figures, losses, downtime by reason and products, and each shift starting that day; plant totals from summed times and parts; the production part (planned vs actual per line and product, scrap by reason, downtime Pareto, labour hours, orders completed and at risk). Computed when asked from the data so far; what was stored at the day's end, with its revisions, is /api/v1/reports/stored", anyRole...)
 	s.handle(http.MethodGet, "/api/v1/reports/daily.xlsx", s.dailyXLSX, Authenticated,
-		"the daily report as XLSX (?date=YYYY-MM-DD; the stored report's latest revision, or ?revision=N; a day not stored yet is computed now), in the request's language: the lines' days and shifts with units, plant totals and the six losses; the production part (planned vs actual per line and product, scrap by reason, labour hours, orders completed and at risk); downtime by line and reason; the downtime Pareto with its chart; a chart sheet of OEE by line", anyRole...)
+		"the daily report as XLSX (?date=YYYY-MM-DD; the stored report's latest revision, or ?revision=N; a day not stored yet is computed now; &shift=NAME: that stored shift report's workbook), in the request's language: the lines' days and shifts with units, plant totals and the six losses; the production part (planned vs actual per line and product, scrap by reason, labour hours, orders completed and at risk); downtime by line and reason; the downtime Pareto with its chart; a chart sheet of OEE by line", anyRole...)
 }
 
 func (s *Server) dailyReport(c echo.Context) error {

@@ -185,6 +185,11 @@ func TestOutsourcingThroughTheAPI(t *testing.T) {
 		if res.StatusCode != 200 || !strings.Contains(string(out), sc.ID) {
 			t.Errorf("list: %d %s", res.StatusCode, out)
 		}
+		res, out = e.do(qa, "GET", "/api/v1/exports/subcontracts.csv", nil)
+		if res.StatusCode != 200 || !strings.Contains(string(out), sc.ID+",WO-S-20,PO-S,20,ACME,closed,10,10,0,10,10,6,") ||
+			!strings.Contains(string(out), ",planner,manager") {
+			t.Errorf("csv: %d %s", res.StatusCode, out)
+		}
 		res, out = e.do(qa, "GET", "/api/v1/subcontracts?status=nope", nil)
 		e.problem(res, out, 400, "status")
 		res, out = e.do(ad, "GET", "/api/v1/audit?entity=subcontract:"+sc.ID, nil)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/linewise/linewise/central/domain"
+	"github.com/linewise/linewise/central/i18n"
 	"github.com/linewise/linewise/edge/wire"
 )
 
@@ -75,7 +76,7 @@ func (s *Server) refuseOnHold(c echo.Context, w domain.WorkOrder, field string) 
 		return err
 	}
 	return &Problem{Status: http.StatusConflict, Field: field,
-		Detail: "work order " + w.ID + " is on quality hold (" + h.Reason + "); quality must release it first"}
+		Detail: i18n.T(requestLang(c), "station.err.on_hold", "wo", w.ID, "reason", h.Reason)}
 }
 
 func (s *Server) listPlans(c echo.Context) error {

@@ -214,7 +214,22 @@ func TestDailyXLSXFromStoredReport(t *testing.T) {
 		if got := cells(f, "产量", "A1", "C1", "A4"); got != "产线|计划（件）|全厂" {
 			t.Errorf("Chinese production header %q", got)
 		}
-		res, body := e.do(e.as[domain.RoleManager], "GET", "/api/v1/reports/daily.xlsx?date=2026-03-02&revision=9", nil)
+		// A shift's stored report as its own workbook.
+		res, body := e.do(e.as[domain.RoleManager], "GET", "/api/v1/reports/daily.xlsx?date=2026-03-02&shift=early", nil)
+		if res.StatusCode != 200 || res.Header.Get("Content-Disposition") != `attachment; filename="shift-2026-03-02-early-r2.xlsx"` {
+			t.Fatalf("shift xlsx: %d %q %s", res.StatusCode, res.Header.Get("Content-Disposition"), body)
+		}
+		sf, err := excelize.OpenReader(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sf.Close()
+		if got := cells(sf, "Shift report", "A1", "A2", "A4", "B4", "F4", "K4", "A5", "K5"); got != "Shift report 2026-03-02, shift early|Revision 2, generated 2026-03-03 00:30|L1|early|780|76.9%|Plant|76.9%" {
+			t.Errorf("shift workbook %q", got)
+		}
+		res, body = e.do(e.as[domain.RoleManager], "GET", "/api/v1/reports/daily.xlsx?date=2026-03-02&shift=late", nil)
+		e.problem(res, body, 404, "")
+		res, body = e.do(e.as[domain.RoleManager], "GET", "/api/v1/reports/daily.xlsx?date=2026-03-02&revision=9", nil)
 		e.problem(res, body, 404, "")
 		res, body = e.do(e.as[domain.RoleManager], "GET", "/api/v1/reports/daily.xlsx?date=2026-03-02&revision=x", nil)
 		e.problem(res, body, 400, "revision")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 // or ?revision=N); a day not stored yet is computed from the data so far
 // and says so in its second row.
 func (s *Server) dailyXLSX(c echo.Context) error {
+	if c.QueryParam("shift") != "" {
+		return s.shiftXLSX(c)
+	}
 	r, stamp, err := s.dayForXLSX(c)
 	if err != nil {
 		return err
@@ -73,4 +77,41 @@ func (s *Server) dayForXLSX(c echo.Context) (reports.DayReport, reports.Stamp, e
 	}
 	r, err := s.dayReport(c)
 	return r, reports.Stamp{GeneratedAt: s.opts.Now(), Location: loc}, err
+}
+
+// shiftXLSX serves daily.xlsx?date=&shift=NAME: the stored report of that
+// shift (latest revision, or ?revision=N) as a workbook.
+func (s *Server) shiftXLSX(c echo.Context) error {
+	st, err := s.storedStore()
+	if err != nil {
+		return err
+	}
+	date, shift := c.QueryParam("date"), c.QueryParam("shift")
+	if _, err := time.Parse(time.DateOnly, date); err != nil {
+		return invalid("date", "date must be a day YYYY-MM-DD (required with shift), got "+quoteShort(date))
+	}
+	rev := 0
+	if v := c.QueryParam("revision"); v != "" {
+		if rev, err = strconv.Atoi(v); err != nil || rev < 1 {
+			return invalid("revision", "revision must be a whole number from 1, got "+quoteShort(v))
+		}
+	}
+	sr, err := st.StoredReportRevision(c.Request().Context(), reports.KindShift, date, shift, rev)
+	if err != nil {
+		return err
+	}
+	var r reports.ShiftReport
+	if err := json.Unmarshal(sr.Content, &r); err != nil {
+		return fmt.Errorf("stored shift report %s %s revision %d: %w", date, shift, sr.Revision, err)
+	}
+	loc, err := time.LoadLocation(s.reports().Timezone)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := reports.WriteShiftXLSX(&b, r, requestLang(c), reports.Stamp{Revision: sr.Revision, GeneratedAt: sr.GeneratedAt, Location: loc}); err != nil {
+		return fmt.Errorf("shift report %s %s as xlsx: %w", date, shift, err)
+	}
+	c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="shift-`+date+`-`+url.PathEscape(shift)+`-r`+strconv.Itoa(sr.Revision)+`.xlsx"`)
+	return c.Blob(http.StatusOK, xlsxType, b.Bytes())
 }

@@ -162,7 +162,7 @@ func (s *Server) stationOutput(c echo.Context) error {
 		}
 		if w.Status != domain.StatusInProgress {
 			return nil, &Problem{Status: http.StatusConflict, Field: "work_order",
-				Detail: "work order " + w.ID + " is " + string(w.Status) + ", not running: scan it to start or resume it, then report"}
+				Detail: i18n.T(requestLang(c), "station.err.not_running", "wo", w.ID, "status", string(w.Status))}
 		}
 		if err := s.refuseOnHold(c, w, "work_order"); err != nil {
 			return nil, err
@@ -230,7 +230,7 @@ func (s *Server) stationStop(c echo.Context) error {
 		}
 		if stopped(l.State) {
 			return nil, &Problem{Status: http.StatusConflict, Field: "reason",
-				Detail: "line " + l.ID + " is already " + l.State + " (" + l.Reason + "); end that stop first"}
+				Detail: i18n.T(requestLang(c), "station.err.already_stopped", "line", l.ID, "state", l.State, "reason", l.Reason)}
 		}
 		state := wire.StateDown
 		if reason.Planned {
@@ -262,7 +262,7 @@ func (s *Server) stationStopEnd(c echo.Context) error {
 			return nil, err
 		}
 		if !stopped(l.State) {
-			return nil, &Problem{Status: http.StatusConflict, Detail: "line " + l.ID + " is not stopped"}
+			return nil, &Problem{Status: http.StatusConflict, Detail: i18n.T(requestLang(c), "station.err.not_stopped", "line", l.ID)}
 		}
 		state := wire.StateIdle
 		r := domain.StationReport{ClientID: strings.TrimSpace(req.ClientID), Station: st.ID, Line: st.LineID, Kind: domain.ReportStopEnd}

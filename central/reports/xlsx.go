@@ -329,3 +329,67 @@ func (b *xlsxBook) paretoSheet(sh string, r DayReport) {
 		}))
 	}
 }
+
+// WriteShiftXLSX writes a stored shift report as a workbook in lang: each
+// line's figures of the shift (hours, pieces, A/P/Q/OEE), the plant's in
+// bold, and the six losses.
+func WriteShiftXLSX(w io.Writer, r ShiftReport, lang string, stamp Stamp) error {
+	f := excelize.NewFile()
+	defer f.Close()
+	b := &xlsxBook{f: f, lang: lang, st: map[string]int{}}
+	b.styles()
+	sh := b.t("xlsx.sheet.shift")
+	b.do(f.SetSheetName("Sheet1", sh))
+	b.row(sh, 1, b.t("xlsx.title_shift", "date", r.Date, "shift", r.Shift))
+	b.style(sh, "A1", "A1", "title")
+	loc := stamp.Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	b.row(sh, 2, b.t("xlsx.revision", "n", stamp.Revision, "at", stamp.GeneratedAt.In(loc).Format("2006-01-02 15:04")))
+	b.header(sh, 3, "report.col.line", "report.col.period", "report.col.pbt_h", "report.col.run_h", "report.col.nodata_h",
+		"report.col.good", "report.col.reject", "report.col.availability", "report.col.performance", "report.col.quality", "report.col.oee")
+	n := 4
+	put := func(line string, pbt, run, noData oee.Dur, good, reject int64, a, p, q, o *float64, bold bool) {
+		b.row(sh, n, line, r.Shift, pbt.Seconds()/3600, run.Seconds()/3600, noData.Seconds()/3600, good, reject,
+			ratioCell(a), ratioCell(p), ratioCell(q), ratioCell(o))
+		hs, ns, ps := "hours", "num", "pct"
+		if bold {
+			hs, ns, ps = "boldHours", "boldNum", "boldPct"
+			b.style(sh, cellAt("A", n), cellAt("B", n), "bold")
+		}
+		b.style(sh, cellAt("C", n), cellAt("E", n), hs)
+		b.style(sh, cellAt("F", n), cellAt("G", n), ns)
+		b.style(sh, cellAt("H", n), cellAt("K", n), ps)
+		n++
+	}
+	for _, l := range r.Lines {
+		put(l.Line, l.PlannedBusyTime, l.RunTime, l.NoDataTime, l.Good, l.Reject, l.Availability, l.Performance, l.Quality, l.OEE, false)
+	}
+	p := r.Plant
+	put(b.t("report.plant"), p.PlannedBusyTime, p.RunTime, p.NoDataTime, p.Good, p.Reject, p.Availability, p.Performance, p.Quality, p.OEE, true)
+	n++
+	b.row(sh, n, b.t("report.losses"))
+	b.style(sh, cellAt("A", n), cellAt("A", n), "bold")
+	n++
+	b.header(sh, n, "report.col.line", "report.loss.breakdowns", "report.loss.setup", "report.loss.small_stops", "report.loss.reduced_speed",
+		"report.loss.startup_rejects", "report.loss.production_rejects")
+	n++
+	min := func(d oee.Dur) float64 { return d.Seconds() / 60 }
+	for _, l := range r.Lines {
+		ls := l.Losses
+		var reduced any
+		if ls.ReducedSpeed != nil {
+			reduced = min(*ls.ReducedSpeed)
+		}
+		b.row(sh, n, l.Line, min(ls.Breakdowns), min(ls.SetupChangeover), min(ls.SmallStops), reduced, min(ls.StartupRejects), min(ls.ProductionRejects))
+		b.style(sh, cellAt("B", n), cellAt("G", n), "hours")
+		n++
+	}
+	b.do(f.SetColWidth(sh, "A", "B", 12))
+	b.do(f.SetColWidth(sh, "C", "K", 13))
+	if b.err != nil {
+		return b.err
+	}
+	return f.Write(w)
+}

@@ -50,6 +50,7 @@ type Store interface {
 	GetSerial(ctx context.Context, serial string) (domain.Serial, error)
 	ListSerials(ctx context.Context, workOrder, after string, limit int) ([]domain.Serial, error)
 	BackwardSerial(ctx context.Context, serial string) (domain.TraceNode, error)
+	LotSerials(ctx context.Context, lot, after string, limit int) ([]domain.Serial, error)
 }
 
 // Route is one route for httpapi to register (authenticated; Roles empty
@@ -111,6 +112,8 @@ func Routes(d Deps) []Route {
 		rs = append(rs,
 			Route{http.MethodGet, "/api/v1/exports/stock." + f, "stock balances as " + f + ", same filters as /api/v1/stock", nil, a.exportStock(f)},
 			Route{http.MethodGet, "/api/v1/exports/movements." + f, "the stock ledger as " + f + ", same filters as /api/v1/movements", nil, a.exportMovements(f)},
+			Route{http.MethodGet, "/api/v1/exports/stock-alerts." + f, "the stock alerts as " + f + ", header in the reader's language", nil, a.exportAlerts(f)},
+			Route{http.MethodGet, "/api/v1/exports/lots." + f, "lots as " + f + ", same filters as /api/v1/lots, header in the reader's language", nil, a.exportLots(f)},
 			Route{http.MethodGet, "/api/v1/exports/trace." + f, "a lot's genealogy as " + f + ": lot=, direction=backward (default) or forward; one row per lot with its level and parent, header in the reader's language", nil, a.exportTrace(f)})
 	}
 	rs = append(rs, a.serialRoutes()...)

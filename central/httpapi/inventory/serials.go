@@ -16,6 +16,7 @@ func (a *api) serialRoutes() []Route {
 		{http.MethodPut, "/api/v1/materials/:code/serials", "make a product serial-tracked or not: {tracked, prefix} (a prefix is required when tracked; audited)", []domain.Role{domain.RolePlanner, domain.RoleAdmin}, a.putSerialConfig},
 		{http.MethodGet, "/api/v1/work-orders/:id/serials", "a work order's serials in order, with their lot; limit 1-1000, cursor", nil, a.listSerials},
 		{http.MethodPost, "/api/v1/work-orders/:id/serials", "register serials for a work order: {serials: [...]} scanned (each with the product's prefix, each new) or {generate: n} from the product's sequence; all or nothing (audited)", domain.SerialKeepers(), a.postSerials},
+		{http.MethodGet, "/api/v1/lots/:id/serials", "the serials of the parts in a finished lot (its order's); limit 1-1000, cursor", nil, a.lotSerials},
 		{http.MethodGet, "/api/v1/serials/:serial", "a serial: product, work order, order, line, lot, scanned or generated, by whom and when", nil, a.getSerial},
 	}
 }
@@ -98,4 +99,25 @@ func (a *api) getSerial(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, x)
+}
+
+func (a *api) lotSerials(c echo.Context) error {
+	id, err := pathID(c, "id")
+	if err != nil {
+		return err
+	}
+	n, err := limit(c)
+	if err != nil {
+		return err
+	}
+	after, err := cursor(c)
+	if err != nil {
+		return err
+	}
+	list, err := a.Store.LotSerials(ctx(c), id, after, n)
+	if err != nil {
+		return err
+	}
+	nextPage(c, len(list), n, func() string { return list[len(list)-1].Serial })
+	return c.JSON(http.StatusOK, list)
 }

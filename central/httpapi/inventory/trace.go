@@ -117,3 +117,84 @@ func (a *api) exportTrace(format string) echo.HandlerFunc {
 		return a.Sheet(c, format, "trace-"+dir, header, rows)
 	}
 }
+
+// exportAlerts serves /api/v1/exports/stock-alerts.{csv,xlsx}: the stock
+// alerts list, header in the reader's language.
+func (a *api) exportAlerts(format string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		list, err := a.Store.StockAlerts(ctx(c))
+		if err != nil {
+			return err
+		}
+		lang := a.lang(c)
+		header := []string{i18n.T(lang, "mat.col.material"), i18n.T(lang, "mat.col.location"), i18n.T(lang, "mat.col.alert"),
+			i18n.T(lang, "mat.col.stock"), i18n.T(lang, "mat.col.safety_stock"), i18n.T(lang, "mat.col.reorder_point"),
+			i18n.T(lang, "mat.col.maximum"), i18n.T(lang, "mat.col.unit")}
+		rows := make([][]any, len(list))
+		for i, al := range list {
+			kind := al.Kind
+			switch al.Kind {
+			case domain.AlertBelowSafety:
+				kind = i18n.T(lang, "mat.alert.below_safety_stock")
+			case domain.AlertBelowReorder:
+				kind = i18n.T(lang, "mat.alert.below_reorder_point")
+			case domain.AlertAboveMaximum:
+				kind = i18n.T(lang, "mat.alert.above_maximum")
+			}
+			var maximum any = ""
+			if al.Maximum > 0 {
+				maximum = units(al.Maximum)
+			}
+			rows[i] = []any{al.Material, al.Location, kind, units(al.Stock), units(al.SafetyStock), units(al.ReorderPoint), maximum, al.Unit}
+		}
+		return a.Sheet(c, format, "stock-alerts", header, rows)
+	}
+}
+
+// exportLots serves /api/v1/exports/lots.{csv,xlsx}: the lots list with
+// its filters (material, status, supplier_lot; one page, like the list).
+func (a *api) exportLots(format string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		var f domain.LotFilter
+		var err error
+		if f.Material, err = code(c, "material"); err != nil {
+			return err
+		}
+		if v := c.QueryParam("status"); v != "" {
+			if f.Status, err = oneOf("status", v, []domain.LotStatus{domain.LotQuarantine, domain.LotReleased, domain.LotBlocked, domain.LotConsumed}); err != nil {
+				return err
+			}
+		}
+		if f.SupplierLot, err = supplierLot(c); err != nil {
+			return err
+		}
+		if f.Limit, err = limit(c); err != nil {
+			return err
+		}
+		if f.After, err = cursor(c); err != nil {
+			return err
+		}
+		ls, err := a.Store.ListLots(ctx(c), f)
+		if err != nil {
+			return err
+		}
+		nextPage(c, len(ls), f.Limit, func() string { return ls[len(ls)-1].ID })
+		lang := a.lang(c)
+		header := []string{i18n.T(lang, "mat.col.lot"), i18n.T(lang, "mat.col.material"), i18n.T(lang, "mat.col.status"),
+			i18n.T(lang, "mat.col.quantity"), i18n.T(lang, "mat.col.on_hand"), i18n.T(lang, "mat.col.unit"), i18n.T(lang, "mat.col.supplier_lot"),
+			i18n.T(lang, "mat.col.work_order"), i18n.T(lang, "mat.col.received"), i18n.T(lang, "mat.col.produced"), i18n.T(lang, "mat.col.expires")}
+		rows := make([][]any, len(ls))
+		for i, l := range ls {
+			rows[i] = []any{l.ID, l.Material, string(l.Status), units(l.Quantity), units(l.OnHand), l.Unit, l.SupplierLot, l.WorkOrderID,
+				l.ReceivedAt, l.ProducedAt, l.ExpiresAt}
+		}
+		return a.Sheet(c, format, "lots", header, rows)
+	}
+}
+
+func (a *api) lang(c echo.Context) string {
+	if a.Lang != nil {
+		return a.Lang(c)
+	}
+	return i18n.Default
+}

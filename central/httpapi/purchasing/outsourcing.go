@@ -23,7 +23,29 @@ func (a *api) outsourcingRoutes() []Route {
 		{post, "/api/v1/subcontracts/:id/reject", "management refuses outsourcing: reason (audited)", domain.SubcontractApprovers(), a.decideSub(false)},
 		{post, "/api/v1/subcontracts/:id/ship", "send components to the supplier's stock location (SUB-<supplier>, made on first use) for quantity parts: lots [{lot, from, quantity}]; refused before approval (audited)", domain.Receivers(), a.shipSub},
 		{post, "/api/v1/subcontracts/:id/receive", "parts back from the supplier: quantity (at most what is at the supplier), lot (default <work order>-R<n>); the components there are issued to the work order, the parts come in as its lot into quarantine (audited)", domain.Receivers(), a.receiveSub},
+		{get, "/api/v1/exports/subcontracts.csv", "outsourced operations as csv (the board)", nil, a.exportSubs("csv")},
+		{get, "/api/v1/exports/subcontracts.xlsx", "outsourced operations as xlsx (the board)", nil, a.exportSubs("xlsx")},
 		{post, "/api/v1/subcontracts/:id/inspect", "inspect a lot back from the supplier: lot, decision accept | accept_with_deviation | reject, reason; accepted goes to the next operation's line side, rejected is blocked (audited)", domain.Inspectors(), a.inspectSub},
+	}
+}
+
+func (a *api) exportSubs(format string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		out, err := a.Store.ListSubcontracts(ctx(c), pstore.SubcontractFilter{})
+		if err != nil {
+			return err
+		}
+		rows := make([][]any, len(out))
+		for i, sc := range out {
+			expected := ""
+			if sc.ExpectedAt != nil {
+				expected = sc.ExpectedAt.UTC().Format("2006-01-02")
+			}
+			rows[i] = []any{sc.ID, sc.WorkOrder, sc.Order, int64(sc.OperationSeq), sc.Supplier, string(sc.Status), sc.Quantity, sc.Sent, sc.AtSupplier,
+				sc.Received, sc.Inspected, sc.Accepted, expected, sc.PO, sc.RequestedBy, sc.ApprovedBy}
+		}
+		return a.Sheet(c, format, "outsourcing", []string{"id", "work_order", "order", "operation", "supplier", "status", "quantity", "sent",
+			"at_supplier", "received", "inspected", "accepted", "due_back", "purchase_order", "requested_by", "approved_by"}, rows)
 	}
 }
 

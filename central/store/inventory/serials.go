@@ -252,3 +252,29 @@ func (s *Store) BackwardSerial(ctx context.Context, serial string) (domain.Trace
 	}
 	return n, t.backward(ctx, &n, map[string]bool{}, 1)
 }
+
+// LotSerials lists the serials of the parts in a finished lot: those of
+// the order whose work order made it (after: the previous page's last).
+func (s *Store) LotSerials(ctx context.Context, lot, after string, limit int) ([]domain.Serial, error) {
+	q := s.h.Read()
+	if _, err := getLot(ctx, q, lot); err != nil {
+		return nil, err
+	}
+	rows, err := q.Query(ctx, `SELECT `+serialCols+` FROM inv_serials s JOIN work_orders w ON w.id = s.work_order_id
+		WHERE w.order_number = (SELECT x.order_number FROM inv_lots l JOIN work_orders x ON x.id = l.work_order_id WHERE l.id = ?)
+		AND s.serial > ? ORDER BY s.serial LIMIT ?`, lot, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: serials of lot %s: %w", lot, err)
+	}
+	defer rows.Close()
+	out := []domain.Serial{}
+	for rows.Next() {
+		x, err := scanSerial(rows)
+		if err != nil {
+			return nil, err
+		}
+		x.Lot = lot
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}

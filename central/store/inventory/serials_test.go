@@ -93,6 +93,11 @@ func TestSerials(t *testing.T) {
 		if s.Lot != "FG-WO-1" || s.WorkOrder != "WO-1" || s.Actor != "op" {
 			t.Errorf("serial after completion: %+v", s)
 		}
+		inLot, err := x.inv.LotSerials(x.ctx, "FG-WO-1", "", 100)
+		x.must(err)
+		if len(inLot) != 5 || inLot[0].Serial != "SN-000001" || inLot[0].Lot != "FG-WO-1" {
+			t.Errorf("serials of FG-WO-1: %+v", inLot)
+		}
 		tree, err = x.inv.BackwardSerial(x.ctx, "SN-A1")
 		x.must(err)
 		if tree.Serial != "SN-A1" || tree.Lot != "FG-WO-1" || len(tree.Children) != 1 || tree.Children[0].Lot != "A" {
